@@ -1,0 +1,193 @@
+//! The full-text search index: written by the build into `DIR/search/`, read by
+//! `portal search` (and later by the search function).
+//!
+//! Fields and boosts: title ×3, tags ×2, summary ×2, topic and subtopic ×1.5, body ×1, all
+//! with English stemming. `url`, `kind` and `topic_key` are stored raw for results and filters.
+
+use std::path::Path;
+
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, TantivyDocument, Term};
+
+use crate::error::{Error, Result};
+
+/// One thing that can be found: an article, FAQ entry, event, document or page.
+#[derive(Debug, Clone)]
+pub struct SearchDoc {
+    /// Root-relative URL.
+    pub url: String,
+    /// `article`, `faq`, `event`, `document` or `page`.
+    pub kind: &'static str,
+    /// Title.
+    pub title: String,
+    /// Short summary.
+    pub summary: String,
+    /// Plain body text.
+    pub body: String,
+    /// Topic (articles), category (FAQ, events) or empty.
+    pub topic: String,
+    /// Subtopic or empty.
+    pub subtopic: String,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// A search result.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Hit {
+    /// Title.
+    pub title: String,
+    /// Root-relative URL.
+    pub url: String,
+    /// What kind of page it is.
+    pub kind: String,
+    /// Topic or category.
+    pub topic: String,
+    /// HTML snippet with matched words in `<b>`, escaped otherwise.
+    pub snippet: String,
+    /// Relevance score.
+    pub score: f32,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    /// How many documents match in all.
+    pub total: usize,
+    /// The hits on this page, best first.
+    pub hits: Vec<Hit>,
+}
+
+struct Fields {
+    url: Field,
+    kind: Field,
+    title: Field,
+    summary: Field,
+    body: Field,
+    topic: Field,
+    subtopic: Field,
+    tags: Field,
+    topic_key: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("en_stem")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let mut b = Schema::builder();
+    let f = Fields {
+        url: b.add_text_field("url", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        title: b.add_text_field("title", text.clone()),
+        summary: b.add_text_field("summary", text.clone()),
+        body: b.add_text_field("body", text.clone()),
+        topic: b.add_text_field("topic", text.clone()),
+        subtopic: b.add_text_field("subtopic", text.clone()),
+        tags: b.add_text_field("tags", text),
+        topic_key: b.add_text_field("topic_key", STRING),
+    };
+    (b.build(), f)
+}
+
+fn search_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Search { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// Writes an index of `docs` into the empty folder `dir`.
+pub fn write_index(dir: &Path, docs: Vec<SearchDoc>) -> Result<()> {
+    let (schema, f) = schema();
+    let index = Index::create_in_dir(dir, schema).map_err(|e| search_err(dir, e))?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 2);
+    let mut writer = index
+        .writer_with_num_threads::<TantivyDocument>(threads, threads * 40_000_000)
+        .map_err(|e| search_err(dir, e))?;
+    for d in docs {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.url, &d.url);
+        doc.add_text(f.kind, d.kind);
+        doc.add_text(f.title, &d.title);
+        doc.add_text(f.summary, &d.summary);
+        doc.add_text(f.body, &d.body);
+        doc.add_text(f.topic, &d.topic);
+        doc.add_text(f.subtopic, &d.subtopic);
+        doc.add_text(f.topic_key, slug::slugify(&d.topic));
+        for t in &d.tags {
+            doc.add_text(f.tags, t);
+        }
+        writer.add_document(doc).map_err(|e| search_err(dir, e))?;
+    }
+    writer.commit().map_err(|e| search_err(dir, e))?;
+    writer.wait_merging_threads().map_err(|e| search_err(dir, e))?;
+    Ok(())
+}
+
+/// An index opened for searching.
+pub struct Searcher {
+    index: Index,
+    reader: tantivy::IndexReader,
+    fields: Fields,
+    path: std::path::PathBuf,
+}
+
+impl Searcher {
+    /// Opens the index in `dir`.
+    pub fn open(dir: &Path) -> Result<Searcher> {
+        let index = Index::open_in_dir(dir).map_err(|e| search_err(dir, format!("cannot open ({e}); run `portal build` first")))?;
+        let reader = index.reader().map_err(|e| search_err(dir, e))?;
+        Ok(Searcher { index, reader, fields: schema().1, path: dir.to_path_buf() })
+    }
+
+    /// Searches for `query` (free text; quotes, `+` and `-` work), optionally within one
+    /// topic or category, returning `limit` hits after skipping `offset`.
+    ///
+    /// ```no_run
+    /// let s = portal_generator::search::Searcher::open("dist/search".as_ref()).unwrap();
+    /// for hit in s.search("refund card payment", None, 10, 0).unwrap().hits {
+    ///     println!("{} {}", hit.title, hit.url);
+    /// }
+    /// ```
+    pub fn search(&self, query: &str, topic: Option<&str>, limit: usize, offset: usize) -> Result<Results> {
+        let f = &self.fields;
+        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.summary, f.body, f.topic, f.subtopic, f.tags]);
+        parser.set_field_boost(f.title, 3.0);
+        parser.set_field_boost(f.tags, 2.0);
+        parser.set_field_boost(f.summary, 2.0);
+        parser.set_field_boost(f.topic, 1.5);
+        parser.set_field_boost(f.subtopic, 1.5);
+        let (mut q, _errors) = parser.parse_query_lenient(query);
+        if let Some(topic) = topic.filter(|t| !t.is_empty()) {
+            let term = Term::from_field_text(f.topic_key, &slug::slugify(topic));
+            let filter: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+            q = Box::new(BooleanQuery::new(vec![(Occur::Must, q), (Occur::Must, filter)]));
+        }
+        let searcher = self.reader.searcher();
+        let (top, total) = searcher
+            .search(&q, &(TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_score(), Count))
+            .map_err(|e| search_err(&self.path, e))?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*q, f.body).map_err(|e| search_err(&self.path, e))?;
+        snippets.set_max_num_chars(180);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(|e| search_err(&self.path, e))?;
+            let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let snippet = snippets.snippet_from_doc(&doc);
+            let snippet = if snippet.fragment().trim().is_empty() { escape(&get(f.summary)) } else { snippet.to_html() };
+            hits.push(Hit { title: get(f.title), url: get(f.url), kind: get(f.kind), topic: get(f.topic), snippet, score });
+        }
+        Ok(Results { total, hits })
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}

@@ -1,0 +1,60 @@
+//! The command line: subcommands and their options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Customer Portal: a self-service portal for your customers.
+#[derive(Debug, Parser)]
+#[command(name = "portal", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the public site and its search index from the content folder.
+    Build(SiteArgs),
+    /// Build, serve on 127.0.0.1 and rebuild whenever content or theme change.
+    Serve {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Search the built index and print ranked hits.
+    Search {
+        /// What to look for.
+        query: String,
+        /// The index folder written by `portal build`.
+        #[arg(long, default_value = "dist/search")]
+        index: PathBuf,
+        /// Only hits in this topic or category.
+        #[arg(long)]
+        topic: Option<String>,
+        /// How many hits to print.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where the content, theme and output are.
+#[derive(Debug, Args, Clone)]
+pub struct SiteArgs {
+    /// The content folder (with `site.toml`).
+    #[arg(long, default_value = "content")]
+    pub content: PathBuf,
+    /// The theme folder.
+    #[arg(long, default_value = "themes/default")]
+    pub theme: PathBuf,
+    /// The output folder; `site/` and `search/` are written inside it.
+    #[arg(long, default_value = "dist")]
+    pub out: PathBuf,
+}

@@ -1,0 +1,16 @@
+//! One module per subcommand.
+
+mod build;
+mod search;
+mod serve;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Build(site) => build::run(&site),
+        Command::Serve { site, port } => serve::run(&site, port),
+        Command::Search { query, index, topic, limit, json } => search::run(&query, &index, topic.as_deref(), limit, json),
+    }
+}

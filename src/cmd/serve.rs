@@ -1,0 +1,85 @@
+//! `portal serve`: builds the site, serves it on 127.0.0.1, and rebuilds when the content or
+//! the theme change, so editors see their edits at once. A failed rebuild is reported and the
+//! last good site stays up.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::http::{header, HeaderValue};
+use axum::Router;
+use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::cli::SiteArgs;
+
+/// The security headers every response carries.
+const HEADERS: &[(header::HeaderName, &str)] = &[
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
+    ),
+];
+
+/// Builds, then serves until Ctrl-C.
+pub fn run(args: &SiteArgs, port: u16) -> anyhow::Result<()> {
+    let report = super::build::build(args)?;
+    println!("{report}");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args.clone(), port))
+}
+
+/// The router over the built site.
+fn app(args: &SiteArgs) -> Router {
+    let site = args.out.join("site");
+    let files = ServeDir::new(&site).not_found_service(ServeFile::new(site.join("404.html")));
+    let mut router = Router::new().fallback_service(files);
+    for (name, value) in HEADERS {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name.clone(), HeaderValue::from_static(value)));
+    }
+    router
+}
+
+async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("Serving http://{local}/ — watching {} and {} (Ctrl-C to stop)", args.content.display(), args.theme.display());
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut debouncer = new_debouncer(Duration::from_millis(250), move |res| {
+        let _ = tx.send(res);
+    })
+    .context("cannot watch files")?;
+    for dir in [&args.content, &args.theme] {
+        debouncer.watcher().watch(dir, RecursiveMode::Recursive).with_context(|| format!("cannot watch {}", dir.display()))?;
+    }
+    let rebuild_args = args.clone();
+    tokio::spawn(async move {
+        while let Some(res) = rx.recv().await {
+            if res.is_err() {
+                continue;
+            }
+            while rx.try_recv().is_ok() {}
+            let a = rebuild_args.clone();
+            match tokio::task::spawn_blocking(move || super::build::build(&a)).await {
+                Ok(Ok(report)) => println!("{report}"),
+                Ok(Err(e)) => eprintln!("error: {e:#}\n(still serving the last good build)"),
+                Err(e) => eprintln!("error: rebuild stopped: {e}"),
+            }
+        }
+    });
+
+    axum::serve(listener, app(&args))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("server stopped")?;
+    drop(debouncer);
+    Ok(())
+}
