@@ -39,8 +39,18 @@ pub struct BuildOptions {
 
 impl BuildOptions {
     /// Options for `content`, `theme` and `out`, at the current time, without progress.
-    pub fn new(content: impl Into<PathBuf>, theme: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
-        BuildOptions { content: content.into(), theme: theme.into(), out: out.into(), now: None, progress: None }
+    pub fn new(
+        content: impl Into<PathBuf>,
+        theme: impl Into<PathBuf>,
+        out: impl Into<PathBuf>,
+    ) -> Self {
+        BuildOptions {
+            content: content.into(),
+            theme: theme.into(),
+            out: out.into(),
+            now: None,
+            progress: None,
+        }
     }
 }
 
@@ -90,13 +100,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     let now = opts.now.unwrap_or_else(Utc::now);
     let config = SiteConfig::load(&opts.content.join("site.toml"))?;
-    let tz: Tz = config.tz().map_err(|m| Problem::new(opts.content.join("site.toml"), m).field("timezone"))?;
+    let tz: Tz = config
+        .tz()
+        .map_err(|m| Problem::new(opts.content.join("site.toml"), m).field("timezone"))?;
     let theme = crate::theme::Theme::load(&opts.theme)?;
     let content = content::load(&opts.content, tz)?;
     let site = Site::new(&config, tz, &content, now, &opts.content);
 
     let mut jobs = site.jobs()?;
-    let page_urls: Vec<String> = jobs.iter().map(|j| j.url.clone()).filter(|u| u.ends_with('/')).collect();
+    let page_urls: Vec<String> = jobs
+        .iter()
+        .map(|j| j.url.clone())
+        .filter(|u| u.ends_with('/'))
+        .collect();
     let documents = site.public_documents();
     let staging = Staging::new(&opts.out)?;
 
@@ -106,13 +122,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let static_dir = theme.static_dir();
     let static_urls = staging.copy_tree(&static_dir, "/static")?;
     urls.extend(static_urls);
-    urls.extend(["/calendar.ics".to_string(), "/kb/atom.xml".into(), "/sitemap.xml".into(), "/robots.txt".into()]);
+    urls.extend([
+        "/calendar.ics".to_string(),
+        "/kb/atom.xml".into(),
+        "/sitemap.xml".into(),
+        "/robots.txt".into(),
+    ]);
     urls.extend(site.public_events().iter().map(|e| e.ics_url()));
     check_links(&content, &urls, &customer_urls(&content))?;
 
     for d in &documents {
         let dest = staging.site().join("documents").join(&d.file_name);
-        std::fs::create_dir_all(dest.parent().expect("has parent")).map_err(|e| Error::io(&dest, e))?;
+        std::fs::create_dir_all(dest.parent().expect("has parent"))
+            .map_err(|e| Error::io(&dest, e))?;
         std::fs::copy(&d.path, &dest).map_err(|e| Error::io(&d.path, e))?;
     }
 
@@ -127,7 +149,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 .into_par_iter()
                 .map(|job| {
                     let html = theme.render(job.template, &job.ctx)?;
-                    staging.write_page(&job.url, html.as_bytes()).map_err(|e| Problem::new(&job.url, e.to_string()))?;
+                    staging
+                        .write_page(&job.url, html.as_bytes())
+                        .map_err(|e| Problem::new(&job.url, e.to_string()))?;
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if let Some(p) = &opts.progress {
                         p(n, total);
@@ -164,26 +188,75 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 
 /// URLs only logged-in customers have; public pages must not link to them.
 fn customer_urls(content: &Content) -> HashSet<String> {
-    let articles = content.articles.iter().filter(|a| a.visibility == Visibility::Customers).map(|a| a.url());
-    let events = content.events.iter().filter(|e| e.visibility == Visibility::Customers).map(|e| e.url());
+    let articles = content
+        .articles
+        .iter()
+        .filter(|a| a.visibility == Visibility::Customers)
+        .map(|a| a.url());
+    let events = content
+        .events
+        .iter()
+        .filter(|e| e.visibility == Visibility::Customers)
+        .map(|e| e.url());
     articles.chain(events).collect()
 }
 
 /// Routes served by the functions rather than the static site.
-const FUNCTION_PREFIXES: &[&str] = &["/api/", "/my/", "/track/", "/activate/", "/login", "/logout", "/search"];
+const FUNCTION_PREFIXES: &[&str] = &[
+    "/api/",
+    "/my/",
+    "/track/",
+    "/activate/",
+    "/login",
+    "/logout",
+    "/search",
+];
 
 /// Fails with every internal link that points nowhere, naming file and line.
-fn check_links(content: &Content, urls: &HashSet<String>, customers_only: &HashSet<String>) -> Result<()> {
+fn check_links(
+    content: &Content,
+    urls: &HashSet<String>,
+    customers_only: &HashSet<String>,
+) -> Result<()> {
     let mut bodies: Vec<(String, Visibility, &Source, &crate::markdown::Rendered)> = Vec::new();
-    bodies.extend(content.articles.iter().map(|a| (a.url(), a.visibility, &a.source, &a.body)));
-    bodies.extend(content.events.iter().map(|e| (e.url(), e.visibility, &e.source, &e.body)));
-    bodies.extend(content.faq.iter().map(|f| ("/faq/".to_string(), Visibility::Public, &f.source, &f.answer)));
-    bodies.extend(content.pages.iter().map(|p| (format!("/{}/", p.slug), Visibility::Public, &p.source, &p.body)));
+    bodies.extend(
+        content
+            .articles
+            .iter()
+            .map(|a| (a.url(), a.visibility, &a.source, &a.body)),
+    );
+    bodies.extend(
+        content
+            .events
+            .iter()
+            .map(|e| (e.url(), e.visibility, &e.source, &e.body)),
+    );
+    bodies.extend(content.faq.iter().map(|f| {
+        (
+            "/faq/".to_string(),
+            Visibility::Public,
+            &f.source,
+            &f.answer,
+        )
+    }));
+    bodies.extend(content.pages.iter().map(|p| {
+        (
+            format!("/{}/", p.slug),
+            Visibility::Public,
+            &p.source,
+            &p.body,
+        )
+    }));
     let mut problems = Vec::new();
     for (page_url, visibility, source, body) in bodies {
         for link in &body.links {
-            let Some(target) = internal_target(&page_url, &link.url) else { continue };
-            let known = |u: &str| urls.contains(u) || (visibility == Visibility::Customers && customers_only.contains(u));
+            let Some(target) = internal_target(&page_url, &link.url) else {
+                continue;
+            };
+            let known = |u: &str| {
+                urls.contains(u)
+                    || (visibility == Visibility::Customers && customers_only.contains(u))
+            };
             let with_slash = format!("{target}/");
             let found = known(&target) || (!target.ends_with('/') && known(&with_slash));
             if found || FUNCTION_PREFIXES.iter().any(|p| target.starts_with(p)) {
@@ -194,7 +267,10 @@ fn check_links(content: &Content, urls: &HashSet<String>, customers_only: &HashS
             } else {
                 "broken link: no page"
             };
-            problems.push(Problem::new(&source.path, format!("{why} `{}`", link.url)).at_line(source.body_line + link.line - 1));
+            problems.push(
+                Problem::new(&source.path, format!("{why} `{}`", link.url))
+                    .at_line(source.body_line + link.line - 1),
+            );
         }
     }
     if problems.is_empty() {
@@ -239,7 +315,11 @@ pub(crate) fn today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
 
 /// A page to render: where it goes, which template, with what.
 pub(crate) fn job(url: impl Into<String>, template: &'static str, ctx: Context) -> Job {
-    Job { url: url.into(), template, ctx }
+    Job {
+        url: url.into(),
+        template,
+        ctx,
+    }
 }
 
 /// The search index entries of the public content.
@@ -307,11 +387,20 @@ mod tests {
 
     #[test]
     fn resolves_relative_links() {
-        assert_eq!(internal_target("/kb/a/", "../b/").as_deref(), Some("/kb/b/"));
-        assert_eq!(internal_target("/kb/a/", "/faq/#x").as_deref(), Some("/faq/"));
+        assert_eq!(
+            internal_target("/kb/a/", "../b/").as_deref(),
+            Some("/kb/b/")
+        );
+        assert_eq!(
+            internal_target("/kb/a/", "/faq/#x").as_deref(),
+            Some("/faq/")
+        );
         assert_eq!(internal_target("/kb/a/", "https://x.org/").as_deref(), None);
         assert_eq!(internal_target("/kb/a/", "#top").as_deref(), None);
         assert_eq!(internal_target("/kb/a/", "mailto:a@b.c").as_deref(), None);
-        assert_eq!(internal_target("/", "documents/x.pdf").as_deref(), Some("/documents/x.pdf"));
+        assert_eq!(
+            internal_target("/", "documents/x.pdf").as_deref(),
+            Some("/documents/x.pdf")
+        );
     }
 }

@@ -58,7 +58,10 @@ impl EventView {
             summary: e.summary.clone(),
             capacity: e.registration.as_ref().map(|r| r.capacity),
             registration_open: e.registration.as_ref().is_some_and(|r| r.closes > now),
-            registration_closes: e.registration.as_ref().map(|r| r.closes.format("%-d %B %Y, %H:%M %Z").to_string()),
+            registration_closes: e
+                .registration
+                .as_ref()
+                .map(|r| r.closes.format("%-d %B %Y, %H:%M %Z").to_string()),
         }
     }
 }
@@ -76,9 +79,22 @@ pub fn when(e: &Event) -> String {
             format!("{} – {}", long_date(first), long_date(last))
         }
     } else if first == last {
-        format!("{}, {}–{} {}", long_date(first), e.start.format("%H:%M"), e.end.format("%H:%M"), e.end.format("%Z"))
+        format!(
+            "{}, {}–{} {}",
+            long_date(first),
+            e.start.format("%H:%M"),
+            e.end.format("%H:%M"),
+            e.end.format("%Z")
+        )
     } else {
-        format!("{}, {} – {}, {} {}", long_date(first), e.start.format("%H:%M"), long_date(last), e.end.format("%H:%M"), e.end.format("%Z"))
+        format!(
+            "{}, {} – {}, {} {}",
+            long_date(first),
+            e.start.format("%H:%M"),
+            long_date(last),
+            e.end.format("%H:%M"),
+            e.end.format("%Z")
+        )
     }
 }
 
@@ -155,10 +171,20 @@ pub fn grid(m: NaiveDate, events: &[&Event], today: NaiveDate) -> Vec<Vec<Day>> 
                 .map(|e| DayEvent {
                     title: e.title.clone(),
                     url: e.url(),
-                    time: if e.all_day || e.start.date_naive() != day { String::new() } else { e.start.format("%H:%M").to_string() },
+                    time: if e.all_day || e.start.date_naive() != day {
+                        String::new()
+                    } else {
+                        e.start.format("%H:%M").to_string()
+                    },
                 })
                 .collect();
-            week.push(Day { day: day.day(), date: day.to_string(), in_month: day.month() == m.month(), today: day == today, events });
+            week.push(Day {
+                day: day.day(),
+                date: day.to_string(),
+                in_month: day.month() == m.month(),
+                today: day == today,
+                events,
+            });
             day = day.succ_opt().expect("dates continue");
         }
         weeks.push(week);

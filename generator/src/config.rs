@@ -139,9 +139,14 @@ impl SiteConfig {
             }
             p
         })?;
-        cfg.tz().map_err(|m| Problem::new(path, m).field("timezone"))?;
+        cfg.tz()
+            .map_err(|m| Problem::new(path, m).field("timezone"))?;
         if !cfg.base_url.starts_with("http://") && !cfg.base_url.starts_with("https://") {
-            return Err(Problem::new(path, format!("`{}` is not an absolute http(s) URL", cfg.base_url)).field("base_url"));
+            return Err(Problem::new(
+                path,
+                format!("`{}` is not an absolute http(s) URL", cfg.base_url),
+            )
+            .field("base_url"));
         }
         Ok(SiteConfig {
             base_url: cfg.base_url.trim_end_matches('/').to_string(),

@@ -214,7 +214,10 @@ impl Event {
     /// The last day the event covers (inclusive).
     pub fn last_day(&self) -> NaiveDate {
         if self.all_day {
-            self.end.date_naive().pred_opt().unwrap_or(self.end.date_naive())
+            self.end
+                .date_naive()
+                .pred_opt()
+                .unwrap_or(self.end.date_naive())
         } else {
             self.end.date_naive()
         }
@@ -318,14 +321,19 @@ pub fn load(root: &Path, tz: Tz) -> Result<Content, Error> {
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(root).to_path_buf();
-            Error::io(&path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")))
+            Error::io(
+                &path,
+                e.into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("loop in folder links")),
+            )
         })?;
         let name = entry.file_name().to_string_lossy();
         if entry.file_type().is_file() && !name.starts_with('.') {
             files.push(entry.into_path());
         }
     }
-    let results: Vec<Result<Item, Problem>> = files.par_iter().map(|p| load_file(root, p, tz)).collect();
+    let results: Vec<Result<Item, Problem>> =
+        files.par_iter().map(|p| load_file(root, p, tz)).collect();
     let mut content = Content::default();
     let mut problems = Vec::new();
     for r in results {
@@ -339,32 +347,71 @@ pub fn load(root: &Path, tz: Tz) -> Result<Content, Error> {
             Err(p) => problems.push(p),
         }
     }
-    check_unique(&mut problems, content.articles.iter().map(|a| (&a.slug, &a.source.path)), "article");
-    check_unique(&mut problems, content.events.iter().map(|e| (&e.slug, &e.source.path)), "event");
-    check_unique(&mut problems, content.pages.iter().map(|p| (&p.slug, &p.source.path)), "page");
+    check_unique(
+        &mut problems,
+        content.articles.iter().map(|a| (&a.slug, &a.source.path)),
+        "article",
+    );
+    check_unique(
+        &mut problems,
+        content.events.iter().map(|e| (&e.slug, &e.source.path)),
+        "event",
+    );
+    check_unique(
+        &mut problems,
+        content.pages.iter().map(|p| (&p.slug, &p.source.path)),
+        "page",
+    );
     if !problems.is_empty() {
         return Err(Error::Content(problems));
     }
-    content.articles.sort_by(|a, b| (&a.topic, &a.subtopic, a.weight, &a.title).cmp(&(&b.topic, &b.subtopic, b.weight, &b.title)));
-    content.faq.sort_by(|a, b| (&a.category, a.weight, &a.question).cmp(&(&b.category, b.weight, &b.question)));
-    content.events.sort_by(|a, b| (a.start, &a.slug).cmp(&(b.start, &b.slug)));
+    content.articles.sort_by(|a, b| {
+        (&a.topic, &a.subtopic, a.weight, &a.title).cmp(&(
+            &b.topic,
+            &b.subtopic,
+            b.weight,
+            &b.title,
+        ))
+    });
+    content.faq.sort_by(|a, b| {
+        (&a.category, a.weight, &a.question).cmp(&(&b.category, b.weight, &b.question))
+    });
+    content
+        .events
+        .sort_by(|a, b| (a.start, &a.slug).cmp(&(b.start, &b.slug)));
     content.documents.sort_by(|a, b| a.title.cmp(&b.title));
-    content.pages.sort_by(|a, b| (a.weight, &a.title).cmp(&(b.weight, &b.title)));
+    content
+        .pages
+        .sort_by(|a, b| (a.weight, &a.title).cmp(&(b.weight, &b.title)));
     Ok(content)
 }
 
-fn check_unique<'a>(problems: &mut Vec<Problem>, items: impl Iterator<Item = (&'a String, &'a PathBuf)>, what: &str) {
+fn check_unique<'a>(
+    problems: &mut Vec<Problem>,
+    items: impl Iterator<Item = (&'a String, &'a PathBuf)>,
+    what: &str,
+) {
     let mut seen: HashMap<&str, &Path> = HashMap::new();
     for (slug, path) in items {
         if let Some(first) = seen.insert(slug, path) {
-            problems.push(Problem::new(path, format!("another {what} already uses the name `{slug}` ({})", first.display())));
+            problems.push(Problem::new(
+                path,
+                format!(
+                    "another {what} already uses the name `{slug}` ({})",
+                    first.display()
+                ),
+            ));
         }
     }
 }
 
 fn load_file(root: &Path, path: &Path, tz: Tz) -> Result<Item, Problem> {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    let section = rel.components().next().and_then(|c| c.as_os_str().to_str()).unwrap_or("");
+    let section = rel
+        .components()
+        .next()
+        .and_then(|c| c.as_os_str().to_str())
+        .unwrap_or("");
     let is_md = path.extension().is_some_and(|e| e == "md");
     if section == "documents" {
         return load_document(path, tz);
@@ -372,7 +419,8 @@ fn load_file(root: &Path, path: &Path, tz: Tz) -> Result<Item, Problem> {
     if !is_md || rel.components().count() == 1 {
         return Ok(Item::Skip);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Problem::new(path, format!("cannot read: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Problem::new(path, format!("cannot read: {e}")))?;
     let slug = slug::slugify(path.file_stem().unwrap_or_default().to_string_lossy());
     match section {
         "kb" => load_article(path, &text, slug, tz),
@@ -384,7 +432,10 @@ fn load_file(root: &Path, path: &Path, tz: Tz) -> Result<Item, Problem> {
                 category: d.meta.category,
                 weight: d.meta.weight,
                 answer: markdown::render(&d.body),
-                source: Source { path: path.to_path_buf(), body_line: d.body_line },
+                source: Source {
+                    path: path.to_path_buf(),
+                    body_line: d.body_line,
+                },
             }))
         }
         "calendar" => load_event(path, &text, slug, tz),
@@ -394,10 +445,16 @@ fn load_file(root: &Path, path: &Path, tz: Tz) -> Result<Item, Problem> {
             Ok(Item::Page(Page {
                 slug,
                 title: d.meta.title,
-                description: d.meta.description.unwrap_or_else(|| first_sentence(&body.text)),
+                description: d
+                    .meta
+                    .description
+                    .unwrap_or_else(|| first_sentence(&body.text)),
                 weight: d.meta.weight,
                 body,
-                source: Source { path: path.to_path_buf(), body_line: d.body_line },
+                source: Source {
+                    path: path.to_path_buf(),
+                    body_line: d.body_line,
+                },
             }))
         }
         _ => Ok(Item::Skip),
@@ -419,14 +476,21 @@ fn load_article(path: &Path, text: &str, slug: String, tz: Tz) -> Result<Item, P
         summary: m.summary.unwrap_or_else(|| first_sentence(&body.text)),
         title: m.title,
         topic: m.topic.trim().to_string(),
-        subtopic: m.subtopic.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| "General".into()),
+        subtopic: m
+            .subtopic
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "General".into()),
         tags: m.tags,
         date: m.date.date(tz),
         updated: m.updated.map(|u| u.date(tz)),
         visibility: m.visibility,
         weight: m.weight,
         body,
-        source: Source { path: path.to_path_buf(), body_line: d.body_line },
+        source: Source {
+            path: path.to_path_buf(),
+            body_line: d.body_line,
+        },
     }))
 }
 
@@ -437,7 +501,9 @@ fn load_event(path: &Path, text: &str, slug: String, site_tz: Tz) -> Result<Item
         return Ok(Item::Skip);
     }
     let tz = match &m.timezone {
-        Some(name) => crate::dates::parse_tz(name).map_err(|e| Problem::new(path, e).field("timezone"))?,
+        Some(name) => {
+            crate::dates::parse_tz(name).map_err(|e| Problem::new(path, e).field("timezone"))?
+        }
         None => site_tz,
     };
     let all_day = m.all_day.unwrap_or(m.start.is_date_only());
@@ -445,12 +511,18 @@ fn load_event(path: &Path, text: &str, slug: String, site_tz: Tz) -> Result<Item
         let first = m.start.date(tz);
         let last = m.end.map_or(first, |e| e.date(tz));
         let after = last.succ_opt().unwrap_or(last);
-        (FmDate::Date(first).in_zone(tz), FmDate::Date(after).in_zone(tz))
+        (
+            FmDate::Date(first).in_zone(tz),
+            FmDate::Date(after).in_zone(tz),
+        )
     } else {
         let start = m.start.in_zone(tz);
         let end = match m.end {
             Some(e) if e.is_date_only() => {
-                return Err(Problem::new(path, "a timed event needs an end time, not only a date").field("end"))
+                return Err(
+                    Problem::new(path, "a timed event needs an end time, not only a date")
+                        .field("end"),
+                )
             }
             Some(e) => e.in_zone(tz),
             None => start + chrono::Duration::hours(1),
@@ -476,34 +548,54 @@ fn load_event(path: &Path, text: &str, slug: String, site_tz: Tz) -> Result<Item
         }),
         visibility: m.visibility,
         body,
-        source: Source { path: path.to_path_buf(), body_line: d.body_line },
+        source: Source {
+            path: path.to_path_buf(),
+            body_line: d.body_line,
+        },
     }))
 }
 
 fn load_document(path: &Path, tz: Tz) -> Result<Item, Problem> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
     if let Some(target) = name.strip_suffix(".toml") {
         // A sidecar: its document must exist; it is read with the document.
         if !path.with_file_name(target).is_file() {
-            return Err(Problem::new(path, format!("metadata for `{target}`, but there is no such file")));
+            return Err(Problem::new(
+                path,
+                format!("metadata for `{target}`, but there is no such file"),
+            ));
         }
         return Ok(Item::Skip);
     }
     let sidecar = path.with_file_name(format!("{name}.toml"));
     let text = std::fs::read_to_string(&sidecar).map_err(|_| {
-        Problem::new(path, format!("missing metadata sidecar `{name}.toml` (title and description)"))
+        Problem::new(
+            path,
+            format!("missing metadata sidecar `{name}.toml` (title and description)"),
+        )
     })?;
     let wrapped = format!("+++\n{text}\n+++\n");
     let meta = frontmatter::parse::<DocumentMeta>(&sidecar, &wrapped).map_err(|mut p| {
         p.line = p.line.map(|l| l.saturating_sub(1).max(1));
         p
     })?;
-    let size = std::fs::metadata(path).map_err(|e| Problem::new(path, format!("cannot read: {e}")))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| Problem::new(path, format!("cannot read: {e}")))?
+        .len();
     if name.contains(['/', '\\', '?', '#', ' ']) {
-        return Err(Problem::new(path, "document file names may not contain spaces, `?` or `#`"));
+        return Err(Problem::new(
+            path,
+            "document file names may not contain spaces, `?` or `#`",
+        ));
     }
     Ok(Item::Document(Document {
-        kind: path.extension().map_or("File".into(), |e| e.to_string_lossy().to_uppercase()),
+        kind: path
+            .extension()
+            .map_or("File".into(), |e| e.to_string_lossy().to_uppercase()),
         file_name: name,
         title: meta.meta.title,
         description: meta.meta.description,

@@ -39,7 +39,12 @@ impl FmDate {
         if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             return Ok(FmDate::Date(d));
         }
-        for fmt in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"] {
+        for fmt in [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M:%S",
+        ] {
             if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
                 return Ok(FmDate::Local(dt));
             }
@@ -109,6 +114,7 @@ impl<'de> Deserialize<'de> for FmDate {
 
 /// Parses a time-zone name such as `Europe/London`.
 pub fn parse_tz(name: &str) -> Result<Tz, String> {
-    name.parse::<Tz>()
-        .map_err(|_| format!("unknown time zone `{name}`, expected an IANA name such as Europe/London"))
+    name.parse::<Tz>().map_err(|_| {
+        format!("unknown time zone `{name}`, expected an IANA name such as Europe/London")
+    })
 }

@@ -13,7 +13,11 @@ pub const ENTRIES: usize = 30;
 /// The feed of the most recently changed `articles`.
 pub fn atom(site: &SiteConfig, tz: Tz, articles: &[&Article]) -> String {
     let mut recent: Vec<&&Article> = articles.iter().collect();
-    recent.sort_by(|a, b| b.last_changed().cmp(&a.last_changed()).then(a.slug.cmp(&b.slug)));
+    recent.sort_by(|a, b| {
+        b.last_changed()
+            .cmp(&a.last_changed())
+            .then(a.slug.cmp(&b.slug))
+    });
     recent.truncate(ENTRIES);
     let when = |d| -> FixedDateTime { FmDate::Date(d).in_zone(tz).fixed_offset() };
     let entries: Vec<Entry> = recent
@@ -25,27 +29,54 @@ pub fn atom(site: &SiteConfig, tz: Tz, articles: &[&Article]) -> String {
                 id: url.clone(),
                 updated: when(a.last_changed()),
                 published: Some(when(a.date)),
-                links: vec![Link { href: url, rel: "alternate".into(), mime_type: Some("text/html".into()), ..Default::default() }],
+                links: vec![Link {
+                    href: url,
+                    rel: "alternate".into(),
+                    mime_type: Some("text/html".into()),
+                    ..Default::default()
+                }],
                 summary: Some(Text::plain(a.summary.clone())),
-                content: Some(Content { value: Some(a.body.html.clone()), content_type: Some("html".into()), ..Default::default() }),
+                content: Some(Content {
+                    value: Some(a.body.html.clone()),
+                    content_type: Some("html".into()),
+                    ..Default::default()
+                }),
                 categories: a
                     .tags
                     .iter()
-                    .map(|t| atom_syndication::Category { term: t.clone(), ..Default::default() })
+                    .map(|t| atom_syndication::Category {
+                        term: t.clone(),
+                        ..Default::default()
+                    })
                     .collect(),
                 ..Default::default()
             }
         })
         .collect();
-    let updated = recent.first().map_or_else(|| when(chrono::NaiveDate::default()), |a| when(a.last_changed()));
+    let updated = recent.first().map_or_else(
+        || when(chrono::NaiveDate::default()),
+        |a| when(a.last_changed()),
+    );
     let feed = Feed {
         title: Text::plain(format!("{} — knowledge base", site.title)),
         id: format!("{}/kb/", site.base_url),
         updated,
-        authors: vec![Person { name: site.title.clone(), uri: site.website.clone(), ..Default::default() }],
+        authors: vec![Person {
+            name: site.title.clone(),
+            uri: site.website.clone(),
+            ..Default::default()
+        }],
         links: vec![
-            Link { href: format!("{}/kb/atom.xml", site.base_url), rel: "self".into(), ..Default::default() },
-            Link { href: format!("{}/kb/", site.base_url), rel: "alternate".into(), ..Default::default() },
+            Link {
+                href: format!("{}/kb/atom.xml", site.base_url),
+                rel: "self".into(),
+                ..Default::default()
+            },
+            Link {
+                href: format!("{}/kb/", site.base_url),
+                rel: "alternate".into(),
+                ..Default::default()
+            },
         ],
         lang: Some(site.language.clone()),
         entries,

@@ -51,7 +51,11 @@ pub fn parse<T: DeserializeOwned>(path: &Path, source: &str) -> Result<Document<
         offset += line.len();
     }
     let Some((fm_end, body_start)) = close else {
-        return Err(Problem::new(path, format!("front matter is not closed: add a `{fence}` line after it")).at_line(1));
+        return Err(Problem::new(
+            path,
+            format!("front matter is not closed: add a `{fence}` line after it"),
+        )
+        .at_line(1));
     };
     let fm = &rest[..fm_end];
     let body = &rest[body_start..];
@@ -134,24 +138,50 @@ mod tests {
 
     #[test]
     fn toml_and_yaml_bodies_start_after_the_fence() {
-        let d: Document<Meta> = parse(Path::new("a.md"), "+++\ntitle = \"A\"\n+++\nHello\n").unwrap();
+        let d: Document<Meta> =
+            parse(Path::new("a.md"), "+++\ntitle = \"A\"\n+++\nHello\n").unwrap();
         assert_eq!(d.meta.title, "A");
         assert_eq!(d.body, "Hello\n");
         assert_eq!(d.body_line, 4);
-        let d: Document<Meta> = parse(Path::new("a.md"), "---\ntitle: B\nweight: 2\n---\n\nHi").unwrap();
-        assert_eq!((d.meta.title.as_str(), d.meta.weight, d.body_line), ("B", 2, 5));
+        let d: Document<Meta> =
+            parse(Path::new("a.md"), "---\ntitle: B\nweight: 2\n---\n\nHi").unwrap();
+        assert_eq!(
+            (d.meta.title.as_str(), d.meta.weight, d.body_line),
+            ("B", 2, 5)
+        );
     }
 
     #[test]
     fn errors_name_line_and_field() {
-        let e = parse::<Meta>(Path::new("a.md"), "+++\ntitle = \"A\"\nweight = \"heavy\"\n+++\n").unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("weight")), "{e}");
-        let e = parse::<Meta>(Path::new("a.md"), "---\ntitle: A\nweight: heavy\n---\n").unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("weight")), "{e}");
+        let e = parse::<Meta>(
+            Path::new("a.md"),
+            "+++\ntitle = \"A\"\nweight = \"heavy\"\n+++\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(3), Some("weight")),
+            "{e}"
+        );
+        let e =
+            parse::<Meta>(Path::new("a.md"), "---\ntitle: A\nweight: heavy\n---\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(3), Some("weight")),
+            "{e}"
+        );
         let e = parse::<Meta>(Path::new("a.md"), "+++\nweight = 1\n+++\n").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("title"), "{e}");
-        let e = parse::<Meta>(Path::new("a.md"), "+++\ntitle = \"x\"\ntitel = \"y\"\n+++\n").unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("titel")), "{e}");
+        let e = parse::<Meta>(
+            Path::new("a.md"),
+            "+++\ntitle = \"x\"\ntitel = \"y\"\n+++\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(3), Some("titel")),
+            "{e}"
+        );
         let e = parse::<Meta>(Path::new("a.md"), "# no front matter").unwrap_err();
         assert!(e.message.contains("no front matter"));
     }

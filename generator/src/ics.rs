@@ -15,7 +15,10 @@ pub fn calendar(site: &SiteConfig, name: &str, events: &[&Event], stamp: DateTim
     let mut out = String::new();
     line(&mut out, "BEGIN:VCALENDAR");
     line(&mut out, "VERSION:2.0");
-    line(&mut out, &format!("PRODID:-//Customer Portal//{}//EN", escape(&site.title)));
+    line(
+        &mut out,
+        &format!("PRODID:-//Customer Portal//{}//EN", escape(&site.title)),
+    );
     line(&mut out, "CALSCALE:GREGORIAN");
     line(&mut out, "METHOD:PUBLISH");
     line(&mut out, &format!("X-WR-CALNAME:{}", escape(name)));
@@ -27,16 +30,29 @@ pub fn calendar(site: &SiteConfig, name: &str, events: &[&Event], stamp: DateTim
 }
 
 fn event(out: &mut String, site: &SiteConfig, e: &Event, stamp: DateTime<Utc>) {
-    let host = site.base_url.split("://").nth(1).unwrap_or(&site.base_url).split('/').next().unwrap_or("portal");
+    let host = site
+        .base_url
+        .split("://")
+        .nth(1)
+        .unwrap_or(&site.base_url)
+        .split('/')
+        .next()
+        .unwrap_or("portal");
     let url = format!("{}{}", site.base_url, e.url());
     line(out, "BEGIN:VEVENT");
     line(out, &format!("UID:{}@{}", e.slug, host));
     line(out, &format!("DTSTAMP:{}", utc(stamp)));
     if e.all_day {
-        line(out, &format!("DTSTART;VALUE=DATE:{}", e.start.format("%Y%m%d")));
+        line(
+            out,
+            &format!("DTSTART;VALUE=DATE:{}", e.start.format("%Y%m%d")),
+        );
         line(out, &format!("DTEND;VALUE=DATE:{}", e.end.format("%Y%m%d")));
     } else {
-        line(out, &format!("DTSTART:{}", utc(e.start.with_timezone(&Utc))));
+        line(
+            out,
+            &format!("DTSTART:{}", utc(e.start.with_timezone(&Utc))),
+        );
         line(out, &format!("DTEND:{}", utc(e.end.with_timezone(&Utc))));
     }
     line(out, &format!("SUMMARY:{}", escape(&e.title)));

@@ -64,6 +64,9 @@ pub fn tag_url(name: &str) -> String {
     format!("/kb/tags/{}/", slug::slugify(name))
 }
 
+/// Subtopic slug → (name, article indices).
+type Subtopics = BTreeMap<String, (String, Vec<usize>)>;
+
 /// Topics, subtopics and tags of a list of articles (already sorted by topic, subtopic, weight).
 #[derive(Debug, Clone, Default)]
 pub struct Index {
@@ -76,13 +79,21 @@ pub struct Index {
 impl Index {
     /// Groups `articles`.
     pub fn new(articles: &[&Article]) -> Index {
-        let mut topics: BTreeMap<String, (String, BTreeMap<String, (String, Vec<usize>)>)> = BTreeMap::new();
+        let mut topics: BTreeMap<String, (String, Subtopics)> = BTreeMap::new();
         let mut tags: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
         for (i, a) in articles.iter().enumerate() {
-            let t = topics.entry(slug::slugify(&a.topic)).or_insert_with(|| (a.topic.clone(), BTreeMap::new()));
-            t.1.entry(slug::slugify(&a.subtopic)).or_insert_with(|| (a.subtopic.clone(), Vec::new())).1.push(i);
+            let t = topics
+                .entry(slug::slugify(&a.topic))
+                .or_insert_with(|| (a.topic.clone(), BTreeMap::new()));
+            t.1.entry(slug::slugify(&a.subtopic))
+                .or_insert_with(|| (a.subtopic.clone(), Vec::new()))
+                .1
+                .push(i);
             for tag in &a.tags {
-                tags.entry(slug::slugify(tag)).or_insert_with(|| (tag.clone(), Vec::new())).1.push(i);
+                tags.entry(slug::slugify(tag))
+                    .or_insert_with(|| (tag.clone(), Vec::new()))
+                    .1
+                    .push(i);
             }
         }
         let topics = topics
@@ -90,14 +101,25 @@ impl Index {
             .map(|(slug, (name, subs))| Topic {
                 name,
                 slug,
-                subtopics: subs.into_iter().map(|(slug, (name, articles))| Subtopic { name, slug, articles }).collect(),
+                subtopics: subs
+                    .into_iter()
+                    .map(|(slug, (name, articles))| Subtopic {
+                        name,
+                        slug,
+                        articles,
+                    })
+                    .collect(),
             })
             .collect();
         let tags = tags
             .into_iter()
             .map(|(slug, (name, mut list))| {
                 list.sort_by_key(|&i| std::cmp::Reverse(articles[i].last_changed()));
-                Tag { name, slug, articles: list }
+                Tag {
+                    name,
+                    slug,
+                    articles: list,
+                }
             })
             .collect();
         Index { topics, tags }
@@ -132,7 +154,11 @@ impl Index {
         let mut ranked: Vec<(usize, u32)> = score.into_iter().collect();
         ranked.sort_by(|x, y| {
             y.1.cmp(&x.1)
-                .then(articles[y.0].last_changed().cmp(&articles[x.0].last_changed()))
+                .then(
+                    articles[y.0]
+                        .last_changed()
+                        .cmp(&articles[x.0].last_changed()),
+                )
                 .then(x.0.cmp(&y.0))
         });
         ranked.into_iter().take(n).map(|(j, _)| j).collect()

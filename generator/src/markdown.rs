@@ -72,25 +72,48 @@ pub fn render(markdown: &str) -> Rendered {
             Event::Start(Tag::Heading { .. }) => heading = Some((out.len(), String::new())),
             Event::End(TagEnd::Heading(level)) => {
                 if let Some((start, title)) = heading.take() {
-                    let Event::Start(Tag::Heading { level: l, id, classes, attrs }) = out[start].clone() else {
+                    let Event::Start(Tag::Heading {
+                        level: l,
+                        id,
+                        classes,
+                        attrs,
+                    }) = out[start].clone()
+                    else {
                         unreachable!("a heading starts with its start tag")
                     };
-                    let id = unique_id(&mut ids, id.map(|i| i.to_string()).unwrap_or_else(|| slug::slugify(&title)));
+                    let id = unique_id(
+                        &mut ids,
+                        id.map(|i| i.to_string())
+                            .unwrap_or_else(|| slug::slugify(&title)),
+                    );
                     if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
-                        toc.push(TocEntry { level: *level as u8, id: id.clone(), title: title.trim().to_string() });
+                        toc.push(TocEntry {
+                            level: *level as u8,
+                            id: id.clone(),
+                            title: title.trim().to_string(),
+                        });
                     }
-                    out[start] = Event::Start(Tag::Heading { level: l, id: Some(CowStr::from(id.clone())), classes, attrs });
+                    out[start] = Event::Start(Tag::Heading {
+                        level: l,
+                        id: Some(CowStr::from(id.clone())),
+                        classes,
+                        attrs,
+                    });
                     out.push(Event::InlineHtml(CowStr::from(format!(
                         r##" <a class="anchor" href="#{id}" aria-label="Link to this section">#</a>"##
                     ))));
                     text.push('\n');
                 }
             }
-            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => {
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => {
                 if !safe_scheme(dest_url) {
                     needs_sanitising = true;
                 }
-                links.push(Link { url: dest_url.to_string(), line: line_at(range.start) });
+                links.push(Link {
+                    url: dest_url.to_string(),
+                    line: line_at(range.start),
+                });
             }
             Event::Html(_) | Event::InlineHtml(_) => needs_sanitising = true,
             Event::Text(t) | Event::Code(t) => {
@@ -99,9 +122,10 @@ pub fn render(markdown: &str) -> Rendered {
                 }
                 text.push_str(t);
             }
-            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph) | Event::End(TagEnd::Item) => {
-                text.push(' ')
-            }
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(TagEnd::Paragraph)
+            | Event::End(TagEnd::Item) => text.push(' '),
             _ => {}
         }
         out.push(event);
@@ -112,12 +136,21 @@ pub fn render(markdown: &str) -> Rendered {
     if needs_sanitising {
         html_out = sanitiser().clean(&html_out).to_string();
     }
-    Rendered { html: html_out, toc, links, text }
+    Rendered {
+        html: html_out,
+        toc,
+        links,
+        text,
+    }
 }
 
 /// Makes `id` unique on the page by adding `-1`, `-2` … when needed.
 fn unique_id(ids: &mut HashSet<String>, id: String) -> String {
-    let base = if id.is_empty() { "section".to_string() } else { id };
+    let base = if id.is_empty() {
+        "section".to_string()
+    } else {
+        id
+    };
     let mut candidate = base.clone();
     let mut n = 1;
     while !ids.insert(candidate.clone()) {
@@ -132,7 +165,10 @@ fn safe_scheme(url: &str) -> bool {
     match url.find(':') {
         None => true,
         Some(i) if url[..i].contains(['/', '?', '#']) => true,
-        Some(i) => matches!(url[..i].to_ascii_lowercase().as_str(), "http" | "https" | "mailto" | "tel"),
+        Some(i) => matches!(
+            url[..i].to_ascii_lowercase().as_str(),
+            "http" | "https" | "mailto" | "tel"
+        ),
     }
 }
 
@@ -172,7 +208,9 @@ mod tests {
 
     #[test]
     fn raw_html_is_sanitised() {
-        let r = render("Hi <script>alert(1)</script><b onclick=\"x()\">bold</b>\n\n[x](javascript:alert(1))");
+        let r = render(
+            "Hi <script>alert(1)</script><b onclick=\"x()\">bold</b>\n\n[x](javascript:alert(1))",
+        );
         assert!(!r.html.contains("<script"), "{}", r.html);
         assert!(!r.html.contains("onclick"));
         assert!(!r.html.contains("javascript:"));
@@ -182,6 +220,18 @@ mod tests {
     #[test]
     fn links_carry_their_line() {
         let r = render("one\n\ntwo [a](/a/)\nthree ![i](/i.png)\n");
-        assert_eq!(r.links, vec![Link { url: "/a/".into(), line: 3 }, Link { url: "/i.png".into(), line: 4 }]);
+        assert_eq!(
+            r.links,
+            vec![
+                Link {
+                    url: "/a/".into(),
+                    line: 3
+                },
+                Link {
+                    url: "/i.png".into(),
+                    line: 4
+                }
+            ]
+        );
     }
 }

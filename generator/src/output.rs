@@ -17,11 +17,17 @@ impl Staging {
     /// renames on one file system.
     pub fn new(out: &Path) -> Result<Staging> {
         fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-        let dir = tempfile::Builder::new().prefix(".build-").tempdir_in(out).map_err(|e| Error::io(out, e))?;
+        let dir = tempfile::Builder::new()
+            .prefix(".build-")
+            .tempdir_in(out)
+            .map_err(|e| Error::io(out, e))?;
         for sub in ["site", "search"] {
             fs::create_dir(dir.path().join(sub)).map_err(|e| Error::io(dir.path(), e))?;
         }
-        Ok(Staging { dir, out: out.to_path_buf() })
+        Ok(Staging {
+            dir,
+            out: out.to_path_buf(),
+        })
     }
 
     /// The folder the site is written to.
@@ -50,12 +56,25 @@ impl Staging {
             return Ok(urls);
         }
         for entry in walkdir::WalkDir::new(from) {
-            let entry = entry.map_err(|e| Error::io(from, e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk failed"))))?;
+            let entry = entry.map_err(|e| {
+                Error::io(
+                    from,
+                    e.into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("walk failed")),
+                )
+            })?;
             if !entry.file_type().is_file() {
                 continue;
             }
-            let rel = entry.path().strip_prefix(from).expect("walkdir stays below its root");
-            let rel_url = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let rel = entry
+                .path()
+                .strip_prefix(from)
+                .expect("walkdir stays below its root");
+            let rel_url = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             let url = format!("{}/{}", to.trim_end_matches('/'), rel_url);
             let dest = self.site().join(url.trim_start_matches('/'));
             if let Some(parent) = dest.parent() {

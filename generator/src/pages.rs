@@ -27,8 +27,23 @@ pub struct Job {
 
 /// Top-level names that plain pages may not take.
 const RESERVED: &[&str] = &[
-    "kb", "faq", "calendar", "documents", "contact", "search", "issues", "request", "newsletter",
-    "appointments", "static", "api", "my", "track", "login", "logout", "activate",
+    "kb",
+    "faq",
+    "calendar",
+    "documents",
+    "contact",
+    "search",
+    "issues",
+    "request",
+    "newsletter",
+    "appointments",
+    "static",
+    "api",
+    "my",
+    "track",
+    "login",
+    "logout",
+    "activate",
 ];
 
 /// The public site being built.
@@ -49,12 +64,34 @@ pub struct Site<'a> {
 
 impl<'a> Site<'a> {
     /// Prepares the public view of `content`.
-    pub fn new(config: &'a SiteConfig, tz: Tz, content: &'a Content, now: DateTime<Utc>, content_root: &std::path::Path) -> Self {
-        let articles: Vec<&Article> = content.articles.iter().filter(|a| a.visibility == Visibility::Public).collect();
-        let events = content.events.iter().filter(|e| e.visibility == Visibility::Public).collect();
-        let documents = content.documents.iter().filter(|d| d.visibility == Visibility::Public).collect();
+    pub fn new(
+        config: &'a SiteConfig,
+        tz: Tz,
+        content: &'a Content,
+        now: DateTime<Utc>,
+        content_root: &std::path::Path,
+    ) -> Self {
+        let articles: Vec<&Article> = content
+            .articles
+            .iter()
+            .filter(|a| a.visibility == Visibility::Public)
+            .collect();
+        let events = content
+            .events
+            .iter()
+            .filter(|e| e.visibility == Visibility::Public)
+            .collect();
+        let documents = content
+            .documents
+            .iter()
+            .filter(|d| d.visibility == Visibility::Public)
+            .collect();
         let kb = kb::Index::new(&articles);
-        let footer = json!(content.pages.iter().map(|p| json!({"title": p.title, "url": format!("/{}/", p.slug)})).collect::<Vec<_>>());
+        let footer = json!(content
+            .pages
+            .iter()
+            .map(|p| json!({"title": p.title, "url": format!("/{}/", p.slug)}))
+            .collect::<Vec<_>>());
         Site {
             config,
             tz,
@@ -114,23 +151,51 @@ impl<'a> Site<'a> {
     }
 
     fn upcoming(&self) -> Vec<&'a Event> {
-        self.events.iter().copied().filter(|e| e.last_day() >= self.today).collect()
+        self.events
+            .iter()
+            .copied()
+            .filter(|e| e.last_day() >= self.today)
+            .collect()
     }
 
     /// Every HTML page of the site.
     pub fn jobs(&self) -> Result<Vec<Job>> {
-        let mut jobs = vec![self.home(), self.contact(), self.faq(), self.kb_index(), self.tags_index(), self.calendar_index(), self.documents_page()];
+        let mut jobs = vec![
+            self.home(),
+            self.contact(),
+            self.faq(),
+            self.kb_index(),
+            self.tags_index(),
+            self.calendar_index(),
+            self.documents_page(),
+        ];
         jobs.extend(self.kb.topics.iter().map(|t| self.topic(t)));
         jobs.extend(self.kb.tags.iter().map(|t| self.tag(t)));
-        jobs.par_extend((0..self.articles.len()).into_par_iter().map(|i| self.article(i)));
+        jobs.par_extend(
+            (0..self.articles.len())
+                .into_par_iter()
+                .map(|i| self.article(i)),
+        );
         jobs.par_extend(self.events.par_iter().map(|e| self.event(e)));
         let months = calendar::months(&self.events);
-        jobs.extend(months.iter().enumerate().map(|(i, m)| self.month(*m, i.checked_sub(1).map(|p| months[p]), months.get(i + 1).copied())));
+        jobs.extend(months.iter().enumerate().map(|(i, m)| {
+            self.month(
+                *m,
+                i.checked_sub(1).map(|p| months[p]),
+                months.get(i + 1).copied(),
+            )
+        }));
         jobs.extend(self.forms());
         let mut problems = Vec::new();
         for p in &self.content.pages {
             if RESERVED.contains(&p.slug.as_str()) {
-                problems.push(Problem::new(&p.source.path, format!("the page name `{}` is taken by the portal; rename the file", p.slug)));
+                problems.push(Problem::new(
+                    &p.source.path,
+                    format!(
+                        "the page name `{}` is taken by the portal; rename the file",
+                        p.slug
+                    ),
+                ));
                 continue;
             }
             let mut c = self.base("page", &p.title, &format!("/{}/", p.slug), &p.description);
@@ -141,22 +206,61 @@ impl<'a> Site<'a> {
         if !problems.is_empty() {
             return Err(Error::Content(problems));
         }
-        jobs.push(job("/404.html", "404.html", self.base("404", "Page not found", "/404.html", "")));
+        jobs.push(job(
+            "/404.html",
+            "404.html",
+            self.base("404", "Page not found", "/404.html", ""),
+        ));
         Ok(jobs)
     }
 
     fn home(&self) -> Job {
         let mut recent: Vec<&&Article> = self.articles.iter().collect();
-        recent.sort_by(|a, b| b.last_changed().cmp(&a.last_changed()));
+        recent.sort_by_key(|a| std::cmp::Reverse(a.last_changed()));
         let mut c = self.base("home", &self.config.title, "/", &self.config.tagline);
-        c.insert("recent", &recent.iter().take(5).map(|a| self.article_card(a)).collect::<Vec<_>>());
-        c.insert("upcoming", &self.upcoming().iter().take(3).map(|e| EventView::new(e, self.now)).collect::<Vec<_>>());
-        c.insert("topics", &self.kb.topics.iter().map(|t| json!({"name": t.name, "url": t.url(), "count": t.len()})).collect::<Vec<_>>());
+        c.insert(
+            "recent",
+            &recent
+                .iter()
+                .take(5)
+                .map(|a| self.article_card(a))
+                .collect::<Vec<_>>(),
+        );
+        c.insert(
+            "upcoming",
+            &self
+                .upcoming()
+                .iter()
+                .take(3)
+                .map(|e| EventView::new(e, self.now))
+                .collect::<Vec<_>>(),
+        );
+        c.insert(
+            "topics",
+            &self
+                .kb
+                .topics
+                .iter()
+                .map(|t| json!({"name": t.name, "url": t.url(), "count": t.len()}))
+                .collect::<Vec<_>>(),
+        );
         job("/", "index.html", c)
     }
 
     fn contact(&self) -> Job {
-        job("/contact/", "contact.html", self.base("contact", "Contact us", "/contact/", &format!("Address, phone numbers, e-mail and opening hours of {}", self.config.title)))
+        job(
+            "/contact/",
+            "contact.html",
+            self.base(
+                "contact",
+                "Contact us",
+                "/contact/",
+                &format!(
+                    "Address, phone numbers, e-mail and opening hours of {}",
+                    self.config.title
+                ),
+            ),
+        )
     }
 
     fn faq(&self) -> Job {
@@ -169,7 +273,12 @@ impl<'a> Site<'a> {
             }
         }
         let cats: Vec<Value> = cats.into_iter().map(|(name, entries)| json!({"name": name, "slug": slug::slugify(&name), "entries": entries})).collect();
-        let mut c = self.base("faq", "Frequently asked questions", "/faq/", "Answers to the questions we are asked most often.");
+        let mut c = self.base(
+            "faq",
+            "Frequently asked questions",
+            "/faq/",
+            "Answers to the questions we are asked most often.",
+        );
         c.insert("categories", &cats);
         job("/faq/", "faq.html", c)
     }
@@ -189,14 +298,23 @@ impl<'a> Site<'a> {
                 })
             })
             .collect();
-        let mut c = self.base("kb", "Knowledge base", "/kb/", "How-to guides and answers, by topic.");
+        let mut c = self.base(
+            "kb",
+            "Knowledge base",
+            "/kb/",
+            "How-to guides and answers, by topic.",
+        );
         c.insert("topics", &topics);
         c.insert("tags", &self.tag_list());
         job("/kb/", "kb/index.html", c)
     }
 
     fn tag_list(&self) -> Vec<Value> {
-        self.kb.tags.iter().map(|t| json!({"name": t.name, "url": t.url(), "count": t.articles.len()})).collect()
+        self.kb
+            .tags
+            .iter()
+            .map(|t| json!({"name": t.name, "url": t.url(), "count": t.articles.len()}))
+            .collect()
     }
 
     fn topic(&self, t: &kb::Topic) -> Job {
@@ -205,7 +323,12 @@ impl<'a> Site<'a> {
             .iter()
             .map(|s| json!({"name": s.name, "slug": s.slug, "articles": s.articles.iter().map(|&i| self.article_card(self.articles[i])).collect::<Vec<_>>()}))
             .collect();
-        let mut c = self.base("kb", &t.name, &t.url(), &format!("Knowledge-base articles about {}", t.name));
+        let mut c = self.base(
+            "kb",
+            &t.name,
+            &t.url(),
+            &format!("Knowledge-base articles about {}", t.name),
+        );
         c.insert("topic", &json!({"name": t.name, "count": t.len()}));
         c.insert("subtopics", &subs);
         job(t.url(), "kb/topic.html", c)
@@ -218,16 +341,32 @@ impl<'a> Site<'a> {
     }
 
     fn tag(&self, t: &kb::Tag) -> Job {
-        let mut c = self.base("kb", &format!("Tagged “{}”", t.name), &t.url(), &format!("Articles tagged {}", t.name));
+        let mut c = self.base(
+            "kb",
+            &format!("Tagged “{}”", t.name),
+            &t.url(),
+            &format!("Articles tagged {}", t.name),
+        );
         c.insert("tag", &t.name);
-        c.insert("articles", &t.articles.iter().map(|&i| self.article_card(self.articles[i])).collect::<Vec<_>>());
+        c.insert(
+            "articles",
+            &t.articles
+                .iter()
+                .map(|&i| self.article_card(self.articles[i]))
+                .collect::<Vec<_>>(),
+        );
         job(t.url(), "kb/tag.html", c)
     }
 
     fn article(&self, i: usize) -> Job {
         let a = self.articles[i];
         let topic_url = format!("/kb/topic/{}/", slug::slugify(&a.topic));
-        let related: Vec<Value> = self.kb.related(&self.articles, i, 5).into_iter().map(|j| self.article_card(self.articles[j])).collect();
+        let related: Vec<Value> = self
+            .kb
+            .related(&self.articles, i, 5)
+            .into_iter()
+            .map(|j| self.article_card(self.articles[j]))
+            .collect();
         let mut c = self.base("kb", &a.title, &a.url(), &a.summary);
         c.insert(
             "article",
@@ -250,16 +389,36 @@ impl<'a> Site<'a> {
         let upcoming = self.upcoming();
         let mut groups: Vec<(NaiveDate, Vec<EventView>)> = Vec::new();
         for e in &upcoming {
-            let m = e.start.date_naive().with_day(1).expect("day 1").max(self.today.with_day(1).expect("day 1"));
+            let m = e
+                .start
+                .date_naive()
+                .with_day(1)
+                .expect("day 1")
+                .max(self.today.with_day(1).expect("day 1"));
             match groups.last_mut() {
                 Some((gm, list)) if *gm == m => list.push(EventView::new(e, self.now)),
                 _ => groups.push((m, vec![EventView::new(e, self.now)])),
             }
         }
         let groups: Vec<Value> = groups.into_iter().map(|(m, events)| json!({"name": m.format("%B %Y").to_string(), "url": calendar::month_url(m), "events": events})).collect();
-        let past: Vec<EventView> = self.events.iter().rev().filter(|e| e.last_day() < self.today).take(10).map(|e| EventView::new(e, self.now)).collect();
-        let months: Vec<Value> = calendar::months(&self.events).into_iter().map(|m| json!({"name": m.format("%B %Y").to_string(), "url": calendar::month_url(m)})).collect();
-        let mut c = self.base("calendar", "Calendar", "/calendar/", "Seminars, webinars, training days and holiday closures.");
+        let past: Vec<EventView> = self
+            .events
+            .iter()
+            .rev()
+            .filter(|e| e.last_day() < self.today)
+            .take(10)
+            .map(|e| EventView::new(e, self.now))
+            .collect();
+        let months: Vec<Value> = calendar::months(&self.events)
+            .into_iter()
+            .map(|m| json!({"name": m.format("%B %Y").to_string(), "url": calendar::month_url(m)}))
+            .collect();
+        let mut c = self.base(
+            "calendar",
+            "Calendar",
+            "/calendar/",
+            "Seminars, webinars, training days and holiday closures.",
+        );
         c.insert("groups", &groups);
         c.insert("past", &past);
         c.insert("months", &months);
@@ -276,14 +435,27 @@ impl<'a> Site<'a> {
             .filter(|e| e.start.date_naive() < end && e.last_day() >= m)
             .map(|e| EventView::new(e, self.now))
             .collect();
-        let link = |d: Option<NaiveDate>| d.map(|d| json!({"name": d.format("%B %Y").to_string(), "url": calendar::month_url(d)}));
+        let link = |d: Option<NaiveDate>| {
+            d.map(|d| json!({"name": d.format("%B %Y").to_string(), "url": calendar::month_url(d)}))
+        };
         let mut c = self.base("calendar", &name, &url, &format!("Events in {name}"));
         c.insert("month", &name);
         c.insert("weeks", &calendar::grid(m, &self.events, self.today));
         c.insert("events", &events);
         c.insert("prev", &link(prev));
         c.insert("next", &link(next));
-        c.insert("weekdays", &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]);
+        c.insert(
+            "weekdays",
+            &[
+                "Monday",
+                "Tuesday",
+                "Wednesday",
+                "Thursday",
+                "Friday",
+                "Saturday",
+                "Sunday",
+            ],
+        );
         job(url, "calendar/month.html", c)
     }
 
@@ -291,7 +463,10 @@ impl<'a> Site<'a> {
         let mut c = self.base("calendar", &e.title, &e.url(), &e.summary);
         c.insert("event", &EventView::new(e, self.now));
         c.insert("html", &e.body.html);
-        c.insert("month_url", &calendar::month_url(e.start.date_naive().with_day(1).expect("day 1")));
+        c.insert(
+            "month_url",
+            &calendar::month_url(e.start.date_naive().with_day(1).expect("day 1")),
+        );
         job(e.url(), "calendar/event.html", c)
     }
 
@@ -301,35 +476,98 @@ impl<'a> Site<'a> {
             .iter()
             .map(|d| json!({"title": d.title, "description": d.description, "url": d.url(), "kind": d.kind, "size": human_size(d.size), "bytes": d.size, "date": d.date.map(calendar::short_date), "file_name": d.file_name}))
             .collect();
-        let mut c = self.base("documents", "Documents", "/documents/", "Price lists, terms and guides to download.");
+        let mut c = self.base(
+            "documents",
+            "Documents",
+            "/documents/",
+            "Price lists, terms and guides to download.",
+        );
         c.insert("documents", &docs);
         job("/documents/", "documents.html", c)
     }
 
     fn forms(&self) -> Vec<Job> {
         let mut jobs = Vec::new();
-        let mut search = self.base("search", "Search", "/search/", "Search the knowledge base, FAQ, calendar and documents.");
+        let mut search = self.base(
+            "search",
+            "Search",
+            "/search/",
+            "Search the knowledge base, FAQ, calendar and documents.",
+        );
         search.insert("query", "");
         search.insert("hits", &Vec::<Value>::new());
-        search.insert("topics", &self.kb.topics.iter().map(|t| json!({"name": t.name, "key": t.slug})).collect::<Vec<_>>());
+        search.insert(
+            "topics",
+            &self
+                .kb
+                .topics
+                .iter()
+                .map(|t| json!({"name": t.name, "key": t.slug}))
+                .collect::<Vec<_>>(),
+        );
         jobs.push(job("/search/", "search.html", search));
-        let public_binders: Vec<&crate::config::Binder> = self.config.binders.iter().filter(|b| b.public).collect();
-        let mut issue = self.base("support", "Report an issue", "/issues/new/", "Tell us about a problem; we reply by e-mail and you can follow progress online.");
+        let public_binders: Vec<&crate::config::Binder> =
+            self.config.binders.iter().filter(|b| b.public).collect();
+        let mut issue = self.base(
+            "support",
+            "Report an issue",
+            "/issues/new/",
+            "Tell us about a problem; we reply by e-mail and you can follow progress online.",
+        );
         issue.insert("binders", &public_binders);
         jobs.push(job("/issues/new/", "forms/issue.html", issue));
-        jobs.push(job("/issues/track/", "forms/track.html", self.base("support", "Track an issue", "/issues/track/", "Follow the progress of an issue you reported.")));
+        jobs.push(job(
+            "/issues/track/",
+            "forms/track.html",
+            self.base(
+                "support",
+                "Track an issue",
+                "/issues/track/",
+                "Follow the progress of an issue you reported.",
+            ),
+        ));
         for (kind, title, description) in [
-            ("login", "Request a portal login", "Ask for a customer login to see your invoices, quotes, cases and projects."),
-            ("sales", "Ask our sales team", "Ask for prices, a demonstration or a quote."),
-            ("estore", "Register for the eStore", "Open an account to order hardware and supplies online."),
+            (
+                "login",
+                "Request a portal login",
+                "Ask for a customer login to see your invoices, quotes, cases and projects.",
+            ),
+            (
+                "sales",
+                "Ask our sales team",
+                "Ask for prices, a demonstration or a quote.",
+            ),
+            (
+                "estore",
+                "Register for the eStore",
+                "Open an account to order hardware and supplies online.",
+            ),
         ] {
             let url = format!("/request/{kind}/");
             let mut c = self.base("request", title, &url, description);
             c.insert("kind", kind);
             jobs.push(job(url, "forms/request.html", c));
         }
-        jobs.push(job("/newsletter/", "forms/newsletter.html", self.base("newsletter", "Newsletters", "/newsletter/", "Sign up for product news and seminar announcements.")));
-        jobs.push(job("/appointments/", "forms/appointment.html", self.base("contact", "Request an appointment", "/appointments/", "Book a call or a visit with our team.")));
+        jobs.push(job(
+            "/newsletter/",
+            "forms/newsletter.html",
+            self.base(
+                "newsletter",
+                "Newsletters",
+                "/newsletter/",
+                "Sign up for product news and seminar announcements.",
+            ),
+        ));
+        jobs.push(job(
+            "/appointments/",
+            "forms/appointment.html",
+            self.base(
+                "contact",
+                "Request an appointment",
+                "/appointments/",
+                "Book a call or a visit with our team.",
+            ),
+        ));
         jobs
     }
 
@@ -337,16 +575,36 @@ impl<'a> Site<'a> {
     pub fn feeds(&self, page_urls: &[String]) -> Vec<(String, String)> {
         let mut out = vec![(
             "/calendar.ics".to_string(),
-            crate::ics::calendar(self.config, &format!("{} events", self.config.title), &self.events, self.now),
+            crate::ics::calendar(
+                self.config,
+                &format!("{} events", self.config.title),
+                &self.events,
+                self.now,
+            ),
         )];
-        out.extend(self.events.iter().map(|e| (e.ics_url(), crate::ics::calendar(self.config, &e.title, &[*e], self.now))));
-        out.push(("/kb/atom.xml".into(), crate::feed::atom(self.config, self.tz, &self.articles)));
-        let lastmod: std::collections::HashMap<String, NaiveDate> = self.articles.iter().map(|a| (a.url(), a.last_changed())).collect();
+        out.extend(self.events.iter().map(|e| {
+            (
+                e.ics_url(),
+                crate::ics::calendar(self.config, &e.title, &[*e], self.now),
+            )
+        }));
+        out.push((
+            "/kb/atom.xml".into(),
+            crate::feed::atom(self.config, self.tz, &self.articles),
+        ));
+        let lastmod: std::collections::HashMap<String, NaiveDate> = self
+            .articles
+            .iter()
+            .map(|a| (a.url(), a.last_changed()))
+            .collect();
         let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         let mut urls: Vec<&String> = page_urls.iter().collect();
         urls.sort();
         for u in urls {
-            xml.push_str(&format!("  <url><loc>{}</loc>", xml_escape(&format!("{}{}", self.config.base_url, u))));
+            xml.push_str(&format!(
+                "  <url><loc>{}</loc>",
+                xml_escape(&format!("{}{}", self.config.base_url, u))
+            ));
             if let Some(d) = lastmod.get(u) {
                 xml.push_str(&format!("<lastmod>{d}</lastmod>"));
             }
@@ -373,5 +631,8 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -100,14 +100,19 @@ fn schema() -> (Schema, Fields) {
 }
 
 fn search_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Search { path: path.to_path_buf(), message: e.to_string() }
+    Error::Search {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Writes an index of `docs` into the empty folder `dir`.
 pub fn write_index(dir: &Path, docs: Vec<SearchDoc>) -> Result<()> {
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema).map_err(|e| search_err(dir, e))?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 2);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 2);
     let mut writer = index
         .writer_with_num_threads::<TantivyDocument>(threads, threads * 40_000_000)
         .map_err(|e| search_err(dir, e))?;
@@ -127,7 +132,9 @@ pub fn write_index(dir: &Path, docs: Vec<SearchDoc>) -> Result<()> {
         writer.add_document(doc).map_err(|e| search_err(dir, e))?;
     }
     writer.commit().map_err(|e| search_err(dir, e))?;
-    writer.wait_merging_threads().map_err(|e| search_err(dir, e))?;
+    writer
+        .wait_merging_threads()
+        .map_err(|e| search_err(dir, e))?;
     Ok(())
 }
 
@@ -142,9 +149,15 @@ pub struct Searcher {
 impl Searcher {
     /// Opens the index in `dir`.
     pub fn open(dir: &Path) -> Result<Searcher> {
-        let index = Index::open_in_dir(dir).map_err(|e| search_err(dir, format!("cannot open ({e}); run `portal build` first")))?;
+        let index = Index::open_in_dir(dir)
+            .map_err(|e| search_err(dir, format!("cannot open ({e}); run `portal build` first")))?;
         let reader = index.reader().map_err(|e| search_err(dir, e))?;
-        Ok(Searcher { index, reader, fields: schema().1, path: dir.to_path_buf() })
+        Ok(Searcher {
+            index,
+            reader,
+            fields: schema().1,
+            path: dir.to_path_buf(),
+        })
     }
 
     /// Searches for `query` (free text; quotes, `+` and `-` work), optionally within one
@@ -156,9 +169,18 @@ impl Searcher {
     ///     println!("{} {}", hit.title, hit.url);
     /// }
     /// ```
-    pub fn search(&self, query: &str, topic: Option<&str>, limit: usize, offset: usize) -> Result<Results> {
+    pub fn search(
+        &self,
+        query: &str,
+        topic: Option<&str>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Results> {
         let f = &self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.summary, f.body, f.topic, f.subtopic, f.tags]);
+        let mut parser = QueryParser::for_index(
+            &self.index,
+            vec![f.title, f.summary, f.body, f.topic, f.subtopic, f.tags],
+        );
         parser.set_field_boost(f.title, 3.0);
         parser.set_field_boost(f.tags, 2.0);
         parser.set_field_boost(f.summary, 2.0);
@@ -168,26 +190,56 @@ impl Searcher {
         if let Some(topic) = topic.filter(|t| !t.is_empty()) {
             let term = Term::from_field_text(f.topic_key, &slug::slugify(topic));
             let filter: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-            q = Box::new(BooleanQuery::new(vec![(Occur::Must, q), (Occur::Must, filter)]));
+            q = Box::new(BooleanQuery::new(vec![
+                (Occur::Must, q),
+                (Occur::Must, filter),
+            ]));
         }
         let searcher = self.reader.searcher();
         let (top, total) = searcher
-            .search(&q, &(TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_score(), Count))
+            .search(
+                &q,
+                &(
+                    TopDocs::with_limit(limit.max(1))
+                        .and_offset(offset)
+                        .order_by_score(),
+                    Count,
+                ),
+            )
             .map_err(|e| search_err(&self.path, e))?;
-        let mut snippets = SnippetGenerator::create(&searcher, &*q, f.body).map_err(|e| search_err(&self.path, e))?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*q, f.body)
+            .map_err(|e| search_err(&self.path, e))?;
         snippets.set_max_num_chars(180);
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(|e| search_err(&self.path, e))?;
-            let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let get = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
             let snippet = snippets.snippet_from_doc(&doc);
-            let snippet = if snippet.fragment().trim().is_empty() { escape(&get(f.summary)) } else { snippet.to_html() };
-            hits.push(Hit { title: get(f.title), url: get(f.url), kind: get(f.kind), topic: get(f.topic), snippet, score });
+            let snippet = if snippet.fragment().trim().is_empty() {
+                escape(&get(f.summary))
+            } else {
+                snippet.to_html()
+            };
+            hits.push(Hit {
+                title: get(f.title),
+                url: get(f.url),
+                kind: get(f.kind),
+                topic: get(f.topic),
+                snippet,
+                score,
+            });
         }
         Ok(Results { total, hits })
     }
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

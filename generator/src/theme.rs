@@ -48,6 +48,7 @@ impl Theme {
         let glob = format!("{}/**/*", templates.display());
         let mut tera = Tera::new(&glob).map_err(|e| Problem::new(&templates, chain(&e)))?;
         tera.autoescape_on(vec![".html", ".xml"]);
+        tera.set_escape_fn(escape_html);
         let missing: Vec<Problem> = REQUIRED
             .iter()
             .filter(|name| !tera.get_template_names().any(|n| n == **name))
@@ -56,7 +57,10 @@ impl Theme {
         if !missing.is_empty() {
             return Err(Error::Content(missing));
         }
-        Ok(Theme { tera, root: root.to_path_buf() })
+        Ok(Theme {
+            tera,
+            root: root.to_path_buf(),
+        })
     }
 
     /// Renders template `name` with `ctx`.
@@ -70,6 +74,23 @@ impl Theme {
     pub fn static_dir(&self) -> PathBuf {
         self.root.join("static")
     }
+}
+
+/// Escapes text for HTML bodies and quoted attributes. Unlike Tera's default it leaves `/`
+/// alone, so URLs stay readable in the output.
+fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + 16);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Tera's error with its causes, which hold the useful part.

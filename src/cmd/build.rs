@@ -26,7 +26,10 @@ pub fn build(args: &SiteArgs) -> anyhow::Result<BuildReport> {
         }
         let b = progress_bar.get_or_init(|| {
             let b = ProgressBar::new(total);
-            b.set_style(ProgressStyle::with_template("{spinner} rendering {pos}/{len} pages {wide_bar}").expect("valid template"));
+            b.set_style(
+                ProgressStyle::with_template("{spinner} rendering {pos}/{len} pages {wide_bar}")
+                    .expect("valid template"),
+            );
             b
         });
         b.set_position(done);

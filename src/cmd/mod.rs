@@ -11,6 +11,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(site) => build::run(&site),
         Command::Serve { site, port } => serve::run(&site, port),
-        Command::Search { query, index, topic, limit, json } => search::run(&query, &index, topic.as_deref(), limit, json),
+        Command::Search {
+            query,
+            index,
+            topic,
+            limit,
+            json,
+        } => search::run(&query, &index, topic.as_deref(), limit, json),
     }
 }

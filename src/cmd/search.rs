@@ -6,9 +6,17 @@ use anyhow::Context;
 use portal_generator::search::Searcher;
 
 /// Prints ranked hits: title, URL and snippet (matches in `*…*`).
-pub fn run(query: &str, index: &Path, topic: Option<&str>, limit: usize, json: bool) -> anyhow::Result<()> {
+pub fn run(
+    query: &str,
+    index: &Path,
+    topic: Option<&str>,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<()> {
     let searcher = Searcher::open(index)?;
-    let results = searcher.search(query, topic, limit, 0).context("search failed")?;
+    let results = searcher
+        .search(query, topic, limit, 0)
+        .context("search failed")?;
     if json {
         println!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
@@ -17,10 +25,29 @@ pub fn run(query: &str, index: &Path, topic: Option<&str>, limit: usize, json: b
         println!("No results for “{query}”.");
         return Ok(());
     }
-    println!("{} result{} for “{query}”:", results.total, if results.total == 1 { "" } else { "s" });
+    println!(
+        "{} result{} for “{query}”:",
+        results.total,
+        if results.total == 1 { "" } else { "s" }
+    );
     for (i, hit) in results.hits.iter().enumerate() {
-        let snippet = hit.snippet.replace("<b>", "*").replace("</b>", "*").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#x27;", "'");
-        println!("{:>2}. {} [{}]\n    {}\n    {}", i + 1, hit.title, hit.kind, hit.url, snippet.split_whitespace().collect::<Vec<_>>().join(" "));
+        let snippet = hit
+            .snippet
+            .replace("<b>", "*")
+            .replace("</b>", "*")
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'");
+        println!(
+            "{:>2}. {} [{}]\n    {}\n    {}",
+            i + 1,
+            hit.title,
+            hit.kind,
+            hit.url,
+            snippet.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
     }
     Ok(())
 }

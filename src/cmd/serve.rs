@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::http::{header, HeaderValue};
 use axum::Router;
-use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode};
+use notify::{EventKind, RecursiveMode, Watcher};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -29,7 +29,9 @@ const HEADERS: &[(header::HeaderName, &str)] = &[
 pub fn run(args: &SiteArgs, port: u16) -> anyhow::Result<()> {
     let report = super::build::build(args)?;
     println!("{report}");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(args.clone(), port))
 }
 
@@ -39,31 +41,44 @@ fn app(args: &SiteArgs) -> Router {
     let files = ServeDir::new(&site).not_found_service(ServeFile::new(site.join("404.html")));
     let mut router = Router::new().fallback_service(files);
     for (name, value) in HEADERS {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(name.clone(), HeaderValue::from_static(value)));
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name.clone(),
+            HeaderValue::from_static(value),
+        ));
     }
     router
 }
 
 async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    println!("Serving http://{local}/ — watching {} and {} (Ctrl-C to stop)", args.content.display(), args.theme.display());
+    println!(
+        "Serving http://{local}/ — watching {} and {} (Ctrl-C to stop)",
+        args.content.display(),
+        args.theme.display()
+    );
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut debouncer = new_debouncer(Duration::from_millis(250), move |res| {
-        let _ = tx.send(res);
+    // Reads (our own build opening files) are not changes; anything else is.
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if res.is_ok_and(|e| !matches!(e.kind, EventKind::Access(_))) {
+            let _ = tx.send(());
+        }
     })
     .context("cannot watch files")?;
     for dir in [&args.content, &args.theme] {
-        debouncer.watcher().watch(dir, RecursiveMode::Recursive).with_context(|| format!("cannot watch {}", dir.display()))?;
+        watcher
+            .watch(dir, RecursiveMode::Recursive)
+            .with_context(|| format!("cannot watch {}", dir.display()))?;
     }
     let rebuild_args = args.clone();
     tokio::spawn(async move {
-        while let Some(res) = rx.recv().await {
-            if res.is_err() {
-                continue;
-            }
+        while rx.recv().await.is_some() {
+            // Let a burst of changes (an editor saving several files) settle, then build once.
+            tokio::time::sleep(Duration::from_millis(200)).await;
             while rx.try_recv().is_ok() {}
             let a = rebuild_args.clone();
             match tokio::task::spawn_blocking(move || super::build::build(&a)).await {
@@ -80,6 +95,6 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
         })
         .await
         .context("server stopped")?;
-    drop(debouncer);
+    drop(watcher);
     Ok(())
 }
