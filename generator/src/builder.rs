@@ -1,6 +1,7 @@
 //! `build`: content + theme → `out/site` and `out/search`, rendered and indexed in parallel,
 //! checked for broken internal links, and swapped into place only when everything succeeded.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -99,12 +100,22 @@ impl std::fmt::Display for BuildReport {
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     let now = opts.now.unwrap_or_else(Utc::now);
+    let phase = |name: &str, since: &mut Instant| {
+        tracing::debug!(
+            phase = name,
+            ms = since.elapsed().as_millis() as u64,
+            "build phase"
+        );
+        *since = Instant::now();
+    };
+    let mut t = Instant::now();
     let config = SiteConfig::load(&opts.content.join("site.toml"))?;
     let tz: Tz = config
         .tz()
         .map_err(|m| Problem::new(opts.content.join("site.toml"), m).field("timezone"))?;
     let theme = crate::theme::Theme::load(&opts.theme)?;
     let content = content::load(&opts.content, tz)?;
+    phase("load", &mut t);
     let site = Site::new(&config, tz, &content, now, &opts.content);
 
     let mut jobs = site.jobs()?;
@@ -114,6 +125,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .filter(|u| u.ends_with('/'))
         .collect();
     let documents = site.public_documents();
+    phase("contexts", &mut t);
     let staging = Staging::new(&opts.out)?;
 
     // Every URL the site will have, for the link check.
@@ -138,6 +150,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         std::fs::copy(&d.path, &dest).map_err(|e| Error::io(&d.path, e))?;
     }
 
+    phase("links and copies", &mut t);
     let search_docs = site.search_docs();
     let indexed = search_docs.len();
     let total = jobs.len() as u64;
@@ -148,7 +161,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             let results: Vec<std::result::Result<(), Problem>> = std::mem::take(&mut jobs)
                 .into_par_iter()
                 .map(|job| {
-                    let html = theme.render(job.template, &job.ctx)?;
+                    let ctx = site.context(job.ctx);
+                    let html = theme.render(job.template, &ctx)?;
+                    drop(ctx);
                     staging
                         .write_page(&job.url, html.as_bytes())
                         .map_err(|e| Problem::new(&job.url, e.to_string()))?;
@@ -166,15 +181,27 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             }
             Ok(total as usize)
         },
-        || search::write_index(&search_dir, search_docs),
+        || {
+            let t = Instant::now();
+            let r = search::write_index(&search_dir, search_docs);
+            tracing::debug!(
+                phase = "index (concurrent)",
+                ms = t.elapsed().as_millis() as u64,
+                "build phase"
+            );
+            r
+        },
     );
     let pages = rendered?;
     index?;
+    phase("render and index", &mut t);
 
     for (url, body) in site.feeds(&page_urls) {
         staging.write_page(&url, body.as_bytes())?;
     }
+    phase("feeds", &mut t);
     staging.commit()?;
+    phase("swap", &mut t);
     Ok(BuildReport {
         pages,
         articles: site.public_articles().len(),
@@ -318,64 +345,64 @@ pub(crate) fn job(url: impl Into<String>, template: &'static str, ctx: Context) 
     Job {
         url: url.into(),
         template,
-        ctx,
+        ctx: crate::pages::Ctx::Ready(ctx),
     }
 }
 
 /// The search index entries of the public content.
-pub(crate) fn search_entries(site: &Site) -> Vec<SearchDoc> {
+pub(crate) fn search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
     let mut docs: Vec<SearchDoc> = site
         .public_articles()
         .par_iter()
         .map(|a| SearchDoc {
             url: a.url(),
             kind: "article",
-            title: a.title.clone(),
-            summary: a.summary.clone(),
-            body: a.body.text.clone(),
-            topic: a.topic.clone(),
-            subtopic: a.subtopic.clone(),
-            tags: a.tags.clone(),
+            title: Cow::Borrowed(&a.title),
+            summary: Cow::Borrowed(&a.summary),
+            body: Cow::Borrowed(&a.body.text),
+            topic: Cow::Borrowed(&a.topic),
+            subtopic: Cow::Borrowed(&a.subtopic),
+            tags: a.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
         })
         .collect();
     docs.extend(site.content().faq.iter().map(|f| SearchDoc {
         url: format!("/faq/#{}", f.slug),
         kind: "faq",
-        title: f.question.clone(),
-        summary: content::first_sentence(&f.answer.text),
-        body: f.answer.text.clone(),
-        topic: f.category.clone(),
-        subtopic: String::new(),
+        title: Cow::Borrowed(&f.question),
+        summary: Cow::Owned(content::first_sentence(&f.answer.text)),
+        body: Cow::Borrowed(&f.answer.text),
+        topic: Cow::Borrowed(&f.category),
+        subtopic: Cow::Borrowed(""),
         tags: Vec::new(),
     }));
     docs.extend(site.public_events().iter().map(|e| SearchDoc {
         url: e.url(),
         kind: "event",
-        title: e.title.clone(),
-        summary: e.summary.clone(),
-        body: e.body.text.clone(),
-        topic: e.category.clone(),
-        subtopic: String::new(),
+        title: Cow::Borrowed(&e.title),
+        summary: Cow::Borrowed(&e.summary),
+        body: Cow::Borrowed(&e.body.text),
+        topic: Cow::Borrowed(&e.category),
+        subtopic: Cow::Borrowed(""),
         tags: Vec::new(),
     }));
     docs.extend(site.public_documents().iter().map(|d| SearchDoc {
         url: d.url(),
         kind: "document",
-        title: d.title.clone(),
-        summary: d.description.clone(),
-        body: String::new(),
-        topic: "Documents".into(),
-        subtopic: String::new(),
+        title: Cow::Borrowed(&d.title),
+        summary: Cow::Borrowed(&d.description),
+        body: Cow::Borrowed(""),
+        topic: Cow::Borrowed("Documents"),
+        subtopic: Cow::Borrowed(""),
         tags: Vec::new(),
     }));
     docs.extend(site.content().pages.iter().map(|p| SearchDoc {
         url: format!("/{}/", p.slug),
         kind: "page",
-        title: p.title.clone(),
-        summary: p.description.clone(),
-        body: p.body.text.clone(),
-        topic: String::new(),
-        subtopic: String::new(),
+        title: Cow::Borrowed(&p.title),
+        summary: Cow::Borrowed(&p.description),
+        body: Cow::Borrowed(&p.body.text),
+        topic: Cow::Borrowed(""),
+        subtopic: Cow::Borrowed(""),
         tags: Vec::new(),
     }));
     docs

@@ -128,7 +128,7 @@ impl Index {
     /// Up to `n` articles related to article `i`: those sharing its subtopic or its tags,
     /// ranked by shared tags (a shared subtopic counts as two), then by recency.
     pub fn related(&self, articles: &[&Article], i: usize, n: usize) -> Vec<usize> {
-        const SCAN: usize = 200;
+        const SCAN: usize = 64;
         let a = articles[i];
         let mut score: HashMap<usize, u32> = HashMap::new();
         let sub = slug::slugify(&a.subtopic);

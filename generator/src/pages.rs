@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
-use rayon::prelude::*;
 use serde_json::{json, Value};
 use tera::Context;
 
@@ -21,8 +20,19 @@ pub struct Job {
     pub url: String,
     /// Template name.
     pub template: &'static str,
-    /// Its context.
-    pub ctx: Context,
+    /// Its context, or what to build it from.
+    pub ctx: Ctx,
+}
+
+/// A page's template context, built ahead for the few one-off pages and only at render time
+/// for articles and events, so a large site never holds every context at once.
+pub enum Ctx {
+    /// Built already.
+    Ready(Context),
+    /// Public article number `n`.
+    Article(usize),
+    /// Public event number `n`.
+    Event(usize),
 }
 
 /// Top-level names that plain pages may not take.
@@ -125,7 +135,7 @@ impl<'a> Site<'a> {
         self.documents.clone()
     }
     /// The search index entries.
-    pub fn search_docs(&self) -> Vec<SearchDoc> {
+    pub fn search_docs(&self) -> Vec<SearchDoc<'_>> {
         search_entries(self)
     }
 
@@ -171,12 +181,16 @@ impl<'a> Site<'a> {
         ];
         jobs.extend(self.kb.topics.iter().map(|t| self.topic(t)));
         jobs.extend(self.kb.tags.iter().map(|t| self.tag(t)));
-        jobs.par_extend(
-            (0..self.articles.len())
-                .into_par_iter()
-                .map(|i| self.article(i)),
-        );
-        jobs.par_extend(self.events.par_iter().map(|e| self.event(e)));
+        jobs.extend(self.articles.iter().enumerate().map(|(i, a)| Job {
+            url: a.url(),
+            template: "kb/article.html",
+            ctx: Ctx::Article(i),
+        }));
+        jobs.extend(self.events.iter().enumerate().map(|(i, e)| Job {
+            url: e.url(),
+            template: "calendar/event.html",
+            ctx: Ctx::Event(i),
+        }));
         let months = calendar::months(&self.events);
         jobs.extend(months.iter().enumerate().map(|(i, m)| {
             self.month(
@@ -358,7 +372,16 @@ impl<'a> Site<'a> {
         job(t.url(), "kb/tag.html", c)
     }
 
-    fn article(&self, i: usize) -> Job {
+    /// The context of `ctx`, building it if needed.
+    pub fn context(&self, ctx: Ctx) -> Context {
+        match ctx {
+            Ctx::Ready(c) => c,
+            Ctx::Article(i) => self.article(i),
+            Ctx::Event(i) => self.event(self.events[i]),
+        }
+    }
+
+    fn article(&self, i: usize) -> Context {
         let a = self.articles[i];
         let topic_url = format!("/kb/topic/{}/", slug::slugify(&a.topic));
         let related: Vec<Value> = self
@@ -382,7 +405,7 @@ impl<'a> Site<'a> {
             }),
         );
         c.insert("related", &related);
-        job(a.url(), "kb/article.html", c)
+        c
     }
 
     fn calendar_index(&self) -> Job {
@@ -459,7 +482,7 @@ impl<'a> Site<'a> {
         job(url, "calendar/month.html", c)
     }
 
-    fn event(&self, e: &Event) -> Job {
+    fn event(&self, e: &Event) -> Context {
         let mut c = self.base("calendar", &e.title, &e.url(), &e.summary);
         c.insert("event", &EventView::new(e, self.now));
         c.insert("html", &e.body.html);
@@ -467,7 +490,7 @@ impl<'a> Site<'a> {
             "month_url",
             &calendar::month_url(e.start.date_naive().with_day(1).expect("day 1")),
         );
-        job(e.url(), "calendar/event.html", c)
+        c
     }
 
     fn documents_page(&self) -> Job {

@@ -4,6 +4,7 @@
 //! Fields and boosts: title ×3, tags ×2, summary ×2, topic and subtopic ×1.5, body ×1, all
 //! with English stemming. `url`, `kind` and `topic_key` are stored raw for results and filters.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::Serialize;
@@ -19,23 +20,23 @@ use crate::error::{Error, Result};
 
 /// One thing that can be found: an article, FAQ entry, event, document or page.
 #[derive(Debug, Clone)]
-pub struct SearchDoc {
+pub struct SearchDoc<'a> {
     /// Root-relative URL.
     pub url: String,
     /// `article`, `faq`, `event`, `document` or `page`.
     pub kind: &'static str,
     /// Title.
-    pub title: String,
+    pub title: Cow<'a, str>,
     /// Short summary.
-    pub summary: String,
+    pub summary: Cow<'a, str>,
     /// Plain body text.
-    pub body: String,
+    pub body: Cow<'a, str>,
     /// Topic (articles), category (FAQ, events) or empty.
-    pub topic: String,
+    pub topic: Cow<'a, str>,
     /// Subtopic or empty.
-    pub subtopic: String,
+    pub subtopic: Cow<'a, str>,
     /// Tags.
-    pub tags: Vec<String>,
+    pub tags: Vec<Cow<'a, str>>,
 }
 
 /// A search result.
@@ -107,7 +108,7 @@ fn search_err(path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 /// Writes an index of `docs` into the empty folder `dir`.
-pub fn write_index(dir: &Path, docs: Vec<SearchDoc>) -> Result<()> {
+pub fn write_index(dir: &Path, docs: Vec<SearchDoc<'_>>) -> Result<()> {
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema).map_err(|e| search_err(dir, e))?;
     let threads = std::thread::available_parallelism()
@@ -127,7 +128,7 @@ pub fn write_index(dir: &Path, docs: Vec<SearchDoc>) -> Result<()> {
         doc.add_text(f.subtopic, &d.subtopic);
         doc.add_text(f.topic_key, slug::slugify(&d.topic));
         for t in &d.tags {
-            doc.add_text(f.tags, t);
+            doc.add_text(f.tags, t.as_ref());
         }
         writer.add_document(doc).map_err(|e| search_err(dir, e))?;
     }
