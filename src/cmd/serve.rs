@@ -55,11 +55,6 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    println!(
-        "Serving http://{local}/ — watching {} and {} (Ctrl-C to stop)",
-        args.content.display(),
-        args.theme.display()
-    );
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     // Reads (our own build opening files) are not changes; anything else is.
@@ -74,6 +69,12 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
             .watch(dir, RecursiveMode::Recursive)
             .with_context(|| format!("cannot watch {}", dir.display()))?;
     }
+    // Announce only once watching, so an edit made right after this line is seen.
+    println!(
+        "Serving http://{local}/ — watching {} and {} (Ctrl-C to stop)",
+        args.content.display(),
+        args.theme.display()
+    );
     let rebuild_args = args.clone();
     tokio::spawn(async move {
         while rx.recv().await.is_some() {

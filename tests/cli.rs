@@ -1,0 +1,173 @@
+//! Black-box tests of the `portal` program: `build`, `search` and `serve` as a user runs them.
+
+mod common;
+
+use common::{demo_copy, run, Server};
+
+#[test]
+fn build_writes_the_site_and_prints_a_summary() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&["build", "--out", out.path().to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.starts_with("Built ")
+            && stdout.contains(" pages (29 articles, 8 events, 4 documents;"),
+        "{stdout}"
+    );
+    assert!(out.path().join("site/index.html").is_file());
+    assert!(out.path().join("search/meta.json").is_file());
+}
+
+#[test]
+fn build_errors_exit_non_zero_naming_file_and_line() {
+    let dir = demo_copy();
+    let content = dir.path().join("content");
+    std::fs::write(
+        content.join("faq/broken.md"),
+        "+++\nquestion = \"Broken?\"\ncategory = \"Support\"\n+++\nSee [nowhere](/kb/nowhere/).\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "build",
+        "--content",
+        content.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("faq/broken.md:5: broken link: no page `/kb/nowhere/`"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("out/site").exists(),
+        "nothing half-written"
+    );
+}
+
+#[test]
+fn search_prints_ranked_hits() {
+    let out = tempfile::tempdir().unwrap();
+    assert!(run(&["build", "--out", out.path().to_str().unwrap()])
+        .status
+        .success());
+    let index = out.path().join("search");
+    let o = run(&[
+        "search",
+        "refund a card payment",
+        "--index",
+        index.to_str().unwrap(),
+        "--limit",
+        "3",
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    let first = stdout.lines().nth(1).unwrap_or_default();
+    assert!(first.contains("1. Refund a sale [article]"), "{stdout}");
+    assert!(stdout.contains("/kb/refund-a-sale/"));
+    let numbered = stdout.lines().filter(|l| {
+        l.trim_start()
+            .split_once(". ")
+            .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+    });
+    assert_eq!(numbered.count(), 3, "{stdout}");
+
+    let o = run(&[
+        "search",
+        "refund",
+        "--index",
+        index.to_str().unwrap(),
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["hits"][0]["url"], "/kb/refund-a-sale/");
+
+    let o = run(&["search", "zzzqqq", "--index", index.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("No results"));
+}
+
+#[test]
+fn search_without_an_index_says_what_to_do() {
+    let o = run(&["search", "refund", "--index", "/nonexistent/search"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("run `portal build` first"));
+}
+
+#[test]
+fn serve_serves_pages_with_security_headers_and_a_404() {
+    let dir = demo_copy();
+    let server = Server::start(&dir.path().join("content"), &dir.path().join("out"));
+    let (status, headers, body) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(body.contains("Kestrel Systems help centre"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+
+    let (status, _, body) = server.get("/kb/refund-a-sale/");
+    assert_eq!(status, 200);
+    assert!(body.contains("<h1 id=\"article-title\">Refund a sale</h1>"));
+
+    let (status, headers, body) = server.get("/calendar.ics");
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    assert!(body.starts_with("BEGIN:VCALENDAR\r\n"));
+
+    let (status, _, body) = server.get("/kb/no-such-article/");
+    assert_eq!(status, 404);
+    assert!(body.contains("Page not found"));
+}
+
+#[test]
+fn serve_rebuilds_when_content_changes_and_survives_mistakes() {
+    let dir = demo_copy();
+    let content = dir.path().join("content");
+    let server = Server::start(&content, &dir.path().join("out"));
+    let article = content.join("kb/point-of-sale/refund-a-sale.md");
+    let text = std::fs::read_to_string(&article).unwrap();
+
+    std::fs::write(
+        &article,
+        text.replace(
+            "title = \"Refund a sale\"",
+            "title = \"Refund or exchange a sale\"",
+        ),
+    )
+    .unwrap();
+    assert!(
+        server.wait_stdout("Built ", 30).is_some(),
+        "rebuilt after an edit"
+    );
+    let (_, _, body) = server.get("/kb/refund-a-sale/");
+    assert!(
+        body.contains("Refund or exchange a sale"),
+        "the edit is live"
+    );
+
+    std::fs::write(
+        &article,
+        text.replace("date = 2025-03-20", "date = \"someday\""),
+    )
+    .unwrap();
+    let err = server
+        .wait_stderr("unknown date format", 30)
+        .expect("the mistake is reported");
+    assert!(err.contains("refund-a-sale.md:7"), "{err}");
+    let (status, _, body) = server.get("/kb/refund-a-sale/");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("Refund or exchange a sale"),
+        "the last good build stays up"
+    );
+}

@@ -1,0 +1,153 @@
+//! Test vocabulary for black-box tests of the `portal` program: run it, start `portal serve`
+//! on a free port and talk HTTP to it, on copies of the demo content.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A `portal` command.
+pub fn portal() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_portal"));
+    c.current_dir(repo());
+    c
+}
+
+/// Runs `portal` with `args` and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    portal().args(args).output().expect("portal runs")
+}
+
+/// A copy of the demo content in a temporary folder, so tests may change it.
+pub fn demo_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("content"), &dir.path().join("content"));
+    dir
+}
+
+/// Copies a folder tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A running `portal serve`, stopped when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    agent: ureq::Agent,
+}
+
+fn lines(r: impl std::io::Read + Send + 'static, name: &'static str) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            eprintln!("[portal {name}] {line}");
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Server {
+    /// Starts `portal serve --port 0` on `content`, writing to `out`.
+    pub fn start(content: &Path, out: &Path) -> Server {
+        let mut child = portal()
+            .args(["serve", "--port", "0", "--content"])
+            .arg(content)
+            .arg("--out")
+            .arg(out)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("portal serve starts");
+        let stdout = lines(child.stdout.take().unwrap(), "out");
+        let stderr = lines(child.stderr.take().unwrap(), "err");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let base = loop {
+            let line = stdout
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("portal serve prints its address");
+            if let Some(rest) = line.strip_prefix("Serving ") {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_string();
+            }
+        };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Server {
+            child,
+            base,
+            stdout,
+            stderr,
+            agent,
+        }
+    }
+
+    /// GETs `path`: status, headers and body.
+    pub fn get(&self, path: &str) -> (u16, ureq::http::HeaderMap, String) {
+        let mut resp = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .call()
+            .expect("request answered");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        (status, headers, body)
+    }
+
+    /// Waits up to `secs` for a line on standard output containing `text`.
+    pub fn wait_stdout(&self, text: &str, secs: u64) -> Option<String> {
+        wait_line(&self.stdout, text, secs)
+    }
+
+    /// Waits up to `secs` for a line on standard error containing `text`.
+    pub fn wait_stderr(&self, text: &str, secs: u64) -> Option<String> {
+        wait_line(&self.stderr, text, secs)
+    }
+}
+
+fn wait_line(rx: &Receiver<String>, text: &str, secs: u64) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if line.contains(text) {
+            return Some(line);
+        }
+    }
+    None
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
