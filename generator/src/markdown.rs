@@ -116,6 +116,19 @@ pub fn render(markdown: &str) -> Rendered {
                 });
             }
             Event::Html(_) | Event::InlineHtml(_) => needs_sanitising = true,
+            // A read-only checkbox is a form control without a label; a symbol with words for
+            // screen readers says the same thing accessibly.
+            Event::TaskListMarker(done) => {
+                let (class, symbol, words) = if *done {
+                    ("done", "☑", "Done")
+                } else {
+                    ("todo", "☐", "To do")
+                };
+                out.push(Event::InlineHtml(CowStr::from(format!(
+                    r#"<span class="task {class}" aria-hidden="true">{symbol}</span><span class="visually-hidden">{words}: </span>"#
+                ))));
+                continue;
+            }
             Event::Text(t) | Event::Code(t) => {
                 if let Some((_, title)) = heading.as_mut() {
                     title.push_str(t);
@@ -173,14 +186,12 @@ fn safe_scheme(url: &str) -> bool {
 }
 
 /// The HTML sanitiser for content with raw HTML: ammonia's defaults plus what our own
-/// Markdown output uses (heading ids, anchors, task-list checkboxes, footnotes).
+/// Markdown output uses (heading ids, anchors, task-list marks, footnotes).
 fn sanitiser() -> &'static ammonia::Builder<'static> {
     static B: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     B.get_or_init(|| {
         let mut b = ammonia::Builder::default();
-        b.add_generic_attributes(["id", "class", "aria-label"])
-            .add_tags(["input"])
-            .add_tag_attributes("input", ["type", "checked", "disabled"]);
+        b.add_generic_attributes(["id", "class", "aria-label", "aria-hidden"]);
         b
     })
 }
@@ -194,7 +205,7 @@ mod tests {
         let r = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~\n\n- [x] done\n\nNote[^1].\n\n[^1]: Footnote.\n");
         assert!(r.html.contains("<table>"), "{}", r.html);
         assert!(r.html.contains("<del>old</del>"));
-        assert!(r.html.contains(r#"type="checkbox""#));
+        assert!(r.html.contains(r#"<span class="task done" aria-hidden="true">☑</span><span class="visually-hidden">Done: </span>done"#), "{}", r.html);
         assert!(r.html.contains("footnote-definition"));
     }
 

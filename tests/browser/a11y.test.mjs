@@ -1,0 +1,118 @@
+// Browser checks of the public site served by `portal serve`, in real headless Chromium:
+// axe-core finds no serious or critical WCAG 2.2 AA violation on one page of each type, in
+// light and dark colour schemes, and every page renders its content with JavaScript off.
+//
+// Run by the test command after `cargo build`: node --test tests/browser/
+// Needs: target/browser/node_modules (npm ci), /usr/bin/chromium, target/debug/portal.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const require = createRequire(path.join(root, 'target/browser/package.json'));
+const { chromium } = require('playwright-core');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const PAGES = [
+  '/', '/contact/', '/faq/', '/about/',
+  '/kb/', '/kb/topic/point-of-sale/', '/kb/refund-a-sale/', '/kb/first-week-checklist/', '/kb/tags/', '/kb/tags/card-payments/',
+  '/calendar/', '/calendar/2027/03/', '/calendar/stock-control-seminar-january/',
+  '/documents/', '/search/',
+  '/issues/new/', '/issues/track/', '/request/login/', '/request/estore/', '/newsletter/', '/appointments/',
+  '/no-such-page/',
+];
+
+let server;
+let base;
+let browser;
+let out;
+
+before(async () => {
+  out = mkdtempSync(path.join(tmpdir(), 'portal-browser-'));
+  const bin = process.env.PORTAL_BIN || path.join(root, 'target/debug/portal');
+  server = spawn(bin, ['serve', '--port', '0', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  base = await new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error('portal serve did not start in 60 s')), 60_000);
+    server.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const m = buffer.match(/Serving (http:\/\/[^\s/]+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on('exit', (code) => reject(new Error(`portal serve exited with ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+async function audit(url, colorScheme) {
+  // The site's CSP forbids inline script, as it should; the audit injects axe anyway.
+  const context = await browser.newContext({ colorScheme, bypassCSP: true });
+  const page = await context.newPage();
+  const response = await page.goto(base + url);
+  await page.addScriptTag({ content: axeSource });
+  const results = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  }));
+  await context.close();
+  return { status: response.status(), results };
+}
+
+for (const url of PAGES) {
+  for (const scheme of ['light', 'dark']) {
+    test(`${url} (${scheme}) has no serious or critical WCAG 2.2 AA violation`, async () => {
+      const { status, results } = await audit(url, scheme);
+      assert.equal(status, url === '/no-such-page/' ? 404 : 200);
+      const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n  ')}`).join('\n');
+      assert.equal(bad.length, 0, report);
+      assert.ok(results.passes.length > 10, 'axe actually ran its checks');
+    });
+  }
+
+  test(`${url} renders with JavaScript off`, async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(base + url);
+    const h1 = (await page.locator('main h1').first().textContent()).trim();
+    assert.ok(h1.length > 0, 'the page has a heading');
+    assert.ok(await page.locator('nav[aria-label="Main"] a').count() >= 6, 'the main navigation is there');
+    await context.close();
+  });
+}
+
+test('the skip link moves focus to the main content', async () => {
+  const page = await browser.newPage();
+  await page.goto(base + '/kb/');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to main content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+  await page.close();
+});
+
+test('the issue form submits to the issues route without JavaScript', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(base + '/issues/new/');
+  const form = page.locator('main form');
+  assert.equal(await form.getAttribute('action'), '/api/issues');
+  assert.equal(await form.getAttribute('method'), 'post');
+  for (const label of ['Your name', 'E-mail address', 'Subject', 'What happened?']) {
+    assert.ok(await page.getByLabel(label).isVisible(), `${label} is labelled`);
+  }
+  await context.close();
+});
