@@ -25,7 +25,7 @@ fn build_errors_exit_non_zero_naming_file_and_line() {
     let content = dir.path().join("content");
     std::fs::write(
         content.join("faq/broken.md"),
-        "+++\nquestion = \"Broken?\"\ncategory = \"Support\"\n+++\nSee [nowhere](/kb/nowhere/).\n",
+        "+++\nquestion = \"Broken?\"\ncategory = \"Support\"\n+++\nSee [nowhere](/kb/nowhere).\n",
     )
     .unwrap();
     let o = run(&[
@@ -38,7 +38,7 @@ fn build_errors_exit_non_zero_naming_file_and_line() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(
-        stderr.contains("faq/broken.md:5: broken link: no page `/kb/nowhere/`"),
+        stderr.contains("faq/broken.md:5: broken link: no page `/kb/nowhere`"),
         "{stderr}"
     );
     assert!(
@@ -66,7 +66,7 @@ fn search_prints_ranked_hits() {
     assert!(o.status.success());
     let first = stdout.lines().nth(1).unwrap_or_default();
     assert!(first.contains("1. Refund a sale [article]"), "{stdout}");
-    assert!(stdout.contains("/kb/refund-a-sale/"));
+    assert!(stdout.contains("/kb/refund-a-sale"));
     let numbered = stdout.lines().filter(|l| {
         l.trim_start()
             .split_once(". ")
@@ -82,7 +82,7 @@ fn search_prints_ranked_hits() {
         "--json",
     ]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(json["hits"][0]["url"], "/kb/refund-a-sale/");
+    assert_eq!(json["hits"][0]["url"], "/kb/refund-a-sale");
 
     let o = run(&["search", "zzzqqq", "--index", index.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("No results"));
@@ -112,8 +112,12 @@ fn serve_serves_pages_with_security_headers_and_a_404() {
         .unwrap()
         .starts_with("text/html"));
 
-    let (status, _, body) = server.get("/kb/refund-a-sale/");
+    let (status, _, body) = server.get("/kb/refund-a-sale");
     assert_eq!(status, 200);
+    assert!(body.contains("<h1 id=\"article-title\">Refund a sale</h1>"));
+
+    let (status, _, body) = server.get("/kb/refund-a-sale/");
+    assert_eq!(status, 200, "the old spelling with a slash is redirected");
     assert!(body.contains("<h1 id=\"article-title\">Refund a sale</h1>"));
 
     let (status, headers, body) = server.get("/calendar.ics");
@@ -124,7 +128,7 @@ fn serve_serves_pages_with_security_headers_and_a_404() {
         .starts_with("text/calendar"));
     assert!(body.starts_with("BEGIN:VCALENDAR\r\n"));
 
-    let (status, _, body) = server.get("/kb/no-such-article/");
+    let (status, _, body) = server.get("/kb/no-such-article");
     assert_eq!(status, 404);
     assert!(body.contains("Page not found"));
 }
@@ -149,7 +153,7 @@ fn serve_rebuilds_when_content_changes_and_survives_mistakes() {
         server.wait_stdout("Built ", 30).is_some(),
         "rebuilt after an edit"
     );
-    let (_, _, body) = server.get("/kb/refund-a-sale/");
+    let (_, _, body) = server.get("/kb/refund-a-sale");
     assert!(
         body.contains("Refund or exchange a sale"),
         "the edit is live"
@@ -164,7 +168,7 @@ fn serve_rebuilds_when_content_changes_and_survives_mistakes() {
         .wait_stderr("unknown date format", 30)
         .expect("the mistake is reported");
     assert!(err.contains("refund-a-sale.md:7"), "{err}");
-    let (status, _, body) = server.get("/kb/refund-a-sale/");
+    let (status, _, body) = server.get("/kb/refund-a-sale");
     assert_eq!(status, 200);
     assert!(
         body.contains("Refund or exchange a sale"),

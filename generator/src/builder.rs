@@ -122,7 +122,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let page_urls: Vec<String> = jobs
         .iter()
         .map(|j| j.url.clone())
-        .filter(|u| u.ends_with('/'))
+        .filter(|u| u != "/404.html")
         .collect();
     let documents = site.public_documents();
     phase("contexts", &mut t);
@@ -268,7 +268,7 @@ fn check_links(
     }));
     bodies.extend(content.pages.iter().map(|p| {
         (
-            format!("/{}/", p.slug),
+            format!("/{}", p.slug),
             Visibility::Public,
             &p.source,
             &p.body,
@@ -284,19 +284,29 @@ fn check_links(
                 urls.contains(u)
                     || (visibility == Visibility::Customers && customers_only.contains(u))
             };
-            let with_slash = format!("{target}/");
-            let found = known(&target) || (!target.ends_with('/') && known(&with_slash));
-            if found || FUNCTION_PREFIXES.iter().any(|p| target.starts_with(p)) {
+            if known(&target) || FUNCTION_PREFIXES.iter().any(|p| target.starts_with(p)) {
                 continue;
             }
-            let why = if customers_only.contains(&target) || customers_only.contains(&with_slash) {
-                "links to a customers-only page from a public one"
+            // Pages live at `/kb/name`, sections at `/kb/`: suggest the other spelling.
+            let other = match target.strip_suffix('/') {
+                Some(t) if !t.is_empty() => t.to_string(),
+                _ => format!("{target}/"),
+            };
+            let message = if customers_only.contains(&target) || customers_only.contains(&other) {
+                format!(
+                    "links to a customers-only page from a public one `{}`",
+                    link.url
+                )
+            } else if known(&other) {
+                format!(
+                    "broken link: no page `{}` (did you mean `{other}`?)",
+                    link.url
+                )
             } else {
-                "broken link: no page"
+                format!("broken link: no page `{}`", link.url)
             };
             problems.push(
-                Problem::new(&source.path, format!("{why} `{}`", link.url))
-                    .at_line(source.body_line + link.line - 1),
+                Problem::new(&source.path, message).at_line(source.body_line + link.line - 1),
             );
         }
     }
@@ -396,7 +406,7 @@ pub(crate) fn search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
         tags: Vec::new(),
     }));
     docs.extend(site.content().pages.iter().map(|p| SearchDoc {
-        url: format!("/{}/", p.slug),
+        url: format!("/{}", p.slug),
         kind: "page",
         title: Cow::Borrowed(&p.title),
         summary: Cow::Borrowed(&p.description),

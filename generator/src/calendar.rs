@@ -126,9 +126,9 @@ pub fn months(events: &[&Event]) -> Vec<NaiveDate> {
     out
 }
 
-/// `/calendar/YYYY/MM/`.
+/// `/calendar/YYYY/MM`.
 pub fn month_url(m: NaiveDate) -> String {
-    format!("/calendar/{}/{:02}/", m.year(), m.month())
+    format!("/calendar/{}/{:02}", m.year(), m.month())
 }
 
 /// One day cell of a month grid.

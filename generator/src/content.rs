@@ -3,11 +3,11 @@
 //!
 //! | folder                | record        | URL                          |
 //! |-----------------------|---------------|------------------------------|
-//! | `kb/**/*.md`          | [`Article`]   | `/kb/{slug}/`                |
+//! | `kb/**/*.md`          | [`Article`]   | `/kb/{slug}`                 |
 //! | `faq/*.md`            | [`FaqEntry`]  | `/faq/#{slug}`               |
-//! | `calendar/*.md`       | [`Event`]     | `/calendar/{slug}/`          |
+//! | `calendar/*.md`       | [`Event`]     | `/calendar/{slug}`           |
 //! | `documents/*` + `.toml` sidecar | [`Document`] | `/documents/{file}`  |
-//! | `pages/*.md`          | [`Page`]      | `/{slug}/`                   |
+//! | `pages/*.md`          | [`Page`]      | `/{slug}`                    |
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -94,9 +94,9 @@ pub struct Article {
 }
 
 impl Article {
-    /// `/kb/{slug}/`.
+    /// `/kb/{slug}`.
     pub fn url(&self) -> String {
-        format!("/kb/{}/", self.slug)
+        format!("/kb/{}", self.slug)
     }
     /// The later of `date` and `updated`.
     pub fn last_changed(&self) -> NaiveDate {
@@ -203,9 +203,9 @@ pub struct Event {
 }
 
 impl Event {
-    /// `/calendar/{slug}/`.
+    /// `/calendar/{slug}`.
     pub fn url(&self) -> String {
-        format!("/calendar/{}/", self.slug)
+        format!("/calendar/{}", self.slug)
     }
     /// `/calendar/{slug}.ics`.
     pub fn ics_url(&self) -> String {

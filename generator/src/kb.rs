@@ -20,16 +20,16 @@ pub struct Subtopic {
 pub struct Topic {
     /// Name as written.
     pub name: String,
-    /// Used in `/kb/topic/{slug}/`.
+    /// Used in `/kb/topic/{slug}`.
     pub slug: String,
     /// Subtopics in name order.
     pub subtopics: Vec<Subtopic>,
 }
 
 impl Topic {
-    /// `/kb/topic/{slug}/`.
+    /// `/kb/topic/{slug}`.
     pub fn url(&self) -> String {
-        format!("/kb/topic/{}/", self.slug)
+        format!("/kb/topic/{}", self.slug)
     }
     /// How many articles the topic holds.
     pub fn len(&self) -> usize {
@@ -46,22 +46,22 @@ impl Topic {
 pub struct Tag {
     /// Name as written (first spelling seen).
     pub name: String,
-    /// Used in `/kb/tags/{slug}/`.
+    /// Used in `/kb/tags/{slug}`.
     pub slug: String,
     /// Articles, newest first.
     pub articles: Vec<usize>,
 }
 
 impl Tag {
-    /// `/kb/tags/{slug}/`.
+    /// `/kb/tags/{slug}`.
     pub fn url(&self) -> String {
-        format!("/kb/tags/{}/", self.slug)
+        format!("/kb/tags/{}", self.slug)
     }
 }
 
 /// URL of the tag page for `name`.
 pub fn tag_url(name: &str) -> String {
-    format!("/kb/tags/{}/", slug::slugify(name))
+    format!("/kb/tags/{}", slug::slugify(name))
 }
 
 /// Subtopic slug → (name, article indices).

@@ -9,7 +9,8 @@
 //!   grids and event times.
 //! - [`pages`]: what each page shows; [`theme`] renders it; [`ics`] and [`feed`] write the
 //!   iCalendar and Atom feeds.
-//! - [`search`]: the tantivy index, written here and queried by `portal search`.
+//! - [`search`]: the tantivy index, written here and queried by `portal search`; [`analyzer`]
+//!   its English text analysis.
 //! - [`builder`]: [`build`] itself; [`output`] stages and swaps the result.
 //! - [`synthetic`]: a generated knowledge base of any size, for benchmarks.
 //!
@@ -21,6 +22,7 @@
 //! # Ok::<(), portal_generator::Error>(())
 //! ```
 
+pub mod analyzer;
 pub mod builder;
 pub mod calendar;
 pub mod config;
@@ -40,3 +42,4 @@ pub mod theme;
 
 pub use builder::{build, BuildOptions, BuildReport};
 pub use error::{Error, Problem};
+pub use output::wait_for_cleanup;

@@ -3,6 +3,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 
 use crate::error::{Error, Result};
 
@@ -17,6 +19,7 @@ impl Staging {
     /// renames on one file system.
     pub fn new(out: &Path) -> Result<Staging> {
         fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        remove_stale(out);
         let dir = tempfile::Builder::new()
             .prefix(".build-")
             .tempdir_in(out)
@@ -98,17 +101,72 @@ impl Staging {
             let staged = self.dir.path().join(sub);
             fs::rename(&staged, &live).map_err(|e| Error::io(&staged, e))?;
         }
-        // Dropping the temporary folder removes the previous output.
+        // The new site is live; the previous one is removed on a background thread, since
+        // unlinking thousands of files takes a while on some disks. `wait_for_cleanup` waits.
+        let dir = self.dir.keep();
+        let path = dir.clone();
+        let handle = std::thread::spawn(move || {
+            let _ = fs::remove_dir_all(&dir);
+        });
+        CLEANUPS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((path, handle));
         Ok(())
     }
 }
 
-/// The file a root-relative URL is served from.
+/// Removals of previous outputs still running.
+static CLEANUPS: Mutex<Vec<(PathBuf, JoinHandle<()>)>> = Mutex::new(Vec::new());
+
+/// Waits until every previous output replaced by a build has been removed. A program that
+/// builds and exits calls this before exiting.
+pub fn wait_for_cleanup() {
+    let handles = std::mem::take(&mut *CLEANUPS.lock().unwrap_or_else(|e| e.into_inner()));
+    for (_, h) in handles {
+        let _ = h.join();
+    }
+}
+
+/// Removes staging folders that an interrupted earlier build left in `out` (not those this
+/// process is removing already).
+fn remove_stale(out: &Path) {
+    let Ok(entries) = fs::read_dir(out) else {
+        return;
+    };
+    let pending: Vec<PathBuf> = CLEANUPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect();
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(".build-") && !pending.contains(&e.path()) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The file a root-relative URL is served from: a section (`/kb/`) from its `index.html`,
+/// a page (`/kb/refund-a-sale`) from `kb/refund-a-sale.html`, and a file with an extension
+/// (`/calendar.ics`) from itself. Pages are files rather than folders of their own because
+/// creating ten thousand folders costs more than the rest of a build on some disks.
+///
+/// ```
+/// use portal_generator::output::file_for;
+/// assert_eq!(file_for("/"), std::path::Path::new("index.html"));
+/// assert_eq!(file_for("/kb/"), std::path::Path::new("kb/index.html"));
+/// assert_eq!(file_for("/kb/refund"), std::path::Path::new("kb/refund.html"));
+/// assert_eq!(file_for("/calendar.ics"), std::path::Path::new("calendar.ics"));
+/// ```
 pub fn file_for(url: &str) -> PathBuf {
     let rel = url.trim_start_matches('/');
+    let last = rel.rsplit('/').next().unwrap_or("");
     if rel.is_empty() || rel.ends_with('/') {
         PathBuf::from(rel).join("index.html")
-    } else {
+    } else if last.contains('.') {
         PathBuf::from(rel)
+    } else {
+        PathBuf::from(format!("{rel}.html"))
     }
 }

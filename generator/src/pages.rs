@@ -100,7 +100,7 @@ impl<'a> Site<'a> {
         let footer = json!(content
             .pages
             .iter()
-            .map(|p| json!({"title": p.title, "url": format!("/{}/", p.slug)}))
+            .map(|p| json!({"title": p.title, "url": format!("/{}", p.slug)}))
             .collect::<Vec<_>>());
         Site {
             config,
@@ -212,10 +212,10 @@ impl<'a> Site<'a> {
                 ));
                 continue;
             }
-            let mut c = self.base("page", &p.title, &format!("/{}/", p.slug), &p.description);
+            let mut c = self.base("page", &p.title, &format!("/{}", p.slug), &p.description);
             c.insert("html", &p.body.html);
             c.insert("toc", &p.body.toc);
-            jobs.push(job(format!("/{}/", p.slug), "page.html", c));
+            jobs.push(job(format!("/{}", p.slug), "page.html", c));
         }
         if !problems.is_empty() {
             return Err(Error::Content(problems));
@@ -263,12 +263,12 @@ impl<'a> Site<'a> {
 
     fn contact(&self) -> Job {
         job(
-            "/contact/",
+            "/contact",
             "contact.html",
             self.base(
                 "contact",
                 "Contact us",
-                "/contact/",
+                "/contact",
                 &format!(
                     "Address, phone numbers, e-mail and opening hours of {}",
                     self.config.title
@@ -383,7 +383,7 @@ impl<'a> Site<'a> {
 
     fn article(&self, i: usize) -> Context {
         let a = self.articles[i];
-        let topic_url = format!("/kb/topic/{}/", slug::slugify(&a.topic));
+        let topic_url = format!("/kb/topic/{}", slug::slugify(&a.topic));
         let related: Vec<Value> = self
             .kb
             .related(&self.articles, i, 5)
@@ -534,18 +534,18 @@ impl<'a> Site<'a> {
         let mut issue = self.base(
             "support",
             "Report an issue",
-            "/issues/new/",
+            "/issues/new",
             "Tell us about a problem; we reply by e-mail and you can follow progress online.",
         );
         issue.insert("binders", &public_binders);
-        jobs.push(job("/issues/new/", "forms/issue.html", issue));
+        jobs.push(job("/issues/new", "forms/issue.html", issue));
         jobs.push(job(
-            "/issues/track/",
+            "/issues/track",
             "forms/track.html",
             self.base(
                 "support",
                 "Track an issue",
-                "/issues/track/",
+                "/issues/track",
                 "Follow the progress of an issue you reported.",
             ),
         ));
@@ -566,28 +566,28 @@ impl<'a> Site<'a> {
                 "Open an account to order hardware and supplies online.",
             ),
         ] {
-            let url = format!("/request/{kind}/");
+            let url = format!("/request/{kind}");
             let mut c = self.base("request", title, &url, description);
             c.insert("kind", kind);
             jobs.push(job(url, "forms/request.html", c));
         }
         jobs.push(job(
-            "/newsletter/",
+            "/newsletter",
             "forms/newsletter.html",
             self.base(
                 "newsletter",
                 "Newsletters",
-                "/newsletter/",
+                "/newsletter",
                 "Sign up for product news and seminar announcements.",
             ),
         ));
         jobs.push(job(
-            "/appointments/",
+            "/appointments",
             "forms/appointment.html",
             self.base(
                 "contact",
                 "Request an appointment",
-                "/appointments/",
+                "/appointments",
                 "Book a call or a visit with our team.",
             ),
         ));

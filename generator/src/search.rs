@@ -2,7 +2,7 @@
 //! `portal search` (and later by the search function).
 //!
 //! Fields and boosts: title ×3, tags ×2, summary ×2, topic and subtopic ×1.5, body ×1, all
-//! with English stemming. `url`, `kind` and `topic_key` are stored raw for results and filters.
+//! with English stemming ([`crate::analyzer`]). `url`, `kind` and `topic_key` are stored raw for results and filters.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -81,7 +81,7 @@ fn schema() -> (Schema, Fields) {
     let text = TextOptions::default()
         .set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer("en_stem")
+                .set_tokenizer(crate::analyzer::NAME)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
         .set_stored();
@@ -111,11 +111,13 @@ fn search_err(path: &Path, e: impl std::fmt::Display) -> Error {
 pub fn write_index(dir: &Path, docs: Vec<SearchDoc<'_>>) -> Result<()> {
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema).map_err(|e| search_err(dir, e))?;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 2);
+    index
+        .tokenizers()
+        .register(crate::analyzer::NAME, crate::analyzer::english());
+    // One indexing thread: it runs beside the page rendering, which takes the other cores;
+    // measured on two cores, a second one only added memory.
     let mut writer = index
-        .writer_with_num_threads::<TantivyDocument>(threads, threads * 40_000_000)
+        .writer_with_num_threads::<TantivyDocument>(1, 40_000_000)
         .map_err(|e| search_err(dir, e))?;
     for d in docs {
         let mut doc = TantivyDocument::default();
@@ -152,6 +154,9 @@ impl Searcher {
     pub fn open(dir: &Path) -> Result<Searcher> {
         let index = Index::open_in_dir(dir)
             .map_err(|e| search_err(dir, format!("cannot open ({e}); run `portal build` first")))?;
+        index
+            .tokenizers()
+            .register(crate::analyzer::NAME, crate::analyzer::english());
         let reader = index.reader().map_err(|e| search_err(dir, e))?;
         Ok(Searcher {
             index,

@@ -87,10 +87,10 @@ fn event_ending_before_it_starts() {
 #[test]
 fn broken_internal_link_names_file_and_line() {
     let s = TestSite::new();
-    s.file("kb/links.md", "+++\ntitle = \"Links\"\ntopic = \"Basics\"\ndate = 2026-01-01\n+++\nFine: [first](/kb/first/), [home](/), [external](https://example.org/nope).\n\nBroken: [gone](/kb/does-not-exist/)\n");
+    s.file("kb/links.md", "+++\ntitle = \"Links\"\ntopic = \"Basics\"\ndate = 2026-01-01\n+++\nFine: [first](/kb/first), [home](/), [external](https://example.org/nope).\n\nBroken: [gone](/kb/does-not-exist)\n");
     let msg = problem(&s);
     assert!(
-        msg.contains("kb/links.md:8: broken link: no page `/kb/does-not-exist/`"),
+        msg.contains("kb/links.md:8: broken link: no page `/kb/does-not-exist`"),
         "{msg}"
     );
     assert_eq!(msg.matches("broken link").count(), 1, "{msg}");
@@ -102,7 +102,7 @@ fn public_page_linking_to_customers_only_article_fails() {
     s.file("kb/secret.md", "+++\ntitle = \"Secret\"\ntopic = \"Basics\"\ndate = 2026-01-01\nvisibility = \"customers\"\n+++\nFor customers.\n");
     s.file(
         "faq/q.md",
-        "+++\nquestion = \"Q?\"\ncategory = \"General\"\n+++\nSee [secret](/kb/secret/).\n",
+        "+++\nquestion = \"Q?\"\ncategory = \"General\"\n+++\nSee [secret](/kb/secret).\n",
     );
     let msg = problem(&s);
     assert!(
@@ -179,10 +179,10 @@ fn all_problems_are_listed_at_once() {
 fn failed_build_leaves_the_previous_site_untouched() {
     let s = TestSite::new();
     s.build().unwrap();
-    let before = s.read("kb/first/index.html");
+    let before = s.read("kb/first.html");
     s.file("kb/first.md", "+++\ntitle = \"Changed\"\ntopic = \"Basics\"\ndate = 2026-01-01\n+++\n[broken](/nowhere/)\n");
     s.build().unwrap_err();
-    assert_eq!(s.read("kb/first/index.html"), before);
+    assert_eq!(s.read("kb/first.html"), before);
     let leftovers: Vec<_> = std::fs::read_dir(s.out())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -199,7 +199,7 @@ fn failed_build_leaves_the_previous_site_untouched() {
         "+++\ntitle = \"Changed\"\ntopic = \"Basics\"\ndate = 2026-01-01\n+++\nFixed.\n",
     );
     s.build().unwrap();
-    assert!(s.read("kb/first/index.html").contains("Changed"));
+    assert!(s.read("kb/first.html").contains("Changed"));
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

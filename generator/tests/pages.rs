@@ -18,7 +18,7 @@ fn home_and_contact_show_the_business() {
         home.contains("Getting started with Kestrel POS (webinar)"),
         "upcoming events on the home page"
     );
-    let contact = s.read("contact/index.html");
+    let contact = s.read("contact.html");
     for text in [
         "31 Cumberland Road",
         "Bristol BS1 6UX",
@@ -38,11 +38,11 @@ fn every_page_has_landmarks_and_a_skip_link() {
     for page in [
         "index.html",
         "kb/index.html",
-        "kb/refund-a-sale/index.html",
+        "kb/refund-a-sale.html",
         "faq/index.html",
         "calendar/index.html",
         "documents/index.html",
-        "issues/new/index.html",
+        "issues/new.html",
         "404.html",
     ] {
         let html = s.read(page);
@@ -94,10 +94,10 @@ fn knowledge_base_index_topics_articles_and_tags() {
         index.contains("Payments and card terminals"),
         "subtopics are listed"
     );
-    let topic = s.read("kb/topic/point-of-sale/index.html");
+    let topic = s.read("kb/topic/point-of-sale.html");
     assert!(topic.contains(r#"id="sales-and-refunds""#) && topic.contains("Refund a sale"));
 
-    let article = s.read("kb/refund-a-sale/index.html");
+    let article = s.read("kb/refund-a-sale.html");
     assert!(
         article.contains(r#"<h2 id="refund-with-the-receipt">"#),
         "heading ids"
@@ -108,29 +108,29 @@ fn knowledge_base_index_topics_articles_and_tags() {
     );
     assert!(article.contains("Related articles"));
     assert!(
-        article.contains(r#"href="/kb/card-payment-failed/""#),
+        article.contains(r#"href="/kb/card-payment-failed""#),
         "related by subtopic or tag"
     );
     assert!(
-        article.contains(r#"href="/kb/tags/card-payments/""#),
+        article.contains(r#"href="/kb/tags/card-payments""#),
         "tag links"
     );
     assert!(article.contains("Updated <time datetime=\"2026-10-08\">8 October 2026</time>"));
 
-    let tag = s.read("kb/tags/card-payments/index.html");
+    let tag = s.read("kb/tags/card-payments.html");
     assert!(tag.contains("Refund a sale") && tag.contains("Connect a card terminal"));
     assert!(!tag.contains("Run the end-of-day report"));
     assert!(s
         .read("kb/tags/index.html")
-        .contains(r#"href="/kb/tags/vat/""#));
+        .contains(r#"href="/kb/tags/vat""#));
 }
 
 #[test]
 fn markdown_extensions_render() {
     let s = demo();
-    let staff = s.read("kb/add-staff-logins/index.html");
+    let staff = s.read("kb/add-staff-logins.html");
     assert!(staff.contains("<table>") && staff.contains("<th>Role</th>"));
-    let checklist = s.read("kb/first-week-checklist/index.html");
+    let checklist = s.read("kb/first-week-checklist.html");
     assert!(
         checklist.contains(r#"<span class="task todo" aria-hidden="true">☐</span><span class="visually-hidden">To do: </span>Install the tills"#),
         "task list from a YAML-front-matter file"
@@ -140,15 +140,15 @@ fn markdown_extensions_render() {
 #[test]
 fn customers_only_content_stays_off_the_public_site() {
     let s = demo();
-    assert!(!s.has("kb/price-increase-2027/index.html"));
-    assert!(!s.has("calendar/managers-reports-customers/index.html"));
+    assert!(!s.has("kb/price-increase-2027.html"));
+    assert!(!s.has("calendar/managers-reports-customers.html"));
     for page in [
         "kb/index.html",
-        "kb/topic/account-and-billing/index.html",
+        "kb/topic/account-and-billing.html",
         "kb/atom.xml",
         "sitemap.xml",
         "calendar.ics",
-        "calendar/2027/02/index.html",
+        "calendar/2027/02.html",
     ] {
         let text = s.read(page);
         assert!(
@@ -177,7 +177,7 @@ fn calendar_lists_months_and_events() {
         "a past event is not upcoming"
     );
 
-    let month = s.read("calendar/2027/03/index.html");
+    let month = s.read("calendar/2027/03.html");
     assert!(month.contains("Independent Retail Show 2027"));
     assert_eq!(
         month
@@ -188,16 +188,16 @@ fn calendar_lists_months_and_events() {
     );
     assert!(month.contains(r#"rel="prev""#) && month.contains("February 2027"));
 
-    let event = s.read("calendar/stock-control-seminar-january/index.html");
+    let event = s.read("calendar/stock-control-seminar-january.html");
     assert!(event.contains("Wednesday 20 January 2027, 09:30–13:00 GMT"));
     assert!(event.contains(r#"action="/api/events/stock-control-seminar-january/registrations""#));
     assert!(event.contains(r#"href="/calendar/stock-control-seminar-january.ics""#));
-    let past = s.read("calendar/autumn-user-group/index.html");
+    let past = s.read("calendar/autumn-user-group.html");
     assert!(
         past.contains("Registration for this event has closed")
             && !past.contains("/registrations\"")
     );
-    let show = s.read("calendar/retail-show-2027/index.html");
+    let show = s.read("calendar/retail-show-2027.html");
     assert!(
         show.contains("Tuesday 9 – Wednesday 10 March 2027"),
         "multi-day all-day event"
@@ -217,17 +217,17 @@ fn documents_list_with_type_and_size() {
 #[test]
 fn form_pages_post_to_the_function_routes() {
     let s = demo();
-    let issue = s.read("issues/new/index.html");
+    let issue = s.read("issues/new.html");
     assert!(
         issue.contains(r#"action="/api/issues""#)
             && issue.contains(r#"name="binder" value="support""#)
     );
     assert!(issue.contains(r#"<label for="is-email">"#) && issue.contains(r#"id="is-email""#));
     assert!(s
-        .read("issues/track/index.html")
+        .read("issues/track.html")
         .contains(r#"action="/api/track/resend""#));
     for kind in ["login", "sales", "estore"] {
-        let page = s.read(&format!("request/{kind}/index.html"));
+        let page = s.read(&format!("request/{kind}.html"));
         assert!(
             page.contains(r#"action="/api/requests""#)
                 && page.contains(&format!(r#"name="kind" value="{kind}""#)),
@@ -235,10 +235,10 @@ fn form_pages_post_to_the_function_routes() {
         );
     }
     assert!(s
-        .read("newsletter/index.html")
+        .read("newsletter.html")
         .contains(r#"action="/api/newsletters/product-news/subscriptions""#));
     assert!(s
-        .read("appointments/index.html")
+        .read("appointments.html")
         .contains(r#"action="/api/appointments""#));
     assert!(s.read("search/index.html").contains(r#"action="/search""#));
 }
@@ -248,7 +248,7 @@ fn sitemap_robots_and_404() {
     let s = demo();
     let sitemap = s.read("sitemap.xml");
     let doc = roxmltree_lite(&sitemap);
-    assert!(doc.contains(&"https://help.kestrel-systems.co.uk/kb/refund-a-sale/".to_string()));
+    assert!(doc.contains(&"https://help.kestrel-systems.co.uk/kb/refund-a-sale".to_string()));
     assert!(doc.contains(&"https://help.kestrel-systems.co.uk/".to_string()));
     assert!(!doc.iter().any(|u| u.ends_with("404.html")));
     let robots = s.read("robots.txt");
@@ -276,6 +276,6 @@ fn raw_html_in_content_is_sanitised() {
         "+++\ntitle = \"Hello\"\n+++\n<div onclick=\"steal()\">Hi</div><script>alert(1)</script>\n",
     );
     s.build().unwrap();
-    let page = s.read("hello/index.html");
+    let page = s.read("hello.html");
     assert!(page.contains("Hi") && !page.contains("steal()") && !page.contains("alert(1)"));
 }

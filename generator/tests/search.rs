@@ -15,11 +15,11 @@ fn searcher() -> (TestSite, Searcher) {
 fn ranks_the_obvious_article_first() {
     let (_s, search) = searcher();
     for (query, url) in [
-        ("refund", "/kb/refund-a-sale/"),
-        ("receipt printer blank", "/kb/receipt-printer-problems/"),
-        ("card terminal pairing", "/kb/card-terminal-setup/"),
-        ("VAT return", "/kb/vat-return/"),
-        ("stock take", "/kb/stock-take/"),
+        ("refund", "/kb/refund-a-sale"),
+        ("receipt printer blank", "/kb/receipt-printer-problems"),
+        ("card terminal pairing", "/kb/card-terminal-setup"),
+        ("VAT return", "/kb/vat-return"),
+        ("stock take", "/kb/stock-take"),
         ("internet down", "/faq/#offline-selling"),
     ] {
         let r = search.search(query, None, 5, 0).unwrap();
@@ -37,20 +37,18 @@ fn stems_english_words() {
     let (_s, search) = searcher();
     let hits = search.search("refunding", None, 10, 0).unwrap().hits;
     assert!(
-        hits.iter().any(|h| h.url == "/kb/refund-a-sale/"),
+        hits.iter().any(|h| h.url == "/kb/refund-a-sale"),
         "refunding finds refund"
     );
     let hits = search.search("printers", None, 10, 0).unwrap().hits;
-    assert!(hits
-        .iter()
-        .any(|h| h.url == "/kb/receipt-printer-problems/"));
+    assert!(hits.iter().any(|h| h.url == "/kb/receipt-printer-problems"));
 }
 
 #[test]
 fn title_outranks_body_mentions() {
     let (_s, search) = searcher();
     let hits = search.search("offline", None, 10, 0).unwrap().hits;
-    assert_eq!(hits[0].url, "/kb/till-offline/");
+    assert_eq!(hits[0].url, "/kb/till-offline");
     assert!(hits.len() > 1, "body mentions found too");
 }
 

@@ -12,6 +12,7 @@ use crate::cli::SiteArgs;
 pub fn run(args: &SiteArgs) -> anyhow::Result<()> {
     let report = build(args)?;
     println!("{report}");
+    portal_generator::wait_for_cleanup();
     Ok(())
 }
 

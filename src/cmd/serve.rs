@@ -3,10 +3,15 @@
 //! last good site stays up.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::http::{header, HeaderValue};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use notify::{EventKind, RecursiveMode, Watcher};
 use tower_http::services::{ServeDir, ServeFile};
@@ -39,7 +44,9 @@ pub fn run(args: &SiteArgs, port: u16) -> anyhow::Result<()> {
 fn app(args: &SiteArgs) -> Router {
     let site = args.out.join("site");
     let files = ServeDir::new(&site).not_found_service(ServeFile::new(site.join("404.html")));
-    let mut router = Router::new().fallback_service(files);
+    let mut router = Router::new()
+        .fallback_service(files)
+        .layer(middleware::from_fn_with_state(Arc::new(site), pretty_urls));
     for (name, value) in HEADERS {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name.clone(),
@@ -47,6 +54,39 @@ fn app(args: &SiteArgs) -> Router {
         ));
     }
     router
+}
+
+/// Serves page `/kb/name` from `kb/name.html`, as the CDN does, and sends `/kb/name/` there.
+async fn pretty_urls(State(site): State<Arc<PathBuf>>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let rel = path.trim_start_matches('/');
+    let last = rel.rsplit('/').next().unwrap_or("");
+    let plain = !rel.is_empty() && !rel.contains(['%', '\\']) && !rel.split('/').any(|s| s == "..");
+    if plain
+        && !rel.ends_with('/')
+        && !last.contains('.')
+        && site.join(format!("{rel}.html")).is_file()
+    {
+        let query = req
+            .uri()
+            .query()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        if let Ok(uri) = format!("{path}.html{query}").parse::<Uri>() {
+            *req.uri_mut() = uri;
+        }
+    } else if plain && rel.ends_with('/') && !site.join(rel).join("index.html").is_file() {
+        let trimmed = rel.trim_end_matches('/');
+        if site.join(format!("{trimmed}.html")).is_file() {
+            let query = req
+                .uri()
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            return Redirect::permanent(&format!("/{trimmed}{query}")).into_response();
+        }
+    }
+    next.run(req).await
 }
 
 async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
