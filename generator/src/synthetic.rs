@@ -136,7 +136,7 @@ fn article(i: usize, n: usize) -> String {
     }
     let _ = writeln!(
         s,
-        "- {}\n- {}\n- see [a related article](/kb/article-{}/)\n",
+        "- {}\n- {}\n- see [a related article](/kb/article-{})\n",
         sentence(i + 1, 8),
         sentence(i + 2, 8),
         (i + 1) % n

@@ -279,3 +279,13 @@ fn raw_html_in_content_is_sanitised() {
     let page = s.read("hello.html");
     assert!(page.contains("Hi") && !page.contains("steal()") && !page.contains("alert(1)"));
 }
+
+#[test]
+fn synthetic_benchmark_site_builds() {
+    let s = TestSite::new();
+    std::fs::remove_dir_all(&s.content).unwrap();
+    portal_generator::synthetic::write_site(&s.content, 120).unwrap();
+    let report = s.build().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.articles, 120);
+    assert!(s.read("kb/article-7.html").contains("a related article"));
+}
