@@ -175,3 +175,55 @@ fn serve_rebuilds_when_content_changes_and_survives_mistakes() {
         "the last good build stays up"
     );
 }
+
+#[test]
+fn serve_answers_searches_with_the_theme() {
+    let dir = demo_copy();
+    let server = Server::start(&dir.path().join("content"), &dir.path().join("out"));
+    let (status, headers, body) = server.get("/search?q=refund+card");
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(
+        body.contains(r#"<a href="/kb/refund-a-sale">Refund a sale</a>"#),
+        "{body}"
+    );
+    assert!(
+        body.contains("<b>refund</b>") || body.contains("<b>Refund</b>"),
+        "matches highlighted"
+    );
+    assert!(
+        body.contains(r#"value="refund card""#),
+        "the query stays in the box"
+    );
+
+    let (_, _, body) = server.get("/search?q=card&topic=hardware");
+    assert!(
+        body.contains("Hardware") && !body.contains(">Refund a sale</a>"),
+        "topic filter"
+    );
+    assert!(body.contains(r#"<option value="hardware" selected>"#));
+
+    let (_, _, page1) = server.get("/search?q=the");
+    let (_, _, page2) = server.get("/search?q=the&page=2");
+    assert!(
+        page1.contains(r#"rel="next""#)
+            && page2.contains(r#"rel="prev""#)
+            && page2.contains(r#"start="11""#)
+    );
+
+    let (_, _, body) = server.get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E");
+    assert!(!body.contains("<script>alert(1)"), "the query is escaped");
+
+    let (status, _, body) = server.get("/search?q=x&page=abc");
+    assert_eq!(
+        (status, body.as_str()),
+        (400, "page: `abc` is not a page number from 1 to 1000")
+    );
+    let long = "a".repeat(501);
+    let (status, _, body) = server.get(&format!("/search?q={long}"));
+    assert_eq!(status, 400);
+    assert!(body.starts_with("q: "));
+}

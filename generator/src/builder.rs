@@ -199,6 +199,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     for (url, body) in site.feeds(&page_urls) {
         staging.write_page(&url, body.as_bytes())?;
     }
+    let page_data = staging.search().join(crate::search_page::DATA_FILE);
+    std::fs::write(&page_data, site.search_page_data().to_string())
+        .map_err(|e| Error::io(&page_data, e))?;
     phase("feeds", &mut t);
     staging.commit()?;
     phase("swap", &mut t);

@@ -10,7 +10,7 @@
 //! - [`pages`]: what each page shows; [`theme`] renders it; [`ics`] and [`feed`] write the
 //!   iCalendar and Atom feeds.
 //! - [`search`]: the tantivy index, written here and queried by `portal search`; [`analyzer`]
-//!   its English text analysis.
+//!   its English text analysis; [`search_page`] renders results with the theme.
 //! - [`builder`]: [`build`] itself; [`output`] stages and swaps the result.
 //! - [`synthetic`]: a generated knowledge base of any size, for benchmarks.
 //!
@@ -37,6 +37,7 @@ pub mod markdown;
 pub mod output;
 pub mod pages;
 pub mod search;
+pub mod search_page;
 pub mod synthetic;
 pub mod theme;
 

@@ -152,6 +152,17 @@ impl<'a> Site<'a> {
         c
     }
 
+    /// What the search page needs besides its results, saved beside the index so the page
+    /// can be rendered on demand (see [`crate::search_page`]).
+    pub fn search_page_data(&self) -> Value {
+        json!({
+            "site": self.site_value,
+            "footer_pages": self.footer,
+            "year": self.today.year(),
+            "topics": self.kb.topics.iter().map(|t| json!({"name": t.name, "key": t.slug})).collect::<Vec<_>>(),
+        })
+    }
+
     fn article_card(&self, a: &Article) -> Value {
         json!({
             "title": a.title, "url": a.url(), "summary": a.summary, "topic": a.topic,

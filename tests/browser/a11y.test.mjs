@@ -22,7 +22,7 @@ const PAGES = [
   '/', '/contact', '/faq/', '/about/',
   '/kb/', '/kb/topic/point-of-sale', '/kb/refund-a-sale', '/kb/first-week-checklist', '/kb/tags/', '/kb/tags/card-payments',
   '/calendar/', '/calendar/2027/03', '/calendar/stock-control-seminar-january',
-  '/documents/', '/search/',
+  '/documents/', '/search/', '/search?q=card+payment', '/search?q=nothing+matches+zzz',
   '/issues/new', '/issues/track', '/request/login', '/request/estore', '/newsletter', '/appointments',
   '/no-such-page/',
 ];
@@ -88,6 +88,7 @@ for (const url of PAGES) {
     const page = await context.newPage();
     await page.goto(base + url);
     const h1 = (await page.locator('main h1').first().textContent()).trim();
+    if (url.startsWith('/search?q=card')) assert.ok(await page.locator('ol.results li').count() > 0, 'results without JavaScript');
     assert.ok(h1.length > 0, 'the page has a heading');
     assert.ok(await page.locator('nav[aria-label="Main"] a').count() >= 6, 'the main navigation is there');
     await context.close();
