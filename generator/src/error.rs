@@ -79,12 +79,19 @@ pub enum Error {
     },
 }
 
+/// How many problems an error message lists before summing up the rest.
+const LISTED: usize = 50;
+
 fn list(problems: &[Problem]) -> String {
-    problems
+    let mut lines: Vec<String> = problems
         .iter()
+        .take(LISTED)
         .map(|p| format!("  {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    if problems.len() > LISTED {
+        lines.push(format!("  … and {} more", problems.len() - LISTED));
+    }
+    lines.join("\n")
 }
 
 impl Error {
@@ -113,3 +120,19 @@ impl From<Problem> for Error {
 
 /// Result alias for the generator.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_problem_lists_are_summed_up() {
+        let problems: Vec<Problem> = (1..=60)
+            .map(|i| Problem::new("a.md", "broken").at_line(i))
+            .collect();
+        let text = Error::Content(problems).to_string();
+        assert!(text.starts_with("60 problems found:\n  a.md:1: broken\n"));
+        assert!(text.contains("  a.md:50: broken\n  … and 10 more"));
+        assert!(!text.contains("a.md:51:"));
+    }
+}

@@ -1,6 +1,7 @@
 //! Where a build writes: a staging folder next to the output, swapped into place only when
 //! the whole build has succeeded, so a failed build never leaves a half-written site.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -12,6 +13,7 @@ use crate::error::{Error, Result};
 pub struct Staging {
     dir: tempfile::TempDir,
     out: PathBuf,
+    folders: Mutex<HashSet<PathBuf>>,
 }
 
 impl Staging {
@@ -30,6 +32,7 @@ impl Staging {
         Ok(Staging {
             dir,
             out: out.to_path_buf(),
+            folders: Mutex::new(HashSet::new()),
         })
     }
 
@@ -47,7 +50,19 @@ impl Staging {
     pub fn write_page(&self, url: &str, bytes: &[u8]) -> Result<()> {
         let path = self.site().join(file_for(url));
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            // Each folder is made once; asking the file system again for every page costs.
+            let known = self
+                .folders
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(parent);
+            if !known {
+                fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                self.folders
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(parent.to_path_buf());
+            }
         }
         fs::write(&path, bytes).map_err(|e| Error::io(&path, e))
     }
