@@ -1,7 +1,6 @@
 //! `build`: content + theme → `out/site` and `out/search`, rendered and indexed in parallel,
 //! checked for broken internal links, and swapped into place only when everything succeeded.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,11 +13,11 @@ use rayon::prelude::*;
 use tera::Context;
 
 use crate::config::SiteConfig;
-use crate::content::{self, Content, Source, Visibility};
+use crate::content;
 use crate::error::{Error, Problem, Result};
 use crate::output::Staging;
 use crate::pages::{Job, Site};
-use crate::search::{self, SearchDoc};
+use crate::search;
 
 /// Called as pages are written with (done, total).
 pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -141,7 +140,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         "/robots.txt".into(),
     ]);
     urls.extend(site.public_events().iter().map(|e| e.ics_url()));
-    check_links(&content, &urls, &customer_urls(&content))?;
+    crate::links::check(&content, &urls)?;
 
     for d in &documents {
         let dest = staging.site().join("documents").join(&d.file_name);
@@ -216,138 +215,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     })
 }
 
-/// URLs only logged-in customers have; public pages must not link to them.
-fn customer_urls(content: &Content) -> HashSet<String> {
-    let articles = content
-        .articles
-        .iter()
-        .filter(|a| a.visibility == Visibility::Customers)
-        .map(|a| a.url());
-    let events = content
-        .events
-        .iter()
-        .filter(|e| e.visibility == Visibility::Customers)
-        .map(|e| e.url());
-    articles.chain(events).collect()
-}
-
-/// Routes served by the functions rather than the static site.
-const FUNCTION_PREFIXES: &[&str] = &[
-    "/api/",
-    "/my/",
-    "/track/",
-    "/activate/",
-    "/login",
-    "/logout",
-    "/search",
-];
-
-/// Fails with every internal link that points nowhere, naming file and line.
-fn check_links(
-    content: &Content,
-    urls: &HashSet<String>,
-    customers_only: &HashSet<String>,
-) -> Result<()> {
-    let mut bodies: Vec<(String, Visibility, &Source, &crate::markdown::Rendered)> = Vec::new();
-    bodies.extend(
-        content
-            .articles
-            .iter()
-            .map(|a| (a.url(), a.visibility, &a.source, &a.body)),
-    );
-    bodies.extend(
-        content
-            .events
-            .iter()
-            .map(|e| (e.url(), e.visibility, &e.source, &e.body)),
-    );
-    bodies.extend(content.faq.iter().map(|f| {
-        (
-            "/faq/".to_string(),
-            Visibility::Public,
-            &f.source,
-            &f.answer,
-        )
-    }));
-    bodies.extend(content.pages.iter().map(|p| {
-        (
-            format!("/{}", p.slug),
-            Visibility::Public,
-            &p.source,
-            &p.body,
-        )
-    }));
-    let mut problems = Vec::new();
-    for (page_url, visibility, source, body) in bodies {
-        for link in &body.links {
-            let Some(target) = internal_target(&page_url, &link.url) else {
-                continue;
-            };
-            let known = |u: &str| {
-                urls.contains(u)
-                    || (visibility == Visibility::Customers && customers_only.contains(u))
-            };
-            if known(&target) || FUNCTION_PREFIXES.iter().any(|p| target.starts_with(p)) {
-                continue;
-            }
-            // Pages live at `/kb/name`, sections at `/kb/`: suggest the other spelling.
-            let other = match target.strip_suffix('/') {
-                Some(t) if !t.is_empty() => t.to_string(),
-                _ => format!("{target}/"),
-            };
-            let message = if customers_only.contains(&target) || customers_only.contains(&other) {
-                format!(
-                    "links to a customers-only page from a public one `{}`",
-                    link.url
-                )
-            } else if known(&other) {
-                format!(
-                    "broken link: no page `{}` (did you mean `{other}`?)",
-                    link.url
-                )
-            } else {
-                format!("broken link: no page `{}`", link.url)
-            };
-            problems.push(
-                Problem::new(&source.path, message).at_line(source.body_line + link.line - 1),
-            );
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Content(problems))
-    }
-}
-
-/// The root-relative path a link points to, or `None` for external links and fragments.
-fn internal_target(page_url: &str, link: &str) -> Option<String> {
-    let path = link.split(['#', '?']).next().unwrap_or("");
-    if path.is_empty() || path.starts_with("//") || path.contains(':') {
-        return None;
-    }
-    let joined = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{}{}", &page_url[..=page_url.rfind('/').unwrap_or(0)], path)
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in joined.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    let mut out = format!("/{}", parts.join("/"));
-    if joined.ends_with('/') && out != "/" {
-        out.push('/');
-    }
-    Some(out)
-}
-
 /// Today's date in `tz`.
 pub(crate) fn today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
     now.with_timezone(&tz).date_naive()
@@ -359,88 +226,5 @@ pub(crate) fn job(url: impl Into<String>, template: &'static str, ctx: Context) 
         url: url.into(),
         template,
         ctx: crate::pages::Ctx::Ready(ctx),
-    }
-}
-
-/// The search index entries of the public content.
-pub(crate) fn search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
-    let mut docs: Vec<SearchDoc> = site
-        .public_articles()
-        .par_iter()
-        .map(|a| SearchDoc {
-            url: a.url(),
-            kind: "article",
-            title: Cow::Borrowed(&a.title),
-            summary: Cow::Borrowed(&a.summary),
-            body: Cow::Borrowed(&a.body.text),
-            topic: Cow::Borrowed(&a.topic),
-            subtopic: Cow::Borrowed(&a.subtopic),
-            tags: a.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
-        })
-        .collect();
-    docs.extend(site.content().faq.iter().map(|f| SearchDoc {
-        url: format!("/faq/#{}", f.slug),
-        kind: "faq",
-        title: Cow::Borrowed(&f.question),
-        summary: Cow::Owned(content::first_sentence(&f.answer.text)),
-        body: Cow::Borrowed(&f.answer.text),
-        topic: Cow::Borrowed(&f.category),
-        subtopic: Cow::Borrowed(""),
-        tags: Vec::new(),
-    }));
-    docs.extend(site.public_events().iter().map(|e| SearchDoc {
-        url: e.url(),
-        kind: "event",
-        title: Cow::Borrowed(&e.title),
-        summary: Cow::Borrowed(&e.summary),
-        body: Cow::Borrowed(&e.body.text),
-        topic: Cow::Borrowed(&e.category),
-        subtopic: Cow::Borrowed(""),
-        tags: Vec::new(),
-    }));
-    docs.extend(site.public_documents().iter().map(|d| SearchDoc {
-        url: d.url(),
-        kind: "document",
-        title: Cow::Borrowed(&d.title),
-        summary: Cow::Borrowed(&d.description),
-        body: Cow::Borrowed(""),
-        topic: Cow::Borrowed("Documents"),
-        subtopic: Cow::Borrowed(""),
-        tags: Vec::new(),
-    }));
-    docs.extend(site.content().pages.iter().map(|p| SearchDoc {
-        url: format!("/{}", p.slug),
-        kind: "page",
-        title: Cow::Borrowed(&p.title),
-        summary: Cow::Borrowed(&p.description),
-        body: Cow::Borrowed(&p.body.text),
-        topic: Cow::Borrowed(""),
-        subtopic: Cow::Borrowed(""),
-        tags: Vec::new(),
-    }));
-    docs
-}
-
-#[cfg(test)]
-mod tests {
-    use super::internal_target;
-
-    #[test]
-    fn resolves_relative_links() {
-        assert_eq!(
-            internal_target("/kb/a/", "../b/").as_deref(),
-            Some("/kb/b/")
-        );
-        assert_eq!(
-            internal_target("/kb/a/", "/faq/#x").as_deref(),
-            Some("/faq/")
-        );
-        assert_eq!(internal_target("/kb/a/", "https://x.org/").as_deref(), None);
-        assert_eq!(internal_target("/kb/a/", "#top").as_deref(), None);
-        assert_eq!(internal_target("/kb/a/", "mailto:a@b.c").as_deref(), None);
-        assert_eq!(
-            internal_target("/", "documents/x.pdf").as_deref(),
-            Some("/documents/x.pdf")
-        );
     }
 }

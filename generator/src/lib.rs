@@ -11,7 +11,8 @@
 //!   iCalendar and Atom feeds.
 //! - [`search`]: the tantivy index, written here and queried by `portal search`; [`analyzer`]
 //!   its English text analysis; [`search_page`] renders results with the theme.
-//! - [`builder`]: [`build`] itself; [`output`] stages and swaps the result.
+//! - [`builder`]: [`build`] itself; [`links`] checks internal links; [`output`] stages and
+//!   swaps the result.
 //! - [`synthetic`]: a generated knowledge base of any size, for benchmarks.
 //!
 //! ```no_run
@@ -33,6 +34,7 @@ pub mod feed;
 pub mod frontmatter;
 pub mod ics;
 pub mod kb;
+pub mod links;
 pub mod markdown;
 pub mod output;
 pub mod pages;

@@ -1,0 +1,390 @@
+//! What each page of the public site shows: the Tera context for every page, built from the
+//! content, and the non-HTML outputs (iCalendar, Atom, sitemap, robots.txt).
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use tera::Context;
+
+use crate::builder::{job, today};
+use crate::calendar;
+use crate::config::SiteConfig;
+use crate::content::{Article, Content, Document, Event, Visibility};
+use crate::error::{Error, Problem, Result};
+use crate::kb;
+use crate::search::SearchDoc;
+
+mod calendar_pages;
+mod kb_pages;
+mod other_pages;
+
+/// One page to render.
+pub struct Job {
+    /// Root-relative URL.
+    pub url: String,
+    /// Template name.
+    pub template: &'static str,
+    /// Its context, or what to build it from.
+    pub ctx: Ctx,
+}
+
+/// A page's template context, built ahead for the few one-off pages and only at render time
+/// for articles and events, so a large site never holds every context at once.
+pub enum Ctx {
+    /// Built already.
+    Ready(Context),
+    /// Public article number `n`.
+    Article(usize),
+    /// Public event number `n`.
+    Event(usize),
+}
+
+/// Top-level names that plain pages may not take.
+const RESERVED: &[&str] = &[
+    "kb",
+    "faq",
+    "calendar",
+    "documents",
+    "contact",
+    "search",
+    "issues",
+    "request",
+    "newsletter",
+    "appointments",
+    "static",
+    "api",
+    "my",
+    "track",
+    "login",
+    "logout",
+    "activate",
+];
+
+/// The public site being built.
+pub struct Site<'a> {
+    config: &'a SiteConfig,
+    tz: Tz,
+    content: &'a Content,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    site_value: Value,
+    footer: Value,
+    articles: Vec<&'a Article>,
+    events: Vec<&'a Event>,
+    documents: Vec<&'a Document>,
+    kb: kb::Index,
+    content_root: std::path::PathBuf,
+}
+
+impl<'a> Site<'a> {
+    /// Prepares the public view of `content`.
+    /// Prepares the public view of `content`.
+    pub fn new(
+        config: &'a SiteConfig,
+        tz: Tz,
+        content: &'a Content,
+        now: DateTime<Utc>,
+        content_root: &std::path::Path,
+    ) -> Self {
+        let articles: Vec<&Article> = content
+            .articles
+            .iter()
+            .filter(|a| a.visibility == Visibility::Public)
+            .collect();
+        let events = content
+            .events
+            .iter()
+            .filter(|e| e.visibility == Visibility::Public)
+            .collect();
+        let documents = content
+            .documents
+            .iter()
+            .filter(|d| d.visibility == Visibility::Public)
+            .collect();
+        let kb = kb::Index::new(&articles);
+        let footer = json!(content
+            .pages
+            .iter()
+            .map(|p| json!({"title": p.title, "url": format!("/{}", p.slug)}))
+            .collect::<Vec<_>>());
+        Site {
+            config,
+            tz,
+            content,
+            now,
+            today: today(now, tz),
+            site_value: serde_json::to_value(config).expect("settings serialise"),
+            footer,
+            articles,
+            events,
+            documents,
+            kb,
+            content_root: content_root.to_path_buf(),
+        }
+    }
+
+    /// All content, public or not.
+    pub fn content(&self) -> &Content {
+        self.content
+    }
+    /// Public articles.
+    pub fn public_articles(&self) -> &[&'a Article] {
+        &self.articles
+    }
+    /// Public events.
+    pub fn public_events(&self) -> &[&'a Event] {
+        &self.events
+    }
+    /// Public documents.
+    pub fn public_documents(&self) -> Vec<&'a Document> {
+        self.documents.clone()
+    }
+    /// The search index entries.
+    pub fn search_docs(&self) -> Vec<SearchDoc<'_>> {
+        search_entries(self)
+    }
+
+    fn base(&self, section: &str, title: &str, url: &str, description: &str) -> Context {
+        let mut c = Context::new();
+        c.insert("site", &self.site_value);
+        c.insert("section", section);
+        c.insert("title", title);
+        c.insert("url", url);
+        c.insert("canonical", &format!("{}{}", self.config.base_url, url));
+        c.insert("description", description);
+        c.insert("footer_pages", &self.footer);
+        c.insert("year", &self.today.year());
+        c
+    }
+
+    /// What the search page needs besides its results, saved beside the index so the page
+    /// can be rendered on demand (see [`crate::search_page`]).
+    pub fn search_page_data(&self) -> Value {
+        json!({
+            "site": self.site_value,
+            "footer_pages": self.footer,
+            "year": self.today.year(),
+            "topics": self.kb.topics.iter().map(|t| json!({"name": t.name, "key": t.slug})).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Every HTML page of the site.
+    pub fn jobs(&self) -> Result<Vec<Job>> {
+        let mut jobs = vec![
+            self.home(),
+            self.contact(),
+            self.faq(),
+            self.kb_index(),
+            self.tags_index(),
+            self.calendar_index(),
+            self.documents_page(),
+        ];
+        jobs.extend(self.kb.topics.iter().map(|t| self.topic(t)));
+        jobs.extend(self.kb.tags.iter().map(|t| self.tag(t)));
+        jobs.extend(self.articles.iter().enumerate().map(|(i, a)| Job {
+            url: a.url(),
+            template: "kb/article.html",
+            ctx: Ctx::Article(i),
+        }));
+        jobs.extend(self.events.iter().enumerate().map(|(i, e)| Job {
+            url: e.url(),
+            template: "calendar/event.html",
+            ctx: Ctx::Event(i),
+        }));
+        let months = calendar::months(&self.events);
+        jobs.extend(months.iter().enumerate().map(|(i, m)| {
+            self.month(
+                *m,
+                i.checked_sub(1).map(|p| months[p]),
+                months.get(i + 1).copied(),
+            )
+        }));
+        jobs.extend(self.forms());
+        let mut problems = Vec::new();
+        for p in &self.content.pages {
+            if RESERVED.contains(&p.slug.as_str()) {
+                problems.push(Problem::new(
+                    &p.source.path,
+                    format!(
+                        "the page name `{}` is taken by the portal; rename the file",
+                        p.slug
+                    ),
+                ));
+                continue;
+            }
+            let mut c = self.base("page", &p.title, &format!("/{}", p.slug), &p.description);
+            c.insert("html", &p.body.html);
+            c.insert("toc", &p.body.toc);
+            jobs.push(job(format!("/{}", p.slug), "page.html", c));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Content(problems));
+        }
+        jobs.push(job(
+            "/404.html",
+            "404.html",
+            self.base("404", "Page not found", "/404.html", ""),
+        ));
+        Ok(jobs)
+    }
+
+    /// The context of `ctx`, building it if needed.
+    pub fn context(&self, ctx: Ctx) -> Context {
+        match ctx {
+            Ctx::Ready(c) => c,
+            Ctx::Article(i) => self.article(i),
+            Ctx::Event(i) => self.event(self.events[i]),
+        }
+    }
+
+    /// The non-HTML outputs: iCalendar feeds, the Atom feed, the sitemap and robots.txt.
+    pub fn feeds(&self, page_urls: &[String]) -> Vec<(String, String)> {
+        let mut out = vec![(
+            "/calendar.ics".to_string(),
+            crate::ics::calendar(
+                self.config,
+                &format!("{} events", self.config.title),
+                &self.events,
+                self.now,
+            ),
+        )];
+        out.extend(self.events.iter().map(|e| {
+            (
+                e.ics_url(),
+                crate::ics::calendar(self.config, &e.title, &[*e], self.now),
+            )
+        }));
+        out.push((
+            "/kb/atom.xml".into(),
+            crate::feed::atom(self.config, self.tz, &self.articles),
+        ));
+        let lastmod: std::collections::HashMap<String, NaiveDate> = self
+            .articles
+            .iter()
+            .map(|a| (a.url(), a.last_changed()))
+            .collect();
+        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        let mut urls: Vec<&String> = page_urls.iter().collect();
+        urls.sort();
+        for u in urls {
+            xml.push_str(&format!(
+                "  <url><loc>{}</loc>",
+                xml_escape(&format!("{}{}", self.config.base_url, u))
+            ));
+            if let Some(d) = lastmod.get(u) {
+                xml.push_str(&format!("<lastmod>{d}</lastmod>"));
+            }
+            xml.push_str("</url>\n");
+        }
+        xml.push_str("</urlset>\n");
+        out.push(("/sitemap.xml".into(), xml));
+        out.push((
+            "/robots.txt".into(),
+            format!("User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /track/\nDisallow: /my/\n\nSitemap: {}/sitemap.xml\n", self.config.base_url),
+        ));
+        let _ = &self.content_root;
+        out
+    }
+}
+
+/// "245 KB", "1.2 MB".
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} bytes"),
+        b if b < 1024 * 1024 => format!("{} KB", (b + 512) / 1024),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The search index entries of the public content.
+fn search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
+    let mut docs: Vec<SearchDoc> = site
+        .public_articles()
+        .par_iter()
+        .map(|a| SearchDoc {
+            tags: a.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
+            subtopic: Cow::Borrowed(&a.subtopic),
+            ..entry(
+                a.url(),
+                "article",
+                &a.title,
+                Cow::Borrowed(&a.summary),
+                &a.body.text,
+                &a.topic,
+            )
+        })
+        .collect();
+    docs.extend(site.content().faq.iter().map(|f| {
+        let summary = Cow::Owned(crate::content::first_sentence(&f.answer.text));
+        entry(
+            format!("/faq/#{}", f.slug),
+            "faq",
+            &f.question,
+            summary,
+            &f.answer.text,
+            &f.category,
+        )
+    }));
+    docs.extend(site.public_events().iter().map(|e| {
+        entry(
+            e.url(),
+            "event",
+            &e.title,
+            Cow::Borrowed(&e.summary),
+            &e.body.text,
+            &e.category,
+        )
+    }));
+    docs.extend(site.public_documents().iter().map(|d| {
+        entry(
+            d.url(),
+            "document",
+            &d.title,
+            Cow::Borrowed(&d.description),
+            "",
+            "Documents",
+        )
+    }));
+    docs.extend(site.content().pages.iter().map(|p| {
+        entry(
+            format!("/{}", p.slug),
+            "page",
+            &p.title,
+            Cow::Borrowed(&p.description),
+            &p.body.text,
+            "",
+        )
+    }));
+    docs
+}
+
+/// A search entry without subtopic or tags.
+fn entry<'a>(
+    url: String,
+    kind: &'static str,
+    title: &'a str,
+    summary: Cow<'a, str>,
+    body: &'a str,
+    topic: &'a str,
+) -> SearchDoc<'a> {
+    SearchDoc {
+        url,
+        kind,
+        title: Cow::Borrowed(title),
+        summary,
+        body: Cow::Borrowed(body),
+        topic: Cow::Borrowed(topic),
+        subtopic: Cow::Borrowed(""),
+        tags: Vec::new(),
+    }
+}
