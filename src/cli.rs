@@ -26,6 +26,16 @@ pub enum Command {
         #[arg(long, default_value_t = 8080)]
         port: u16,
     },
+    /// Manage the data store: create it, export it, import into it.
+    Admin {
+        /// The store: `sqlite:PATH` (embedded) or `dynamodb:TABLE` (AWS settings from the
+        /// environment; `AWS_ENDPOINT_URL` for a local server).
+        #[arg(long, global = true, default_value = "sqlite:.portal/portal.db")]
+        store: String,
+        /// What to do.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Search the built index and print ranked hits.
     Search {
         /// What to look for.
@@ -42,6 +52,24 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// Staff commands on the data store.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create the table (DynamoDB) or the file (SQLite) if missing.
+    Init,
+    /// Write every record to FILE as JSON Lines (`-` for standard output).
+    Export {
+        /// Where to write.
+        file: PathBuf,
+    },
+    /// Read records written by `export` from FILE into the store; stops, writing nothing
+    /// more, at a record that already exists.
+    Import {
+        /// What to read.
+        file: PathBuf,
     },
 }
 

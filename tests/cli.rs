@@ -227,3 +227,71 @@ fn serve_answers_searches_with_the_theme() {
     assert_eq!(status, 400);
     assert!(body.starts_with("q: "));
 }
+
+#[test]
+fn admin_moves_a_store_from_sqlite_to_dynamodb_and_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("portal.db").display());
+    let records = dir.path().join("records.jsonl");
+    let lines = [
+        r#"{"pk":"CUSTOMER#c1","sk":"INVOICE#2026-01-01#i1","version":3,"data":{"lines":[{"qty":2,"sku":"POS-LIC"}],"total":120.5}}"#,
+        r#"{"pk":"CUSTOMER#c1","sk":"PROFILE","version":1,"data":{"name":"Harbour Café"}}"#,
+        r#"{"pk":"TOKEN#abc","sk":"TOKEN","version":1,"expires_at":4102444800,"data":{"kind":"activation"}}"#,
+    ];
+    std::fs::write(&records, lines.join("\n") + "\n").unwrap();
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o
+    };
+    ok(run(&["admin", "init", "--store", &db]));
+    let o = ok(run(&[
+        "admin",
+        "import",
+        records.to_str().unwrap(),
+        "--store",
+        &db,
+    ]));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("imported 3 records"));
+    let first = ok(run(&["admin", "export", "-", "--store", &db])).stdout;
+    assert_eq!(String::from_utf8_lossy(&first), lines.join("\n") + "\n");
+
+    let again = run(&["admin", "import", records.to_str().unwrap(), "--store", &db]);
+    assert!(!again.status.success(), "an import never overwrites");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("condition failed"));
+
+    let endpoint =
+        std::env::var("PORTAL_TEST_DYNAMODB").expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+    let table = format!("dynamodb:cli-{}", std::process::id());
+    let aws = |args: &[&str]| {
+        common::portal()
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .output()
+            .unwrap()
+    };
+    let exported = dir.path().join("first.jsonl");
+    std::fs::write(&exported, &first).unwrap();
+    let missing = aws(&["admin", "export", "-", "--store", &table]);
+    assert!(String::from_utf8_lossy(&missing.stderr)
+        .contains("does not exist; run `portal admin init`"));
+    ok(aws(&["admin", "init", "--store", &table]));
+    ok(aws(&[
+        "admin",
+        "import",
+        exported.to_str().unwrap(),
+        "--store",
+        &table,
+    ]));
+    let second = ok(aws(&["admin", "export", "-", "--store", &table])).stdout;
+    assert_eq!(
+        String::from_utf8_lossy(&second),
+        String::from_utf8_lossy(&first),
+        "identical after the round trip"
+    );
+
+    let bad = run(&["admin", "export", "-", "--store", "postgres:x"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use sqlite:PATH or dynamodb:TABLE"));
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod admin;
 mod build;
 mod search;
 mod serve;
@@ -10,6 +11,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(site) => build::run(&site),
+        Command::Admin { store, command } => admin::run(&store, command),
         Command::Serve { site, port } => serve::run(&site, port),
         Command::Search {
             query,

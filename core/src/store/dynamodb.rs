@@ -1,0 +1,526 @@
+//! The DynamoDB backend: one table with string keys `pk` and `sk`, the record in a map
+//! attribute `data`, the version in `v` and the expiry in `ttl` (the table's TTL attribute).
+//!
+//! Every write is one `UpdateItem` (or one `DeleteItem`), every read one `GetItem` or one
+//! `Query`/`Scan` page, every transaction one `TransactWriteItems`: a bounded number of requests
+//! per call. Endpoint, region and credentials come from the usual AWS environment and config
+//! (`AWS_ENDPOINT_URL` points it at a local server); throttling is retried with backoff.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement,
+    KeyType, ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+
+use super::{
+    check_limit, check_transaction, now, Attrs, Cond, Cursor, Item, Key, Page, Query, SkRange,
+    Store, StoreError, StoreResult, Write,
+};
+
+/// The DynamoDB store.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl std::fmt::Debug for DynamoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoStore")
+            .field("table", &self.table)
+            .finish()
+    }
+}
+
+impl DynamoStore {
+    /// A store over `table`, configured from the environment.
+    pub async fn from_env(table: &str) -> DynamoStore {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+            .load()
+            .await;
+        DynamoStore::new(Client::new(&config), table)
+    }
+
+    /// A store over `table` with a ready client.
+    pub fn new(client: Client, table: &str) -> DynamoStore {
+        DynamoStore {
+            client,
+            table: table.to_string(),
+        }
+    }
+
+    fn err<E, R>(&self, e: SdkError<E, R>, key: Option<&Key>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let code = e.code().unwrap_or("").to_string();
+        match (code.as_str(), key) {
+            ("ConditionalCheckFailedException", Some(k)) => {
+                StoreError::ConditionFailed { key: k.clone() }
+            }
+            ("ResourceNotFoundException", _) => StoreError::Backend {
+                store: self.name(),
+                message: format!(
+                    "table `{}` does not exist; run `portal admin init`",
+                    self.table
+                ),
+            },
+            _ => StoreError::Backend {
+                store: self.name(),
+                message: format!(
+                    "{}{}",
+                    DisplayErrorContext(&e),
+                    key.map(|k| format!(" (item {k})")).unwrap_or_default()
+                ),
+            },
+        }
+    }
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key_attrs(k: &Key) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_string(), s(&k.pk)), ("sk".to_string(), s(&k.sk))])
+}
+
+/// The condition expression for `cond`, with the names and values it uses.
+fn condition(cond: Cond, now: i64) -> Option<(String, HashMap<String, AttributeValue>)> {
+    let live = "(attribute_exists(pk) AND (attribute_not_exists(#t) OR #t > :now))";
+    match cond {
+        Cond::None => None,
+        Cond::NotExists => Some((
+            "(attribute_not_exists(pk) OR #t <= :now)".into(),
+            HashMap::from([(":now".into(), n(now))]),
+        )),
+        Cond::Exists => Some((live.into(), HashMap::from([(":now".into(), n(now))]))),
+        Cond::Version(v) => Some((
+            format!("{live} AND #v = :expected"),
+            HashMap::from([(":now".into(), n(now)), (":expected".into(), n(v as i64))]),
+        )),
+    }
+}
+
+/// The update that writes `item`: data and expiry set, version increased by one.
+struct UpdateParts {
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+fn update_parts(
+    item: &Item,
+    cond: Cond,
+    now: i64,
+    store: &str,
+    restore: bool,
+) -> StoreResult<(UpdateParts, Option<String>)> {
+    let data = serde_dynamo::to_attribute_value(&item.data).map_err(|e| StoreError::Backend {
+        store: store.to_string(),
+        message: format!("item {} cannot be encoded: {e}", item.key()),
+    })?;
+    let mut values = HashMap::from([
+        (":d".to_string(), data),
+        (":one".into(), n(1)),
+        (":zero".into(), n(0)),
+    ]);
+    let mut expression = if restore {
+        values.insert(":ver".into(), n(item.version.max(1) as i64));
+        "SET #d = :d, #v = :ver".to_string()
+    } else {
+        "SET #d = :d, #v = if_not_exists(#v, :zero) + :one".to_string()
+    };
+    match item.expires_at {
+        Some(t) => {
+            expression.push_str(", #t = :t");
+            values.insert(":t".into(), n(t));
+        }
+        None => expression.push_str(" REMOVE #t"),
+    }
+    let names = HashMap::from([
+        ("#d".to_string(), "data".to_string()),
+        ("#v".into(), "v".into()),
+        ("#t".into(), "ttl".into()),
+    ]);
+    let cond_expr = condition(cond, now).map(|(e, v)| {
+        values.extend(v);
+        e
+    });
+    Ok((
+        UpdateParts {
+            expression,
+            names,
+            values,
+        },
+        cond_expr,
+    ))
+}
+
+fn decode(store: &str, mut attrs: HashMap<String, AttributeValue>) -> StoreResult<Item> {
+    let text = |attrs: &HashMap<String, AttributeValue>, k: &str| {
+        attrs
+            .get(k)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let key = Key::new(text(&attrs, "pk"), text(&attrs, "sk"));
+    let bad = |message: String| StoreError::Decode {
+        store: store.to_string(),
+        key: key.clone(),
+        message,
+    };
+    let number = |v: Option<&AttributeValue>| -> Option<i64> {
+        v.and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+    };
+    let version = number(attrs.get("v")).ok_or_else(|| bad("no version".into()))?;
+    let expires_at = number(attrs.get("ttl"));
+    let data: Attrs = match attrs.remove("data") {
+        Some(d) => serde_dynamo::from_attribute_value(d).map_err(|e| bad(e.to_string()))?,
+        None => return Err(bad("no data".into())),
+    };
+    Ok(Item {
+        pk: key.pk.clone(),
+        sk: key.sk.clone(),
+        version: version as u64,
+        expires_at,
+        data,
+    })
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    fn name(&self) -> String {
+        format!("dynamodb:{}", self.table)
+    }
+
+    async fn init(&self) -> StoreResult<()> {
+        let exists = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await;
+        if exists.is_err() {
+            let attr = |name: &str| {
+                AttributeDefinition::builder()
+                    .attribute_name(name)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+            };
+            let key = |name: &str, kind| {
+                KeySchemaElement::builder()
+                    .attribute_name(name)
+                    .key_type(kind)
+                    .build()
+            };
+            let built = (|| {
+                Ok::<_, aws_sdk_dynamodb::error::BuildError>((
+                    attr("pk")?,
+                    attr("sk")?,
+                    key("pk", KeyType::Hash)?,
+                    key("sk", KeyType::Range)?,
+                ))
+            })();
+            let (a_pk, a_sk, k_pk, k_sk) = built.map_err(|e| StoreError::Backend {
+                store: self.name(),
+                message: e.to_string(),
+            })?;
+            self.client
+                .create_table()
+                .table_name(&self.table)
+                .attribute_definitions(a_pk)
+                .attribute_definitions(a_sk)
+                .key_schema(k_pk)
+                .key_schema(k_sk)
+                .billing_mode(BillingMode::PayPerRequest)
+                .send()
+                .await
+                .map_err(|e| self.err(e, None))?;
+        }
+        let ttl = TimeToLiveSpecification::builder()
+            .attribute_name("ttl")
+            .enabled(true)
+            .build()
+            .map_err(|e| StoreError::Backend {
+                store: self.name(),
+                message: e.to_string(),
+            })?;
+        // Turning TTL on twice is an error on AWS; only the first call matters.
+        let _ = self
+            .client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await;
+        Ok(())
+    }
+
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e, Some(key)))?;
+        match out.item {
+            Some(attrs) => {
+                let item = decode(&self.name(), attrs)?;
+                Ok((!item.expired(now())).then_some(item))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn put(&self, item: Item, cond: Cond) -> StoreResult<u64> {
+        let (parts, cond_expr) = update_parts(&item, cond, now(), &self.name(), false)?;
+        let key = item.key();
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(&key)))
+            .update_expression(parts.expression)
+            .set_condition_expression(cond_expr)
+            .set_expression_attribute_names(Some(parts.names))
+            .set_expression_attribute_values(Some(parts.values))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| self.err(e, Some(&key)))?;
+        let version = out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("v"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        Ok(version)
+    }
+
+    async fn delete(&self, key: &Key, cond: Cond) -> StoreResult<()> {
+        let mut req = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)));
+        if let Some((expr, values)) = condition(cond, now()) {
+            req = req
+                .condition_expression(expr)
+                .set_expression_attribute_values(Some(values))
+                .set_expression_attribute_names(Some(cond_names(cond)));
+        }
+        req.send().await.map_err(|e| self.err(e, Some(key)))?;
+        Ok(())
+    }
+
+    async fn query(&self, query: &Query) -> StoreResult<Page> {
+        check_limit(query.limit)?;
+        let mut values =
+            HashMap::from([(":pk".to_string(), s(&query.pk)), (":now".into(), n(now()))]);
+        let key_expr = match &query.range {
+            SkRange::All => "pk = :pk".to_string(),
+            SkRange::Prefix(p) => {
+                values.insert(":p".into(), s(p));
+                "pk = :pk AND begins_with(sk, :p)".into()
+            }
+            SkRange::Between(a, b) => {
+                values.insert(":a".into(), s(a));
+                values.insert(":b".into(), s(b));
+                "pk = :pk AND sk BETWEEN :a AND :b".into()
+            }
+        };
+        let start = match &query.cursor {
+            Some(c) => Some(key_attrs(&Key::new(&query.pk, c.sk()?))),
+            None => None,
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(key_expr)
+            .filter_expression("attribute_not_exists(#t) OR #t > :now")
+            .expression_attribute_names("#t", "ttl")
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!query.descending)
+            .limit(query.limit as i32)
+            .set_exclusive_start_key(start)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e, None))?;
+        let name = self.name();
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| decode(&name, a))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = out
+            .last_evaluated_key
+            .and_then(|k| k.get("sk").and_then(|v| v.as_s().ok()).cloned())
+            .map(|sk| Cursor::after_sk(&sk));
+        Ok(Page { items, next })
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
+        check_transaction(&writes)?;
+        let now = now();
+        let mut items = Vec::with_capacity(writes.len());
+        let build_err = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend {
+            store: self.name(),
+            message: e.to_string(),
+        };
+        for w in &writes {
+            let key = key_attrs(&w.key());
+            let item = match w {
+                Write::Put(item, _) | Write::Restore(item) => {
+                    let restore = matches!(w, Write::Restore(_));
+                    let (parts, cond_expr) =
+                        update_parts(item, w.cond(), now, &self.name(), restore)?;
+                    TransactWriteItem::builder()
+                        .update(
+                            Update::builder()
+                                .table_name(&self.table)
+                                .set_key(Some(key))
+                                .update_expression(parts.expression)
+                                .set_condition_expression(cond_expr)
+                                .set_expression_attribute_names(Some(parts.names))
+                                .set_expression_attribute_values(Some(parts.values))
+                                .build()
+                                .map_err(build_err)?,
+                        )
+                        .build()
+                }
+                Write::Delete(_, cond) => {
+                    let mut d = Delete::builder().table_name(&self.table).set_key(Some(key));
+                    if let Some((expr, values)) = condition(*cond, now) {
+                        d = d
+                            .condition_expression(expr)
+                            .set_expression_attribute_values(Some(values))
+                            .set_expression_attribute_names(Some(cond_names(*cond)));
+                    }
+                    TransactWriteItem::builder()
+                        .delete(d.build().map_err(build_err)?)
+                        .build()
+                }
+                Write::Check(_, cond) => {
+                    let (expr, values) = condition(*cond, now).unwrap_or_else(|| {
+                        (
+                            "attribute_exists(pk) OR attribute_not_exists(pk)".into(),
+                            HashMap::new(),
+                        )
+                    });
+                    let mut c = ConditionCheck::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key))
+                        .condition_expression(expr);
+                    if !values.is_empty() {
+                        c = c
+                            .set_expression_attribute_values(Some(values))
+                            .set_expression_attribute_names(Some(cond_names(*cond)));
+                    }
+                    TransactWriteItem::builder()
+                        .condition_check(c.build().map_err(build_err)?)
+                        .build()
+                }
+            };
+            items.push(item);
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() {
+                    let reasons = c.cancellation_reasons();
+                    let failed: Vec<(usize, Key)> = reasons
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                        .map(|(i, _)| (i, writes[i].key()))
+                        .collect();
+                    if !failed.is_empty() {
+                        return Err(StoreError::TransactionCancelled { failed });
+                    }
+                }
+                Err(self.err(e, None))
+            }
+        }
+    }
+
+    async fn scan(
+        &self,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> StoreResult<(Vec<Item>, Option<String>)> {
+        check_limit(limit)?;
+        let start = match cursor {
+            Some(c) => {
+                let (pk, sk): (String, String) = serde_json::from_str(&c).map_err(|_| {
+                    StoreError::BadRequest("the scan cursor is not one this store gave out".into())
+                })?;
+                Some(key_attrs(&Key::new(pk, sk)))
+            }
+            None => None,
+        };
+        let out = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("attribute_not_exists(#t) OR #t > :now")
+            .expression_attribute_names("#t", "ttl")
+            .expression_attribute_values(":now", n(now()))
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e, None))?;
+        let name = self.name();
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| decode(&name, a))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = out.last_evaluated_key.map(|k| {
+            let get = |f: &str| {
+                k.get(f)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            serde_json::json!([get("pk"), get("sk")]).to_string()
+        });
+        Ok((items, next))
+    }
+}
+
+/// The attribute names a condition uses.
+fn cond_names(cond: Cond) -> HashMap<String, String> {
+    let mut names = HashMap::from([("#t".to_string(), "ttl".to_string())]);
+    if matches!(cond, Cond::Version(_)) {
+        names.insert("#v".into(), "v".into());
+    }
+    names
+}

@@ -1,0 +1,380 @@
+//! The embedded backend: one SQLite file (WAL mode), one table `items(pk, sk, v, ttl, data)`
+//! with `data` as JSON. Writes go through one connection, reads through a small pool, all on
+//! tokio's blocking threads, so the store is safe and fast under a multi-threaded server.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::{
+    check_limit, check_transaction, now, Attrs, Cond, Cursor, Item, Key, Page, Query, SkRange,
+    Store, StoreError, StoreResult, Write,
+};
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    v INTEGER NOT NULL,
+    ttl INTEGER,
+    data TEXT NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID";
+
+/// Readers kept open for reuse.
+const POOL: usize = 8;
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    name: String,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let name = format!("sqlite:{}", path.display());
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| backend(&name, e))?;
+        }
+        let writer = connect(&path, &name)?;
+        writer
+            .execute_batch(SCHEMA)
+            .map_err(|e| backend(&name, e))?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                name,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Runs `f` with the writing connection on a blocking thread.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection, &str) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut conn, &inner.name)
+        })
+        .await
+        .map_err(|e| StoreError::Backend {
+            store: self.inner.name.clone(),
+            message: e.to_string(),
+        })?
+    }
+
+    /// Runs `f` with a reading connection on a blocking thread.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection, &str) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner
+                .readers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => connect(&inner.path, &inner.name)?,
+            };
+            let result = f(&conn, &inner.name);
+            let mut pool = inner.readers.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < POOL {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Backend {
+            store: self.inner.name.clone(),
+            message: e.to_string(),
+        })?
+    }
+}
+
+fn connect(path: &Path, name: &str) -> StoreResult<Connection> {
+    let conn = Connection::open(path).map_err(|e| backend(name, e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|e| backend(name, e))?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        .map_err(|e| backend(name, e))?;
+    Ok(conn)
+}
+
+fn backend(name: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend {
+        store: name.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Version and expiry of a live (not expired) item.
+fn current(tx: &Transaction, key: &Key, name: &str, now: i64) -> StoreResult<Option<u64>> {
+    let row: Option<(i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT v, ttl FROM items WHERE pk = ?1 AND sk = ?2",
+            params![key.pk, key.sk],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| backend(name, e))?;
+    Ok(row
+        .filter(|(_, ttl)| ttl.is_none_or(|t| t > now))
+        .map(|(v, _)| v as u64))
+}
+
+fn holds(cond: Cond, current: Option<u64>) -> bool {
+    match cond {
+        Cond::None => true,
+        Cond::NotExists => current.is_none(),
+        Cond::Exists => current.is_some(),
+        Cond::Version(v) => current == Some(v),
+    }
+}
+
+fn store_item(tx: &Transaction, item: &Item, version: u64, name: &str) -> StoreResult<()> {
+    let mut data = serde_json::Value::Object(item.data.clone());
+    super::normalise_numbers(&mut data);
+    let data = serde_json::to_string(&data).map_err(|e| backend(name, e))?;
+    tx.execute(
+        "INSERT OR REPLACE INTO items (pk, sk, v, ttl, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![item.pk, item.sk, version as i64, item.expires_at, data],
+    )
+    .map_err(|e| backend(name, e))?;
+    Ok(())
+}
+
+fn row_to_item(
+    name: &str,
+    pk: String,
+    sk: String,
+    v: i64,
+    ttl: Option<i64>,
+    data: String,
+) -> StoreResult<Item> {
+    let data: Attrs = serde_json::from_str(&data).map_err(|e| StoreError::Decode {
+        store: name.to_string(),
+        key: Key::new(&pk, &sk),
+        message: e.to_string(),
+    })?;
+    Ok(Item {
+        pk,
+        sk,
+        version: v as u64,
+        expires_at: ttl,
+        data,
+    })
+}
+
+type Row = (String, String, i64, Option<i64>, String);
+
+fn read_row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn name(&self) -> String {
+        self.inner.name.clone()
+    }
+
+    async fn init(&self) -> StoreResult<()> {
+        self.write(|conn, name| conn.execute_batch(SCHEMA).map_err(|e| backend(name, e)))
+            .await
+    }
+
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        let key = key.clone();
+        self.read(move |conn, name| {
+            let row = conn
+                .query_row(
+                    "SELECT pk, sk, v, ttl, data FROM items WHERE pk = ?1 AND sk = ?2 AND (ttl IS NULL OR ttl > ?3)",
+                    params![key.pk, key.sk, now()],
+                    read_row,
+                )
+                .optional()
+                .map_err(|e| backend(name, e))?;
+            row.map(|(pk, sk, v, ttl, data)| row_to_item(name, pk, sk, v, ttl, data)).transpose()
+        })
+        .await
+    }
+
+    async fn put(&self, item: Item, cond: Cond) -> StoreResult<u64> {
+        self.write(move |conn, name| {
+            let tx = conn.transaction().map_err(|e| backend(name, e))?;
+            let key = item.key();
+            let existing = current(&tx, &key, name, now())?;
+            if !holds(cond, existing) {
+                return Err(StoreError::ConditionFailed { key });
+            }
+            let version = existing.map_or(1, |v| v + 1);
+            store_item(&tx, &item, version, name)?;
+            tx.commit().map_err(|e| backend(name, e))?;
+            Ok(version)
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &Key, cond: Cond) -> StoreResult<()> {
+        let key = key.clone();
+        self.write(move |conn, name| {
+            let tx = conn.transaction().map_err(|e| backend(name, e))?;
+            if !holds(cond, current(&tx, &key, name, now())?) {
+                return Err(StoreError::ConditionFailed { key });
+            }
+            tx.execute(
+                "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+                params![key.pk, key.sk],
+            )
+            .map_err(|e| backend(name, e))?;
+            tx.commit().map_err(|e| backend(name, e))
+        })
+        .await
+    }
+
+    async fn query(&self, query: &Query) -> StoreResult<Page> {
+        check_limit(query.limit)?;
+        let q = query.clone();
+        let after = q.cursor.as_ref().map(Cursor::sk).transpose()?;
+        self.read(move |conn, name| {
+            let (lo, hi) = match &q.range {
+                SkRange::All => (String::new(), "\u{10FFFF}".to_string()),
+                SkRange::Prefix(p) => (p.clone(), format!("{p}\u{10FFFF}")),
+                SkRange::Between(a, b) => (a.clone(), b.clone()),
+            };
+            let (lo, hi) = match (&after, q.descending) {
+                (Some(a), false) => (format!("{a}\0"), hi),
+                (Some(a), true) => (lo, a.clone()),
+                (None, _) => (lo, hi),
+            };
+            // `hi` is inclusive except when it came from a descending cursor.
+            let upper = if after.is_some() && q.descending {
+                "sk < ?3"
+            } else {
+                "sk <= ?3"
+            };
+            let order = if q.descending { "DESC" } else { "ASC" };
+            let sql = format!(
+                "SELECT pk, sk, v, ttl, data FROM items WHERE pk = ?1 AND sk >= ?2 AND {upper} \
+                 AND (ttl IS NULL OR ttl > ?4) ORDER BY sk {order} LIMIT ?5"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(|e| backend(name, e))?;
+            let rows = stmt
+                .query_map(params![q.pk, lo, hi, now(), (q.limit + 1) as i64], read_row)
+                .map_err(|e| backend(name, e))?;
+            let mut items = Vec::with_capacity(q.limit);
+            let mut more = false;
+            for row in rows {
+                let (pk, sk, v, ttl, data) = row.map_err(|e| backend(name, e))?;
+                if items.len() == q.limit {
+                    more = true;
+                    break;
+                }
+                items.push(row_to_item(name, pk, sk, v, ttl, data)?);
+            }
+            let next = if more {
+                items.last().map(|i: &Item| Cursor::after_sk(&i.sk))
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+        .await
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
+        check_transaction(&writes)?;
+        self.write(move |conn, name| {
+            let tx = conn.transaction().map_err(|e| backend(name, e))?;
+            let now = now();
+            let mut versions = Vec::with_capacity(writes.len());
+            let mut failed = Vec::new();
+            for (i, w) in writes.iter().enumerate() {
+                let existing = current(&tx, &w.key(), name, now)?;
+                if !holds(w.cond(), existing) {
+                    failed.push((i, w.key()));
+                }
+                versions.push(existing);
+            }
+            if !failed.is_empty() {
+                return Err(StoreError::TransactionCancelled { failed });
+            }
+            for (w, existing) in writes.iter().zip(versions) {
+                match w {
+                    Write::Put(item, _) => {
+                        store_item(&tx, item, existing.map_or(1, |v| v + 1), name)?
+                    }
+                    Write::Delete(k, _) => {
+                        tx.execute(
+                            "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+                            params![k.pk, k.sk],
+                        )
+                        .map_err(|e| backend(name, e))?;
+                    }
+                    Write::Check(..) => {}
+                    Write::Restore(item) => store_item(&tx, item, item.version.max(1), name)?,
+                }
+            }
+            tx.commit().map_err(|e| backend(name, e))
+        })
+        .await
+    }
+
+    async fn scan(
+        &self,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> StoreResult<(Vec<Item>, Option<String>)> {
+        check_limit(limit)?;
+        let after: Option<(String, String)> = match cursor {
+            Some(c) => Some(serde_json::from_str(&c).map_err(|_| {
+                StoreError::BadRequest("the scan cursor is not one this store gave out".into())
+            })?),
+            None => None,
+        };
+        self.read(move |conn, name| {
+            let (pk, sk) = after.unwrap_or_default();
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT pk, sk, v, ttl, data FROM items WHERE (pk > ?1 OR (pk = ?1 AND sk > ?2)) \
+                     AND (ttl IS NULL OR ttl > ?3) ORDER BY pk, sk LIMIT ?4",
+                )
+                .map_err(|e| backend(name, e))?;
+            let rows = stmt.query_map(params![pk, sk, now(), limit as i64], read_row).map_err(|e| backend(name, e))?;
+            let mut items = Vec::new();
+            for row in rows {
+                let (pk, sk, v, ttl, data) = row.map_err(|e| backend(name, e))?;
+                items.push(row_to_item(name, pk, sk, v, ttl, data)?);
+            }
+            let next = (items.len() == limit)
+                .then(|| items.last().map(|i| serde_json::json!([i.pk, i.sk]).to_string()))
+                .flatten();
+            Ok((items, next))
+        })
+        .await
+    }
+}
