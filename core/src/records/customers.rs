@@ -1,0 +1,248 @@
+//! Customer accounts, their contacts, and logins (one per e-mail address).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{conflict, email_key, from_item, to_item, Record, RecordResult, Versioned};
+use crate::store::{Cond, Key, Query, Store, Write};
+
+/// A customer account: a business or person the portal serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    /// Identifier.
+    pub id: String,
+    /// Customer number the business uses, e.g. `C-1042`.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// Main e-mail address.
+    pub email: String,
+    /// Phone numbers.
+    #[serde(default)]
+    pub phones: Vec<String>,
+    /// Postal address lines.
+    #[serde(default)]
+    pub address: Vec<String>,
+    /// Account balance in minor units (pence): invoiced minus paid.
+    #[serde(default)]
+    pub balance_cents: i64,
+    /// `active`, `on hold`, `closed` …
+    pub status: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for Customer {
+    fn key(&self) -> Key {
+        Key::new(format!("CUSTOMER#{}", self.id), "PROFILE")
+    }
+}
+
+/// The listing entry that lets staff page through every customer (`CUSTOMERS` / `CUSTOMER#{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerEntry {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+impl Record for CustomerEntry {
+    fn key(&self) -> Key {
+        Key::new("CUSTOMERS", format!("CUSTOMER#{}", self.id))
+    }
+}
+
+/// A person at a customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    /// The customer.
+    pub customer_id: String,
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Role, e.g. "Owner", "Bookkeeper".
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+impl Record for Contact {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("CUSTOMER#{}", self.customer_id),
+            format!("CONTACT#{}", self.id),
+        )
+    }
+}
+
+/// A login: the credentials of one contact. Its key is the e-mail address, so the store
+/// itself refuses a second login for the same address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Login {
+    /// E-mail address (as given; the key uses it lower-cased).
+    pub email: String,
+    /// The customer it belongs to.
+    pub customer_id: String,
+    /// The contact it belongs to.
+    pub contact_id: String,
+    /// Argon2id PHC string; `None` until the login is activated.
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    /// Disabled logins cannot log in.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Failed attempts since the last success, for throttling.
+    #[serde(default)]
+    pub failed_attempts: u32,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for Login {
+    fn key(&self) -> Key {
+        Key::new(format!("LOGIN#{}", email_key(&self.email)), "LOGIN")
+    }
+}
+
+/// Customers, contacts and logins.
+#[derive(Debug, Clone)]
+pub struct Customers {
+    store: Arc<dyn Store>,
+}
+
+impl Customers {
+    /// The repository over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Customers { store }
+    }
+
+    /// Creates a customer and its listing entry (1 request).
+    pub async fn create(&self, customer: &Customer) -> RecordResult<()> {
+        let entry = CustomerEntry {
+            id: customer.id.clone(),
+            name: customer.name.clone(),
+        };
+        self.store
+            .transact(vec![
+                Write::Put(to_item(customer)?, Cond::NotExists),
+                Write::Put(to_item(&entry)?, Cond::None),
+            ])
+            .await
+            .map_err(|e| conflict(e, format!("customer {} exists already", customer.id)))
+    }
+
+    /// A customer (1 request).
+    pub async fn get(&self, id: &str) -> RecordResult<Option<Versioned<Customer>>> {
+        let key = Key::new(format!("CUSTOMER#{id}"), "PROFILE");
+        match self.store.get(&key).await? {
+            Some(item) => Ok(Some(from_item(&self.store.name(), item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Saves a changed customer read at `version` (1 request); a concurrent change in between
+    /// is a [`RecordError::Conflict`].
+    pub async fn update(&self, customer: &Customer, version: u64) -> RecordResult<u64> {
+        self.store
+            .put(to_item(customer)?, Cond::Version(version))
+            .await
+            .map_err(|e| {
+                conflict(
+                    e,
+                    format!(
+                        "customer {} was changed meanwhile; reload and try again",
+                        customer.id
+                    ),
+                )
+            })
+    }
+
+    /// A page of customers in id order (1 request).
+    pub async fn list(
+        &self,
+        limit: usize,
+        cursor: Option<crate::store::Cursor>,
+    ) -> RecordResult<(Vec<CustomerEntry>, Option<crate::store::Cursor>)> {
+        let page = self
+            .store
+            .query(
+                &Query::partition("CUSTOMERS")
+                    .prefix("CUSTOMER#")
+                    .limit(limit)
+                    .after(cursor),
+            )
+            .await?;
+        let name = self.store.name();
+        let entries = page
+            .items
+            .into_iter()
+            .map(|i| from_item(&name, i).map(|v| v.record))
+            .collect::<Result<_, _>>()?;
+        Ok((entries, page.next))
+    }
+
+    /// Adds or replaces a contact (1 request).
+    pub async fn save_contact(&self, contact: &Contact) -> RecordResult<()> {
+        self.store.put(to_item(contact)?, Cond::None).await?;
+        Ok(())
+    }
+
+    /// A customer's contacts (1 request for up to 1,000).
+    pub async fn contacts(&self, customer_id: &str) -> RecordResult<Vec<Contact>> {
+        let page = self
+            .store
+            .query(
+                &Query::partition(format!("CUSTOMER#{customer_id}"))
+                    .prefix("CONTACT#")
+                    .limit(1000),
+            )
+            .await?;
+        let name = self.store.name();
+        Ok(page
+            .items
+            .into_iter()
+            .map(|i| from_item(&name, i).map(|v| v.record))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Creates a login; a second login for the same address is a conflict (1 request).
+    pub async fn create_login(&self, login: &Login) -> RecordResult<()> {
+        self.store
+            .put(to_item(login)?, Cond::NotExists)
+            .await
+            .map(|_| ())
+            .map_err(|e| conflict(e, format!("{} already has a login", login.email)))
+    }
+
+    /// The login for an e-mail address, in any letter case (1 request).
+    pub async fn login(&self, email: &str) -> RecordResult<Option<Versioned<Login>>> {
+        match self
+            .store
+            .get(&Key::new(format!("LOGIN#{}", email_key(email)), "LOGIN"))
+            .await?
+        {
+            Some(item) => Ok(Some(from_item(&self.store.name(), item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Saves a changed login read at `version` (1 request).
+    pub async fn update_login(&self, login: &Login, version: u64) -> RecordResult<u64> {
+        self.store
+            .put(to_item(login)?, Cond::Version(version))
+            .await
+            .map_err(|e| {
+                conflict(
+                    e,
+                    format!("the login {} was changed meanwhile", login.email),
+                )
+            })
+    }
+}

@@ -1,0 +1,396 @@
+//! Issues — public tickets, service cases and bug reports — with human tracking numbers,
+//! private tracking links, status history and notes.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::outbox::Mail;
+use super::{
+    conflict, from_item, new_id, random_token, to_item, token_hash, Record, RecordError,
+    RecordResult, Versioned,
+};
+use crate::store::{now, Cond, Key, Query, Store, StoreError, Write};
+
+/// What kind of issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueKind {
+    /// Filed by a visitor on the public help desk.
+    Ticket,
+    /// A customer's service case.
+    Case,
+    /// A customer's software bug report.
+    Bug,
+}
+
+/// A change of status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// New status.
+    pub status: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who changed it.
+    pub by: String,
+}
+
+/// An issue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    /// Identifier.
+    pub id: String,
+    /// Human tracking number, e.g. `KST-2026-000123`.
+    pub number: String,
+    /// Kind.
+    pub kind: IssueKind,
+    /// The binder (queue) it is in.
+    pub binder: String,
+    /// The customer, for cases and bugs.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Category chosen on the form.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// Description.
+    pub description: String,
+    /// Submitter's name.
+    pub name: String,
+    /// Submitter's e-mail address.
+    pub email: String,
+    /// Current status.
+    pub status: String,
+    /// Every status it has had.
+    pub history: Vec<StatusChange>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for Issue {
+    fn key(&self) -> Key {
+        Key::new(format!("ISSUE#{}", self.id), "ISSUE")
+    }
+}
+
+/// A note on an issue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    /// The issue.
+    pub issue_id: String,
+    /// Identifier.
+    pub id: String,
+    /// Author's name.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// Hidden notes are for staff only and never sent to customers or visitors.
+    pub public: bool,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for Note {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("ISSUE#{}", self.issue_id),
+            format!("NOTE#{:012}#{}", self.created, self.id),
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Counter {
+    name: String,
+    next: u64,
+}
+
+impl Record for Counter {
+    fn key(&self) -> Key {
+        Key::new(format!("COUNTER#{}", self.name), "COUNTER")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Pointer {
+    pk: String,
+    sk: String,
+    issue_id: String,
+}
+
+impl Record for Pointer {
+    fn key(&self) -> Key {
+        Key::new(&self.pk, &self.sk)
+    }
+}
+
+/// What a customer's issue list shows, kept beside the customer so the list is one query
+/// (`CUSTOMER#{id}` / `ISSUE#{time}#{issue}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueSummary {
+    /// The customer.
+    pub customer_id: String,
+    /// The issue.
+    pub issue_id: String,
+    /// Tracking number.
+    pub number: String,
+    /// Kind.
+    pub kind: IssueKind,
+    /// Subject.
+    pub subject: String,
+    /// Current status.
+    pub status: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl IssueSummary {
+    fn of(issue: &Issue) -> Option<IssueSummary> {
+        issue.customer_id.as_ref().map(|c| IssueSummary {
+            customer_id: c.clone(),
+            issue_id: issue.id.clone(),
+            number: issue.number.clone(),
+            kind: issue.kind,
+            subject: issue.subject.clone(),
+            status: issue.status.clone(),
+            created: issue.created,
+        })
+    }
+}
+
+impl Record for IssueSummary {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("CUSTOMER#{}", self.customer_id),
+            format!("ISSUE#{:012}#{}", self.created, self.issue_id),
+        )
+    }
+}
+
+/// How often creating an issue retries when another creation took the same number.
+const NUMBER_RETRIES: usize = 20;
+
+/// Issues and notes.
+#[derive(Debug, Clone)]
+pub struct Issues {
+    store: Arc<dyn Store>,
+}
+
+impl Issues {
+    /// The repository over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Issues { store }
+    }
+
+    /// Files `issue` (its `id`, `number` and `history` are filled in here) with the next
+    /// tracking number `{prefix}-{year}-{n:06}`, a tracking token, and `mail` — all in one
+    /// transaction. Returns the issue and the tracking token (2 requests; more only when
+    /// another filing took the same number at the same moment).
+    pub async fn file(
+        &self,
+        mut issue: Issue,
+        prefix: &str,
+        year: i32,
+        mail: Option<Mail>,
+    ) -> RecordResult<(Issue, String)> {
+        issue.id = new_id();
+        issue.created = now();
+        issue.history = vec![StatusChange {
+            status: issue.status.clone(),
+            at: issue.created,
+            by: issue.name.clone(),
+        }];
+        let counter_key = Key::new(format!("COUNTER#ISSUE#{year}"), "COUNTER");
+        for _ in 0..NUMBER_RETRIES {
+            let (next, cond) = match self.store.get(&counter_key).await? {
+                Some(item) => {
+                    let c = from_item::<Counter>(&self.store.name(), item)?;
+                    (c.record.next, Cond::Version(c.version))
+                }
+                None => (1, Cond::NotExists),
+            };
+            issue.number = format!("{prefix}-{year}-{next:06}");
+            let token = random_token();
+            let mut writes = vec![
+                Write::Put(
+                    to_item(&Counter {
+                        name: format!("ISSUE#{year}"),
+                        next: next + 1,
+                    })?,
+                    cond,
+                ),
+                Write::Put(to_item(&issue)?, Cond::NotExists),
+                Write::Put(
+                    to_item(&Pointer {
+                        pk: format!("TRACKNUM#{}", issue.number),
+                        sk: "TRACKNUM".into(),
+                        issue_id: issue.id.clone(),
+                    })?,
+                    Cond::NotExists,
+                ),
+                Write::Put(
+                    to_item(&Pointer {
+                        pk: format!("TRACK#{}", token_hash(&token)),
+                        sk: "TRACK".into(),
+                        issue_id: issue.id.clone(),
+                    })?,
+                    Cond::NotExists,
+                ),
+            ];
+            if let Some(summary) = IssueSummary::of(&issue) {
+                writes.push(Write::Put(to_item(&summary)?, Cond::NotExists));
+            }
+            if let Some(m) = &mail {
+                writes.push(Write::Put(to_item(m)?, Cond::NotExists));
+            }
+            match self.store.transact(writes).await {
+                Ok(()) => return Ok((issue, token)),
+                Err(StoreError::TransactionCancelled { failed })
+                    if failed.iter().all(|(i, _)| *i == 0 || *i == 2) =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RecordError::Conflict(
+            "too many issues filed at once; try again".into(),
+        ))
+    }
+
+    /// An issue by id (1 request).
+    pub async fn get(&self, id: &str) -> RecordResult<Option<Versioned<Issue>>> {
+        match self
+            .store
+            .get(&Key::new(format!("ISSUE#{id}"), "ISSUE"))
+            .await?
+        {
+            Some(item) => Ok(Some(from_item(&self.store.name(), item)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn via(&self, key: Key) -> RecordResult<Option<Versioned<Issue>>> {
+        match self.store.get(&key).await? {
+            Some(item) => {
+                let p = from_item::<Pointer>(&self.store.name(), item)?;
+                self.get(&p.record.issue_id).await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The issue a tracking link's token opens (2 requests).
+    pub async fn by_tracking_token(&self, token: &str) -> RecordResult<Option<Versioned<Issue>>> {
+        self.via(Key::new(format!("TRACK#{}", token_hash(token)), "TRACK"))
+            .await
+    }
+
+    /// The issue with a tracking number (2 requests).
+    pub async fn by_number(&self, number: &str) -> RecordResult<Option<Versioned<Issue>>> {
+        self.via(Key::new(
+            format!("TRACKNUM#{}", number.trim().to_uppercase()),
+            "TRACKNUM",
+        ))
+        .await
+    }
+
+    /// Changes the status of an issue read at `version`, recording who and when; the
+    /// customer's list changes with it (1 request).
+    pub async fn set_status(
+        &self,
+        issue: &Versioned<Issue>,
+        status: &str,
+        by: &str,
+    ) -> RecordResult<Issue> {
+        let mut changed = issue.record.clone();
+        changed.status = status.to_string();
+        changed.history.push(StatusChange {
+            status: status.to_string(),
+            at: now(),
+            by: by.to_string(),
+        });
+        let mut writes = vec![Write::Put(to_item(&changed)?, Cond::Version(issue.version))];
+        if let Some(summary) = IssueSummary::of(&changed) {
+            writes.push(Write::Put(to_item(&summary)?, Cond::None));
+        }
+        self.store.transact(writes).await.map_err(|e| {
+            conflict(
+                e,
+                format!(
+                    "issue {} was changed meanwhile; reload and try again",
+                    changed.number
+                ),
+            )
+        })?;
+        Ok(changed)
+    }
+
+    /// Adds a note, with an optional mail about it in the same transaction (1 request).
+    pub async fn add_note(&self, note: &Note, mail: Option<Mail>) -> RecordResult<()> {
+        let mut writes = vec![
+            Write::Check(
+                Key::new(format!("ISSUE#{}", note.issue_id), "ISSUE"),
+                Cond::Exists,
+            ),
+            Write::Put(to_item(note)?, Cond::NotExists),
+        ];
+        if let Some(m) = mail {
+            writes.push(Write::Put(to_item(&m)?, Cond::NotExists));
+        }
+        self.store
+            .transact(writes)
+            .await
+            .map_err(|e| conflict(e, format!("issue {} does not exist", note.issue_id)))
+    }
+
+    /// The notes of an issue, oldest first; hidden ones only when `include_hidden` (1 request
+    /// per 1,000 notes).
+    pub async fn notes(&self, issue_id: &str, include_hidden: bool) -> RecordResult<Vec<Note>> {
+        let page = self
+            .store
+            .query(
+                &Query::partition(format!("ISSUE#{issue_id}"))
+                    .prefix("NOTE#")
+                    .limit(1000),
+            )
+            .await?;
+        let name = self.store.name();
+        let notes: Vec<Note> = page
+            .items
+            .into_iter()
+            .map(|i| from_item(&name, i).map(|v| v.record))
+            .collect::<Result<_, _>>()?;
+        Ok(notes
+            .into_iter()
+            .filter(|n| include_hidden || n.public)
+            .collect())
+    }
+
+    /// A customer's issues, newest first (1 request).
+    pub async fn for_customer(
+        &self,
+        customer_id: &str,
+        limit: usize,
+    ) -> RecordResult<Vec<IssueSummary>> {
+        let page = self
+            .store
+            .query(
+                &Query::partition(format!("CUSTOMER#{customer_id}"))
+                    .prefix("ISSUE#")
+                    .limit(limit)
+                    .descending(),
+            )
+            .await?;
+        let name = self.store.name();
+        page.items
+            .into_iter()
+            .map(|i| {
+                from_item::<IssueSummary>(&name, i)
+                    .map(|v| v.record)
+                    .map_err(Into::into)
+            })
+            .collect()
+    }
+}

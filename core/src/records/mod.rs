@@ -1,0 +1,149 @@
+//! The portal's records, each with its key layout written next to it, and repositories that
+//! read and write them through the [`Store`](crate::store::Store) — so they work the same on
+//! both backends, and every invariant (one login per e-mail, one registration per person and
+//! event, unique tracking numbers, a record and its e-mail written together) is enforced by a
+//! store condition, never by a read followed by a write.
+//!
+//! | Record | `pk` | `sk` |
+//! |---|---|---|
+//! | customer account | `CUSTOMER#{id}` | `PROFILE` |
+//! | contact of a customer | `CUSTOMER#{id}` | `CONTACT#{contact}` |
+//! | login (one per e-mail) | `LOGIN#{email}` | `LOGIN` |
+//! | session | `SESSION#{token hash}` | `SESSION` |
+//! | a login's sessions | `LOGIN#{email}` | `SESSION#{token hash}` |
+//! | one-time token | `TOKEN#{token hash}` | `TOKEN` |
+//! | issue | `ISSUE#{id}` | `ISSUE` |
+//! | issue note | `ISSUE#{id}` | `NOTE#{time}#{note}` |
+//! | tracking number → issue | `TRACKNUM#{number}` | `TRACKNUM` |
+//! | tracking token → issue | `TRACK#{token hash}` | `TRACK` |
+//! | issue number counter | `COUNTER#ISSUE#{year}` | `COUNTER` |
+//! | a customer's issues | `CUSTOMER#{id}` | `ISSUE#{time}#{issue}` |
+//! | invoice | `CUSTOMER#{id}` | `INVOICE#{date}#{invoice}` |
+//! | payment | `CUSTOMER#{id}` | `PAYMENT#{date}#{payment}` |
+//! | event seats | `EVENT#{event}` | `SEATS` |
+//! | registration (one per e-mail) | `EVENT#{event}` | `REG#{email}` |
+//! | outbox mail | `OUTBOX` | `MAIL#{time}#{mail}` |
+
+pub mod billing;
+pub mod customers;
+pub mod events;
+pub mod issues;
+pub mod outbox;
+pub mod sessions;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::store::{Item, Key, StoreError, StoreResult};
+
+/// A typed record that lives at one key.
+pub trait Record: Serialize + DeserializeOwned {
+    /// Where it is stored.
+    fn key(&self) -> Key;
+    /// When it stops existing, in Unix seconds.
+    fn expires_at(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// A record with the version it was read at, for optimistic locking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    /// The record.
+    pub record: T,
+    /// Its version in the store.
+    pub version: u64,
+}
+
+/// The item that stores `record`.
+pub fn to_item<R: Record>(record: &R) -> StoreResult<Item> {
+    let key = record.key();
+    let data = match serde_json::to_value(record) {
+        Ok(serde_json::Value::Object(map)) => map,
+        Ok(_) => {
+            return Err(StoreError::BadRequest(format!(
+                "record {key} is not an object"
+            )))
+        }
+        Err(e) => {
+            return Err(StoreError::BadRequest(format!(
+                "record {key} cannot be encoded: {e}"
+            )))
+        }
+    };
+    Ok(Item {
+        pk: key.pk,
+        sk: key.sk,
+        version: 0,
+        expires_at: record.expires_at(),
+        data,
+    })
+}
+
+/// The record stored in `item`.
+pub fn from_item<R: Record>(store: &str, item: Item) -> StoreResult<Versioned<R>> {
+    let key = item.key();
+    let record = serde_json::from_value(serde_json::Value::Object(item.data)).map_err(|e| {
+        StoreError::Decode {
+            store: store.to_string(),
+            key,
+            message: e.to_string(),
+        }
+    })?;
+    Ok(Versioned {
+        record,
+        version: item.version,
+    })
+}
+
+/// A new random identifier: 128 random bits as 32 hex digits, time-ordered (UUID v7).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// The hash under which a secret token is stored (SHA-256, hex); the token itself never is.
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An e-mail address as keys use it: trimmed and lower-cased.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// What a repository call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The write conflicts with what is stored (a second login for an e-mail, a second
+    /// registration, a stale version).
+    #[error("{0}")]
+    Conflict(String),
+    /// The record does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+}
+
+/// Result alias for repositories.
+pub type RecordResult<T> = Result<T, RecordError>;
+
+/// 128 random bits as 32 hex digits: session, tracking and one-time tokens.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Turns a failed condition on a write into a [`RecordError::Conflict`] with `message`.
+pub(crate) fn conflict(e: StoreError, message: impl Into<String>) -> RecordError {
+    match e {
+        StoreError::ConditionFailed { .. } | StoreError::TransactionCancelled { .. } => {
+            RecordError::Conflict(message.into())
+        }
+        other => RecordError::Store(other),
+    }
+}

@@ -1,0 +1,242 @@
+//! Login sessions and one-time tokens (activation, password reset, newsletter confirmation).
+//! Only hashes of the tokens are stored; both expire through the store's TTL.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{email_key, from_item, random_token, to_item, token_hash, Record, RecordResult};
+use crate::store::{now, Cond, Key, Query, Store, StoreError, Write};
+
+/// A logged-in session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// SHA-256 of the session token.
+    pub token_hash: String,
+    /// The login's e-mail address.
+    pub email: String,
+    /// The customer.
+    pub customer_id: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds: the absolute limit.
+    pub expires_at: i64,
+}
+
+impl Record for Session {
+    fn key(&self) -> Key {
+        Key::new(format!("SESSION#{}", self.token_hash), "SESSION")
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+/// Points from a login to one of its sessions, so all can be ended at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SessionRef {
+    email: String,
+    token_hash: String,
+    expires_at: i64,
+}
+
+impl Record for SessionRef {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("LOGIN#{}", email_key(&self.email)),
+            format!("SESSION#{}", self.token_hash),
+        )
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+/// What a one-time token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// Set the first password of a login.
+    Activation,
+    /// Choose a new password.
+    PasswordReset,
+    /// Confirm a newsletter subscription.
+    NewsletterConfirmation,
+    /// Confirm a changed e-mail address.
+    EmailChange,
+}
+
+/// A single-use, expiring token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OneTimeToken {
+    /// SHA-256 of the token.
+    pub token_hash: String,
+    /// What it is for.
+    pub kind: TokenKind,
+    /// What it acts on: a login's e-mail, a subscription …
+    pub subject: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl Record for OneTimeToken {
+    fn key(&self) -> Key {
+        Key::new(format!("TOKEN#{}", self.token_hash), "TOKEN")
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+/// Sessions and one-time tokens.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    store: Arc<dyn Store>,
+}
+
+impl Sessions {
+    /// The repository over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Sessions { store }
+    }
+
+    /// Starts a session for `email` lasting `seconds`; returns the token to put in the cookie
+    /// (1 request).
+    pub async fn start(
+        &self,
+        email: &str,
+        customer_id: &str,
+        seconds: i64,
+    ) -> RecordResult<(String, Session)> {
+        let token = random_token();
+        let now = now();
+        let session = Session {
+            token_hash: token_hash(&token),
+            email: email_key(email),
+            customer_id: customer_id.to_string(),
+            created: now,
+            expires_at: now + seconds,
+        };
+        let reference = SessionRef {
+            email: session.email.clone(),
+            token_hash: session.token_hash.clone(),
+            expires_at: session.expires_at,
+        };
+        self.store
+            .transact(vec![
+                Write::Put(to_item(&session)?, Cond::NotExists),
+                Write::Put(to_item(&reference)?, Cond::NotExists),
+            ])
+            .await?;
+        Ok((token, session))
+    }
+
+    /// The live session for a cookie's token (1 request).
+    pub async fn get(&self, token: &str) -> RecordResult<Option<Session>> {
+        match self
+            .store
+            .get(&Key::new(
+                format!("SESSION#{}", token_hash(token)),
+                "SESSION",
+            ))
+            .await?
+        {
+            Some(item) => Ok(Some(from_item(&self.store.name(), item)?.record)),
+            None => Ok(None),
+        }
+    }
+
+    /// Ends one session (1 request).
+    pub async fn end(&self, token: &str) -> RecordResult<()> {
+        let hash = token_hash(token);
+        let Some(session) = self.get(token).await? else {
+            return Ok(());
+        };
+        self.store
+            .transact(vec![
+                Write::Delete(Key::new(format!("SESSION#{hash}"), "SESSION"), Cond::None),
+                Write::Delete(
+                    Key::new(
+                        format!("LOGIN#{}", session.email),
+                        format!("SESSION#{hash}"),
+                    ),
+                    Cond::None,
+                ),
+            ])
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of a login: 1 query per 1,000 sessions plus 1 request per 12
+    /// sessions. Returns how many were ended.
+    pub async fn end_all(&self, email: &str) -> RecordResult<usize> {
+        let email = email_key(email);
+        let mut ended = 0;
+        let mut cursor = None;
+        loop {
+            let page = self
+                .store
+                .query(
+                    &Query::partition(format!("LOGIN#{email}"))
+                        .prefix("SESSION#")
+                        .limit(1000)
+                        .after(cursor),
+                )
+                .await?;
+            for chunk in page.items.chunks(12) {
+                let mut writes = Vec::new();
+                for item in chunk {
+                    let hash = item.sk.trim_start_matches("SESSION#");
+                    writes.push(Write::Delete(
+                        Key::new(format!("SESSION#{hash}"), "SESSION"),
+                        Cond::None,
+                    ));
+                    writes.push(Write::Delete(item.key(), Cond::None));
+                }
+                self.store.transact(writes).await?;
+                ended += chunk.len();
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(ended),
+            }
+        }
+    }
+
+    /// Issues a one-time token for `subject` valid `seconds`; returns the token to send
+    /// (1 request).
+    pub async fn issue_token(
+        &self,
+        kind: TokenKind,
+        subject: &str,
+        seconds: i64,
+    ) -> RecordResult<String> {
+        let token = random_token();
+        let record = OneTimeToken {
+            token_hash: token_hash(&token),
+            kind,
+            subject: subject.to_string(),
+            expires_at: now() + seconds,
+        };
+        self.store.put(to_item(&record)?, Cond::NotExists).await?;
+        Ok(token)
+    }
+
+    /// Uses a one-time token of `kind`: the first call returns its record and removes it; a
+    /// second call, an expired token, or a token of another kind returns `None` (2 requests).
+    pub async fn redeem(&self, token: &str, kind: TokenKind) -> RecordResult<Option<OneTimeToken>> {
+        let key = Key::new(format!("TOKEN#{}", token_hash(token)), "TOKEN");
+        let Some(item) = self.store.get(&key).await? else {
+            return Ok(None);
+        };
+        let found = from_item::<OneTimeToken>(&self.store.name(), item)?;
+        if found.record.kind != kind {
+            return Ok(None);
+        }
+        match self.store.delete(&key, Cond::Version(found.version)).await {
+            Ok(()) => Ok(Some(found.record)),
+            Err(StoreError::ConditionFailed { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

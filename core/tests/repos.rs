@@ -1,0 +1,544 @@
+//! Repository behaviours, written once against the trait.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use portal_core::records::billing::{Billing, Invoice, Line, Payment};
+use portal_core::records::customers::{Contact, Customer, Customers, Login};
+use portal_core::records::events::{Events, Registration, RegistrationStatus};
+use portal_core::records::issues::{Issue, IssueKind, Issues, Note};
+use portal_core::records::outbox::{Mail, Outbox};
+use portal_core::records::sessions::{Sessions, TokenKind};
+use portal_core::records::RecordError;
+use portal_core::store::Store;
+
+use crate::common::RequestCounter;
+
+fn customer(id: &str) -> Customer {
+    Customer {
+        id: id.into(),
+        number: format!("C-{id}"),
+        name: format!("Customer {id}"),
+        email: format!("{id}@example.com"),
+        phones: vec![],
+        address: vec!["1 High Street".into()],
+        balance_cents: 0,
+        status: "active".into(),
+        created: 0,
+    }
+}
+
+fn login(email: &str, customer: &str) -> Login {
+    Login {
+        email: email.into(),
+        customer_id: customer.into(),
+        contact_id: "k1".into(),
+        password_hash: None,
+        disabled: false,
+        failed_attempts: 0,
+        created: 0,
+    }
+}
+
+fn issue(customer: Option<&str>) -> Issue {
+    Issue {
+        id: String::new(),
+        number: String::new(),
+        kind: if customer.is_some() {
+            IssueKind::Case
+        } else {
+            IssueKind::Ticket
+        },
+        binder: "support".into(),
+        customer_id: customer.map(str::to_string),
+        category: None,
+        subject: "Till will not print".into(),
+        description: "Nothing comes out.".into(),
+        name: "Ada".into(),
+        email: "ada@example.com".into(),
+        status: "new".into(),
+        history: vec![],
+        created: 0,
+    }
+}
+
+pub async fn one_login_per_email(store: Arc<dyn Store>) {
+    let customers = Customers::new(store.clone());
+    customers.create(&customer("c1")).await.unwrap();
+    assert!(matches!(
+        customers.create(&customer("c1")).await,
+        Err(RecordError::Conflict(_))
+    ));
+    customers
+        .save_contact(&Contact {
+            customer_id: "c1".into(),
+            id: "k1".into(),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            phone: None,
+            role: Some("Owner".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(customers.contacts("c1").await.unwrap().len(), 1);
+    customers
+        .create_login(&login("Ada@Example.com", "c1"))
+        .await
+        .unwrap();
+    let second = customers
+        .create_login(&login("ada@example.com ", "c2"))
+        .await;
+    assert!(
+        matches!(second, Err(RecordError::Conflict(ref m)) if m.contains("already has a login")),
+        "{second:?}"
+    );
+    let found = customers.login("ADA@example.com").await.unwrap().unwrap();
+    assert_eq!(found.record.customer_id, "c1");
+    let mut changed = found.record.clone();
+    changed.password_hash = Some("$argon2id$…".into());
+    customers
+        .update_login(&changed, found.version)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            customers.update_login(&changed, found.version).await,
+            Err(RecordError::Conflict(_))
+        ),
+        "stale version"
+    );
+    let (list, _) = customers.list(10, None).await.unwrap();
+    assert_eq!(
+        list.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["c1"]
+    );
+}
+
+pub async fn sessions_end_and_tokens_are_single_use(store: Arc<dyn Store>) {
+    let sessions = Sessions::new(store.clone());
+    let (token, session) = sessions.start("Ada@example.com", "c1", 3600).await.unwrap();
+    assert_eq!(token.len(), 32);
+    assert_ne!(session.token_hash, token, "only the hash is stored");
+    assert_eq!(
+        sessions.get(&token).await.unwrap().unwrap().customer_id,
+        "c1"
+    );
+    sessions.end(&token).await.unwrap();
+    assert_eq!(sessions.get(&token).await.unwrap(), None);
+
+    let mut tokens = Vec::new();
+    for _ in 0..14 {
+        tokens.push(
+            sessions
+                .start("ada@example.com", "c1", 3600)
+                .await
+                .unwrap()
+                .0,
+        );
+    }
+    let other = sessions
+        .start("bob@example.com", "c2", 3600)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(sessions.end_all("ADA@example.com").await.unwrap(), 14);
+    for t in &tokens {
+        assert_eq!(sessions.get(t).await.unwrap(), None);
+    }
+    assert!(
+        sessions.get(&other).await.unwrap().is_some(),
+        "other logins keep their sessions"
+    );
+    let (expired, _) = sessions.start("ada@example.com", "c1", -1).await.unwrap();
+    assert_eq!(sessions.get(&expired).await.unwrap(), None, "expired");
+
+    let reset = sessions
+        .issue_token(TokenKind::PasswordReset, "ada@example.com", 3600)
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions
+            .redeem(&reset, TokenKind::Activation)
+            .await
+            .unwrap(),
+        None,
+        "wrong kind"
+    );
+    assert_eq!(
+        sessions
+            .redeem(&reset, TokenKind::PasswordReset)
+            .await
+            .unwrap()
+            .unwrap()
+            .subject,
+        "ada@example.com"
+    );
+    assert_eq!(
+        sessions
+            .redeem(&reset, TokenKind::PasswordReset)
+            .await
+            .unwrap(),
+        None,
+        "single use"
+    );
+    let old = sessions
+        .issue_token(TokenKind::Activation, "x", -1)
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions.redeem(&old, TokenKind::Activation).await.unwrap(),
+        None,
+        "expired"
+    );
+}
+
+pub async fn issue_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
+    let issues = Issues::new(store.clone());
+    let mut handles = Vec::new();
+    for i in 0..8 {
+        let issues = issues.clone();
+        handles.push(tokio::spawn(async move {
+            let customer = (i % 2 == 0).then_some("c1");
+            issues
+                .file(
+                    issue(customer),
+                    "KST",
+                    2026,
+                    Some(Mail::new("ada@example.com", "We got your issue", "Thanks")),
+                )
+                .await
+                .unwrap()
+        }));
+    }
+    let mut filed = Vec::new();
+    for h in handles {
+        filed.push(h.await.unwrap());
+    }
+    let numbers: HashSet<String> = filed.iter().map(|(i, _)| i.number.clone()).collect();
+    let expected: HashSet<String> = (1..=8).map(|n| format!("KST-2026-{n:06}")).collect();
+    assert_eq!(numbers, expected, "consecutive, none twice");
+    assert_eq!(
+        Outbox::new(store.clone()).pending(100).await.unwrap().len(),
+        8,
+        "one mail per issue, written with it"
+    );
+
+    let (first, token) = &filed[0];
+    assert_eq!(
+        issues
+            .by_tracking_token(token)
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .id,
+        first.id
+    );
+    assert_eq!(
+        issues
+            .by_tracking_token("0".repeat(32).as_str())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        issues
+            .by_number(&first.number.to_lowercase())
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .id,
+        first.id
+    );
+
+    issues
+        .add_note(
+            &Note {
+                issue_id: first.id.clone(),
+                id: "n1".into(),
+                author: "Staff".into(),
+                body: "Looking into it".into(),
+                public: true,
+                created: 1,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    issues
+        .add_note(
+            &Note {
+                issue_id: first.id.clone(),
+                id: "n2".into(),
+                author: "Staff".into(),
+                body: "Customer is difficult".into(),
+                public: false,
+                created: 2,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        issues
+            .notes(&first.id, false)
+            .await
+            .unwrap()
+            .iter()
+            .map(|n| n.id.as_str())
+            .collect::<Vec<_>>(),
+        ["n1"],
+        "hidden notes left out"
+    );
+    assert_eq!(issues.notes(&first.id, true).await.unwrap().len(), 2);
+    let orphan = issues
+        .add_note(
+            &Note {
+                issue_id: "nope".into(),
+                id: "n3".into(),
+                author: "x".into(),
+                body: "x".into(),
+                public: true,
+                created: 3,
+            },
+            None,
+        )
+        .await;
+    assert!(matches!(orphan, Err(RecordError::Conflict(_))));
+
+    let current = issues.get(&first.id).await.unwrap().unwrap();
+    let changed = issues
+        .set_status(&current, "closed", "Staff")
+        .await
+        .unwrap();
+    assert_eq!(
+        changed
+            .history
+            .iter()
+            .map(|h| h.status.as_str())
+            .collect::<Vec<_>>(),
+        ["new", "closed"]
+    );
+    assert!(
+        matches!(
+            issues.set_status(&current, "reopened", "Ada").await,
+            Err(RecordError::Conflict(_))
+        ),
+        "stale"
+    );
+    let mine = issues.for_customer("c1", 50).await.unwrap();
+    assert_eq!(mine.len(), 4);
+    if first.customer_id.is_some() {
+        assert_eq!(
+            mine.iter().find(|s| s.issue_id == first.id).unwrap().status,
+            "closed",
+            "the list follows the status"
+        );
+    }
+}
+
+pub async fn balances_follow_invoices_and_payments(store: Arc<dyn Store>) {
+    Customers::new(store.clone())
+        .create(&customer("c9"))
+        .await
+        .unwrap();
+    let billing = Billing::new(store.clone());
+    for (i, date) in ["2026-09-01", "2026-10-01", "2026-11-01"]
+        .iter()
+        .enumerate()
+    {
+        let invoice = Invoice {
+            customer_id: "c9".into(),
+            id: format!("i{i}"),
+            number: format!("INV-{i}"),
+            date: date.to_string(),
+            due: date.to_string(),
+            lines: vec![Line {
+                description: "Till licence".into(),
+                quantity: 2,
+                unit_cents: 3900,
+                vat_percent: 20,
+            }],
+            status: "open".into(),
+        };
+        assert_eq!(invoice.total_cents(), 9360);
+        billing.publish_invoice(&invoice).await.unwrap();
+    }
+    billing
+        .record_payment(&Payment {
+            customer_id: "c9".into(),
+            id: "p1".into(),
+            date: "2026-10-10".into(),
+            amount_cents: 9360,
+            method: "Direct Debit".into(),
+            invoice_id: Some("i0".into()),
+        })
+        .await
+        .unwrap();
+    let c = Customers::new(store.clone())
+        .get("c9")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.record.balance_cents, 2 * 9360);
+    let (page, next) = billing.invoices("c9", 2, None).await.unwrap();
+    assert_eq!(
+        page.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["i2", "i1"],
+        "newest first"
+    );
+    let (rest, _) = billing.invoices("c9", 2, next).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["i0"]
+    );
+    assert_eq!(billing.payments("c9", 10, None).await.unwrap().0.len(), 1);
+    let missing = billing
+        .record_payment(&Payment {
+            customer_id: "nobody".into(),
+            id: "p".into(),
+            date: "2026-01-01".into(),
+            amount_cents: 1,
+            method: "x".into(),
+            invoice_id: None,
+        })
+        .await;
+    assert!(matches!(missing, Err(RecordError::NotFound(_))));
+}
+
+pub async fn registrations_respect_capacity_under_concurrency(store: Arc<dyn Store>) {
+    let events = Events::new(store.clone());
+    let mut handles = Vec::new();
+    for i in 0..6 {
+        let events = events.clone();
+        handles.push(tokio::spawn(async move {
+            let r = Registration {
+                event_id: "seminar".into(),
+                email: format!("p{i}@example.com"),
+                name: format!("P{i}"),
+                company: None,
+                status: RegistrationStatus::Waiting,
+                created: 0,
+            };
+            events
+                .register(r, 3, |r| Some(Mail::new(&r.email, "Registered", "See you")))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap().status);
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == RegistrationStatus::Confirmed)
+            .count(),
+        3,
+        "exactly the capacity"
+    );
+    let seats = events.seats("seminar").await.unwrap().unwrap();
+    assert_eq!((seats.taken, seats.waiting), (3, 3));
+    let again = Registration {
+        event_id: "seminar".into(),
+        email: "P0@Example.com".into(),
+        name: "Again".into(),
+        company: None,
+        status: RegistrationStatus::Waiting,
+        created: 0,
+    };
+    assert!(
+        matches!(
+            events.register(again, 3, |_| None).await,
+            Err(RecordError::Conflict(_))
+        ),
+        "one registration per person"
+    );
+    let seats = events.seats("seminar").await.unwrap().unwrap();
+    assert_eq!(
+        (seats.taken, seats.waiting),
+        (3, 3),
+        "a refused registration takes no place"
+    );
+    assert_eq!(events.registrations("seminar").await.unwrap().len(), 6);
+    assert_eq!(Outbox::new(store).pending(100).await.unwrap().len(), 6);
+}
+
+pub async fn count_requests(store: Arc<dyn Store>, counter: RequestCounter) {
+    let customers = Customers::new(store.clone());
+    customers.create(&customer("c1")).await.unwrap();
+    assert_eq!(counter.take(), 1, "create customer");
+    customers.get("c1").await.unwrap();
+    assert_eq!(counter.take(), 1, "get customer");
+    customers
+        .create_login(&login("a@example.com", "c1"))
+        .await
+        .unwrap();
+    assert_eq!(counter.take(), 1, "create login");
+    customers.login("a@example.com").await.unwrap();
+    assert_eq!(counter.take(), 1, "find login");
+
+    let sessions = Sessions::new(store.clone());
+    let (token, _) = sessions.start("a@example.com", "c1", 3600).await.unwrap();
+    assert_eq!(counter.take(), 1, "start session");
+    sessions.get(&token).await.unwrap();
+    assert_eq!(counter.take(), 1, "check session");
+    let t = sessions
+        .issue_token(TokenKind::Activation, "a@example.com", 60)
+        .await
+        .unwrap();
+    sessions.redeem(&t, TokenKind::Activation).await.unwrap();
+    assert_eq!(counter.take(), 3, "issue and redeem a token");
+
+    let issues = Issues::new(store.clone());
+    let (filed, tracking) = issues
+        .file(
+            issue(Some("c1")),
+            "KST",
+            2026,
+            Some(Mail::new("a@example.com", "s", "b")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.take(),
+        2,
+        "file an issue with its number, token, summary and mail"
+    );
+    issues.by_tracking_token(&tracking).await.unwrap();
+    assert_eq!(counter.take(), 2, "open a tracking link");
+    issues.notes(&filed.id, false).await.unwrap();
+    issues.for_customer("c1", 50).await.unwrap();
+    assert_eq!(counter.take(), 2, "notes, and a customer's issue list");
+
+    let billing = Billing::new(store.clone());
+    for i in 0..30 {
+        let invoice = Invoice {
+            customer_id: "c1".into(),
+            id: format!("i{i}"),
+            number: format!("INV-{i}"),
+            date: format!("2026-01-{:02}", i % 28 + 1),
+            due: "2026-02-01".into(),
+            lines: vec![],
+            status: "open".into(),
+        };
+        billing.publish_invoice(&invoice).await.unwrap();
+    }
+    assert_eq!(counter.take(), 60, "2 requests per invoice published");
+    billing.invoices("c1", 100, None).await.unwrap();
+    assert_eq!(counter.take(), 1, "list 30 invoices");
+
+    let events = Events::new(store.clone());
+    let r = Registration {
+        event_id: "e".into(),
+        email: "a@example.com".into(),
+        name: "A".into(),
+        company: None,
+        status: RegistrationStatus::Waiting,
+        created: 0,
+    };
+    events.register(r, 10, |_| None).await.unwrap();
+    assert_eq!(counter.take(), 2, "register");
+}
