@@ -33,6 +33,8 @@ on_both!(
     issue_numbers_are_unique_under_concurrency,
     balances_follow_invoices_and_payments,
     registrations_respect_capacity_under_concurrency,
+    quotes_are_decided_once,
+    every_other_record_round_trips,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,17 @@ use portal_core::records::sessions::{Sessions, TokenKind};
 use portal_core::records::RecordError;
 use portal_core::store::Store;
 
+use portal_core::records::audit::AuditEntry;
+use portal_core::records::forums::{ForumCategory, Post, Thread};
+use portal_core::records::issues::{Attachment, Binder};
+use portal_core::records::projects::{Project, ProjectContact, ProjectDocument, ProjectNote, Task};
+use portal_core::records::quotes::{QuoteState, Quotes};
+use portal_core::records::reports::{Report, ReportKind, ReportLine, SecuredDocument};
+use portal_core::records::requests::{
+    AppointmentRequest, RequestKind, Subscription, VisitorRequest,
+};
+use portal_core::records::{Record, Repo};
+
 use crate::common::RequestCounter;
 
 fn customer(id: &str) -> Customer {
@@ -541,4 +552,287 @@ pub async fn count_requests(store: Arc<dyn Store>, counter: RequestCounter) {
     };
     events.register(r, 10, |_| None).await.unwrap();
     assert_eq!(counter.take(), 2, "register");
+}
+
+pub async fn quotes_are_decided_once(store: Arc<dyn Store>) {
+    let quotes = Quotes::new(store.clone());
+    let quote = portal_core::records::quotes::Quote {
+        customer_id: "c1".into(),
+        id: "q1".into(),
+        number: "Q-2026-0007".into(),
+        date: "2026-11-20".into(),
+        valid_until: "2026-12-20".into(),
+        lines: vec![Line {
+            description: "Installation day".into(),
+            quantity: 1,
+            unit_cents: 32000,
+            vat_percent: 20,
+        }],
+        state: QuoteState::Open,
+        decided: None,
+    };
+    quotes.quotes.create(&quote).await.unwrap();
+    let read = quotes.quotes.get(&quote.key()).await.unwrap().unwrap();
+    // Two tabs decide at once: exactly one wins.
+    let (a, b) = tokio::join!(
+        quotes.decide(&read, true, "ada@example.com", 1),
+        quotes.decide(&read, false, "ada@example.com", 2)
+    );
+    assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
+    let stored = quotes.quotes.get(&quote.key()).await.unwrap().unwrap();
+    assert_ne!(stored.record.state, QuoteState::Open);
+    assert!(
+        matches!(
+            quotes.decide(&stored, true, "x", 3).await,
+            Err(RecordError::Conflict(_))
+        ),
+        "decided already"
+    );
+    let (list, _) = quotes
+        .quotes
+        .list("CUSTOMER#c1", "QUOTE#", 10, None, true)
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 1);
+}
+
+async fn round_trip<R: Record + PartialEq + std::fmt::Debug>(store: &Arc<dyn Store>, record: R) {
+    let repo: Repo<R> = Repo::new(store.clone());
+    repo.create(&record).await.unwrap();
+    assert!(
+        matches!(repo.create(&record).await, Err(RecordError::Conflict(_))),
+        "{:?} twice",
+        record.key()
+    );
+    let read = repo.get(&record.key()).await.unwrap().unwrap();
+    assert_eq!(read.record, record);
+    let key = record.key();
+    let prefix: String = key.sk.split('#').next().unwrap().to_string();
+    let (listed, _) = repo.list(&key.pk, &prefix, 100, None, false).await.unwrap();
+    assert!(listed.contains(&record), "{key} listed under its prefix");
+}
+
+pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
+    round_trip(
+        &store,
+        Binder {
+            id: "cases".into(),
+            name: "Service cases".into(),
+            public: false,
+            categories: vec!["Installation".into()],
+            customer_statuses: vec!["closed".into()],
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        Attachment {
+            issue_id: "i1".into(),
+            id: "a1".into(),
+            file_name: "till.png".into(),
+            media_type: "image/png".into(),
+            size: 1234,
+            note_id: None,
+            created: 5,
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        Project {
+            customer_id: "c1".into(),
+            id: "p1".into(),
+            name: "Second till".into(),
+            description: String::new(),
+            status: "active".into(),
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        Task {
+            project_id: "p1".into(),
+            id: "t1".into(),
+            title: "Cable the counter".into(),
+            progress: 40,
+            hidden: false,
+            position: 1,
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        ProjectDocument {
+            project_id: "p1".into(),
+            id: "d1".into(),
+            file_name: "plan.pdf".into(),
+            media_type: "application/pdf".into(),
+            size: 10,
+            uploaded_by: "Staff".into(),
+            created: 1,
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        ProjectNote {
+            project_id: "p1".into(),
+            id: "n1".into(),
+            author: "Staff".into(),
+            body: "Internal".into(),
+            hidden: true,
+            created: 2,
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        ProjectContact {
+            project_id: "p1".into(),
+            id: "k1".into(),
+            name: "Ada".into(),
+            role: "Owner".into(),
+            email: None,
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        SecuredDocument {
+            customer_id: "c1".into(),
+            id: "s1".into(),
+            title: "Contract".into(),
+            file_name: "contract.pdf".into(),
+            media_type: "application/pdf".into(),
+            size: 99,
+            date: "2026-11-01".into(),
+        },
+    )
+    .await;
+    let report = Report {
+        customer_id: "c1".into(),
+        id: "r1".into(),
+        kind: ReportKind::Timesheet,
+        title: "October".into(),
+        date: "2026-10-31".into(),
+        lines: vec![
+            ReportLine {
+                date: "2026-10-02".into(),
+                description: "Install".into(),
+                quantity: 350,
+            },
+            ReportLine {
+                date: "2026-10-03".into(),
+                description: "Training".into(),
+                quantity: 150,
+            },
+        ],
+    };
+    assert_eq!(report.total(), 500);
+    round_trip(&store, report).await;
+    round_trip(
+        &store,
+        Subscription {
+            list: "product-news".into(),
+            email: "Ada@Example.com".into(),
+            name: None,
+            confirmed: false,
+            created: 1,
+        },
+    )
+    .await;
+    let again = Subscription {
+        list: "product-news".into(),
+        email: "ada@example.com".into(),
+        name: None,
+        confirmed: false,
+        created: 2,
+    };
+    assert!(
+        matches!(
+            Repo::new(store.clone()).create(&again).await,
+            Err(RecordError::Conflict(_))
+        ),
+        "one subscription per address"
+    );
+    round_trip(
+        &store,
+        AppointmentRequest {
+            id: "ap1".into(),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            phone: None,
+            company: None,
+            topic: "Training".into(),
+            mode: "video".into(),
+            preferred_times: vec!["2026-12-01T10:00".into()],
+            message: String::new(),
+            created: 3,
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        VisitorRequest {
+            id: "rq1".into(),
+            kind: RequestKind::Estore,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            company: Some("Harbour Café".into()),
+            phone: None,
+            details: [("vat_number".to_string(), "GB123".to_string())].into(),
+            message: String::new(),
+            status: "new".into(),
+            created: 4,
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        ForumCategory {
+            id: "tips".into(),
+            name: "Tips".into(),
+            description: String::new(),
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        Thread {
+            category_id: "tips".into(),
+            id: "th1".into(),
+            title: "Faster stock takes".into(),
+            author: "Ada".into(),
+            customer_id: "c1".into(),
+            locked: false,
+            created: 5,
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        Post {
+            thread_id: "th1".into(),
+            id: "po1".into(),
+            author: "Ada".into(),
+            customer_id: "c1".into(),
+            body: "Use the app".into(),
+            hidden: false,
+            created: 6,
+        },
+    )
+    .await;
+    round_trip(
+        &store,
+        AuditEntry {
+            day: "2026-11-23".into(),
+            id: "au1".into(),
+            at: 7,
+            actor: "ada@example.com".into(),
+            action: "contact.updated".into(),
+            subject: "CUSTOMER#c1 / CONTACT#k1".into(),
+            changes: serde_json::json!({"phone": ["", "+44 117"]}),
+        },
+    )
+    .await;
 }

@@ -394,3 +394,55 @@ impl Issues {
             .collect()
     }
 }
+
+/// An issue queue: the public help desk, or a secured one for customers' cases or bugs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Binder {
+    /// Identifier, e.g. `support`.
+    pub id: String,
+    /// Name shown to people.
+    pub name: String,
+    /// Whether visitors without a login may file into it.
+    pub public: bool,
+    /// Categories offered on the form.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Statuses a customer may set themselves (e.g. `closed`, `reopened`).
+    #[serde(default)]
+    pub customer_statuses: Vec<String>,
+}
+
+impl Record for Binder {
+    fn key(&self) -> Key {
+        Key::new("BINDERS", format!("BINDER#{}", self.id))
+    }
+}
+
+/// What is known of a file attached to an issue; the bytes live in blob storage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The issue.
+    pub issue_id: String,
+    /// Identifier, also the random blob key.
+    pub id: String,
+    /// The file name as uploaded (shown, never used as a path).
+    pub file_name: String,
+    /// Media type found by looking at the content.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The note it came with, if any.
+    #[serde(default)]
+    pub note_id: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for Attachment {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("ISSUE#{}", self.issue_id),
+            format!("ATTACHMENT#{}", self.id),
+        )
+    }
+}

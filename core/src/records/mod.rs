@@ -23,18 +23,41 @@
 //! | event seats | `EVENT#{event}` | `SEATS` |
 //! | registration (one per e-mail) | `EVENT#{event}` | `REG#{email}` |
 //! | outbox mail | `OUTBOX` | `MAIL#{time}#{mail}` |
+//! | binder (issue queue) | `BINDERS` | `BINDER#{binder}` |
+//! | attachment of an issue | `ISSUE#{id}` | `ATTACHMENT#{attachment}` |
+//! | quote | `CUSTOMER#{id}` | `QUOTE#{date}#{quote}` |
+//! | quote comment | `QUOTE#{quote}` | `COMMENT#{time}#{comment}` |
+//! | project | `CUSTOMER#{id}` | `PROJECT#{project}` |
+//! | project task / document / note / contact | `PROJECT#{project}` | `TASK#…` / `DOC#…` / `NOTE#…` / `CONTACT#…` |
+//! | secured document shared with a customer | `CUSTOMER#{id}` | `DOCUMENT#{date}#{document}` |
+//! | expense or timesheet report | `CUSTOMER#{id}` | `REPORT#{date}#{report}` |
+//! | newsletter subscription | `NEWSLETTER#{list}` | `SUB#{email}` |
+//! | appointment request | `APPOINTMENTS` | `APPT#{time}#{id}` |
+//! | lead / login / eStore request | `REQUESTS` | `REQ#{time}#{id}` |
+//! | forum category | `FORUMS` | `CATEGORY#{category}` |
+//! | forum thread | `FORUM#{category}` | `THREAD#{time}#{thread}` |
+//! | forum post | `THREAD#{thread}` | `POST#{time}#{post}` |
+//! | audit entry | `AUDIT#{day}` | `{time}#{entry}` |
 
+pub mod audit;
 pub mod billing;
 pub mod customers;
 pub mod events;
+pub mod forums;
 pub mod issues;
 pub mod outbox;
+pub mod projects;
+pub mod quotes;
+pub mod reports;
+pub mod requests;
 pub mod sessions;
+
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::store::{Item, Key, StoreError, StoreResult};
+use crate::store::{Cond, Cursor, Item, Key, Query, Store, StoreError, StoreResult};
 
 /// A typed record that lives at one key.
 pub trait Record: Serialize + DeserializeOwned {
@@ -145,5 +168,97 @@ pub(crate) fn conflict(e: StoreError, message: impl Into<String>) -> RecordError
             RecordError::Conflict(message.into())
         }
         other => RecordError::Store(other),
+    }
+}
+
+/// Plain create / get / save / list / delete for any record type; the domain repositories add
+/// what is particular to theirs.
+#[derive(Debug)]
+pub struct Repo<R> {
+    store: Arc<dyn Store>,
+    _record: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Repo<R> {
+    fn clone(&self) -> Self {
+        Repo {
+            store: self.store.clone(),
+            _record: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<R: Record> Repo<R> {
+    /// The repository over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Repo {
+            store,
+            _record: std::marker::PhantomData,
+        }
+    }
+
+    /// Stores a new record; one already at its key is a conflict (1 request).
+    pub async fn create(&self, record: &R) -> RecordResult<()> {
+        self.store
+            .put(to_item(record)?, Cond::NotExists)
+            .await
+            .map(|_| ())
+            .map_err(|e| conflict(e, format!("{} exists already", record.key())))
+    }
+
+    /// The record at `key` (1 request).
+    pub async fn get(&self, key: &Key) -> RecordResult<Option<Versioned<R>>> {
+        match self.store.get(key).await? {
+            Some(item) => Ok(Some(from_item(&self.store.name(), item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Saves a changed record read at `version` (1 request); a change in between is a conflict.
+    pub async fn save(&self, record: &R, version: u64) -> RecordResult<u64> {
+        self.store
+            .put(to_item(record)?, Cond::Version(version))
+            .await
+            .map_err(|e| {
+                conflict(
+                    e,
+                    format!(
+                        "{} was changed meanwhile; reload and try again",
+                        record.key()
+                    ),
+                )
+            })
+    }
+
+    /// Deletes the record at `key` (1 request).
+    pub async fn delete(&self, key: &Key) -> RecordResult<()> {
+        self.store.delete(key, Cond::None).await?;
+        Ok(())
+    }
+
+    /// A page of the records under `pk` whose sort key starts with `prefix` (1 request).
+    pub async fn list(
+        &self,
+        pk: &str,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<Cursor>,
+        newest_first: bool,
+    ) -> RecordResult<(Vec<R>, Option<Cursor>)> {
+        let mut q = Query::partition(pk)
+            .prefix(prefix)
+            .limit(limit)
+            .after(cursor);
+        if newest_first {
+            q = q.descending();
+        }
+        let page = self.store.query(&q).await?;
+        let name = self.store.name();
+        let records = page
+            .items
+            .into_iter()
+            .map(|i| from_item(&name, i).map(|v| v.record))
+            .collect::<Result<_, _>>()?;
+        Ok((records, page.next))
     }
 }

@@ -1,0 +1,36 @@
+//! The audit log: every change made through the portal, by day, so the business's own CRM can
+//! pick them up (a day's changes are one query).
+
+use serde::{Deserialize, Serialize};
+
+use super::Record;
+use crate::store::Key;
+
+/// One change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Day, `YYYY-MM-DD` (UTC).
+    pub day: String,
+    /// Identifier.
+    pub id: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who: a login's e-mail, `staff:NAME` or `visitor`.
+    pub actor: String,
+    /// What changed, e.g. `contact.updated`, `quote.accepted`.
+    pub action: String,
+    /// The record changed, as `pk / sk`.
+    pub subject: String,
+    /// Old and new values of the fields that changed.
+    #[serde(default)]
+    pub changes: serde_json::Value,
+}
+
+impl Record for AuditEntry {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("AUDIT#{}", self.day),
+            format!("{:012}#{}", self.at, self.id),
+        )
+    }
+}

@@ -1,0 +1,140 @@
+//! Projects shared with a customer: tasks with progress, documents, notes and related
+//! contacts. Hidden tasks and notes are for staff only.
+
+use serde::{Deserialize, Serialize};
+
+use super::Record;
+use crate::store::Key;
+
+/// A project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    /// The customer.
+    pub customer_id: String,
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Short description.
+    #[serde(default)]
+    pub description: String,
+    /// `planned`, `active`, `done` …
+    pub status: String,
+}
+
+impl Record for Project {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("CUSTOMER#{}", self.customer_id),
+            format!("PROJECT#{}", self.id),
+        )
+    }
+}
+
+/// A task of a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// The project.
+    pub project_id: String,
+    /// Identifier.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Progress, 0 to 100.
+    pub progress: u8,
+    /// Hidden tasks are never sent to customers.
+    #[serde(default)]
+    pub hidden: bool,
+    /// Order.
+    #[serde(default)]
+    pub position: u32,
+}
+
+impl Record for Task {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("PROJECT#{}", self.project_id),
+            format!("TASK#{:06}#{}", self.position, self.id),
+        )
+    }
+}
+
+/// A document of a project (the bytes live in blob storage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectDocument {
+    /// The project.
+    pub project_id: String,
+    /// Identifier, also the blob key.
+    pub id: String,
+    /// File name as uploaded.
+    pub file_name: String,
+    /// Media type found by content.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for ProjectDocument {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("PROJECT#{}", self.project_id),
+            format!("DOC#{:012}#{}", self.created, self.id),
+        )
+    }
+}
+
+/// A note on a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectNote {
+    /// The project.
+    pub project_id: String,
+    /// Identifier.
+    pub id: String,
+    /// Author.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// Hidden notes are never sent to customers.
+    #[serde(default)]
+    pub hidden: bool,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for ProjectNote {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("PROJECT#{}", self.project_id),
+            format!("NOTE#{:012}#{}", self.created, self.id),
+        )
+    }
+}
+
+/// A person related to a project (from the customer or the business).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectContact {
+    /// The project.
+    pub project_id: String,
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Role in the project.
+    pub role: String,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+impl Record for ProjectContact {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("PROJECT#{}", self.project_id),
+            format!("CONTACT#{}", self.id),
+        )
+    }
+}

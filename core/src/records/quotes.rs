@@ -1,0 +1,130 @@
+//! Quotes prepared for a customer: line items and validity, comments, and a decision —
+//! accepted or declined — that can be taken once.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::billing::Line;
+use super::{Record, RecordError, RecordResult, Repo, Versioned};
+use crate::store::{Key, Store};
+
+/// Where a quote stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuoteState {
+    /// Waiting for the customer.
+    Open,
+    /// The customer accepted it.
+    Accepted,
+    /// The customer declined it.
+    Declined,
+}
+
+/// A quote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    /// The customer.
+    pub customer_id: String,
+    /// Identifier.
+    pub id: String,
+    /// Quote number.
+    pub number: String,
+    /// Date issued, `YYYY-MM-DD`.
+    pub date: String,
+    /// Valid until, `YYYY-MM-DD`.
+    pub valid_until: String,
+    /// Lines.
+    pub lines: Vec<Line>,
+    /// Decision.
+    pub state: QuoteState,
+    /// Who decided and when (Unix seconds).
+    #[serde(default)]
+    pub decided: Option<(String, i64)>,
+}
+
+impl Record for Quote {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("CUSTOMER#{}", self.customer_id),
+            format!("QUOTE#{}#{}", self.date, self.id),
+        )
+    }
+}
+
+/// A comment on a quote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuoteComment {
+    /// The quote.
+    pub quote_id: String,
+    /// Identifier.
+    pub id: String,
+    /// Author's name.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for QuoteComment {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("QUOTE#{}", self.quote_id),
+            format!("COMMENT#{:012}#{}", self.created, self.id),
+        )
+    }
+}
+
+/// Quotes and their comments.
+#[derive(Debug, Clone)]
+pub struct Quotes {
+    /// The quotes.
+    pub quotes: Repo<Quote>,
+    /// The comments.
+    pub comments: Repo<QuoteComment>,
+}
+
+impl Quotes {
+    /// The repositories over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Quotes {
+            quotes: Repo::new(store.clone()),
+            comments: Repo::new(store),
+        }
+    }
+
+    /// Accepts or declines a quote read at `version`, once: a decided quote, or one changed in
+    /// between (another tab deciding first), is a conflict (1 request).
+    pub async fn decide(
+        &self,
+        quote: &Versioned<Quote>,
+        accept: bool,
+        by: &str,
+        at: i64,
+    ) -> RecordResult<Quote> {
+        if quote.record.state != QuoteState::Open {
+            return Err(RecordError::Conflict(format!(
+                "quote {} has been decided already",
+                quote.record.number
+            )));
+        }
+        let mut decided = quote.record.clone();
+        decided.state = if accept {
+            QuoteState::Accepted
+        } else {
+            QuoteState::Declined
+        };
+        decided.decided = Some((by.to_string(), at));
+        self.quotes
+            .save(&decided, quote.version)
+            .await
+            .map_err(|_| {
+                RecordError::Conflict(format!(
+                    "quote {} has been decided already",
+                    quote.record.number
+                ))
+            })?;
+        Ok(decided)
+    }
+}

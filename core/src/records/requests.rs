@@ -1,0 +1,116 @@
+//! What visitors send without a login: newsletter subscriptions (double opt-in), appointment
+//! requests, and requests for a login, sales information or an eStore account.
+
+use serde::{Deserialize, Serialize};
+
+use super::{email_key, Record};
+use crate::store::Key;
+
+/// A newsletter subscription; one per address and list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// The list.
+    pub list: String,
+    /// E-mail address.
+    pub email: String,
+    /// Name, if given.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether the address owner confirmed (double opt-in).
+    pub confirmed: bool,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for Subscription {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("NEWSLETTER#{}", self.list),
+            format!("SUB#{}", email_key(&self.email)),
+        )
+    }
+}
+
+/// A request for an appointment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentRequest {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Company.
+    #[serde(default)]
+    pub company: Option<String>,
+    /// What it is about.
+    pub topic: String,
+    /// `phone`, `video` or `visit`.
+    pub mode: String,
+    /// Preferred times, as given.
+    pub preferred_times: Vec<String>,
+    /// Anything else.
+    #[serde(default)]
+    pub message: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for AppointmentRequest {
+    fn key(&self) -> Key {
+        Key::new(
+            "APPOINTMENTS",
+            format!("APPT#{:012}#{}", self.created, self.id),
+        )
+    }
+}
+
+/// What a visitor asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// A portal login.
+    Login,
+    /// Sales information (a lead).
+    Sales,
+    /// An eStore account.
+    Estore,
+}
+
+/// A lead, login request or eStore registration request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorRequest {
+    /// Identifier.
+    pub id: String,
+    /// Kind.
+    pub kind: RequestKind,
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Company.
+    #[serde(default)]
+    pub company: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Other fields of the form (customer number, VAT number, delivery address …).
+    #[serde(default)]
+    pub details: std::collections::BTreeMap<String, String>,
+    /// Message.
+    #[serde(default)]
+    pub message: String,
+    /// `new`, `handled`.
+    pub status: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+impl Record for VisitorRequest {
+    fn key(&self) -> Key {
+        Key::new("REQUESTS", format!("REQ#{:012}#{}", self.created, self.id))
+    }
+}
