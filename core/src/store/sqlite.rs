@@ -160,10 +160,18 @@ fn store_item(tx: &Transaction, item: &Item, version: u64, name: &str) -> StoreR
     let mut data = serde_json::Value::Object(item.data.clone());
     super::normalise_numbers(&mut data);
     let data = serde_json::to_string(&data).map_err(|e| backend(name, e))?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO items (pk, sk, v, ttl, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![item.pk, item.sk, version as i64, item.expires_at, data],
     )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            item.pk,
+            item.sk,
+            version as i64,
+            item.expires_at,
+            data
+        ])
+    })
     .map_err(|e| backend(name, e))?;
     Ok(())
 }
@@ -210,14 +218,10 @@ impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
         let key = key.clone();
         self.read(move |conn, name| {
-            let row = conn
-                .query_row(
-                    "SELECT pk, sk, v, ttl, data FROM items WHERE pk = ?1 AND sk = ?2 AND (ttl IS NULL OR ttl > ?3)",
-                    params![key.pk, key.sk, now()],
-                    read_row,
-                )
-                .optional()
+            let mut stmt = conn
+                .prepare_cached("SELECT pk, sk, v, ttl, data FROM items WHERE pk = ?1 AND sk = ?2 AND (ttl IS NULL OR ttl > ?3)")
                 .map_err(|e| backend(name, e))?;
+            let row = stmt.query_row(params![key.pk, key.sk, now()], read_row).optional().map_err(|e| backend(name, e))?;
             row.map(|(pk, sk, v, ttl, data)| row_to_item(name, pk, sk, v, ttl, data)).transpose()
         })
         .await
