@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::customers::Customer;
-use super::{conflict, from_item, to_item, Record, RecordError, RecordResult};
-use crate::store::{Cond, Cursor, Key, Query, Store, StoreError, Write};
+use super::{conflict, from_item, to_item, Record, RecordError, RecordResult, Repo};
+use crate::store::{Cond, Cursor, Key, Store, StoreError, Write};
 
 /// A line of an invoice or quote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,22 +185,14 @@ impl Billing {
         limit: usize,
         cursor: Option<Cursor>,
     ) -> RecordResult<(Vec<R>, Option<Cursor>)> {
-        let page = self
-            .store
-            .query(
-                &Query::partition(format!("CUSTOMER#{customer_id}"))
-                    .prefix(prefix)
-                    .limit(limit)
-                    .descending()
-                    .after(cursor),
+        Repo::new(self.store.clone())
+            .list(
+                &format!("CUSTOMER#{customer_id}"),
+                prefix,
+                limit,
+                cursor,
+                true,
             )
-            .await?;
-        let name = self.store.name();
-        let records = page
-            .items
-            .into_iter()
-            .map(|i| from_item(&name, i).map(|v| v.record))
-            .collect::<Result<_, _>>()?;
-        Ok((records, page.next))
+            .await
     }
 }

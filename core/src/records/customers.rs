@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{conflict, email_key, from_item, to_item, Record, RecordResult, Versioned};
+use super::{conflict, email_key, from_item, to_item, Record, RecordResult, Repo, Versioned};
 use crate::store::{Cond, Key, Query, Store, Write};
 
 /// A customer account: a business or person the portal serves.
@@ -196,20 +196,17 @@ impl Customers {
 
     /// A customer's contacts (1 request for up to 1,000).
     pub async fn contacts(&self, customer_id: &str) -> RecordResult<Vec<Contact>> {
-        let page = self
-            .store
-            .query(
-                &Query::partition(format!("CUSTOMER#{customer_id}"))
-                    .prefix("CONTACT#")
-                    .limit(1000),
+        let repo: Repo<Contact> = Repo::new(self.store.clone());
+        Ok(repo
+            .list(
+                &format!("CUSTOMER#{customer_id}"),
+                "CONTACT#",
+                1000,
+                None,
+                false,
             )
-            .await?;
-        let name = self.store.name();
-        Ok(page
-            .items
-            .into_iter()
-            .map(|i| from_item(&name, i).map(|v| v.record))
-            .collect::<Result<_, _>>()?)
+            .await?
+            .0)
     }
 
     /// Creates a login; a second login for the same address is a conflict (1 request).

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::outbox::Mail;
-use super::{conflict, email_key, from_item, to_item, Record, RecordError, RecordResult};
-use crate::store::{now, Cond, Key, Query, Store, StoreError, Write};
+use super::{conflict, email_key, from_item, to_item, Record, RecordError, RecordResult, Repo};
+use crate::store::{now, Cond, Key, Store, StoreError, Write};
 
 /// Places taken at an event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,19 +155,10 @@ impl Events {
 
     /// Every registration of an event (1 request per 1,000).
     pub async fn registrations(&self, event_id: &str) -> RecordResult<Vec<Registration>> {
-        let page = self
-            .store
-            .query(
-                &Query::partition(format!("EVENT#{event_id}"))
-                    .prefix("REG#")
-                    .limit(1000),
-            )
-            .await?;
-        let name = self.store.name();
-        Ok(page
-            .items
-            .into_iter()
-            .map(|i| from_item(&name, i).map(|v| v.record))
-            .collect::<Result<_, _>>()?)
+        let repo: Repo<Registration> = Repo::new(self.store.clone());
+        Ok(repo
+            .list(&format!("EVENT#{event_id}"), "REG#", 1000, None, false)
+            .await?
+            .0)
     }
 }

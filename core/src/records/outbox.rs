@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{from_item, new_id, to_item, Record, RecordResult};
-use crate::store::{now, Cond, Key, Query, Store};
+use super::{new_id, to_item, Record, RecordResult, Repo};
+use crate::store::{now, Cond, Key, Store};
 
 /// An e-mail waiting to be sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,16 +60,8 @@ impl Outbox {
 
     /// The oldest waiting mails, up to `limit` (1 request).
     pub async fn pending(&self, limit: usize) -> RecordResult<Vec<Mail>> {
-        let page = self
-            .store
-            .query(&Query::partition("OUTBOX").prefix("MAIL#").limit(limit))
-            .await?;
-        let name = self.store.name();
-        Ok(page
-            .items
-            .into_iter()
-            .map(|i| from_item(&name, i).map(|v| v.record))
-            .collect::<Result<_, _>>()?)
+        let repo: Repo<Mail> = Repo::new(self.store.clone());
+        Ok(repo.list("OUTBOX", "MAIL#", limit, None, false).await?.0)
     }
 
     /// Removes a delivered mail (1 request).

@@ -459,7 +459,10 @@ impl Store for DynamoStore {
                         .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
                         .map(|(i, _)| (i, writes[i].key()))
                         .collect();
-                    if !failed.is_empty() {
+                    // A collision with another transaction at the same moment cancels with no
+                    // failed condition; callers may retry it like a failed condition.
+                    let collided = reasons.iter().any(|r| r.code() == Some("TransactionConflict"));
+                    if !failed.is_empty() || collided {
                         return Err(StoreError::TransactionCancelled { failed });
                     }
                 }

@@ -267,7 +267,9 @@ pub enum StoreError {
         /// The item.
         key: Key,
     },
-    /// A transaction's conditions did not all hold; nothing changed.
+    /// A transaction's conditions did not all hold, or (with `failed` empty) it collided with
+    /// another transaction on the same items at the same moment; nothing changed, and a retry
+    /// after reading again may succeed.
     #[error("transaction cancelled: condition failed for {}", failed.iter().map(|(i, k)| format!("#{i} ({k})")).collect::<Vec<_>>().join(", "))]
     TransactionCancelled {
         /// Index in the transaction and key of each write whose condition failed.
