@@ -85,4 +85,8 @@ pub struct SiteArgs {
     /// The output folder; `site/` and `search/` are written inside it.
     #[arg(long, default_value = "dist")]
     pub out: PathBuf,
+    /// Where `portal serve` keeps its data: the embedded store (`portal.db`) and delivered
+    /// mail (`outbox/*.eml`).
+    #[arg(long, default_value = ".portal")]
+    pub data: PathBuf,
 }

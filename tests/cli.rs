@@ -116,9 +116,9 @@ fn serve_serves_pages_with_security_headers_and_a_404() {
     assert_eq!(status, 200);
     assert!(body.contains("<h1 id=\"article-title\">Refund a sale</h1>"));
 
-    let (status, _, body) = server.get("/kb/refund-a-sale/");
-    assert_eq!(status, 200, "the old spelling with a slash is redirected");
-    assert!(body.contains("<h1 id=\"article-title\">Refund a sale</h1>"));
+    let (status, headers, _) = server.get("/kb/refund-a-sale/");
+    assert_eq!(status, 308, "the old spelling with a slash is redirected");
+    assert_eq!(headers["location"], "/kb/refund-a-sale");
 
     let (status, headers, body) = server.get("/calendar.ics");
     assert_eq!(status, 200);
@@ -294,4 +294,139 @@ fn admin_moves_a_store_from_sqlite_to_dynamodb_and_back_unchanged() {
 
     let bad = run(&["admin", "export", "-", "--store", "postgres:x"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("use sqlite:PATH or dynamodb:TABLE"));
+}
+
+#[test]
+fn a_visitor_files_an_issue_and_follows_it() {
+    let dir = demo_copy();
+    let out = dir.path().join("out");
+    let server = Server::start(&dir.path().join("content"), &out);
+    let body = r#"{"name": "Ada Lovelace", "email": "ada@example.com", "subject": "Receipts come out blank", "description": "Since this morning every receipt is blank.", "category": "Hardware"}"#;
+    let (status, _, answer) = server.post("/api/issues", "application/json", body);
+    assert_eq!(status, 201, "{answer}");
+    let filed: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let number = filed["number"].as_str().unwrap().to_string();
+    assert!(
+        number.starts_with("KST-20") && number.ends_with("-000001"),
+        "{number}"
+    );
+    let url = filed["tracking_url"].as_str().unwrap();
+    let token = url
+        .strip_prefix("https://help.kestrel-systems.co.uk/track/")
+        .expect("a link to the public site");
+    assert_eq!(token.len(), 32);
+
+    // The e-mail with the link, written to the outbox folder.
+    let outbox = dir.path().join("data/outbox");
+    let mails: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("To: ada@example.com\r\n")
+            && mails[0].contains(&format!("Subject: [{number}] Receipts come out blank"))
+    );
+    assert!(mails[0].contains(url), "the mail carries the tracking link");
+
+    let (status, headers, json) = server.get(&format!("/api/track/{token}"));
+    assert_eq!(status, 200);
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["x-robots-tag"], "noindex");
+    let tracked: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (tracked["number"].as_str(), tracked["status"].as_str()),
+        (Some(number.as_str()), Some("new"))
+    );
+    assert_eq!(tracked["history"].as_array().unwrap().len(), 1);
+    let (status, _, page) = server.get(&format!("/track/{token}"));
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("Issue {number}")));
+
+    // From the site's form: a redirect to the tracking page, and the next number.
+    let form = "name=Bob&email=bob%40example.com&subject=Scanner&description=It+beeps&binder=support&website=";
+    let (status, headers, _) =
+        server.post("/api/issues", "application/x-www-form-urlencoded", form);
+    assert_eq!(status, 303);
+    let location = headers["location"].to_str().unwrap();
+    assert!(location.starts_with("/track/"), "{location}");
+    let (_, _, json) = server.get(&format!(
+        "/api/track/{}",
+        location.trim_start_matches("/track/")
+    ));
+    assert!(json.contains("-000002"), "{json}");
+}
+
+#[test]
+fn bad_issue_input_gets_a_clear_4xx() {
+    let dir = demo_copy();
+    let server = Server::start(&dir.path().join("content"), &dir.path().join("out"));
+    let cases = [
+        (
+            r#"{"name": "A", "subject": "S", "description": "D"}"#,
+            422,
+            "email",
+        ),
+        (
+            r#"{"name": "A", "email": "not-an-address", "subject": "S", "description": "D"}"#,
+            422,
+            "email",
+        ),
+        (
+            r#"{"name": "", "email": "a@example.com", "subject": "S", "description": "D"}"#,
+            422,
+            "name",
+        ),
+        (
+            r#"{"name": "A", "email": "a@example.com", "subject": "S", "description": "D", "category": "Coffee"}"#,
+            422,
+            "category",
+        ),
+        (
+            r#"{"name": "A", "email": "a@example.com", "subject": "S", "description": "D", "binder": "cases"}"#,
+            422,
+            "binder",
+        ),
+        (
+            r#"{"name": "A", "email": "a@example.com", "subject": "S", "description": "D", "website": "http://spam"}"#,
+            422,
+            "website",
+        ),
+        (
+            r#"{"name": "A", "email": "a@example.com", "subject": "S", "description": "D", "colour": "red"}"#,
+            422,
+            "colour",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let (got, _, answer) = server.post("/api/issues", "application/json", body);
+        assert_eq!(got, status, "{body}: {answer}");
+        let e: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(e["error"]["field"], field, "{body}: {answer}");
+        assert!(!e["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let long = format!(
+        r#"{{"name": "A", "email": "a@example.com", "subject": "{}", "description": "D"}}"#,
+        "s".repeat(201)
+    );
+    assert_eq!(server.post("/api/issues", "application/json", &long).0, 422);
+    assert_eq!(
+        server
+            .post("/api/issues", "application/json", "{not json")
+            .0,
+        400
+    );
+    assert_eq!(server.post("/api/issues", "text/plain", "hello").0, 400);
+    let huge = format!(
+        r#"{{"name": "A", "email": "a@example.com", "subject": "S", "description": "{}"}}"#,
+        "d".repeat(70_000)
+    );
+    let (status, _, _) = server.post("/api/issues", "application/json", &huge);
+    assert!((400..500).contains(&status), "oversized body: {status}");
+    assert_eq!(server.get("/api/track/not-a-token").0, 404);
+    assert_eq!(server.get(&format!("/api/track/{}", "0".repeat(32))).0, 404);
+    assert!(
+        !dir.path().join("data/outbox").exists(),
+        "no mail for refused input"
+    );
 }

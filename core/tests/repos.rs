@@ -211,12 +211,13 @@ pub async fn issue_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
         handles.push(tokio::spawn(async move {
             let customer = (i % 2 == 0).then_some("c1");
             issues
-                .file(
-                    issue(customer),
-                    "KST",
-                    2026,
-                    Some(Mail::new("ada@example.com", "We got your issue", "Thanks")),
-                )
+                .file(issue(customer), "KST", 2026, |i: &Issue, token: &str| {
+                    Some(Mail::new(
+                        &i.email,
+                        format!("[{}] received", i.number),
+                        format!("Track it: /track/{token}"),
+                    ))
+                })
                 .await
                 .unwrap()
         }));
@@ -505,12 +506,9 @@ pub async fn count_requests(store: Arc<dyn Store>, counter: RequestCounter) {
 
     let issues = Issues::new(store.clone());
     let (filed, tracking) = issues
-        .file(
-            issue(Some("c1")),
-            "KST",
-            2026,
-            Some(Mail::new("a@example.com", "s", "b")),
-        )
+        .file(issue(Some("c1")), "KST", 2026, |_: &Issue, _: &str| {
+            Some(Mail::new("a@example.com", "s", "b"))
+        })
         .await
         .unwrap();
     assert_eq!(

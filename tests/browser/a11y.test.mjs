@@ -35,7 +35,7 @@ let out;
 before(async () => {
   out = mkdtempSync(path.join(tmpdir(), 'portal-browser-'));
   const bin = process.env.PORTAL_BIN || path.join(root, 'target/debug/portal');
-  server = spawn(bin, ['serve', '--port', '0', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(bin, ['serve', '--port', '0', '--out', out, '--data', path.join(out, 'data')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   base = await new Promise((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => reject(new Error('portal serve did not start in 60 s')), 60_000);

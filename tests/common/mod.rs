@@ -78,6 +78,8 @@ impl Server {
             .arg(content)
             .arg("--out")
             .arg(out)
+            .arg("--data")
+            .arg(out.with_file_name("data"))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -100,6 +102,7 @@ impl Server {
         };
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_redirects(0)
             .build()
             .into();
         Server {
@@ -117,6 +120,26 @@ impl Server {
             .agent
             .get(&format!("{}{path}", self.base))
             .call()
+            .expect("request answered");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        (status, headers, body)
+    }
+
+    /// POSTs `body` as `content_type` to `path`: status, headers and body (redirects are not
+    /// followed).
+    pub fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (u16, ureq::http::HeaderMap, String) {
+        let mut resp = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .send(body)
             .expect("request answered");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();

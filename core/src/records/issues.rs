@@ -184,15 +184,15 @@ impl Issues {
     }
 
     /// Files `issue` (its `id`, `number` and `history` are filled in here) with the next
-    /// tracking number `{prefix}-{year}-{n:06}`, a tracking token, and `mail` — all in one
-    /// transaction. Returns the issue and the tracking token (2 requests; more only when
+    /// tracking number `{prefix}-{year}-{n:06}`, a tracking token, and the mail `mail` makes
+    /// from the issue and its token — all in one transaction. Returns the issue and the tracking token (2 requests; more only when
     /// another filing took the same number at the same moment).
     pub async fn file(
         &self,
         mut issue: Issue,
         prefix: &str,
         year: i32,
-        mail: Option<Mail>,
+        mail: impl Fn(&Issue, &str) -> Option<Mail>,
     ) -> RecordResult<(Issue, String)> {
         issue.id = new_id();
         issue.created = now();
@@ -241,8 +241,8 @@ impl Issues {
             if let Some(summary) = IssueSummary::of(&issue) {
                 writes.push(Write::Put(to_item(&summary)?, Cond::NotExists));
             }
-            if let Some(m) = &mail {
-                writes.push(Write::Put(to_item(m)?, Cond::NotExists));
+            if let Some(m) = mail(&issue, &token) {
+                writes.push(Write::Put(to_item(&m)?, Cond::NotExists));
             }
             match self.store.transact(writes).await {
                 Ok(()) => return Ok((issue, token)),

@@ -62,15 +62,16 @@ impl Served {
     }
 }
 
-/// The router, with `served` applied.
-pub fn router(served: Arc<Served>) -> Router {
+/// The router: the site, its search page, and `functions` (the function routes, state applied).
+pub fn router(served: Arc<Served>, functions: Router) -> Router {
     let files =
         ServeDir::new(&served.site).not_found_service(ServeFile::new(served.site.join("404.html")));
     let mut router = Router::new()
         .route("/search", get(search))
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(served.clone(), pretty_urls))
-        .with_state(served);
+        .with_state(served)
+        .merge(functions);
     for (name, value) in HEADERS {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name.clone(),

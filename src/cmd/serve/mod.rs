@@ -70,7 +70,8 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
         }
     });
 
-    axum::serve(listener, app::router(served))
+    let functions = functions(&args).await?;
+    axum::serve(listener, app::router(served, functions))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
@@ -78,4 +79,37 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
         .context("server stopped")?;
     drop(watcher);
     Ok(())
+}
+
+/// The function routes over the embedded store in `args.data`, with settings from `site.toml`.
+async fn functions(args: &SiteArgs) -> anyhow::Result<axum::Router> {
+    let data = &args.data;
+    let spec = format!("sqlite:{}", data.join("portal.db").display());
+    let store = portal_core::store::open(&spec)
+        .await
+        .with_context(|| format!("cannot open the store {spec}"))?;
+    store.init().await?;
+    let site = portal_generator::config::SiteConfig::load(&args.content.join("site.toml"))
+        .map_err(portal_generator::Error::from)?;
+    let settings = portal_functions::Settings {
+        business: site.title.clone(),
+        base_url: site.base_url.clone(),
+        tracking_prefix: site.tracking_prefix.clone(),
+        binders: site
+            .binders
+            .iter()
+            .map(|b| portal_functions::BinderSettings {
+                id: b.id.clone(),
+                name: b.name.clone(),
+                public: b.public,
+                categories: b.categories.clone(),
+            })
+            .collect(),
+    };
+    let state = portal_functions::AppState {
+        store,
+        settings: Arc::new(settings),
+        mail_dir: Some(data.join("outbox")),
+    };
+    Ok(portal_functions::router().with_state(state))
 }

@@ -1,0 +1,92 @@
+//! The one error type of the handlers. Every error becomes the same JSON envelope:
+//! `{"error": {"status": 400, "message": "…", "field": "email"}}`; internal details are
+//! logged, never shown.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use portal_core::records::RecordError;
+use portal_core::store::StoreError;
+use serde_json::json;
+
+/// What a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The input is wrong; `field` names the field at fault.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The body could not be read at all.
+    #[error("{0}")]
+    BadBody(String),
+    /// Nothing at that address (an unknown or expired token, an unknown binder …).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with what is stored.
+    #[error("{0}")]
+    Conflict(String),
+    /// Something on our side failed; logged, answered with a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// An [`ApiError::Invalid`] for `field`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl From<RecordError> for ApiError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Conflict(m) => ApiError::Conflict(m),
+            RecordError::NotFound(m) => ApiError::NotFound(format!("{m} not found")),
+            RecordError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (message, field) = match &self {
+            ApiError::Invalid { field, message } => (message.clone(), Some(field.clone())),
+            ApiError::Internal(detail) => {
+                tracing::error!("{detail}");
+                (
+                    "something went wrong on our side; please try again in a minute".to_string(),
+                    None,
+                )
+            }
+            other => (other.to_string(), None),
+        };
+        let body =
+            json!({"error": {"status": status.as_u16(), "message": message, "field": field}});
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,158 @@
+//! Request bodies: JSON from API clients, `application/x-www-form-urlencoded` from the site's
+//! forms (answered with a redirect instead of JSON), and the checks every field goes through.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Largest body accepted for a form or JSON request without files.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A request body read as JSON or as a form post.
+pub struct Input<T> {
+    /// The body.
+    pub value: T,
+    /// Whether it came from an HTML form (so the answer is a redirect).
+    pub from_form: bool,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let kind = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let body = Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::BadBody(format!(
+                    "the request is larger than {} KiB",
+                    MAX_BODY / 1024
+                ))
+            } else {
+                ApiError::BadBody(r.body_text())
+            }
+        })?;
+        if kind.starts_with("application/json") {
+            let value = serde_json::from_slice(&body).map_err(|e| field_error(&e.to_string()))?;
+            Ok(Input {
+                value,
+                from_form: false,
+            })
+        } else if kind.starts_with("application/x-www-form-urlencoded") {
+            let value =
+                serde_urlencoded::from_bytes(&body).map_err(|e| field_error(&e.to_string()))?;
+            Ok(Input {
+                value,
+                from_form: true,
+            })
+        } else {
+            Err(ApiError::BadBody(
+                "send application/json or application/x-www-form-urlencoded".into(),
+            ))
+        }
+    }
+}
+
+/// Turns a decoder's message ("missing field `email` at line 1 …") into a field error.
+fn field_error(message: &str) -> ApiError {
+    let field = message.split('`').nth(1).unwrap_or("body");
+    let text = message.split(" at line ").next().unwrap_or(message);
+    if message.starts_with("missing field") {
+        ApiError::invalid(field, "is required")
+    } else if message.starts_with("unknown field") {
+        ApiError::invalid(field, "is not a field of this form")
+    } else {
+        ApiError::BadBody(text.to_string())
+    }
+}
+
+/// A required text field: trimmed, not empty, at most `max` characters.
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::invalid(field, "is required"));
+    }
+    if v.chars().count() > max {
+        return Err(ApiError::invalid(
+            field,
+            format!("is longer than {max} characters"),
+        ));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(ApiError::invalid(field, "contains control characters"));
+    }
+    Ok(v.to_string())
+}
+
+/// A single-line text field (no line breaks, as in names and subjects).
+pub fn line(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let v = text(field, value, max)?;
+    if v.contains(['\n', '\r']) {
+        return Err(ApiError::invalid(field, "must be one line"));
+    }
+    Ok(v)
+}
+
+/// An e-mail address: one `@`, a dot in the domain, no spaces, at most 254 characters.
+pub fn email(field: &str, value: &str) -> Result<String, ApiError> {
+    let v = line(field, value, 254)?;
+    let ok = match v.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !v.contains(char::is_whitespace)
+        }
+        None => false,
+    };
+    if ok {
+        Ok(v)
+    } else {
+        Err(ApiError::invalid(
+            field,
+            format!("`{v}` is not an e-mail address"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert!(email("email", "ada@example.com").is_ok());
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+        ] {
+            assert!(email("email", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_limits() {
+        assert_eq!(text("f", "  hi  ", 10).unwrap(), "hi");
+        assert!(text("f", "   ", 10).is_err());
+        assert!(text("f", &"x".repeat(11), 10).is_err());
+        assert!(line("f", "a\nb", 10).is_err());
+        assert!(text("f", "a\u{0}b", 10).is_err());
+    }
+}

@@ -1,0 +1,267 @@
+//! The `issues` function: a visitor files an issue in a public binder and follows it with a
+//! private tracking link.
+//!
+//! - `POST /api/issues` — JSON answers `201` with the tracking number and link; a form post
+//!   answers `303` to the tracking page. An e-mail with the link is written in the same
+//!   transaction as the issue.
+//! - `GET /api/track/{token}` — status, status history and public notes as JSON.
+//! - `GET /track/{token}` — the same as a page.
+//!
+//! Tracking answers carry `Referrer-Policy: no-referrer` and `X-Robots-Tag: noindex`.
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use portal_core::records::issues::{Issue, IssueKind, Issues, StatusChange};
+use portal_core::records::outbox::Mail;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::input::{self, Input};
+use crate::state::AppState;
+
+/// The group's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/issues", post(file))
+        .route("/api/track/{token}", get(track_json))
+        .route("/track/{token}", get(track_page))
+        .layer(DefaultBodyLimit::max(input::MAX_BODY))
+}
+
+/// What a visitor sends to file an issue.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewIssue {
+    /// The binder; the first public one when left out.
+    #[serde(default)]
+    pub binder: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: String,
+    /// Subject.
+    #[serde(default)]
+    pub subject: String,
+    /// What happened.
+    #[serde(default)]
+    pub description: String,
+    /// One of the binder's categories, if any.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// The honeypot: people leave it empty.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+/// The answer to a filing.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Filed {
+    /// Tracking number.
+    pub number: String,
+    /// The private tracking link.
+    pub tracking_url: String,
+    /// Status.
+    pub status: String,
+}
+
+async fn file(State(state): State<AppState>, body: Input<NewIssue>) -> Result<Response, ApiError> {
+    let form = body.from_form;
+    let v = body.value;
+    if v.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
+        return Err(ApiError::invalid("website", "must be left empty"));
+    }
+    let settings = &state.settings;
+    let binder = match v.binder.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        Some(id) => settings
+            .binders
+            .iter()
+            .find(|b| b.id == id && b.public)
+            .ok_or_else(|| ApiError::invalid("binder", format!("`{id}` is not a public binder")))?,
+        None => settings
+            .binders
+            .iter()
+            .find(|b| b.public)
+            .ok_or_else(|| ApiError::NotFound("this portal takes no public issues".into()))?,
+    };
+    let category = match v
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) if binder.categories.is_empty() || binder.categories.iter().any(|k| k == c) => {
+            Some(c.to_string())
+        }
+        Some(c) => {
+            return Err(ApiError::invalid(
+                "category",
+                format!("`{c}` is not a category of {}", binder.name),
+            ))
+        }
+        None => None,
+    };
+    let issue = Issue {
+        id: String::new(),
+        number: String::new(),
+        kind: IssueKind::Ticket,
+        binder: binder.id.clone(),
+        customer_id: None,
+        category,
+        subject: input::line("subject", &v.subject, 200)?,
+        description: input::text("description", &v.description, 20_000)?,
+        name: input::line("name", &v.name, 200)?,
+        email: input::email("email", &v.email)?,
+        status: "new".into(),
+        history: Vec::new(),
+        created: 0,
+    };
+    let year = 1970 + (portal_core::store::now() / 31_556_952) as i32;
+    let (base, business) = (settings.base_url.clone(), settings.business.clone());
+    let (issue, token) = Issues::new(state.store.clone())
+        .file(issue, &settings.tracking_prefix, year, |issue, token| {
+            Some(Mail::new(
+                &issue.email,
+                format!("[{}] {}", issue.number, issue.subject),
+                format!(
+                    "Hello {},\n\nthank you for contacting {business}. Your issue has the number {}.\n\nFollow it and add information here:\n{base}/track/{token}\n\nKeep this link private: anyone with it can read the issue.\n",
+                    issue.name, issue.number
+                ),
+            ))
+        })
+        .await?;
+    crate::mail::deliver(&state).await;
+    let url = format!("{}/track/{token}", settings.base_url);
+    if form {
+        return Ok(Redirect::to(&format!("/track/{token}")).into_response());
+    }
+    let filed = Filed {
+        number: issue.number.clone(),
+        tracking_url: url,
+        status: issue.status.clone(),
+    };
+    Ok((StatusCode::CREATED, Json(filed)).into_response())
+}
+
+/// What a tracking link shows.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Tracked {
+    /// Tracking number.
+    pub number: String,
+    /// Subject.
+    pub subject: String,
+    /// Current status.
+    pub status: String,
+    /// Every status with when it was set.
+    pub history: Vec<StatusChange>,
+    /// Public notes, oldest first.
+    pub notes: Vec<TrackedNote>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// A public note as the submitter sees it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TrackedNote {
+    /// Author.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+async fn tracked(state: &AppState, token: &str) -> Result<Tracked, ApiError> {
+    let unknown = || {
+        ApiError::NotFound("no issue has this tracking link; check the link in your e-mail".into())
+    };
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(unknown());
+    }
+    let issues = Issues::new(state.store.clone());
+    let issue = issues
+        .by_tracking_token(token)
+        .await?
+        .ok_or_else(unknown)?
+        .record;
+    let notes = issues
+        .notes(&issue.id, false)
+        .await?
+        .into_iter()
+        .map(|n| TrackedNote {
+            author: n.author,
+            body: n.body,
+            created: n.created,
+        })
+        .collect();
+    Ok(Tracked {
+        number: issue.number,
+        subject: issue.subject,
+        status: issue.status,
+        history: issue.history,
+        notes,
+        created: issue.created,
+    })
+}
+
+fn private(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn track_json(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    private(match tracked(&state, &token).await {
+        Ok(t) => Json(t).into_response(),
+        Err(e) => e.into_response(),
+    })
+}
+
+async fn track_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    // A plain page for now; the themed page comes with the theme renderer in this crate.
+    private(match tracked(&state, &token).await {
+        Ok(t) => {
+            let history: String = t
+                .history
+                .iter()
+                .map(|h| format!("<li>{}</li>", escape(&h.status)))
+                .collect();
+            let notes: String = t
+                .notes
+                .iter()
+                .map(|n| {
+                    format!(
+                        "<li><strong>{}</strong>: {}</li>",
+                        escape(&n.author),
+                        escape(&n.body)
+                    )
+                })
+                .collect();
+            Html(format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><title>{number}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\" class=\"wrap\"><h1>Issue {number}</h1><p>{subject}</p><p>Status: <strong>{status}</strong></p><h2>History</h2><ol>{history}</ol><h2>Replies</h2><ul>{notes}</ul></main></body></html>",
+                number = escape(&t.number),
+                subject = escape(&t.subject),
+                status = escape(&t.status),
+            ))
+            .into_response()
+        }
+        Err(e) => e.into_response(),
+    })
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
