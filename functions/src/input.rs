@@ -103,6 +103,14 @@ pub fn line(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     Ok(v)
 }
 
+/// The honeypot field `website`, hidden from people: anything in it marks a robot.
+pub fn honeypot(value: Option<&str>) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Err(ApiError::invalid("website", "must be left empty")),
+        _ => Ok(()),
+    }
+}
+
 /// An e-mail address: one `@`, a dot in the domain, no spaces, at most 254 characters.
 pub fn email(field: &str, value: &str) -> Result<String, ApiError> {
     let v = line(field, value, 254)?;

@@ -6,6 +6,9 @@
 //!   transaction as the issue.
 //! - `GET /api/track/{token}` — status, status history and public notes as JSON.
 //! - `GET /track/{token}` — the same as a page.
+//! - `POST /api/track/{token}/notes` — the submitter adds information (a public note).
+//! - `POST /api/track/resend` — tracking number and e-mail address: if they belong together a
+//!   new link is mailed; the answer is the same either way, so it reveals nothing.
 //!
 //! Tracking answers carry `Referrer-Policy: no-referrer` and `X-Robots-Tag: noindex`.
 
@@ -28,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/issues", post(file))
         .route("/api/track/{token}", get(track_json))
         .route("/track/{token}", get(track_page))
+        .route("/api/track/{token}/notes", post(add_note))
+        .route("/api/track/resend", post(resend))
         .layer(DefaultBodyLimit::max(input::MAX_BODY))
 }
 
@@ -72,9 +77,7 @@ pub struct Filed {
 async fn file(State(state): State<AppState>, body: Input<NewIssue>) -> Result<Response, ApiError> {
     let form = body.from_form;
     let v = body.value;
-    if v.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
-        return Err(ApiError::invalid("website", "must be left empty"));
-    }
+    input::honeypot(v.website.as_deref())?;
     let settings = &state.settings;
     let binder = match v.binder.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
         Some(id) => settings
@@ -256,6 +259,120 @@ async fn track_page(State(state): State<AppState>, Path(token): Path<String>) ->
         }
         Err(e) => e.into_response(),
     })
+}
+
+/// A note from the submitter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    /// The text.
+    #[serde(default)]
+    pub body: String,
+    /// The honeypot.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    body: Input<NewNote>,
+) -> Response {
+    private(match note(&state, &token, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    })
+}
+
+async fn note(state: &AppState, token: &str, body: Input<NewNote>) -> Result<Response, ApiError> {
+    if body
+        .value
+        .website
+        .as_deref()
+        .is_some_and(|w| !w.trim().is_empty())
+    {
+        return Err(ApiError::invalid("website", "must be left empty"));
+    }
+    let text = input::text("body", &body.value.body, 20_000)?;
+    let tracked = tracked(state, token).await?;
+    let issues = Issues::new(state.store.clone());
+    let issue = issues
+        .by_number(&tracked.number)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the issue is gone".into()))?
+        .record;
+    let note = portal_core::records::issues::Note {
+        issue_id: issue.id.clone(),
+        id: portal_core::records::new_id(),
+        author: issue.name.clone(),
+        body: text,
+        public: true,
+        created: portal_core::store::now(),
+    };
+    issues.add_note(&note, None).await?;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/track/{token}")).into_response());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(TrackedNote {
+            author: note.author,
+            body: note.body,
+            created: note.created,
+        }),
+    )
+        .into_response())
+}
+
+/// A request to mail a tracking link again.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resend {
+    /// Tracking number.
+    #[serde(default)]
+    pub number: String,
+    /// The e-mail address the issue was filed with.
+    #[serde(default)]
+    pub email: String,
+    /// The honeypot.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+/// The one answer to every well-formed resend request.
+pub const RESEND_ANSWER: &str =
+    "If that tracking number belongs to that e-mail address, a new tracking link is on its way.";
+
+async fn resend(State(state): State<AppState>, body: Input<Resend>) -> Result<Response, ApiError> {
+    let v = &body.value;
+    input::honeypot(v.website.as_deref())?;
+    let number = input::line("number", &v.number, 40)?;
+    let email = input::email("email", &v.email)?;
+    let issues = Issues::new(state.store.clone());
+    if let Some(found) = issues.by_number(&number).await? {
+        let issue = found.record;
+        if issue.email.trim().eq_ignore_ascii_case(&email) {
+            let base = state.settings.base_url.clone();
+            issues
+                .new_tracking_token(&issue, |token| {
+                    Mail::new(
+                        &issue.email,
+                        format!("[{}] Your tracking link", issue.number),
+                        format!("Hello {},\n\nhere is a new link to follow issue {}:\n{base}/track/{token}\n\nIf you did not ask for it, you can ignore this e-mail.\n", issue.name, issue.number),
+                    )
+                })
+                .await?;
+            crate::mail::deliver(&state).await;
+        }
+    }
+    if body.from_form {
+        return Ok(Redirect::to("/issues/track?sent=1").into_response());
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "message": RESEND_ANSWER })),
+    )
+        .into_response())
 }
 
 fn escape(s: &str) -> String {

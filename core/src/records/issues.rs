@@ -259,6 +259,28 @@ impl Issues {
         ))
     }
 
+    /// Makes another tracking token for an issue (the first is stored only as a hash, so a
+    /// lost link is replaced, not recovered) and writes the mail `mail` makes from it in the
+    /// same transaction (1 request).
+    pub async fn new_tracking_token(
+        &self,
+        issue: &Issue,
+        mail: impl Fn(&str) -> Mail,
+    ) -> RecordResult<String> {
+        let token = random_token();
+        let pointer = Pointer {
+            pk: format!("TRACK#{}", token_hash(&token)),
+            sk: "TRACK".into(),
+            issue_id: issue.id.clone(),
+        };
+        let writes = vec![
+            Write::Put(to_item(&pointer)?, Cond::NotExists),
+            Write::Put(to_item(&mail(&token))?, Cond::NotExists),
+        ];
+        self.store.transact(writes).await?;
+        Ok(token)
+    }
+
     /// An issue by id (1 request).
     pub async fn get(&self, id: &str) -> RecordResult<Option<Versioned<Issue>>> {
         match self
