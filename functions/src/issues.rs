@@ -285,14 +285,7 @@ async fn add_note(
 }
 
 async fn note(state: &AppState, token: &str, body: Input<NewNote>) -> Result<Response, ApiError> {
-    if body
-        .value
-        .website
-        .as_deref()
-        .is_some_and(|w| !w.trim().is_empty())
-    {
-        return Err(ApiError::invalid("website", "must be left empty"));
-    }
+    input::honeypot(body.value.website.as_deref())?;
     let text = input::text("body", &body.value.body, 20_000)?;
     let tracked = tracked(state, token).await?;
     let issues = Issues::new(state.store.clone());
