@@ -430,3 +430,94 @@ fn bad_issue_input_gets_a_clear_4xx() {
         "no mail for refused input"
     );
 }
+
+#[test]
+fn requests_and_appointments_reach_the_business() {
+    let dir = demo_copy();
+    let server = Server::start(&dir.path().join("content"), &dir.path().join("out"));
+    let (status, _, answer) = server.post("/api/requests", "application/json", r#"{"kind": "sales", "name": "Ada", "email": "ada@example.com", "company": "Harbour Café", "message": "Two tills, please."}"#);
+    assert_eq!(status, 201, "{answer}");
+    let form = "kind=estore&name=Bob&email=bob%40example.com&company=Bobs&address=1+Quay+Street&vat_number=GB1&website=";
+    let (status, headers, _) =
+        server.post("/api/requests", "application/x-www-form-urlencoded", form);
+    assert_eq!(
+        (status, headers["location"].to_str().unwrap()),
+        (303, "/request/estore?sent=1")
+    );
+    let form = "name=Cy&email=cy%40example.com&topic=Training&mode=video&preferred_time_1=2026-12-01T10%3A00&preferred_time_2=&message=";
+    assert_eq!(
+        server
+            .post(
+                "/api/appointments",
+                "application/x-www-form-urlencoded",
+                form
+            )
+            .0,
+        303
+    );
+
+    let outbox = dir.path().join("data/outbox");
+    let mut mails: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    mails.sort();
+    assert_eq!(mails.len(), 3);
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.contains("To: support@kestrel-systems.co.uk\r\n")),
+        "to the business's address"
+    );
+    assert!(mails.iter().any(
+        |m| m.contains("Subject: Request for sales information from Ada")
+            && m.contains("Two tills, please.")
+    ));
+    assert!(mails
+        .iter()
+        .any(|m| m.contains("eStore account") && m.contains("address: 1 Quay Street")));
+    assert!(mails.iter().any(
+        |m| m.contains("Subject: Appointment request: Training (Cy)")
+            && m.contains("2026-12-01T10:00")
+    ));
+
+    for (path, body, field) in [
+        (
+            "/api/requests",
+            r#"{"kind": "free lunch", "name": "A", "email": "a@example.com"}"#,
+            "kind",
+        ),
+        (
+            "/api/requests",
+            r#"{"kind": "estore", "name": "A", "email": "a@example.com"}"#,
+            "address",
+        ),
+        (
+            "/api/requests",
+            r#"{"kind": "login", "name": "A", "email": "a"}"#,
+            "email",
+        ),
+        (
+            "/api/appointments",
+            r#"{"name": "A", "email": "a@example.com", "topic": "T"}"#,
+            "preferred_times",
+        ),
+        (
+            "/api/appointments",
+            r#"{"name": "A", "email": "a@example.com", "topic": "T", "mode": "telepathy", "preferred_times": ["soon"]}"#,
+            "mode",
+        ),
+    ] {
+        let (status, _, answer) = server.post(path, "application/json", body);
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            answer.contains(&format!(r#""field":"{field}""#)),
+            "{body}: {answer}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&outbox).unwrap().count(),
+        3,
+        "no mail for refused input"
+    );
+}

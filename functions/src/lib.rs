@@ -6,6 +6,7 @@
 //! - [`error`]: the one error type, rendered as a JSON error envelope.
 //! - [`input`]: request bodies as JSON or HTML form posts, checked field by field.
 //! - [`issues`]: filing an issue and following it with a tracking link.
+//! - [`requests`]: login, sales and eStore requests, and appointment requests.
 //! - [`mail`]: delivering the outbox (to `.eml` files locally).
 //!
 //! Work in progress: the other groups (registrations, forms, search, accounts) follow.
@@ -14,6 +15,7 @@ pub mod error;
 pub mod input;
 pub mod issues;
 pub mod mail;
+pub mod requests;
 pub mod state;
 
 pub use error::ApiError;
@@ -21,5 +23,7 @@ pub use state::{AppState, BinderSettings, Settings};
 
 /// Every route of every group, for `portal serve`.
 pub fn router() -> axum::Router<AppState> {
-    axum::Router::new().merge(issues::router())
+    axum::Router::new()
+        .merge(issues::router())
+        .merge(requests::router())
 }

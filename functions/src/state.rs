@@ -25,6 +25,8 @@ pub struct Settings {
     pub business: String,
     /// Where the site is published, without a trailing slash; links in e-mails start here.
     pub base_url: String,
+    /// Where mail for the business goes (requests, appointments).
+    pub business_email: String,
     /// Prefix of tracking numbers.
     pub tracking_prefix: String,
     /// Issue queues.

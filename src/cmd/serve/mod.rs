@@ -95,6 +95,12 @@ async fn functions(args: &SiteArgs) -> anyhow::Result<axum::Router> {
         business: site.title.clone(),
         base_url: site.base_url.clone(),
         tracking_prefix: site.tracking_prefix.clone(),
+        business_email: site
+            .contact
+            .emails
+            .first()
+            .map(|e| e.value.clone())
+            .unwrap_or_default(),
         binders: site
             .binders
             .iter()

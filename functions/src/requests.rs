@@ -1,0 +1,260 @@
+//! The `events` function's simple forms: requests for a portal login, sales information or an
+//! eStore account (`POST /api/requests`), and appointment requests (`POST /api/appointments`).
+//! Each is stored for staff and e-mailed to the business in the same transaction.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use portal_core::records::outbox::Mail;
+use portal_core::records::requests::{AppointmentRequest, RequestKind, VisitorRequest};
+use portal_core::records::{new_id, to_item};
+use portal_core::store::{now, Cond, Write};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::input::{self, Input};
+use crate::state::AppState;
+
+/// The group's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/requests", post(request))
+        .route("/api/appointments", post(appointment))
+        .layer(DefaultBodyLimit::max(input::MAX_BODY))
+}
+
+/// A visitor's request, from the login, sales or eStore form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    /// `login`, `sales` or `estore`.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    company: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    vat_number: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    website: Option<String>,
+}
+
+fn optional(field: &str, value: &Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => input::text(field, v, max).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Stores `record` with a mail to the business, then answers 303 to `thanks` (forms) or 201.
+async fn store_and_tell(
+    state: &AppState,
+    record: portal_core::store::Item,
+    subject: String,
+    body: String,
+    from_form: bool,
+    thanks: &str,
+) -> Result<Response, ApiError> {
+    let mail = Mail::new(&state.settings.business_email, subject, body);
+    state
+        .store
+        .transact(vec![
+            Write::Put(record, Cond::NotExists),
+            Write::Put(to_item(&mail)?, Cond::NotExists),
+        ])
+        .await?;
+    crate::mail::deliver(state).await;
+    if from_form {
+        return Ok(Redirect::to(thanks).into_response());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"message": "Thank you: we will be in touch soon."})),
+    )
+        .into_response())
+}
+
+async fn request(
+    State(state): State<AppState>,
+    body: Input<NewRequest>,
+) -> Result<Response, ApiError> {
+    let v = &body.value;
+    input::honeypot(v.website.as_deref())?;
+    let kind = match v.kind.trim() {
+        "login" => RequestKind::Login,
+        "sales" => RequestKind::Sales,
+        "estore" => RequestKind::Estore,
+        other => {
+            return Err(ApiError::invalid(
+                "kind",
+                format!("`{other}` is not one of login, sales, estore"),
+            ))
+        }
+    };
+    let mut details = BTreeMap::new();
+    for (field, value, max) in [
+        ("account", &v.account, 40),
+        ("vat_number", &v.vat_number, 40),
+        ("address", &v.address, 1000),
+    ] {
+        if let Some(x) = optional(field, value, max)? {
+            details.insert(field.to_string(), x);
+        }
+    }
+    if kind == RequestKind::Estore && !details.contains_key("address") {
+        return Err(ApiError::invalid(
+            "address",
+            "is required for an eStore account",
+        ));
+    }
+    let record = VisitorRequest {
+        id: new_id(),
+        kind,
+        name: input::line("name", &v.name, 200)?,
+        email: input::email("email", &v.email)?,
+        company: optional("company", &v.company, 200)?,
+        phone: optional("phone", &v.phone, 40)?,
+        details,
+        message: optional("message", &v.message, 5000)?.unwrap_or_default(),
+        status: "new".into(),
+        created: now(),
+    };
+    let what = match kind {
+        RequestKind::Login => "a portal login",
+        RequestKind::Sales => "sales information",
+        RequestKind::Estore => "an eStore account",
+    };
+    let subject = format!("Request for {what} from {}", record.name);
+    let mut text = format!("{} <{}> asks for {what}.\n", record.name, record.email);
+    for (k, x) in [("Company", &record.company), ("Phone", &record.phone)] {
+        if let Some(x) = x {
+            text.push_str(&format!("{k}: {x}\n"));
+        }
+    }
+    for (k, x) in &record.details {
+        text.push_str(&format!("{k}: {x}\n"));
+    }
+    text.push_str(&format!("\n{}\n", record.message));
+    let thanks = format!("/request/{}?sent=1", v.kind.trim());
+    store_and_tell(
+        &state,
+        to_item(&record)?,
+        subject,
+        text,
+        body.from_form,
+        &thanks,
+    )
+    .await
+}
+
+/// An appointment request from the appointment form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAppointment {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    company: Option<String>,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    mode: Option<String>,
+    /// Preferred times (JSON).
+    #[serde(default)]
+    preferred_times: Vec<String>,
+    /// First preferred time (the form).
+    #[serde(default)]
+    preferred_time_1: Option<String>,
+    /// Second preferred time (the form).
+    #[serde(default)]
+    preferred_time_2: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    website: Option<String>,
+}
+
+async fn appointment(
+    State(state): State<AppState>,
+    body: Input<NewAppointment>,
+) -> Result<Response, ApiError> {
+    let v = &body.value;
+    input::honeypot(v.website.as_deref())?;
+    let mode = v.mode.as_deref().unwrap_or("phone").trim().to_string();
+    if !["phone", "video", "visit"].contains(&mode.as_str()) {
+        return Err(ApiError::invalid(
+            "mode",
+            format!("`{mode}` is not one of phone, video, visit"),
+        ));
+    }
+    let times: Vec<String> = v
+        .preferred_times
+        .iter()
+        .chain(v.preferred_time_1.iter())
+        .chain(v.preferred_time_2.iter())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if times.is_empty() {
+        return Err(ApiError::invalid(
+            "preferred_times",
+            "give at least one preferred time",
+        ));
+    }
+    if times.len() > 5 || times.iter().any(|t| t.len() > 40) {
+        return Err(ApiError::invalid(
+            "preferred_times",
+            "give at most five times of at most 40 characters",
+        ));
+    }
+    let record = AppointmentRequest {
+        id: new_id(),
+        name: input::line("name", &v.name, 200)?,
+        email: input::email("email", &v.email)?,
+        phone: optional("phone", &v.phone, 40)?,
+        company: optional("company", &v.company, 200)?,
+        topic: input::line("topic", &v.topic, 200)?,
+        mode,
+        preferred_times: times,
+        message: optional("message", &v.message, 5000)?.unwrap_or_default(),
+        created: now(),
+    };
+    let subject = format!("Appointment request: {} ({})", record.topic, record.name);
+    let text = format!(
+        "{} <{}> asks for an appointment by {}.\nTopic: {}\nPreferred times: {}\n\n{}\n",
+        record.name,
+        record.email,
+        record.mode,
+        record.topic,
+        record.preferred_times.join(", "),
+        record.message
+    );
+    store_and_tell(
+        &state,
+        to_item(&record)?,
+        subject,
+        text,
+        body.from_form,
+        "/appointments?sent=1",
+    )
+    .await
+}
