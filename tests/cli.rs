@@ -521,3 +521,119 @@ fn requests_and_appointments_reach_the_business() {
         "no mail for refused input"
     );
 }
+
+#[test]
+fn newsletter_sign_up_needs_confirmation_and_unsubscribes_in_one_click() {
+    let dir = demo_copy();
+    let server = Server::start(&dir.path().join("content"), &dir.path().join("out"));
+    let outbox = dir.path().join("data/outbox");
+    let mails = || -> Vec<String> {
+        let mut m: Vec<String> = std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        m.sort();
+        m
+    };
+    let link = |mail: &str, path: &str| {
+        mail.lines()
+            .find(|l| l.contains(path))
+            .unwrap()
+            .trim()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+
+    let signup = server.post(
+        "/api/newsletters/product-news/subscriptions",
+        "application/json",
+        r#"{"email": "ada@example.com"}"#,
+    );
+    assert_eq!(signup.0, 202);
+    let all = mails();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].contains("Subject: Please confirm: Product news"));
+    let token = link(&all[0], "/newsletter/confirm/");
+
+    let (status, _, page) = server.get(&format!("/newsletter/confirm/{token}"));
+    assert_eq!(status, 200);
+    assert!(page.contains("confirmed"));
+    assert_eq!(
+        server.get(&format!("/newsletter/confirm/{token}")).0,
+        404,
+        "the confirmation link works once"
+    );
+
+    // Signing up again: the same answer, and no mail for an address already confirmed.
+    let again = server.post(
+        "/api/newsletters/product-news/subscriptions",
+        "application/json",
+        r#"{"email": "ADA@example.com"}"#,
+    );
+    assert_eq!((again.0, &again.2), (signup.0, &signup.2));
+    let all = mails();
+    assert_eq!(
+        all.len(),
+        2,
+        "the confirmation mail and the welcome mail with the unsubscribe link"
+    );
+    let welcome = all
+        .iter()
+        .find(|m| m.contains("Subject: Subscribed"))
+        .unwrap();
+    let unsubscribe = link(welcome, "/newsletter/unsubscribe/");
+    let (status, _, page) = server.get(&format!("/newsletter/unsubscribe/{unsubscribe}"));
+    assert!(
+        status == 200 && page.contains("<button"),
+        "opening the link only shows a button"
+    );
+    let (status, _, page) = server.post(
+        &format!("/newsletter/unsubscribe/{unsubscribe}"),
+        "application/x-www-form-urlencoded",
+        "",
+    );
+    assert!(status == 200 && page.contains("Unsubscribed"));
+    server.post(
+        "/api/newsletters/product-news/subscriptions",
+        "application/json",
+        r#"{"email": "ada@example.com"}"#,
+    );
+    assert_eq!(
+        mails().len(),
+        3,
+        "after unsubscribing, signing up asks for confirmation again"
+    );
+    assert_eq!(
+        server
+            .post(
+                "/api/newsletters/gossip/subscriptions",
+                "application/json",
+                r#"{"email": "a@example.com"}"#
+            )
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .post(
+                "/api/newsletters/product-news/subscriptions",
+                "application/json",
+                r#"{"email": "nope"}"#
+            )
+            .0,
+        422
+    );
+    let (status, headers, _) = server.post(
+        "/api/newsletters/seminars/subscriptions",
+        "application/x-www-form-urlencoded",
+        "name=&email=bob%40example.com&website=",
+    );
+    assert_eq!(
+        (status, headers["location"].to_str().unwrap()),
+        (303, "/newsletter?sent=1")
+    );
+}

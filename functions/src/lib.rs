@@ -7,6 +7,7 @@
 //! - [`input`]: request bodies as JSON or HTML form posts, checked field by field.
 //! - [`issues`]: filing an issue and following it with a tracking link.
 //! - [`requests`]: login, sales and eStore requests, and appointment requests.
+//! - [`newsletters`]: sign-up with double opt-in and one-click unsubscribe.
 //! - [`mail`]: delivering the outbox (to `.eml` files locally).
 //!
 //! Work in progress: the other groups (registrations, forms, search, accounts) follow.
@@ -15,15 +16,17 @@ pub mod error;
 pub mod input;
 pub mod issues;
 pub mod mail;
+pub mod newsletters;
 pub mod requests;
 pub mod state;
 
 pub use error::ApiError;
-pub use state::{AppState, BinderSettings, Settings};
+pub use state::{AppState, BinderSettings, NewsletterSettings, Settings};
 
 /// Every route of every group, for `portal serve`.
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .merge(issues::router())
         .merge(requests::router())
+        .merge(newsletters::router())
 }

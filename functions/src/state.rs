@@ -18,6 +18,15 @@ pub struct BinderSettings {
     pub categories: Vec<String>,
 }
 
+/// A newsletter list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewsletterSettings {
+    /// Identifier used in URLs.
+    pub id: String,
+    /// Name shown to people.
+    pub name: String,
+}
+
 /// The business's settings the functions need (from `site.toml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -31,6 +40,8 @@ pub struct Settings {
     pub tracking_prefix: String,
     /// Issue queues.
     pub binders: Vec<BinderSettings>,
+    /// Newsletter lists.
+    pub newsletters: Vec<NewsletterSettings>,
 }
 
 /// Handler state.

@@ -111,6 +111,14 @@ async fn functions(args: &SiteArgs) -> anyhow::Result<axum::Router> {
                 categories: b.categories.clone(),
             })
             .collect(),
+        newsletters: site
+            .newsletters
+            .iter()
+            .map(|n| portal_functions::NewsletterSettings {
+                id: n.id.clone(),
+                name: n.name.clone(),
+            })
+            .collect(),
     };
     let state = portal_functions::AppState {
         store,

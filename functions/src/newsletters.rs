@@ -1,0 +1,225 @@
+//! Newsletter sign-up with double opt-in: `POST /api/newsletters/{list}/subscriptions` stores
+//! an unconfirmed subscription and mails a confirmation link (`GET /newsletter/confirm/{token}`,
+//! single use, 7 days); confirming makes the one-click unsubscribe link
+//! (`POST /newsletter/unsubscribe/{token}`; `GET` shows the button) that every newsletter
+//! carries. The answer
+//! to a sign-up is the same whatever the address's state, so it reveals nothing.
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use portal_core::records::outbox::Mail;
+use portal_core::records::requests::Subscription;
+use portal_core::records::sessions::{OneTimeToken, Sessions, TokenKind};
+use portal_core::records::{email_key, random_token, to_item, token_hash, Record, Repo};
+use portal_core::store::{now, Cond, Key, Write};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::input::{self, Input};
+use crate::state::AppState;
+
+/// How long a confirmation link works.
+const CONFIRM_SECONDS: i64 = 7 * 24 * 3600;
+
+/// The one answer to every well-formed sign-up.
+pub const SIGNUP_ANSWER: &str =
+    "Thank you. Please confirm with the link we have sent to your e-mail address.";
+
+/// The group's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/newsletters/{list}/subscriptions", post(subscribe))
+        .route("/newsletter/confirm/{token}", get(confirm))
+        .route(
+            "/newsletter/unsubscribe/{token}",
+            get(unsubscribe_page).post(unsubscribe),
+        )
+        .layer(DefaultBodyLimit::max(input::MAX_BODY))
+}
+
+/// Where a one-click unsubscribe link leads (`UNSUB#{token hash}` / `UNSUB`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnsubscribeLink {
+    /// SHA-256 of the token.
+    pub token_hash: String,
+    /// The list.
+    pub list: String,
+    /// The address.
+    pub email: String,
+}
+
+impl Record for UnsubscribeLink {
+    fn key(&self) -> Key {
+        Key::new(format!("UNSUB#{}", self.token_hash), "UNSUB")
+    }
+}
+
+/// A sign-up.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    website: Option<String>,
+}
+
+async fn subscribe(
+    State(state): State<AppState>,
+    Path(list): Path<String>,
+    body: Input<SignUp>,
+) -> Result<Response, ApiError> {
+    let v = &body.value;
+    input::honeypot(v.website.as_deref())?;
+    let newsletter = state
+        .settings
+        .newsletters
+        .iter()
+        .find(|n| n.id == list)
+        .ok_or_else(|| ApiError::NotFound(format!("there is no newsletter `{list}`")))?;
+    let email = input::email("email", &v.email)?;
+    let name = match v.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => Some(input::line("name", n, 200)?),
+        None => None,
+    };
+    let subscriptions: Repo<Subscription> = Repo::new(state.store.clone());
+    let key = Key::new(
+        format!("NEWSLETTER#{list}"),
+        format!("SUB#{}", email_key(&email)),
+    );
+    let existing = subscriptions.get(&key).await?;
+    // A confirmed address gets no mail: nothing to confirm, and nothing to tell a stranger.
+    if !existing.as_ref().is_some_and(|s| s.record.confirmed) {
+        let token = random_token();
+        let confirm = OneTimeToken {
+            token_hash: token_hash(&token),
+            kind: TokenKind::NewsletterConfirmation,
+            subject: format!("{list}\n{}", email_key(&email)),
+            expires_at: now() + CONFIRM_SECONDS,
+        };
+        let mail = Mail::new(
+            &email,
+            format!("Please confirm: {}", newsletter.name),
+            format!(
+                "Hello,\n\nsomeone, probably you, asked to receive \"{}\" from {}.\nConfirm here:\n{}/newsletter/confirm/{token}\n\nIf it was not you, ignore this e-mail and nothing happens.\n",
+                newsletter.name, state.settings.business, state.settings.base_url
+            ),
+        );
+        let mut writes = vec![
+            Write::Put(to_item(&confirm)?, Cond::NotExists),
+            Write::Put(to_item(&mail)?, Cond::NotExists),
+        ];
+        if existing.is_none() {
+            let sub = Subscription {
+                list: list.clone(),
+                email: email.clone(),
+                name,
+                confirmed: false,
+                created: now(),
+            };
+            writes.push(Write::Put(to_item(&sub)?, Cond::NotExists));
+        }
+        state.store.transact(writes).await?;
+        crate::mail::deliver(&state).await;
+    }
+    if body.from_form {
+        return Ok(Redirect::to("/newsletter?sent=1").into_response());
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "message": SIGNUP_ANSWER })),
+    )
+        .into_response())
+}
+
+fn page(title: &str, text: &str) -> Response {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\" class=\"wrap\"><h1>{title}</h1><p>{text}</p><p><a href=\"/\">Home</a></p></main></body></html>"
+    ))
+    .into_response()
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let gone = || {
+        ApiError::NotFound(
+            "this confirmation link has been used or has expired; sign up again".into(),
+        )
+    };
+    let used = Sessions::new(state.store.clone())
+        .redeem(&token, TokenKind::NewsletterConfirmation)
+        .await?
+        .ok_or_else(gone)?;
+    let (list, email) = used.subject.split_once('\n').ok_or_else(gone)?;
+    let subscriptions: Repo<Subscription> = Repo::new(state.store.clone());
+    let key = Key::new(format!("NEWSLETTER#{list}"), format!("SUB#{email}"));
+    let found = subscriptions.get(&key).await?.ok_or_else(gone)?;
+    let mut sub = found.record;
+    sub.confirmed = true;
+    let unsubscribe = random_token();
+    let link = UnsubscribeLink {
+        token_hash: token_hash(&unsubscribe),
+        list: list.to_string(),
+        email: email.to_string(),
+    };
+    let welcome = Mail::new(
+        &sub.email,
+        format!("Subscribed: {list}"),
+        format!(
+            "Hello,\n\nyour subscription is confirmed. To stop it at any time:\n{}/newsletter/unsubscribe/{unsubscribe}\n",
+            state.settings.base_url
+        ),
+    );
+    state
+        .store
+        .transact(vec![
+            Write::Put(to_item(&sub)?, Cond::Version(found.version)),
+            Write::Put(to_item(&link)?, Cond::NotExists),
+            Write::Put(to_item(&welcome)?, Cond::NotExists),
+        ])
+        .await?;
+    crate::mail::deliver(&state).await;
+    Ok(page("Subscribed", "Thank you: your subscription is confirmed. Every newsletter carries a link to unsubscribe with one click."))
+}
+
+/// A link opened in a browser (or prefetched by a mail scanner) only shows a button; the
+/// button, or a mail program's one-click POST (RFC 8058), unsubscribes.
+async fn unsubscribe_page(Path(token): Path<String>) -> Response {
+    let token: String = token.chars().filter(char::is_ascii_hexdigit).collect();
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><title>Unsubscribe</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\" class=\"wrap\"><h1>Unsubscribe</h1><form method=\"post\" action=\"/newsletter/unsubscribe/{token}\"><button type=\"submit\">Unsubscribe me</button></form></main></body></html>"
+    ))
+    .into_response()
+}
+
+async fn unsubscribe(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let links: Repo<UnsubscribeLink> = Repo::new(state.store.clone());
+    let key = Key::new(format!("UNSUB#{}", token_hash(&token)), "UNSUB");
+    if let Some(found) = links.get(&key).await? {
+        let sub = Key::new(
+            format!("NEWSLETTER#{}", found.record.list),
+            format!("SUB#{}", found.record.email),
+        );
+        state
+            .store
+            .transact(vec![
+                Write::Delete(sub, Cond::None),
+                Write::Delete(key, Cond::None),
+            ])
+            .await?;
+    }
+    Ok(page(
+        "Unsubscribed",
+        "You will receive no more of this newsletter.",
+    ))
+}
