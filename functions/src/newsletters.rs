@@ -137,9 +137,11 @@ async fn subscribe(
         .into_response())
 }
 
-fn page(title: &str, text: &str) -> Response {
+/// A plain page (themed pages come with the theme renderer in this crate); `body` is trusted
+/// HTML made here.
+fn page(title: &str, body: &str) -> Response {
     Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\" class=\"wrap\"><h1>{title}</h1><p>{text}</p><p><a href=\"/\">Home</a></p></main></body></html>"
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\" class=\"wrap\"><h1>{title}</h1>{body}<p><a href=\"/\">Home</a></p></main></body></html>"
     ))
     .into_response()
 }
@@ -186,17 +188,15 @@ async fn confirm(
         ])
         .await?;
     crate::mail::deliver(&state).await;
-    Ok(page("Subscribed", "Thank you: your subscription is confirmed. Every newsletter carries a link to unsubscribe with one click."))
+    Ok(page("Subscribed", "<p>Thank you: your subscription is confirmed. Every newsletter carries a link to unsubscribe with one click.</p>"))
 }
 
 /// A link opened in a browser (or prefetched by a mail scanner) only shows a button; the
 /// button, or a mail program's one-click POST (RFC 8058), unsubscribes.
 async fn unsubscribe_page(Path(token): Path<String>) -> Response {
     let token: String = token.chars().filter(char::is_ascii_hexdigit).collect();
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><title>Unsubscribe</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\" class=\"wrap\"><h1>Unsubscribe</h1><form method=\"post\" action=\"/newsletter/unsubscribe/{token}\"><button type=\"submit\">Unsubscribe me</button></form></main></body></html>"
-    ))
-    .into_response()
+    let form = format!("<form method=\"post\" action=\"/newsletter/unsubscribe/{token}\"><button type=\"submit\">Unsubscribe me</button></form>");
+    page("Unsubscribe", &form)
 }
 
 async fn unsubscribe(
@@ -220,6 +220,6 @@ async fn unsubscribe(
     }
     Ok(page(
         "Unsubscribed",
-        "You will receive no more of this newsletter.",
+        "<p>You will receive no more of this newsletter.</p>",
     ))
 }
