@@ -328,6 +328,14 @@ fn a_visitor_files_an_issue_and_follows_it() {
             && mails[0].contains(&format!("Subject: [{number}] Receipts come out blank"))
     );
     assert!(mails[0].contains(url), "the mail carries the tracking link");
+    let date = mails[0]
+        .lines()
+        .find_map(|l| l.strip_prefix("Date: "))
+        .expect("a Date header");
+    assert!(
+        date.ends_with(" +0000") && date.split(' ').count() == 6,
+        "RFC 5322 date: {date}"
+    );
 
     let (status, headers, json) = server.get(&format!("/api/track/{token}"));
     assert_eq!(status, 200);

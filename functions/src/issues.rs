@@ -123,7 +123,7 @@ async fn file(State(state): State<AppState>, body: Input<NewIssue>) -> Result<Re
         history: Vec::new(),
         created: 0,
     };
-    let year = 1970 + (portal_core::store::now() / 31_556_952) as i32;
+    let year = portal_core::records::utc_year(portal_core::store::now());
     let (base, business) = (settings.base_url.clone(), settings.business.clone());
     let (issue, token) = Issues::new(state.store.clone())
         .file(issue, &settings.tracking_prefix, year, |issue, token| {

@@ -39,7 +39,7 @@ async fn write_eml(dir: &Path, mail: &Mail) -> std::io::Result<()> {
     let text = format!(
         "Message-ID: <{id}@portal.local>\r\nDate: {created}\r\nTo: {to}\r\nSubject: {subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}",
         id = mail.id,
-        created = mail.created,
+        created = portal_core::records::mail_date(mail.created),
         to = mail.to.replace(['\r', '\n'], " "),
         subject = mail.subject.replace(['\r', '\n'], " "),
         body = mail.body.replace('\n', "\r\n"),

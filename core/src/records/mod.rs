@@ -131,6 +131,20 @@ pub fn token_hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The calendar year of a Unix time, in UTC.
+pub fn utc_year(unix: i64) -> i32 {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp(unix, 0).map_or(1970, |t| t.year())
+}
+
+/// A Unix time as an e-mail `Date:` header value (RFC 5322), in UTC.
+pub fn mail_date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map_or_else(
+        || "Thu, 1 Jan 1970 00:00:00 +0000".to_string(),
+        |t| t.format("%a, %-d %b %Y %H:%M:%S +0000").to_string(),
+    )
+}
+
 /// An e-mail address as keys use it: trimmed and lower-cased.
 pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
@@ -260,5 +274,22 @@ impl<R: Record> Repo<R> {
             .map(|i| from_item(&name, i).map(|v| v.record))
             .collect::<Result<_, _>>()?;
         Ok((records, page.next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_for_numbers_and_mail() {
+        assert_eq!(
+            super::utc_year(1_798_761_599),
+            2026,
+            "23:59:59 on 31 December 2026"
+        );
+        assert_eq!(super::utc_year(1_798_761_600), 2027);
+        assert_eq!(
+            super::mail_date(1_795_441_500),
+            "Mon, 23 Nov 2026 13:45:00 +0000"
+        );
     }
 }
