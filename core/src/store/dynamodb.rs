@@ -17,8 +17,8 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use super::{
-    check_limit, check_transaction, now, Attrs, Cond, Cursor, Item, Key, Page, Query, SkRange,
-    Store, StoreError, StoreResult, Write,
+    check_limit, check_transaction, now, parse_scan_cursor, scan_cursor, Attrs, Cond, Cursor, Item,
+    Key, Page, Query, SkRange, Store, StoreError, StoreResult, Write,
 };
 
 /// The DynamoDB store.
@@ -165,6 +165,17 @@ fn update_parts(
         },
         cond_expr,
     ))
+}
+
+fn decode_all(
+    store: &str,
+    items: Option<Vec<HashMap<String, AttributeValue>>>,
+) -> StoreResult<Vec<Item>> {
+    items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| decode(store, a))
+        .collect()
 }
 
 fn decode(store: &str, mut attrs: HashMap<String, AttributeValue>) -> StoreResult<Item> {
@@ -364,13 +375,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|e| self.err(e, None))?;
-        let name = self.name();
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| decode(&name, a))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let items = decode_all(&self.name(), out.items)?;
         let next = out
             .last_evaluated_key
             .and_then(|k| k.get("sk").and_then(|v| v.as_s().ok()).cloned())
@@ -477,15 +482,11 @@ impl Store for DynamoStore {
         limit: usize,
     ) -> StoreResult<(Vec<Item>, Option<String>)> {
         check_limit(limit)?;
-        let start = match cursor {
-            Some(c) => {
-                let (pk, sk): (String, String) = serde_json::from_str(&c).map_err(|_| {
-                    StoreError::BadRequest("the scan cursor is not one this store gave out".into())
-                })?;
-                Some(key_attrs(&Key::new(pk, sk)))
-            }
-            None => None,
-        };
+        let start = cursor
+            .as_deref()
+            .map(parse_scan_cursor)
+            .transpose()?
+            .map(|k| key_attrs(&k));
         let out = self
             .client
             .scan()
@@ -499,13 +500,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|e| self.err(e, None))?;
-        let name = self.name();
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| decode(&name, a))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let items = decode_all(&self.name(), out.items)?;
         let next = out.last_evaluated_key.map(|k| {
             let get = |f: &str| {
                 k.get(f)
@@ -513,7 +508,7 @@ impl Store for DynamoStore {
                     .cloned()
                     .unwrap_or_default()
             };
-            serde_json::json!([get("pk"), get("sk")]).to_string()
+            scan_cursor(&Key::new(get("pk"), get("sk")))
         });
         Ok((items, next))
     }

@@ -372,6 +372,19 @@ pub(crate) fn normalise_numbers(value: &mut Value) {
     }
 }
 
+/// The scan cursor after `key`, as both backends hand it out.
+pub(crate) fn scan_cursor(key: &Key) -> String {
+    serde_json::json!([key.pk, key.sk]).to_string()
+}
+
+/// The key a scan cursor stands for.
+pub(crate) fn parse_scan_cursor(cursor: &str) -> StoreResult<Key> {
+    let (pk, sk): (String, String) = serde_json::from_str(cursor).map_err(|_| {
+        StoreError::BadRequest("the scan cursor is not one this store gave out".into())
+    })?;
+    Ok(Key::new(pk, sk))
+}
+
 /// Checks a query's limit.
 pub(crate) fn check_limit(limit: usize) -> StoreResult<()> {
     if (1..=1000).contains(&limit) {

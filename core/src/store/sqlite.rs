@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
-    check_limit, check_transaction, now, Attrs, Cond, Cursor, Item, Key, Page, Query, SkRange,
-    Store, StoreError, StoreResult, Write,
+    check_limit, check_transaction, now, parse_scan_cursor, scan_cursor, Attrs, Cond, Cursor, Item,
+    Key, Page, Query, SkRange, Store, StoreError, StoreResult, Write,
 };
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS items (
@@ -354,14 +354,9 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> StoreResult<(Vec<Item>, Option<String>)> {
         check_limit(limit)?;
-        let after: Option<(String, String)> = match cursor {
-            Some(c) => Some(serde_json::from_str(&c).map_err(|_| {
-                StoreError::BadRequest("the scan cursor is not one this store gave out".into())
-            })?),
-            None => None,
-        };
+        let after = cursor.as_deref().map(parse_scan_cursor).transpose()?;
         self.read(move |conn, name| {
-            let (pk, sk) = after.unwrap_or_default();
+            let Key { pk, sk } = after.unwrap_or_else(|| Key::new("", ""));
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT pk, sk, v, ttl, data FROM items WHERE (pk > ?1 OR (pk = ?1 AND sk > ?2)) \
@@ -374,9 +369,7 @@ impl Store for SqliteStore {
                 let (pk, sk, v, ttl, data) = row.map_err(|e| backend(name, e))?;
                 items.push(row_to_item(name, pk, sk, v, ttl, data)?);
             }
-            let next = (items.len() == limit)
-                .then(|| items.last().map(|i| serde_json::json!([i.pk, i.sk]).to_string()))
-                .flatten();
+            let next = (items.len() == limit).then(|| items.last().map(|i| scan_cursor(&i.key()))).flatten();
             Ok((items, next))
         })
         .await
