@@ -29,6 +29,9 @@ pub enum ApiError {
     /// The request conflicts with what is stored.
     #[error("{0}")]
     Conflict(String),
+    /// Too many requests from one address or for one e-mail address; try again later.
+    #[error("{0}")]
+    TooMany(String),
     /// Something on our side failed; logged, answered with a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -50,6 +53,7 @@ impl ApiError {
             ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

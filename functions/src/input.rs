@@ -1,5 +1,6 @@
 //! Request bodies: JSON from API clients, `application/x-www-form-urlencoded` from the site's
 //! forms (answered with a redirect instead of JSON), and the checks every field goes through.
+//! The guard fields ([`crate::guard`]) are dropped before a body is read into its type.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -8,6 +9,7 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::guard::{FORM_TOKEN, IDEMPOTENCY_FIELD};
 
 /// Largest body accepted for a form or JSON request without files.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -41,14 +43,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
             }
         })?;
         if kind.starts_with("application/json") {
-            let value = serde_json::from_slice(&body).map_err(|e| field_error(&e.to_string()))?;
+            let mut json: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| field_error(&e.to_string()))?;
+            if let Some(map) = json.as_object_mut() {
+                map.remove(FORM_TOKEN);
+                map.remove(IDEMPOTENCY_FIELD);
+            }
+            let value = serde_json::from_value(json).map_err(|e| field_error(&e.to_string()))?;
             Ok(Input {
                 value,
                 from_form: false,
             })
         } else if kind.starts_with("application/x-www-form-urlencoded") {
-            let value =
+            let pairs: Vec<(String, String)> =
                 serde_urlencoded::from_bytes(&body).map_err(|e| field_error(&e.to_string()))?;
+            let kept: Vec<(String, String)> = pairs
+                .into_iter()
+                .filter(|(k, _)| k != FORM_TOKEN && k != IDEMPOTENCY_FIELD)
+                .collect();
+            let encoded = serde_urlencoded::to_string(kept).unwrap_or_default();
+            let value =
+                serde_urlencoded::from_str(&encoded).map_err(|e| field_error(&e.to_string()))?;
             Ok(Input {
                 value,
                 from_form: true,

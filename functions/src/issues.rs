@@ -14,7 +14,7 @@
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use portal_core::records::issues::{Issue, IssueKind, Issues, StatusChange};
@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::input::{self, Input};
+use crate::pages::{date_text, Message};
 use crate::state::AppState;
 
 /// The group's routes.
@@ -78,7 +79,8 @@ async fn file(State(state): State<AppState>, body: Input<NewIssue>) -> Result<Re
     let form = body.from_form;
     let v = body.value;
     input::honeypot(v.website.as_deref())?;
-    let settings = &state.settings;
+    let site = state.site();
+    let settings = site.settings();
     let binder = match v.binder.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
         Some(id) => settings
             .binders
@@ -230,34 +232,31 @@ async fn track_json(State(state): State<AppState>, Path(token): Path<String>) ->
 }
 
 async fn track_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    // A plain page for now; the themed page comes with the theme renderer in this crate.
+    let site = state.site();
     private(match tracked(&state, &token).await {
         Ok(t) => {
-            let history: String = t
-                .history
-                .iter()
-                .map(|h| format!("<li>{}</li>", escape(&h.status)))
-                .collect();
-            let notes: String = t
-                .notes
-                .iter()
-                .map(|n| {
-                    format!(
-                        "<li><strong>{}</strong>: {}</li>",
-                        escape(&n.author),
-                        escape(&n.body)
-                    )
-                })
-                .collect();
-            Html(format!(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><title>{number}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\" class=\"wrap\"><h1>Issue {number}</h1><p>{subject}</p><p>Status: <strong>{status}</strong></p><h2>History</h2><ol>{history}</ol><h2>Replies</h2><ul>{notes}</ul></main></body></html>",
-                number = escape(&t.number),
-                subject = escape(&t.subject),
-                status = escape(&t.status),
-            ))
-            .into_response()
+            let mut issue = serde_json::to_value(&t).unwrap_or_default();
+            issue["created_text"] = date_text(t.created).into();
+            for (i, h) in t.history.iter().enumerate() {
+                issue["history"][i]["at_text"] = date_text(h.at).into();
+            }
+            for (i, n) in t.notes.iter().enumerate() {
+                issue["notes"][i]["created_text"] = date_text(n.created).into();
+            }
+            let mut ctx =
+                site.pages
+                    .context("support", &format!("Issue {}", t.number), "/issues/track");
+            ctx.insert("issue", &issue);
+            ctx.insert("token", &token);
+            site.pages
+                .render("track.html", &ctx, StatusCode::OK)
+                .unwrap_or_else(|e| e.into_response())
         }
-        Err(e) => e.into_response(),
+        Err(e) => site.pages.message(
+            e.status(),
+            &Message::new("Tracking link not found", e.to_string())
+                .link("Ask for a new link", "/issues/track"),
+        ),
     })
 }
 
@@ -345,7 +344,7 @@ async fn resend(State(state): State<AppState>, body: Input<Resend>) -> Result<Re
     if let Some(found) = issues.by_number(&number).await? {
         let issue = found.record;
         if issue.email.trim().eq_ignore_ascii_case(&email) {
-            let base = state.settings.base_url.clone();
+            let base = state.site().settings().base_url.clone();
             issues
                 .new_tracking_token(&issue, |token| {
                     Mail::new(
@@ -359,19 +358,11 @@ async fn resend(State(state): State<AppState>, body: Input<Resend>) -> Result<Re
         }
     }
     if body.from_form {
-        return Ok(Redirect::to("/issues/track?sent=1").into_response());
+        return Ok(Redirect::to("/issues/track#sent").into_response());
     }
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "message": RESEND_ANSWER })),
     )
         .into_response())
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
 }

@@ -8,25 +8,64 @@
 //! - [`issues`]: filing an issue and following it with a tracking link.
 //! - [`requests`]: login, sales and eStore requests, and appointment requests.
 //! - [`newsletters`]: sign-up with double opt-in and one-click unsubscribe.
+//! - [`events`]: registration for events, with a waiting list and cancel links.
+//! - [`search`]: search as JSON and as a page; article feedback and sharing.
+//! - [`guard`]: rate limits, form tokens and idempotency keys in front of every form post.
+//! - [`pages`]: pages rendered on request with the theme.
 //! - [`mail`]: delivering the outbox (to `.eml` files locally).
-//!
-//! Work in progress: the other groups (registrations, forms, search, accounts) follow.
 
 pub mod error;
+pub mod events;
+pub mod guard;
 pub mod input;
 pub mod issues;
 pub mod mail;
 pub mod newsletters;
+pub mod pages;
 pub mod requests;
+pub mod search;
 pub mod state;
 
 pub use error::ApiError;
-pub use state::{AppState, BinderSettings, NewsletterSettings, Settings};
+pub use state::{AppState, BinderSettings, LiveSite, NewsletterSettings, Settings, SitePaths};
+
+use axum::routing::get;
+use axum::Router;
+
+/// The function groups: each is one Lambda in AWS, and `portal serve` mounts them all.
+pub const GROUPS: &[&str] = &["issues", "events", "search"];
+
+/// The routes of one function group (see [`GROUPS`]), guarded and with `state` applied.
+///
+/// # Panics
+/// On a name not in [`GROUPS`].
+pub fn group(name: &str, state: AppState) -> Router {
+    let routes: Router<AppState> = match name {
+        "issues" => issues::router(),
+        "events" => events::router()
+            .merge(requests::router())
+            .merge(newsletters::router())
+            .route("/api/forms/token", get(guard::form_token)),
+        "search" => search::router(),
+        other => panic!("no function group `{other}`"),
+    };
+    guarded(routes, state)
+}
 
 /// Every route of every group, for `portal serve`.
-pub fn router() -> axum::Router<AppState> {
-    axum::Router::new()
-        .merge(issues::router())
-        .merge(requests::router())
-        .merge(newsletters::router())
+pub fn router(state: AppState) -> Router {
+    let mut all = Router::new();
+    for name in GROUPS {
+        all = all.merge(group(name, state.clone()));
+    }
+    all
+}
+
+fn guarded(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::public_post,
+        ))
+        .with_state(state)
 }

@@ -7,7 +7,7 @@
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use portal_core::records::outbox::Mail;
@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::input::{self, Input};
+use crate::pages::Message;
 use crate::state::AppState;
 
 /// How long a confirmation link works.
@@ -76,8 +77,9 @@ async fn subscribe(
 ) -> Result<Response, ApiError> {
     let v = &body.value;
     input::honeypot(v.website.as_deref())?;
-    let newsletter = state
-        .settings
+    let site = state.site();
+    let newsletter = site
+        .settings()
         .newsletters
         .iter()
         .find(|n| n.id == list)
@@ -107,7 +109,7 @@ async fn subscribe(
             format!("Please confirm: {}", newsletter.name),
             format!(
                 "Hello,\n\nsomeone, probably you, asked to receive \"{}\" from {}.\nConfirm here:\n{}/newsletter/confirm/{token}\n\nIf it was not you, ignore this e-mail and nothing happens.\n",
-                newsletter.name, state.settings.business, state.settings.base_url
+                newsletter.name, site.settings().business, site.settings().base_url
             ),
         );
         let mut writes = vec![
@@ -128,7 +130,7 @@ async fn subscribe(
         crate::mail::deliver(&state).await;
     }
     if body.from_form {
-        return Ok(Redirect::to("/newsletter?sent=1").into_response());
+        return Ok(Redirect::to("/newsletter#sent").into_response());
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -137,26 +139,25 @@ async fn subscribe(
         .into_response())
 }
 
-/// A plain page (themed pages come with the theme renderer in this crate); `body` is trusted
-/// HTML made here.
-fn page(title: &str, body: &str) -> Response {
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\" class=\"wrap\"><h1>{title}</h1>{body}<p><a href=\"/\">Home</a></p></main></body></html>"
-    ))
-    .into_response()
+/// A confirmation link opened in a browser: a page saying what happened.
+async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match confirm_token(&state, &token).await {
+        Ok(r) => r,
+        Err(e) => state.site().pages.message(
+            e.status(),
+            &Message::new("Link not valid", e.to_string()).link("Sign up again", "/newsletter"),
+        ),
+    }
 }
 
-async fn confirm(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Response, ApiError> {
+async fn confirm_token(state: &AppState, token: &str) -> Result<Response, ApiError> {
     let gone = || {
         ApiError::NotFound(
             "this confirmation link has been used or has expired; sign up again".into(),
         )
     };
     let used = Sessions::new(state.store.clone())
-        .redeem(&token, TokenKind::NewsletterConfirmation)
+        .redeem(token, TokenKind::NewsletterConfirmation)
         .await?
         .ok_or_else(gone)?;
     let (list, email) = used.subject.split_once('\n').ok_or_else(gone)?;
@@ -176,7 +177,7 @@ async fn confirm(
         format!("Subscribed: {list}"),
         format!(
             "Hello,\n\nyour subscription is confirmed. To stop it at any time:\n{}/newsletter/unsubscribe/{unsubscribe}\n",
-            state.settings.base_url
+            state.site().settings().base_url
         ),
     );
     state
@@ -187,16 +188,30 @@ async fn confirm(
             Write::Put(to_item(&welcome)?, Cond::NotExists),
         ])
         .await?;
-    crate::mail::deliver(&state).await;
-    Ok(page("Subscribed", "<p>Thank you: your subscription is confirmed. Every newsletter carries a link to unsubscribe with one click.</p>"))
+    crate::mail::deliver(state).await;
+    Ok(state.site().pages.message(
+        StatusCode::OK,
+        &Message::new(
+            "Subscribed",
+            "Thank you: your subscription is confirmed. Every newsletter carries a link to unsubscribe with one click.",
+        )
+        .link("Back to the home page", "/"),
+    ))
 }
 
 /// A link opened in a browser (or prefetched by a mail scanner) only shows a button; the
 /// button, or a mail program's one-click POST (RFC 8058), unsubscribes.
-async fn unsubscribe_page(Path(token): Path<String>) -> Response {
+async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let token: String = token.chars().filter(char::is_ascii_hexdigit).collect();
-    let form = format!("<form method=\"post\" action=\"/newsletter/unsubscribe/{token}\"><button type=\"submit\">Unsubscribe me</button></form>");
-    page("Unsubscribe", &form)
+    let mut message = Message::new(
+        "Unsubscribe",
+        "Press the button to stop receiving this newsletter.",
+    );
+    message.button = Some((
+        format!("/newsletter/unsubscribe/{token}"),
+        "Unsubscribe me".into(),
+    ));
+    state.site().pages.message(StatusCode::OK, &message)
 }
 
 async fn unsubscribe(
@@ -218,8 +233,12 @@ async fn unsubscribe(
             ])
             .await?;
     }
-    Ok(page(
-        "Unsubscribed",
-        "<p>You will receive no more of this newsletter.</p>",
+    Ok(state.site().pages.message(
+        StatusCode::OK,
+        &Message::new(
+            "Unsubscribed",
+            "You will receive no more of this newsletter.",
+        )
+        .link("Back to the home page", "/"),
     ))
 }

@@ -70,7 +70,7 @@ async fn store_and_tell(
     from_form: bool,
     thanks: &str,
 ) -> Result<Response, ApiError> {
-    let mail = Mail::new(&state.settings.business_email, subject, body);
+    let mail = Mail::new(&state.site().settings().business_email, subject, body);
     state
         .store
         .transact(vec![
@@ -150,7 +150,7 @@ async fn request(
         text.push_str(&format!("{k}: {x}\n"));
     }
     text.push_str(&format!("\n{}\n", record.message));
-    let thanks = format!("/request/{}?sent=1", v.kind.trim());
+    let thanks = format!("/request/{}#sent", v.kind.trim());
     store_and_tell(
         &state,
         to_item(&record)?,
@@ -254,7 +254,7 @@ async fn appointment(
         subject,
         text,
         body.from_form,
-        "/appointments?sent=1",
+        "/appointments#sent",
     )
     .await
 }

@@ -1,47 +1,108 @@
-//! What every handler shares: the store, the business's settings, and where mail goes.
+//! What every handler shares: the store, the published site (settings, events, search index,
+//! theme), the key that signs form tokens, and where mail goes.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
+use portal_core::search::Searcher;
+use portal_core::site::SiteData;
 use portal_core::store::Store;
 
-/// A help-desk binder as the functions see it.
+use crate::pages::Pages;
+
+pub use portal_core::site::{BinderSettings, EventInfo, NewsletterSettings, Settings};
+
+/// Where the build's output for the functions lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BinderSettings {
-    /// Identifier used in forms and URLs.
-    pub id: String,
-    /// Name shown to people.
-    pub name: String,
-    /// Whether visitors without a login may file into it.
-    pub public: bool,
-    /// Categories offered on the form.
-    pub categories: Vec<String>,
+pub struct SitePaths {
+    /// `site.json`, written by the build (`dist/functions/site.json`).
+    pub data: PathBuf,
+    /// The search index folder (`dist/search`).
+    pub index: PathBuf,
+    /// The theme folder, whose `templates/` render pages on request.
+    pub theme: PathBuf,
 }
 
-/// A newsletter list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewsletterSettings {
-    /// Identifier used in URLs.
-    pub id: String,
-    /// Name shown to people.
-    pub name: String,
+impl SitePaths {
+    /// The usual layout: `out/functions/site.json`, `out/search`, and `theme`.
+    pub fn new(out: &Path, theme: &Path) -> SitePaths {
+        SitePaths {
+            data: out.join("functions").join(portal_core::site::FILE),
+            index: out.join("search"),
+            theme: theme.to_path_buf(),
+        }
+    }
 }
 
-/// The business's settings the functions need (from `site.toml`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// Business name, for e-mails.
-    pub business: String,
-    /// Where the site is published, without a trailing slash; links in e-mails start here.
-    pub base_url: String,
-    /// Where mail for the business goes (requests, appointments).
-    pub business_email: String,
-    /// Prefix of tracking numbers.
-    pub tracking_prefix: String,
-    /// Issue queues.
-    pub binders: Vec<BinderSettings>,
-    /// Newsletter lists.
-    pub newsletters: Vec<NewsletterSettings>,
+/// The site as one build left it.
+pub struct Site {
+    /// Settings and events.
+    pub data: SiteData,
+    /// The search index.
+    pub search: Searcher,
+    /// The theme's templates.
+    pub pages: Pages,
+}
+
+impl Site {
+    /// Loads what a build wrote to `paths`.
+    pub fn load(paths: &SitePaths) -> Result<Site, String> {
+        let text = std::fs::read_to_string(&paths.data)
+            .map_err(|e| format!("{}: {e}; run `portal build` first", paths.data.display()))?;
+        let data = SiteData::from_json(&text)
+            .map_err(|e| format!("{}: not valid site data: {e}", paths.data.display()))?;
+        let search = Searcher::open(&paths.index).map_err(|e| e.to_string())?;
+        let pages = Pages::load(&paths.theme, data.page.clone())?;
+        Ok(Site {
+            data,
+            search,
+            pages,
+        })
+    }
+
+    /// The business's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.data.settings
+    }
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site").field("data", &self.data).finish()
+    }
+}
+
+/// The current site, replaced as a whole when a new build is published.
+#[derive(Debug)]
+pub struct LiveSite {
+    paths: SitePaths,
+    current: RwLock<Arc<Site>>,
+}
+
+impl LiveSite {
+    /// Loads the site at `paths`.
+    pub fn load(paths: SitePaths) -> Result<LiveSite, String> {
+        let site = Site::load(&paths)?;
+        Ok(LiveSite {
+            paths,
+            current: RwLock::new(Arc::new(site)),
+        })
+    }
+
+    /// Loads the latest build; on failure the previous one stays.
+    pub fn reload(&self) -> Result<(), String> {
+        let site = Site::load(&self.paths)?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(site);
+        Ok(())
+    }
+
+    /// The site now.
+    pub fn get(&self) -> Arc<Site> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 /// Handler state.
@@ -49,8 +110,27 @@ pub struct Settings {
 pub struct AppState {
     /// The store.
     pub store: Arc<dyn Store>,
-    /// The business's settings.
-    pub settings: Arc<Settings>,
+    /// The published site.
+    pub site: Arc<LiveSite>,
     /// Where delivered mail is written locally (`.portal/outbox`), if it is.
     pub mail_dir: Option<PathBuf>,
+    /// The key that signs form tokens, read from the store on first use.
+    pub form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+}
+
+impl AppState {
+    /// State over `store` for `site`, delivering mail to `mail_dir` if given.
+    pub fn new(store: Arc<dyn Store>, site: Arc<LiveSite>, mail_dir: Option<PathBuf>) -> Self {
+        AppState {
+            store,
+            site,
+            mail_dir,
+            form_key: Arc::default(),
+        }
+    }
+
+    /// The site as the latest build left it.
+    pub fn site(&self) -> Arc<Site> {
+        self.site.get()
+    }
 }

@@ -17,7 +17,6 @@ use crate::content;
 use crate::error::{Error, Problem, Result};
 use crate::output::Staging;
 use crate::pages::{Job, Site};
-use crate::search;
 
 /// Called as pages are written with (done, total).
 pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -182,7 +181,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         },
         || {
             let t = Instant::now();
-            let r = search::write_index(&search_dir, search_docs);
+            let r = portal_core::search::write_index(&search_dir, search_docs);
             tracing::debug!(
                 phase = "index (concurrent)",
                 ms = t.elapsed().as_millis() as u64,
@@ -198,9 +197,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     for (url, body) in site.feeds(&page_urls) {
         staging.write_page(&url, body.as_bytes())?;
     }
-    let page_data = staging.search().join(crate::search_page::DATA_FILE);
-    std::fs::write(&page_data, site.search_page_data().to_string())
-        .map_err(|e| Error::io(&page_data, e))?;
+    let site_data = staging.functions().join(portal_core::site::FILE);
+    let json = serde_json::to_string_pretty(&site.site_data()).expect("site data serialises");
+    std::fs::write(&site_data, json).map_err(|e| Error::io(&site_data, e))?;
     phase("feeds", &mut t);
     staging.commit()?;
     phase("swap", &mut t);

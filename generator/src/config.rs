@@ -39,6 +39,9 @@ pub struct SiteConfig {
     /// Newsletter lists visitors may subscribe to.
     #[serde(default)]
     pub newsletters: Vec<Newsletter>,
+    /// Limits on the public forms (`[limits]`); sensible defaults when left out.
+    #[serde(default)]
+    pub limits: portal_core::site::Limits,
 }
 
 /// Address, phones, e-mail addresses and opening hours.

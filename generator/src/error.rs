@@ -70,13 +70,8 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The search index could not be written or read.
-    #[error("search index at {}: {message}", path.display())]
-    Search {
-        /// The index folder.
-        path: PathBuf,
-        /// What tantivy reported.
-        message: String,
-    },
+    #[error(transparent)]
+    Search(#[from] portal_core::search::SearchError),
 }
 
 /// How many problems an error message lists before summing up the rest.

@@ -9,8 +9,8 @@
 //!   grids and event times.
 //! - [`pages`]: what each page shows; [`theme`] renders it; [`ics`] and [`feed`] write the
 //!   iCalendar and Atom feeds.
-//! - [`search`]: the tantivy index, written here and queried by `portal search`; [`analyzer`]
-//!   its English text analysis; [`search_page`] renders results with the theme.
+//!   The search index ([`portal_core::search`]) is written beside the site, and the data the
+//!   functions need ([`portal_core::site`]) beside that.
 //! - [`builder`]: [`build`] itself; [`links`] checks internal links; [`output`] stages and
 //!   swaps the result.
 //! - [`synthetic`]: a generated knowledge base of any size, for benchmarks.
@@ -23,7 +23,6 @@
 //! # Ok::<(), portal_generator::Error>(())
 //! ```
 
-pub mod analyzer;
 pub mod builder;
 pub mod calendar;
 pub mod config;
@@ -38,8 +37,6 @@ pub mod links;
 pub mod markdown;
 pub mod output;
 pub mod pages;
-pub mod search;
-pub mod search_page;
 pub mod synthetic;
 pub mod theme;
 

@@ -9,7 +9,10 @@ use std::thread::JoinHandle;
 
 use crate::error::{Error, Result};
 
-/// A build in progress: `staging/site` and `staging/search`, moved to `out/` by [`Staging::commit`].
+/// What a build writes: the site, the search index, the functions' data.
+const SUBFOLDERS: [&str; 3] = ["site", "search", "functions"];
+
+/// A build in progress: `staging/site`, `staging/search` and `staging/functions`, moved to `out/` by [`Staging::commit`].
 pub struct Staging {
     dir: tempfile::TempDir,
     out: PathBuf,
@@ -26,7 +29,7 @@ impl Staging {
             .prefix(".build-")
             .tempdir_in(out)
             .map_err(|e| Error::io(out, e))?;
-        for sub in ["site", "search"] {
+        for sub in SUBFOLDERS {
             fs::create_dir(dir.path().join(sub)).map_err(|e| Error::io(dir.path(), e))?;
         }
         Ok(Staging {
@@ -44,6 +47,11 @@ impl Staging {
     /// The folder the search index is written to.
     pub fn search(&self) -> PathBuf {
         self.dir.path().join("search")
+    }
+
+    /// The folder the functions' data is written to.
+    pub fn functions(&self) -> PathBuf {
+        self.dir.path().join("functions")
     }
 
     /// Writes `bytes` to the site at root-relative `url` (`/kb/x/` → `kb/x/index.html`).
@@ -104,11 +112,11 @@ impl Staging {
         Ok(urls)
     }
 
-    /// Moves the staged site and index into `out/site` and `out/search`, replacing what was there.
+    /// Moves the staged folders into `out/site`, `out/search` and `out/functions`, replacing what was there.
     pub fn commit(self) -> Result<()> {
         let old = self.dir.path().join("old");
         fs::create_dir(&old).map_err(|e| Error::io(&old, e))?;
-        for sub in ["site", "search"] {
+        for sub in SUBFOLDERS {
             let live = self.out.join(sub);
             if live.exists() {
                 fs::rename(&live, old.join(sub)).map_err(|e| Error::io(&live, e))?;

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use tera::{Context, Tera};
 
+use portal_core::text::{error_chain as chain, escape_html};
+
 use crate::error::{Error, Problem};
 
 /// The templates every theme provides.
@@ -30,6 +32,8 @@ pub const REQUIRED: &[&str] = &[
     "forms/newsletter.html",
     "forms/appointment.html",
     "404.html",
+    "message.html",
+    "track.html",
 ];
 
 /// A loaded theme.
@@ -74,33 +78,4 @@ impl Theme {
     pub fn static_dir(&self) -> PathBuf {
         self.root.join("static")
     }
-}
-
-/// Escapes text for HTML bodies and quoted attributes. Unlike Tera's default it leaves `/`
-/// alone, so URLs stay readable in the output.
-fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + 16);
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Tera's error with its causes, which hold the useful part.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(c) = source {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        source = c.source();
-    }
-    s
 }

@@ -1,6 +1,6 @@
 //! Search over the index the build writes, on the demo content.
 
-use portal_generator::search::Searcher;
+use portal_core::search::Searcher;
 
 use crate::common::TestSite;
 
@@ -129,4 +129,33 @@ fn odd_queries_do_not_fail() {
             .search(q, None, 10, 0)
             .unwrap_or_else(|e| panic!("{q}: {e}"));
     }
+}
+
+#[test]
+fn the_build_hands_the_functions_settings_events_and_titles() {
+    let (s, search) = searcher();
+    let text = std::fs::read_to_string(s.out().join("functions/site.json")).unwrap();
+    let data = portal_core::site::SiteData::from_json(&text).unwrap();
+    assert_eq!(data.settings.tracking_prefix, "KST");
+    assert_eq!(
+        data.settings.business_email,
+        "support@kestrel-systems.co.uk"
+    );
+    assert!(data
+        .settings
+        .binders
+        .iter()
+        .any(|b| b.id == "support" && b.public));
+    let seminar = data.event("stock-control-seminar-january").unwrap();
+    assert_eq!(seminar.capacity, Some(16));
+    assert!(seminar.closes.unwrap() < seminar.starts);
+    let private = data.event("managers-reports-customers").unwrap();
+    assert!(private.customers_only, "customers-only events are marked");
+    assert_eq!(data.event("christmas-closure").unwrap().capacity, None);
+    assert_eq!(data.page["site"]["title"], "Kestrel Systems");
+    assert_eq!(
+        search.title_of("/kb/refund-a-sale").unwrap().as_deref(),
+        Some("Refund a sale")
+    );
+    assert_eq!(search.title_of("/kb/no-such-article").unwrap(), None);
 }

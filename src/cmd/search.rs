@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use portal_generator::search::Searcher;
+use portal_core::search::Searcher;
 
 /// Prints ranked hits: title, URL and snippet (matches in `*…*`).
 pub fn run(

@@ -65,6 +65,24 @@ impl Record for Registration {
     }
 }
 
+/// The link in a confirmation e-mail that cancels a registration; only the token's hash is
+/// kept (`pk = REGCANCEL#<hash>`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelLink {
+    /// SHA-256 of the token.
+    pub token_hash: String,
+    /// The event.
+    pub event_id: String,
+    /// The registration's address.
+    pub email: String,
+}
+
+impl Record for CancelLink {
+    fn key(&self) -> Key {
+        Key::new(format!("REGCANCEL#{}", self.token_hash), "CANCEL")
+    }
+}
+
 const RETRIES: usize = 50;
 
 /// Registrations.
@@ -85,9 +103,25 @@ impl Events {
     /// `mail` are written in one transaction (2 requests; more only under contention).
     pub async fn register(
         &self,
-        mut registration: Registration,
+        registration: Registration,
         capacity: u32,
         mail: impl Fn(&Registration) -> Option<Mail>,
+    ) -> RecordResult<Registration> {
+        self.register_with(registration, capacity, |r| {
+            mail(r)
+                .map(|m| to_item(&m).map(|i| vec![Write::Put(i, Cond::NotExists)]))
+                .unwrap_or(Ok(Vec::new()))
+        })
+        .await
+    }
+
+    /// As [`Events::register`], with any writes `extra` makes for the registration (its
+    /// mail, its cancel link) in the same transaction.
+    pub async fn register_with(
+        &self,
+        mut registration: Registration,
+        capacity: u32,
+        extra: impl Fn(&Registration) -> crate::store::StoreResult<Vec<Write>>,
     ) -> RecordResult<Registration> {
         let seats_key = Key::new(format!("EVENT#{}", registration.event_id), "SEATS");
         for _ in 0..RETRIES {
@@ -119,9 +153,7 @@ impl Events {
                 Write::Put(to_item(&seats)?, cond),
                 Write::Put(to_item(&registration)?, Cond::NotExists),
             ];
-            if let Some(m) = mail(&registration) {
-                writes.push(Write::Put(to_item(&m)?, Cond::NotExists));
-            }
+            writes.extend(extra(&registration)?);
             match self.store.transact(writes).await {
                 Ok(()) => return Ok(registration),
                 Err(StoreError::TransactionCancelled { failed })
@@ -138,6 +170,69 @@ impl Events {
         }
         Err(RecordError::Conflict(
             "too many registrations at once; try again".into(),
+        ))
+    }
+
+    /// Cancels the registration of `email` for `event_id`, with `extra` writes (such as
+    /// removing its cancel link) in the same transaction. A confirmed place that frees up
+    /// goes to the longest-waiting registration, which is returned with `mail` for it
+    /// written too. `Ok(None)` also when there was nothing to cancel.
+    pub async fn cancel(
+        &self,
+        event_id: &str,
+        email: &str,
+        extra: Vec<Write>,
+        mail: impl Fn(&Registration) -> Option<Mail>,
+    ) -> RecordResult<Option<Registration>> {
+        let seats_key = Key::new(format!("EVENT#{event_id}"), "SEATS");
+        let reg_key = Key::new(
+            format!("EVENT#{event_id}"),
+            format!("REG#{}", email_key(email)),
+        );
+        for _ in 0..RETRIES {
+            let Some(reg_item) = self.store.get(&reg_key).await? else {
+                return Ok(None);
+            };
+            let reg = from_item::<Registration>(&self.store.name(), reg_item)?;
+            let Some(seats_item) = self.store.get(&seats_key).await? else {
+                return Ok(None);
+            };
+            let seats = from_item::<Seats>(&self.store.name(), seats_item)?;
+            let mut count = seats.record.clone();
+            let mut writes = vec![Write::Delete(reg_key.clone(), Cond::Version(reg.version))];
+            let mut promoted = None;
+            if reg.record.status == RegistrationStatus::Confirmed {
+                let waiting = self
+                    .registrations(event_id)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.status == RegistrationStatus::Waiting)
+                    .min_by_key(|r| r.created);
+                match waiting {
+                    Some(mut next) => {
+                        count.waiting = count.waiting.saturating_sub(1);
+                        next.status = RegistrationStatus::Confirmed;
+                        writes.push(Write::Put(to_item(&next)?, Cond::Exists));
+                        if let Some(m) = mail(&next) {
+                            writes.push(Write::Put(to_item(&m)?, Cond::NotExists));
+                        }
+                        promoted = Some(next);
+                    }
+                    None => count.taken = count.taken.saturating_sub(1),
+                }
+            } else {
+                count.waiting = count.waiting.saturating_sub(1);
+            }
+            writes.push(Write::Put(to_item(&count)?, Cond::Version(seats.version)));
+            writes.extend(extra.iter().cloned());
+            match self.store.transact(writes).await {
+                Ok(()) => return Ok(promoted),
+                Err(StoreError::TransactionCancelled { .. }) => continue,
+                Err(e) => return Err(conflict(e, "cancellation failed")),
+            }
+        }
+        Err(RecordError::Conflict(
+            "too many changes at once; try again".into(),
         ))
     }
 

@@ -15,7 +15,8 @@ use crate::config::SiteConfig;
 use crate::content::{Article, Content, Document, Event, Visibility};
 use crate::error::{Error, Problem, Result};
 use crate::kb;
-use crate::search::SearchDoc;
+use portal_core::search::SearchDoc;
+use portal_core::site::{BinderSettings, EventInfo, NewsletterSettings, Settings, SiteData};
 
 mod calendar_pages;
 mod kb_pages;
@@ -160,15 +161,64 @@ impl<'a> Site<'a> {
         c
     }
 
-    /// What the search page needs besides its results, saved beside the index so the page
-    /// can be rendered on demand (see [`crate::search_page`]).
-    pub fn search_page_data(&self) -> Value {
-        json!({
-            "site": self.site_value,
-            "footer_pages": self.footer,
-            "year": self.today.year(),
-            "topics": self.kb.topics.iter().map(|t| json!({"name": t.name, "key": t.slug})).collect::<Vec<_>>(),
-        })
+    /// What the functions need from this build (see [`portal_core::site`]): the settings,
+    /// every event with its registration (customers-only ones too, marked), and the fixed
+    /// context of pages they render on request, such as search results.
+    pub fn site_data(&self) -> SiteData {
+        let c = self.config;
+        SiteData {
+            settings: Settings {
+                business: c.title.clone(),
+                base_url: c.base_url.clone(),
+                business_email: c
+                    .contact
+                    .emails
+                    .first()
+                    .map(|e| e.value.clone())
+                    .unwrap_or_default(),
+                tracking_prefix: c.tracking_prefix.clone(),
+                binders: c
+                    .binders
+                    .iter()
+                    .map(|b| BinderSettings {
+                        id: b.id.clone(),
+                        name: b.name.clone(),
+                        public: b.public,
+                        categories: b.categories.clone(),
+                    })
+                    .collect(),
+                newsletters: c
+                    .newsletters
+                    .iter()
+                    .map(|n| NewsletterSettings {
+                        id: n.id.clone(),
+                        name: n.name.clone(),
+                    })
+                    .collect(),
+                limits: c.limits,
+            },
+            events: self
+                .content
+                .events
+                .iter()
+                .map(|e| EventInfo {
+                    slug: e.slug.clone(),
+                    title: e.title.clone(),
+                    when: crate::calendar::when(e),
+                    location: e.location.clone(),
+                    starts: e.start.timestamp(),
+                    capacity: e.registration.as_ref().map(|r| r.capacity),
+                    closes: e.registration.as_ref().map(|r| r.closes.timestamp()),
+                    customers_only: e.visibility == Visibility::Customers,
+                })
+                .collect(),
+            page: json!({
+                "site": self.site_value,
+                "footer_pages": self.footer,
+                "year": self.today.year(),
+                "topics": self.kb.topics.iter().map(|t| json!({"name": t.name, "key": t.slug})).collect::<Vec<_>>(),
+            }),
+        }
     }
 
     /// Every HTML page of the site.

@@ -1,18 +1,15 @@
 //! The local server's routes: the built site as static files (pages at `/kb/name` from
-//! `kb/name.html`, as the CDN serves them), the search page rendered on demand, and the
-//! security headers on every response.
+//! `kb/name.html`, as the CDN serves them) beside the functions, and the security headers on
+//! every response.
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Uri};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
-use portal_generator::search_page::SearchPage;
-use serde::Deserialize;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -29,15 +26,9 @@ const HEADERS: &[(header::HeaderName, &str)] = &[
     ),
 ];
 
-/// Longest search query accepted, in characters.
-const MAX_QUERY: usize = 500;
-
-/// What the server serves: the built site and, once a build has succeeded, its search page.
+/// What the server serves from disk: the latest build's site.
 pub struct Served {
     site: PathBuf,
-    theme: PathBuf,
-    index: PathBuf,
-    search: RwLock<Option<Arc<SearchPage>>>,
 }
 
 impl Served {
@@ -45,29 +36,15 @@ impl Served {
     pub fn new(args: &SiteArgs) -> Served {
         Served {
             site: args.out.join("site"),
-            theme: args.theme.clone(),
-            index: args.out.join("search"),
-            search: RwLock::new(None),
-        }
-    }
-
-    /// Opens the search page over the latest build's index.
-    pub fn reload_search(&self) {
-        match SearchPage::open(&self.theme, &self.index) {
-            Ok(page) => {
-                *self.search.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(page))
-            }
-            Err(e) => eprintln!("error: search is unavailable: {e}"),
         }
     }
 }
 
-/// The router: the site, its search page, and `functions` (the function routes, state applied).
+/// The router: the site, and `functions` (the function routes, state applied).
 pub fn router(served: Arc<Served>, functions: Router) -> Router {
     let files =
         ServeDir::new(&served.site).not_found_service(ServeFile::new(served.site.join("404.html")));
     let mut router = Router::new()
-        .route("/search", get(search))
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(served.clone(), pretty_urls))
         .with_state(served)
@@ -79,65 +56,6 @@ pub fn router(served: Arc<Served>, functions: Router) -> Router {
         ));
     }
     router
-}
-
-/// `GET /search` query parameters.
-#[derive(Deserialize)]
-struct SearchParams {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    topic: String,
-    #[serde(default)]
-    page: Option<String>,
-}
-
-/// `GET /search?q=…&topic=…&page=…`: results rendered with the theme.
-async fn search(State(served): State<Arc<Served>>, Query(params): Query<SearchParams>) -> Response {
-    if params.q.chars().count() > MAX_QUERY {
-        return (
-            StatusCode::BAD_REQUEST,
-            format!("q: the search is longer than {MAX_QUERY} characters"),
-        )
-            .into_response();
-    }
-    let page = match params.page.as_deref().filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => match p.parse::<usize>() {
-            Ok(n) if (1..=1000).contains(&n) => n,
-            _ => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    format!("page: `{p}` is not a page number from 1 to 1000"),
-                )
-                    .into_response()
-            }
-        },
-    };
-    let Some(search) = served
-        .search
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-    else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "search is unavailable until a build succeeds",
-        )
-            .into_response();
-    };
-    let rendered =
-        tokio::task::spawn_blocking(move || search.render(&params.q, &params.topic, page)).await;
-    match rendered
-        .map_err(|e| e.to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()))
-    {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!("search page: {e}");
-            (StatusCode::SERVICE_UNAVAILABLE, "search failed; try again").into_response()
-        }
-    }
 }
 
 /// Serves page `/kb/name` from `kb/name.html`, as the CDN does, and sends `/kb/name/` there.

@@ -50,9 +50,9 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
         args.theme.display()
     );
     let served = Arc::new(app::Served::new(&args));
-    served.reload_search();
+    let state = functions(&args).await?;
+    let site = state.site.clone();
     let rebuild_args = args.clone();
-    let rebuilt = served.clone();
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
             // Let a burst of changes (an editor saving several files) settle, then build once.
@@ -62,7 +62,9 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
             match tokio::task::spawn_blocking(move || super::build::build(&a)).await {
                 Ok(Ok(report)) => {
                     println!("{report}");
-                    rebuilt.reload_search();
+                    if let Err(e) = site.reload() {
+                        eprintln!("error: {e}");
+                    }
                 }
                 Ok(Err(e)) => eprintln!("error: {e:#}\n(still serving the last good build)"),
                 Err(e) => eprintln!("error: rebuild stopped: {e}"),
@@ -70,60 +72,34 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
         }
     });
 
-    let functions = functions(&args).await?;
-    axum::serve(listener, app::router(served, functions))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("server stopped")?;
+    let app = app::router(served, portal_functions::router(state));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("server stopped")?;
     drop(watcher);
     Ok(())
 }
 
-/// The function routes over the embedded store in `args.data`, with settings from `site.toml`.
-async fn functions(args: &SiteArgs) -> anyhow::Result<axum::Router> {
+/// The functions' state: the embedded store in `args.data`, the site the build wrote.
+async fn functions(args: &SiteArgs) -> anyhow::Result<portal_functions::AppState> {
     let data = &args.data;
     let spec = format!("sqlite:{}", data.join("portal.db").display());
     let store = portal_core::store::open(&spec)
         .await
         .with_context(|| format!("cannot open the store {spec}"))?;
     store.init().await?;
-    let site = portal_generator::config::SiteConfig::load(&args.content.join("site.toml"))
-        .map_err(portal_generator::Error::from)?;
-    let settings = portal_functions::Settings {
-        business: site.title.clone(),
-        base_url: site.base_url.clone(),
-        tracking_prefix: site.tracking_prefix.clone(),
-        business_email: site
-            .contact
-            .emails
-            .first()
-            .map(|e| e.value.clone())
-            .unwrap_or_default(),
-        binders: site
-            .binders
-            .iter()
-            .map(|b| portal_functions::BinderSettings {
-                id: b.id.clone(),
-                name: b.name.clone(),
-                public: b.public,
-                categories: b.categories.clone(),
-            })
-            .collect(),
-        newsletters: site
-            .newsletters
-            .iter()
-            .map(|n| portal_functions::NewsletterSettings {
-                id: n.id.clone(),
-                name: n.name.clone(),
-            })
-            .collect(),
-    };
-    let state = portal_functions::AppState {
+    let site =
+        portal_functions::LiveSite::load(portal_functions::SitePaths::new(&args.out, &args.theme))
+            .map_err(anyhow::Error::msg)?;
+    Ok(portal_functions::AppState::new(
         store,
-        settings: Arc::new(settings),
-        mail_dir: Some(data.join("outbox")),
-    };
-    Ok(portal_functions::router().with_state(state))
+        Arc::new(site),
+        Some(data.join("outbox")),
+    ))
 }

@@ -1,8 +1,8 @@
-//! The full-text search index: written by the build into `DIR/search/`, read by
-//! `portal search` (and later by the search function).
+//! The full-text search index: written by the generator into `dist/search/`, read by
+//! `portal search` and by the search function.
 //!
 //! Fields and boosts: title ×3, tags ×2, summary ×2, topic and subtopic ×1.5, body ×1, all
-//! with English stemming ([`crate::analyzer`]). `url`, `kind` and `topic_key` are stored raw for results and filters.
+//! with English stemming ([`analyzer`]). `url`, `kind` and `topic_key` are stored raw for results and filters.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -16,7 +16,19 @@ use tantivy::schema::{
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, TantivyDocument, Term};
 
-use crate::error::{Error, Result};
+pub mod analyzer;
+
+/// The index could not be written or read.
+#[derive(Debug, thiserror::Error)]
+#[error("search index at {}: {message}", path.display())]
+pub struct SearchError {
+    /// The index folder.
+    pub path: std::path::PathBuf,
+    /// What went wrong.
+    pub message: String,
+}
+
+type Result<T> = std::result::Result<T, SearchError>;
 
 /// One thing that can be found: an article, FAQ entry, event, document or page.
 #[derive(Debug, Clone)]
@@ -81,7 +93,7 @@ fn schema() -> (Schema, Fields) {
     let text = TextOptions::default()
         .set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer(crate::analyzer::NAME)
+                .set_tokenizer(analyzer::NAME)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
         .set_stored();
@@ -100,8 +112,8 @@ fn schema() -> (Schema, Fields) {
     (b.build(), f)
 }
 
-fn search_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Search {
+fn search_err(path: &Path, e: impl std::fmt::Display) -> SearchError {
+    SearchError {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
@@ -113,7 +125,7 @@ pub fn write_index(dir: &Path, docs: Vec<SearchDoc<'_>>) -> Result<()> {
     let index = Index::create_in_dir(dir, schema).map_err(|e| search_err(dir, e))?;
     index
         .tokenizers()
-        .register(crate::analyzer::NAME, crate::analyzer::english());
+        .register(analyzer::NAME, analyzer::english());
     // One indexing thread: it runs beside the page rendering, which takes the other cores;
     // measured on two cores, a second one only added memory.
     let mut writer = index
@@ -156,7 +168,7 @@ impl Searcher {
             .map_err(|e| search_err(dir, format!("cannot open ({e}); run `portal build` first")))?;
         index
             .tokenizers()
-            .register(crate::analyzer::NAME, crate::analyzer::english());
+            .register(analyzer::NAME, analyzer::english());
         let reader = index.reader().map_err(|e| search_err(dir, e))?;
         Ok(Searcher {
             index,
@@ -166,11 +178,30 @@ impl Searcher {
         })
     }
 
+    /// The title of the page at `url`, if the index holds it (articles the search function
+    /// accepts feedback on are found this way).
+    pub fn title_of(&self, url: &str) -> Result<Option<String>> {
+        let term = Term::from_field_text(self.fields.url, url);
+        let q = TermQuery::new(term, IndexRecordOption::Basic);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .map_err(|e| search_err(&self.path, e))?;
+        let Some((_, addr)) = top.into_iter().next() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(addr).map_err(|e| search_err(&self.path, e))?;
+        Ok(doc
+            .get_first(self.fields.title)
+            .and_then(|v| v.as_str())
+            .map(str::to_string))
+    }
+
     /// Searches for `query` (free text; quotes, `+` and `-` work), optionally within one
     /// topic or category, returning `limit` hits after skipping `offset`.
     ///
     /// ```no_run
-    /// let s = portal_generator::search::Searcher::open("dist/search".as_ref()).unwrap();
+    /// let s = portal_core::search::Searcher::open("dist/search".as_ref()).unwrap();
     /// for hit in s.search("refund card payment", None, 10, 0).unwrap().hits {
     ///     println!("{} {}", hit.title, hit.url);
     /// }
@@ -227,7 +258,7 @@ impl Searcher {
             };
             let snippet = snippets.snippet_from_doc(&doc);
             let snippet = if snippet.fragment().trim().is_empty() {
-                escape(&get(f.summary))
+                crate::text::escape_html(&get(f.summary))
             } else {
                 snippet.to_html()
             };
@@ -242,10 +273,4 @@ impl Searcher {
         }
         Ok(Results { total, hits })
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

@@ -1,0 +1,131 @@
+//! What the functions know about the published site: the business's settings, its events
+//! and the fixed context of pages rendered on request. The generator writes it as
+//! `dist/functions/site.json` at every build; `portal serve` and the Lambda binaries read it,
+//! so the functions never read `content/` themselves.
+
+use serde::{Deserialize, Serialize};
+
+/// The file name, inside the build's `functions/` folder.
+pub const FILE: &str = "site.json";
+
+/// Everything the build hands to the functions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteData {
+    /// The business's settings.
+    pub settings: Settings,
+    /// Calendar events, public and customers-only.
+    #[serde(default)]
+    pub events: Vec<EventInfo>,
+    /// The context every themed page starts from (site, footer links, topics, year).
+    #[serde(default)]
+    pub page: serde_json::Value,
+}
+
+/// A help-desk binder as the functions see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BinderSettings {
+    /// Identifier used in forms and URLs.
+    pub id: String,
+    /// Name shown to people.
+    pub name: String,
+    /// Whether visitors without a login may file into it.
+    pub public: bool,
+    /// Categories offered on the form.
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+/// A newsletter list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewsletterSettings {
+    /// Identifier used in URLs.
+    pub id: String,
+    /// Name shown to people.
+    pub name: String,
+}
+
+/// The business's settings the functions need (from `site.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Business name, for e-mails.
+    pub business: String,
+    /// Where the site is published, without a trailing slash; links in e-mails start here.
+    pub base_url: String,
+    /// Where mail for the business goes (requests, appointments).
+    pub business_email: String,
+    /// Prefix of tracking numbers.
+    pub tracking_prefix: String,
+    /// Issue queues.
+    #[serde(default)]
+    pub binders: Vec<BinderSettings>,
+    /// Newsletter lists.
+    #[serde(default)]
+    pub newsletters: Vec<NewsletterSettings>,
+    /// Limits on the public forms.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Limits on the public forms, counted in the store so they hold across instances
+/// (`[limits]` in `site.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Form submissions one IP address may make per hour.
+    pub posts_per_ip: u32,
+    /// Submissions naming one e-mail address per hour (issues, registrations, sign-ups …).
+    pub posts_per_email: u32,
+    /// Articles one IP address may share by e-mail per hour.
+    pub shares_per_ip: u32,
+    /// Seconds a person needs at least to fill in a form; faster submissions carrying a form
+    /// token are refused as robots.
+    pub min_fill_seconds: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            posts_per_ip: 60,
+            posts_per_email: 10,
+            shares_per_ip: 10,
+            min_fill_seconds: 3,
+        }
+    }
+}
+
+/// A calendar event as the registration function sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventInfo {
+    /// The event's identifier (its page is `/calendar/{slug}`).
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// When it takes place, as people read it (e.g. "Tue 8 Dec 2026, 10:00–11:00 GMT").
+    pub when: String,
+    /// Where, if anywhere.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Start, Unix seconds.
+    pub starts: i64,
+    /// Places, when people can register.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// When registration closes, Unix seconds.
+    #[serde(default)]
+    pub closes: Option<i64>,
+    /// Whether only logged-in customers see it.
+    #[serde(default)]
+    pub customers_only: bool,
+}
+
+impl SiteData {
+    /// Reads `site.json` text; the error says what is wrong and where.
+    pub fn from_json(text: &str) -> Result<SiteData, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The event with identifier `slug`.
+    pub fn event(&self, slug: &str) -> Option<&EventInfo> {
+        self.events.iter().find(|e| e.slug == slug)
+    }
+}

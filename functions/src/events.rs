@@ -1,0 +1,292 @@
+//! Registration for calendar events and seminars: `POST /api/events/{event}/registrations`
+//! takes a place while places remain and a waiting-list place after, once per e-mail address,
+//! with a confirmation e-mail carrying a cancel link (`GET /events/cancel/{token}` shows a
+//! button, `POST` cancels and gives the place to the longest-waiting registration).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use portal_core::records::events::{CancelLink, Events, Registration, RegistrationStatus};
+use portal_core::records::outbox::Mail;
+use portal_core::records::{random_token, to_item, token_hash, Record, Repo};
+use portal_core::store::{now, Cond, Key, Write};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::guard;
+use crate::input::{self, Input};
+use crate::pages::Message;
+use crate::state::{AppState, EventInfo};
+
+/// The group's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/events/{event}/registrations", post(register))
+        .route("/api/events/{event}", get(seats))
+        .route("/events/cancel/{token}", get(cancel_page).post(cancel))
+}
+
+/// A registration form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegistration {
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// E-mail address: one registration per address.
+    #[serde(default)]
+    pub email: String,
+    /// Company.
+    #[serde(default)]
+    pub company: Option<String>,
+    /// Anything the organisers should know.
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// The honeypot.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+/// The answer to a registration.
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    /// The event.
+    pub event: String,
+    /// `confirmed` or `waiting`.
+    pub status: RegistrationStatus,
+    /// What it means, in words.
+    pub message: String,
+}
+
+/// Places at an event.
+#[derive(Debug, Serialize)]
+pub struct Places {
+    /// The event.
+    pub event: String,
+    /// Places in all.
+    pub capacity: u32,
+    /// Places left.
+    pub available: u32,
+    /// Registrations on the waiting list.
+    pub waiting: u32,
+}
+
+fn event(state: &AppState, slug: &str) -> Result<(EventInfo, u32), ApiError> {
+    let site = state.site();
+    let e = site
+        .data
+        .event(slug)
+        .filter(|e| !e.customers_only)
+        .ok_or_else(|| ApiError::NotFound(format!("there is no event `{slug}`")))?
+        .clone();
+    let capacity = e
+        .capacity
+        .ok_or_else(|| ApiError::NotFound(format!("`{slug}` takes no registrations")))?;
+    Ok((e, capacity))
+}
+
+async fn seats(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Places>, ApiError> {
+    let (_, capacity) = event(&state, &slug)?;
+    let s = Events::new(state.store.clone()).seats(&slug).await?;
+    let (taken, waiting) = s.map(|s| (s.taken, s.waiting)).unwrap_or((0, 0));
+    Ok(Json(Places {
+        event: slug,
+        capacity,
+        available: capacity.saturating_sub(taken),
+        waiting,
+    }))
+}
+
+async fn register(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    body: Input<NewRegistration>,
+) -> Result<Response, ApiError> {
+    let v = &body.value;
+    input::honeypot(v.website.as_deref())?;
+    let (info, capacity) = event(&state, &slug)?;
+    if info.closes.is_some_and(|c| c <= now()) {
+        return Err(ApiError::Conflict(format!(
+            "registration for {} has closed",
+            info.title
+        )));
+    }
+    let name = input::line("name", &v.name, 200)?;
+    let email = input::email("email", &v.email)?;
+    let company = match v
+        .company
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) => Some(input::line("company", c, 200)?),
+        None => None,
+    };
+    if let Some(n) = v.notes.as_deref().filter(|n| !n.trim().is_empty()) {
+        input::text("notes", n, 2000)?;
+    }
+    guard::limit_email(&state, &email).await?;
+    let site = state.site();
+    let (business, base) = (
+        site.settings().business.clone(),
+        site.settings().base_url.clone(),
+    );
+    let registration = Registration {
+        event_id: slug.clone(),
+        email: email.clone(),
+        name,
+        company,
+        status: RegistrationStatus::Confirmed,
+        created: now(),
+    };
+    let registered = Events::new(state.store.clone())
+        .register_with(registration, capacity, |r| {
+            let token = random_token();
+            let link = CancelLink {
+                token_hash: token_hash(&token),
+                event_id: r.event_id.clone(),
+                email: r.email.clone(),
+            };
+            let (subject, first) = match r.status {
+                RegistrationStatus::Confirmed => (
+                    format!("Registered: {}", info.title),
+                    "your place is booked".to_string(),
+                ),
+                RegistrationStatus::Waiting => (
+                    format!("Waiting list: {}", info.title),
+                    "the event is full, so you are on the waiting list; we will e-mail you if a place frees up".to_string(),
+                ),
+            };
+            let mail = Mail::new(
+                &r.email,
+                subject,
+                format!(
+                    "Hello {},\n\n{first}.\n\n{}\n{}{}\n{base}/calendar/{}\n\nCannot come after all? Cancel here, so someone else can have the place:\n{base}/events/cancel/{token}\n\n{business}\n",
+                    r.name,
+                    info.title,
+                    info.when,
+                    info.location.as_deref().map(|l| format!("\n{l}")).unwrap_or_default(),
+                    r.event_id,
+                ),
+            );
+            Ok(vec![
+                Write::Put(to_item(&link)?, Cond::NotExists),
+                Write::Put(to_item(&mail)?, Cond::NotExists),
+            ])
+        })
+        .await?;
+    crate::mail::deliver(&state).await;
+    if body.from_form {
+        let anchor = match registered.status {
+            RegistrationStatus::Confirmed => "registered",
+            RegistrationStatus::Waiting => "waitlisted",
+        };
+        return Ok(Redirect::to(&format!("/calendar/{slug}#{anchor}")).into_response());
+    }
+    let message = match registered.status {
+        RegistrationStatus::Confirmed => "Your place is booked; a confirmation is on its way.",
+        RegistrationStatus::Waiting => {
+            "The event is full: you are on the waiting list, and we will e-mail you if a place frees up."
+        }
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            event: slug,
+            status: registered.status,
+            message: message.into(),
+        }),
+    )
+        .into_response())
+}
+
+fn cancel_key(token: &str) -> Option<Key> {
+    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| Key::new(format!("REGCANCEL#{}", token_hash(token)), "CANCEL"))
+}
+
+async fn cancel_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let site = state.site();
+    let links: Repo<CancelLink> = Repo::new(state.store.clone());
+    let found = match cancel_key(&token) {
+        Some(key) => links.get(&key).await.ok().flatten(),
+        None => None,
+    };
+    let Some(found) = found else {
+        return site.pages.message(
+            StatusCode::NOT_FOUND,
+            &Message::new(
+                "Nothing to cancel",
+                "This registration has been cancelled already, or the link is not complete.",
+            )
+            .link("See the calendar", "/calendar/"),
+        );
+    };
+    let title = site
+        .data
+        .event(&found.record.event_id)
+        .map(|e| e.title.clone())
+        .unwrap_or_else(|| found.record.event_id.clone());
+    let mut m = Message::new(
+        "Cancel your registration",
+        format!(
+            "Press the button to cancel the registration of {} for {title}.",
+            found.record.email
+        ),
+    );
+    m.button = Some((
+        format!("/events/cancel/{token}"),
+        "Cancel my registration".into(),
+    ));
+    site.pages.message(StatusCode::OK, &m)
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let site = state.site();
+    let links: Repo<CancelLink> = Repo::new(state.store.clone());
+    let done = Message::new(
+        "Registration cancelled",
+        "Your registration is cancelled. Thank you for letting us know.",
+    )
+    .link("See the calendar", "/calendar/");
+    let Some(key) = cancel_key(&token) else {
+        return Ok(site.pages.message(StatusCode::OK, &done));
+    };
+    let Some(found) = links.get(&key).await? else {
+        return Ok(site.pages.message(StatusCode::OK, &done));
+    };
+    let link = found.record;
+    let title = site
+        .data
+        .event(&link.event_id)
+        .map(|e| e.title.clone())
+        .unwrap_or_else(|| link.event_id.clone());
+    let base = site.settings().base_url.clone();
+    Events::new(state.store.clone())
+        .cancel(
+            &link.event_id,
+            &link.email,
+            vec![Write::Delete(link.key(), Cond::Exists)],
+            |next| {
+                Some(Mail::new(
+                    &next.email,
+                    format!("A place is yours: {title}"),
+                    format!(
+                        "Hello {},\n\na place has freed up, and it is yours: you are registered for {title}.\n{base}/calendar/{}\n",
+                        next.name, next.event_id
+                    ),
+                ))
+            },
+        )
+        .await?;
+    crate::mail::deliver(&state).await;
+    Ok(site.pages.message(StatusCode::OK, &done))
+}

@@ -1,0 +1,332 @@
+//! The guards in front of every public form post, in one middleware:
+//!
+//! 1. **Rate limit per IP address** (`posts_per_ip` an hour, counted in the store).
+//! 2. **Form token**: `GET /api/forms/token` hands out `<issued>.<signature>` (HMAC-SHA256
+//!    with a secret kept in the store); the theme's script puts it in each form's hidden
+//!    `form_token` field. A form sent back sooner than `min_fill_seconds` after the token was
+//!    issued, or with a forged or day-old token, is refused. Forms sent without the script
+//!    (no token) are accepted and counted like every other post.
+//! 3. **Idempotency**: an `Idempotency-Key` header (or hidden `idempotency_key` field, which
+//!    the script fills) makes a retried request get the first answer again, without doing the
+//!    work twice; the same key with another body is refused.
+//!
+//! Handlers never see the guard fields: [`crate::input::Input`] drops them.
+
+use std::net::SocketAddr;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hmac::{Hmac, Mac};
+use portal_core::records::guards::{self, Claim, Idempotency, Limit, RateLimits};
+use portal_core::store::now;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::input::MAX_BODY;
+use crate::state::AppState;
+
+/// The hidden form field carrying the form token.
+pub const FORM_TOKEN: &str = "form_token";
+/// The hidden form field carrying the idempotency key.
+pub const IDEMPOTENCY_FIELD: &str = "idempotency_key";
+/// The header carrying the idempotency key.
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// How long a form token stays good.
+const TOKEN_LIFETIME: i64 = 24 * 3600;
+
+/// The address a request came from: set by the Lambda adapter from API Gateway's
+/// `sourceIp`, or the peer address under `portal serve`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(client_ip(parts))
+    }
+}
+
+fn client_ip(parts: &Parts) -> ClientIp {
+    if let Some(ip) = parts.extensions.get::<ClientIp>() {
+        return ip.clone();
+    }
+    match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+        Some(ConnectInfo(addr)) => ClientIp(addr.ip().to_string()),
+        None => ClientIp("unknown".into()),
+    }
+}
+
+/// Counts one request of `subject` under `scope`, refusing it with 429 past `max` an hour.
+pub async fn limit(state: &AppState, scope: &str, subject: &str, max: u32) -> Result<(), ApiError> {
+    let ok = RateLimits::new(state.store.clone())
+        .hit(scope, subject, Limit { max, window: 3600 })
+        .await?;
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::TooMany(format!(
+            "too many requests; please try again in an hour (at most {max} an hour)"
+        )))
+    }
+}
+
+/// Counts a submission naming `email` against `posts_per_email`.
+pub async fn limit_email(state: &AppState, email: &str) -> Result<(), ApiError> {
+    let max = state.site().settings().limits.posts_per_email;
+    limit(state, "email", &portal_core::records::email_key(email), max).await
+}
+
+async fn form_key(state: &AppState) -> Result<Vec<u8>, ApiError> {
+    state
+        .form_key
+        .get_or_try_init(|| guards::secret(&state.store, "form-token"))
+        .await
+        .cloned()
+        .map_err(ApiError::from)
+}
+
+fn sign(key: &[u8], issued: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(issued.to_string().as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh form token: `<issued>.<signature>`.
+pub async fn issue_token(state: &AppState) -> Result<String, ApiError> {
+    let key = form_key(state).await?;
+    let issued = now();
+    Ok(format!("{issued}.{}", sign(&key, issued)))
+}
+
+/// Checks a form token sent back with a form.
+pub async fn check_token(state: &AppState, token: &str) -> Result<(), ApiError> {
+    let reload = |what: &str| {
+        ApiError::invalid(
+            FORM_TOKEN,
+            format!("{what}; reload the page and send the form again"),
+        )
+    };
+    let (issued, signature) = token
+        .split_once('.')
+        .and_then(|(i, s)| Some((i.parse::<i64>().ok()?, s)))
+        .ok_or_else(|| reload("is not a form token"))?;
+    let key = form_key(state).await?;
+    let expected = sign(&key, issued);
+    // Compare in constant time.
+    let same = expected.len() == signature.len()
+        && expected
+            .bytes()
+            .zip(signature.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        return Err(reload("is not valid"));
+    }
+    let age = now() - issued;
+    if age > TOKEN_LIFETIME {
+        return Err(reload("has expired"));
+    }
+    let min = i64::from(state.site().settings().limits.min_fill_seconds);
+    if age < min {
+        return Err(ApiError::invalid(
+            FORM_TOKEN,
+            format!(
+                "the form was sent {age} s after the page loaded, faster than a person types; wait a moment and send it again"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /api/forms/token`: a token for the hidden `form_token` field.
+pub async fn form_token(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let token = issue_token(&state).await?;
+    let mut r = Json(serde_json::json!({ "token": token })).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// The guard fields found in a body.
+#[derive(Debug, Default)]
+struct Fields {
+    form_token: Option<String>,
+    idempotency_key: Option<String>,
+    /// The other fields, for the fingerprint.
+    rest: Vec<(String, String)>,
+}
+
+fn fields(content_type: &str, body: &[u8]) -> Fields {
+    let mut f = Fields::default();
+    let pairs: Vec<(String, String)> = if content_type.starts_with("application/json") {
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(map)) => map
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (k, v)
+                })
+                .collect(),
+            _ => vec![("".into(), String::from_utf8_lossy(body).into_owned())],
+        }
+    } else {
+        serde_urlencoded::from_bytes(body).unwrap_or_default()
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            FORM_TOKEN if !v.is_empty() => f.form_token = Some(v),
+            IDEMPOTENCY_FIELD if !v.is_empty() => f.idempotency_key = Some(v),
+            FORM_TOKEN | IDEMPOTENCY_FIELD => {}
+            _ => f.rest.push((k, v)),
+        }
+    }
+    f.rest.sort();
+    f
+}
+
+/// The middleware: every `POST` passes the three guards; other methods pass straight on.
+pub async fn public_post(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    match guarded(state, req, next).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, Response> {
+    let (mut parts, body) = req.into_parts();
+    let ip = client_ip(&parts);
+    let max = state.site().settings().limits.posts_per_ip;
+    limit(&state, "post", &ip.0, max)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::BadBody(format!(
+            "the request is larger than {} KiB",
+            MAX_BODY / 1024
+        ))
+        .into_response()
+    })?;
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let f = fields(&content_type, &bytes);
+    if let Some(token) = &f.form_token {
+        check_token(&state, token)
+            .await
+            .map_err(IntoResponse::into_response)?;
+    }
+    let key = parts
+        .headers
+        .get(IDEMPOTENCY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(f.idempotency_key.clone());
+    let Some(key) = key else {
+        return Ok(next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await);
+    };
+    if !(16..=200).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::invalid(
+            IDEMPOTENCY_FIELD,
+            "must be 16 to 200 printable characters, such as a UUID",
+        )
+        .into_response());
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(content_type.as_bytes());
+    for (k, v) in &f.rest {
+        hasher.update(format!("{}\n{}\n{}\n", k.len(), k, v).as_bytes());
+    }
+    let fingerprint = hex(&hasher.finalize());
+    let scope = parts.uri.path().to_string();
+    let keys = Idempotency::new(state.store.clone());
+    let claim = keys
+        .claim(&scope, &key, &fingerprint)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    let mut replay = match claim {
+        Claim::Done(replay) => return Ok(replayed(replay)),
+        Claim::InProgress => return Err(ApiError::Conflict(
+            "a request with this idempotency key is still being answered; try again in a moment"
+                .into(),
+        )
+        .into_response()),
+        Claim::Mismatch => {
+            return Err(ApiError::invalid(
+                IDEMPOTENCY_FIELD,
+                "was already used for a different request",
+            )
+            .into_response())
+        }
+        Claim::New(replay) => replay,
+    };
+    parts.extensions.insert(ClientIp(ip.0));
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        // Refused or failed: nothing was done, so the same key may be sent again.
+        let _ = keys.release(&replay).await;
+        return Ok(response);
+    }
+    let (head, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    replay.status = Some(head.status.as_u16());
+    replay.headers = [header::CONTENT_TYPE, header::LOCATION]
+        .iter()
+        .filter_map(|h| {
+            Some((
+                h.as_str().to_string(),
+                head.headers.get(h)?.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect();
+    replay.body = String::from_utf8_lossy(&body).into_owned();
+    if let Err(e) = keys.finish(&replay).await {
+        tracing::error!("idempotency answer not stored: {e}");
+    }
+    Ok(Response::from_parts(head, Body::from(body)))
+}
+
+fn replayed(replay: portal_core::records::guards::Replay) -> Response {
+    let status = replay
+        .status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut r = (status, Bytes::from(replay.body)).into_response();
+    for (name, value) in replay.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            r.headers_mut().insert(n, v);
+        }
+    }
+    r.headers_mut().insert(
+        HeaderName::from_static("idempotent-replayed"),
+        HeaderValue::from_static("true"),
+    );
+    r
+}

@@ -1,0 +1,311 @@
+//! The `search` function: full-text search over the index the build wrote, as JSON
+//! (`GET /api/search`) and as the theme's results page (`GET /search`), and the knowledge
+//! base's reader feedback (`POST /api/kb/{article}/feedback`) and sharing by e-mail
+//! (`POST /api/kb/{article}/share`), which ship with the index because it knows every
+//! article.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use portal_core::records::feedback::ArticleFeedback;
+use portal_core::records::outbox::Mail;
+use portal_core::records::{new_id, to_item};
+use portal_core::search::Results;
+use portal_core::store::{now, Cond, Write};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::guard::{self, ClientIp};
+use crate::input::{self, Input};
+use crate::state::AppState;
+
+/// Longest search accepted, in characters.
+pub const MAX_QUERY: usize = 500;
+/// Hits per page unless `per_page` says otherwise.
+pub const PER_PAGE: usize = 10;
+/// The largest `per_page`.
+pub const MAX_PER_PAGE: usize = 50;
+
+/// The group's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/search", get(search_json))
+        .route("/search", get(search_page))
+        .route("/api/kb/{article}/feedback", post(feedback))
+        .route("/api/kb/{article}/share", post(share))
+}
+
+/// `GET /api/search` and `GET /search` parameters.
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    /// The words to look for; quotes, `+` and `-` work.
+    #[serde(default)]
+    pub q: String,
+    /// A topic or category key to search within.
+    #[serde(default)]
+    pub topic: String,
+    /// Results page, from 1.
+    #[serde(default)]
+    pub page: Option<String>,
+    /// Hits per page, 1 to 50.
+    #[serde(default)]
+    pub per_page: Option<String>,
+}
+
+/// A page of search results.
+#[derive(Debug, Serialize)]
+pub struct SearchAnswer {
+    /// The search as understood.
+    pub query: String,
+    /// The topic filter, if any.
+    pub topic: String,
+    /// This page's number.
+    pub page: usize,
+    /// Hits per page.
+    pub per_page: usize,
+    /// Matching pages in all.
+    pub total: usize,
+    /// The hits, best first; snippets are HTML with the matched words in `<b>`.
+    pub hits: Vec<portal_core::search::Hit>,
+}
+
+fn number(field: &str, value: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::invalid(
+                field,
+                format!("`{v}` is not a whole number from 1 to {max}"),
+            )),
+        },
+    }
+}
+
+fn run(state: &AppState, p: &SearchParams) -> Result<SearchAnswer, ApiError> {
+    let q = p.q.trim();
+    if q.chars().count() > MAX_QUERY {
+        return Err(ApiError::invalid(
+            "q",
+            format!("the search is longer than {MAX_QUERY} characters"),
+        ));
+    }
+    let page = number("page", p.page.as_deref(), 1, 1000)?;
+    let per_page = number("per_page", p.per_page.as_deref(), PER_PAGE, MAX_PER_PAGE)?;
+    let topic = p.topic.trim();
+    let Results { total, hits } = if q.is_empty() {
+        Results {
+            total: 0,
+            hits: Vec::new(),
+        }
+    } else {
+        state
+            .site()
+            .search
+            .search(
+                q,
+                (!topic.is_empty()).then_some(topic),
+                per_page,
+                (page - 1) * per_page,
+            )
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+    };
+    Ok(SearchAnswer {
+        query: q.to_string(),
+        topic: topic.to_string(),
+        page,
+        per_page,
+        total,
+        hits,
+    })
+}
+
+async fn search_json(
+    State(state): State<AppState>,
+    Query(p): Query<SearchParams>,
+) -> Result<Json<SearchAnswer>, ApiError> {
+    run(&state, &p).map(Json)
+}
+
+async fn search_page(State(state): State<AppState>, Query(p): Query<SearchParams>) -> Response {
+    let site = state.site();
+    let answer = match run(&state, &p) {
+        Ok(a) => a,
+        Err(e) => {
+            return site.pages.message(
+                e.status(),
+                &crate::pages::Message::new("Search", e.to_string())
+                    .link("Search again", "/search/"),
+            )
+        }
+    };
+    let title = if answer.query.is_empty() {
+        "Search".to_string()
+    } else {
+        format!("Search: {}", answer.query)
+    };
+    let mut c = site.pages.context("search", &title, "/search/");
+    c.insert(
+        "description",
+        "Search the knowledge base, FAQ, calendar and documents.",
+    );
+    let first = (answer.page - 1) * answer.per_page;
+    c.insert("query", &answer.query);
+    c.insert("topic", &answer.topic);
+    c.insert("page", &answer.page);
+    c.insert("total", &answer.total);
+    c.insert("first", &(first + 1));
+    c.insert("last", &(first + answer.hits.len()));
+    c.insert("prev_page", &(answer.page > 1).then(|| answer.page - 1));
+    c.insert(
+        "next_page",
+        &(answer.page * answer.per_page < answer.total).then_some(answer.page + 1),
+    );
+    c.insert("hits", &answer.hits);
+    site.pages
+        .render("search.html", &c, StatusCode::OK)
+        .unwrap_or_else(|e| e.into_response())
+}
+
+/// The title of the public article `slug`, or 404.
+fn article_title(state: &AppState, slug: &str) -> Result<String, ApiError> {
+    let unknown = || ApiError::NotFound(format!("there is no article `{slug}`"));
+    if slug.is_empty()
+        || slug.len() > 200
+        || !slug
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(unknown());
+    }
+    state
+        .site()
+        .search
+        .title_of(&format!("/kb/{slug}"))
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(unknown)
+}
+
+/// "Was this helpful?"
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feedback {
+    /// `yes` or `no` (JSON clients may send `true` or `false`).
+    #[serde(default)]
+    pub helpful: Option<serde_json::Value>,
+    /// What would have helped.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// The honeypot.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+async fn feedback(
+    State(state): State<AppState>,
+    Path(article): Path<String>,
+    body: Input<Feedback>,
+) -> Result<Response, ApiError> {
+    let v = &body.value;
+    input::honeypot(v.website.as_deref())?;
+    article_title(&state, &article)?;
+    let helpful = match &v.helpful {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(serde_json::Value::String(s)) if s == "yes" || s == "true" => true,
+        Some(serde_json::Value::String(s)) if s == "no" || s == "false" => false,
+        None => return Err(ApiError::invalid("helpful", "is required: yes or no")),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "helpful",
+                format!("`{other}` is not yes or no"),
+            ))
+        }
+    };
+    let comment = match v
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) => Some(input::text("comment", c, 2000)?),
+        None => None,
+    };
+    let record = ArticleFeedback {
+        article: article.clone(),
+        id: new_id(),
+        helpful,
+        comment,
+        created: now(),
+    };
+    state.store.put(to_item(&record)?, Cond::NotExists).await?;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/kb/{article}#feedback-sent")).into_response());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"message": "Thank you for your feedback.", "helpful": helpful})),
+    )
+        .into_response())
+}
+
+/// Sending an article's link to someone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Share {
+    /// The recipient.
+    #[serde(default)]
+    pub email: String,
+    /// Who sends it, shown in the e-mail.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The honeypot.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+async fn share(
+    State(state): State<AppState>,
+    Path(article): Path<String>,
+    ip: ClientIp,
+    body: Input<Share>,
+) -> Result<Response, ApiError> {
+    let v = &body.value;
+    input::honeypot(v.website.as_deref())?;
+    let title = article_title(&state, &article)?;
+    let email = input::email("email", &v.email)?;
+    let name = match v.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => Some(input::line("name", n, 100)?),
+        None => None,
+    };
+    let site = state.site();
+    let limits = site.settings().limits;
+    guard::limit(&state, "share", &ip.0, limits.shares_per_ip).await?;
+    guard::limit_email(&state, &email).await?;
+    let from = name.unwrap_or_else(|| "Someone".into());
+    // Only the article's title and link go out: no free text, so the form cannot be used
+    // to send arbitrary messages in the business's name.
+    let mail = Mail::new(
+        &email,
+        format!("{from} shared an article: {title}"),
+        format!(
+            "Hello,\n\n{from} thought this article from {} would help you:\n\n{title}\n{}/kb/{article}\n\nYou will not receive further e-mails unless you ask for them.\n",
+            site.settings().business,
+            site.settings().base_url
+        ),
+    );
+    state
+        .store
+        .transact(vec![Write::Put(to_item(&mail)?, Cond::NotExists)])
+        .await?;
+    crate::mail::deliver(&state).await;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/kb/{article}#shared")).into_response());
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"message": format!("The link is on its way to {email}.")})),
+    )
+        .into_response())
+}
