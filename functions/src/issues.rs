@@ -125,6 +125,7 @@ async fn file(State(state): State<AppState>, body: Input<NewIssue>) -> Result<Re
         history: Vec::new(),
         created: 0,
     };
+    crate::guard::limit_email(&state, &issue.email).await?;
     let year = portal_core::records::utc_year(portal_core::store::now());
     let (base, business) = (settings.base_url.clone(), settings.business.clone());
     let (issue, token) = Issues::new(state.store.clone())
@@ -340,6 +341,7 @@ async fn resend(State(state): State<AppState>, body: Input<Resend>) -> Result<Re
     input::honeypot(v.website.as_deref())?;
     let number = input::line("number", &v.number, 40)?;
     let email = input::email("email", &v.email)?;
+    crate::guard::limit_email(&state, &email).await?;
     let issues = Issues::new(state.store.clone());
     if let Some(found) = issues.by_number(&number).await? {
         let issue = found.record;

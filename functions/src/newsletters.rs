@@ -85,6 +85,7 @@ async fn subscribe(
         .find(|n| n.id == list)
         .ok_or_else(|| ApiError::NotFound(format!("there is no newsletter `{list}`")))?;
     let email = input::email("email", &v.email)?;
+    crate::guard::limit_email(&state, &email).await?;
     let name = match v.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(n) => Some(input::line("name", n, 200)?),
         None => None,

@@ -134,6 +134,7 @@ async fn request(
         status: "new".into(),
         created: now(),
     };
+    crate::guard::limit_email(&state, &record.email).await?;
     let what = match kind {
         RequestKind::Login => "a portal login",
         RequestKind::Sales => "sales information",
@@ -238,6 +239,7 @@ async fn appointment(
         message: optional("message", &v.message, 5000)?.unwrap_or_default(),
         created: now(),
     };
+    crate::guard::limit_email(&state, &record.email).await?;
     let subject = format!("Appointment request: {} ({})", record.topic, record.name);
     let text = format!(
         "{} <{}> asks for an appointment by {}.\nTopic: {}\nPreferred times: {}\n\n{}\n",

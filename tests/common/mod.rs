@@ -135,16 +135,41 @@ impl Server {
         content_type: &str,
         body: &str,
     ) -> (u16, ureq::http::HeaderMap, String) {
-        let mut resp = self
+        self.post_with(path, content_type, body, &[])
+    }
+
+    /// As [`Server::post`], with extra request `headers`.
+    pub fn post_with(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, ureq::http::HeaderMap, String) {
+        let mut req = self
             .agent
             .post(&format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .send(body)
-            .expect("request answered");
+            .header("content-type", content_type);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let mut resp = req.send(body).expect("request answered");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.body_mut().read_to_string().unwrap_or_default();
         (status, headers, body)
+    }
+
+    /// The mails delivered to the outbox folder `dir`, oldest first.
+    pub fn mails(dir: &Path) -> Vec<String> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
     }
 
     /// Waits up to `secs` for a line on standard output containing `text`.

@@ -1,0 +1,414 @@
+//! Black-box tests of the public functions added to the forms of the site: event
+//! registration, article feedback and sharing, search as JSON, and the guards in front of
+//! every form post (rate limits, form tokens, idempotency keys), against `portal serve`.
+
+mod common;
+
+use common::{demo_copy, Server};
+use serde_json::Value;
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A demo copy with a small seminar far in the future and `limits` appended to `site.toml`.
+fn site(limits: &str) -> (tempfile::TempDir, Server) {
+    let dir = demo_copy();
+    let content = dir.path().join("content");
+    std::fs::write(
+        content.join("calendar/small-seminar.md"),
+        "+++\ntitle = \"Small seminar\"\nstart = 2099-03-04T10:00\nend = 2099-03-04T12:00\nlocation = \"Bristol\"\ncategory = \"Seminar\"\nsummary = \"Three places.\"\nregistration = { capacity = 3 }\n+++\nA small room.\n",
+    )
+    .unwrap();
+    if !limits.is_empty() {
+        let toml = content.join("site.toml");
+        let mut text = std::fs::read_to_string(&toml).unwrap();
+        text.push_str(&format!("\n[limits]\n{limits}\n"));
+        std::fs::write(toml, text).unwrap();
+    }
+    let server = Server::start(&content, &dir.path().join("out"));
+    (dir, server)
+}
+
+fn outbox(dir: &tempfile::TempDir) -> Vec<String> {
+    Server::mails(&dir.path().join("data/outbox"))
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+fn link_after(mail: &str, path: &str) -> String {
+    mail.lines()
+        .find(|l| l.contains(path))
+        .unwrap_or_else(|| panic!("no {path} link in {mail}"))
+        .trim()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn registrations_fill_the_places_then_the_waiting_list_under_concurrency() {
+    let (dir, server) = site("");
+    let url = format!("{}/api/events/small-seminar/registrations", server.base);
+    let threads: Vec<_> = (0..10)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let body = format!(r#"{{"name": "Guest {i}", "email": "guest{i}@example.com"}}"#);
+                let mut answer = ureq::post(&url)
+                    .header("content-type", JSON)
+                    .send(&body)
+                    .expect("registered");
+                let answer = answer.body_mut().read_to_string().unwrap();
+                json(&answer)["status"].as_str().unwrap().to_string()
+            })
+        })
+        .collect();
+    let statuses: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "confirmed").count(),
+        3,
+        "exactly the capacity is confirmed: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| *s == "waiting").count(), 7);
+    let (_, _, places) = server.get("/api/events/small-seminar");
+    let places = json(&places);
+    assert_eq!(
+        (places["available"].as_u64(), places["waiting"].as_u64()),
+        (Some(0), Some(7))
+    );
+
+    // One registration per address, whatever its case.
+    let (status, _, answer) = server.post(
+        "/api/events/small-seminar/registrations",
+        JSON,
+        r#"{"name": "Again", "email": "GUEST1@example.com"}"#,
+    );
+    assert_eq!(status, 409, "{answer}");
+
+    // Every registration got its mail, with a cancel link.
+    let mails = outbox(&dir);
+    assert_eq!(mails.len(), 10);
+    let confirmed: Vec<&String> = mails
+        .iter()
+        .filter(|m| m.contains("Subject: Registered: Small seminar"))
+        .collect();
+    assert_eq!(confirmed.len(), 3);
+    let waiting: Vec<&String> = mails
+        .iter()
+        .filter(|m| m.contains("Subject: Waiting list: Small seminar"))
+        .collect();
+    assert_eq!(waiting.len(), 7);
+
+    // Cancelling a place: the page only shows a button; the POST cancels and the longest
+    // waiting registration gets the place and a mail.
+    let token = link_after(confirmed[0], "/events/cancel/");
+    let (status, _, page) = server.get(&format!("/events/cancel/{token}"));
+    assert_eq!(status, 200);
+    assert!(page.contains("Cancel my registration"));
+    assert_eq!(outbox(&dir).len(), 10, "opening the link changes nothing");
+    let (status, _, page) = server.post(&format!("/events/cancel/{token}"), FORM, "");
+    assert_eq!(status, 200);
+    assert!(page.contains("Registration cancelled"));
+    let mails = outbox(&dir);
+    assert_eq!(mails.len(), 11);
+    assert!(mails[10].contains("Subject: A place is yours: Small seminar"));
+    let places = json(&server.get("/api/events/small-seminar").2);
+    assert_eq!(
+        (places["available"].as_u64(), places["waiting"].as_u64()),
+        (Some(0), Some(6))
+    );
+    // The link works once.
+    let (status, _, _) = server.get(&format!("/events/cancel/{token}"));
+    assert_eq!(status, 404);
+
+    // From the site's form: a redirect back to the event, to the message for the outcome.
+    let (status, headers, _) = server.post(
+        "/api/events/small-seminar/registrations",
+        FORM,
+        "name=Form+Guest&email=form%40example.com&company=&notes=&website=",
+    );
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/calendar/small-seminar#waitlisted");
+    let (_, _, page) = server.get("/calendar/small-seminar");
+    assert!(
+        page.contains(r#"id="waitlisted""#),
+        "the page holds the message"
+    );
+}
+
+#[test]
+fn registrations_refuse_what_cannot_be_registered_for() {
+    let (dir, server) = site("");
+    let post = |path: &str, body: &str| server.post(path, JSON, body);
+    let ok = r#"{"name": "Ada", "email": "ada@example.com"}"#;
+    for (path, status, needle) in [
+        (
+            "/api/events/no-such-event/registrations",
+            404,
+            "no event `no-such-event`",
+        ),
+        (
+            "/api/events/managers-reports-customers/registrations",
+            404,
+            "no event",
+        ),
+        (
+            "/api/events/christmas-closure/registrations",
+            404,
+            "takes no registrations",
+        ),
+    ] {
+        let (s, _, body) = post(path, ok);
+        assert_eq!(s, status, "{path}: {body}");
+        assert!(body.contains(needle), "{path}: {body}");
+    }
+    for (body, status, field) in [
+        (r#"{"email": "ada@example.com"}"#, 422, "name"),
+        (
+            r#"{"name": "Ada", "email": "not-an-address"}"#,
+            422,
+            "email",
+        ),
+        (
+            r#"{"name": "Ada", "email": "ada@example.com", "seats": 4}"#,
+            422,
+            "seats",
+        ),
+        (
+            r#"{"name": "Ada", "email": "ada@example.com", "website": "http://spam"}"#,
+            422,
+            "website",
+        ),
+    ] {
+        let (s, _, answer) = post("/api/events/small-seminar/registrations", body);
+        assert_eq!(s, status, "{body}: {answer}");
+        assert_eq!(json(&answer)["error"]["field"], field, "{body}");
+    }
+    let (s, _, _) = post("/api/events/small-seminar/registrations", "{not json");
+    assert_eq!(s, 400);
+    assert!(outbox(&dir).is_empty(), "refused input sends no mail");
+}
+
+#[test]
+fn readers_rate_articles_and_share_them_within_limits() {
+    let (dir, server) = site("shares_per_ip = 2");
+    let (status, _, answer) = server.post(
+        "/api/kb/refund-a-sale/feedback",
+        JSON,
+        r#"{"helpful": true, "comment": "Clear steps."}"#,
+    );
+    assert_eq!(status, 201, "{answer}");
+    let (status, headers, _) = server.post(
+        "/api/kb/refund-a-sale/feedback",
+        FORM,
+        "helpful=no&comment=&website=",
+    );
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/kb/refund-a-sale#feedback-sent");
+    for (path, body, status, field) in [
+        (
+            "/api/kb/no-such-article/feedback",
+            r#"{"helpful": true}"#,
+            404,
+            Value::Null,
+        ),
+        (
+            "/api/kb/..%2Fetc/feedback",
+            r#"{"helpful": true}"#,
+            404,
+            Value::Null,
+        ),
+        (
+            "/api/kb/refund-a-sale/feedback",
+            r#"{}"#,
+            422,
+            "helpful".into(),
+        ),
+        (
+            "/api/kb/refund-a-sale/feedback",
+            r#"{"helpful": "maybe"}"#,
+            422,
+            "helpful".into(),
+        ),
+        (
+            "/api/kb/refund-a-sale/share",
+            r#"{"email": "nobody"}"#,
+            422,
+            "email".into(),
+        ),
+        (
+            "/api/kb/no-such-article/share",
+            r#"{"email": "bo@example.com"}"#,
+            404,
+            Value::Null,
+        ),
+    ] {
+        let (s, _, answer) = server.post(path, JSON, body);
+        assert_eq!(s, status, "{path} {body}: {answer}");
+        assert_eq!(json(&answer)["error"]["field"], field, "{path} {body}");
+    }
+
+    let (status, _, answer) = server.post(
+        "/api/kb/refund-a-sale/share",
+        JSON,
+        r#"{"email": "bo@example.com", "name": "Ada"}"#,
+    );
+    assert_eq!(status, 202, "{answer}");
+    let mails = outbox(&dir);
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("To: bo@example.com\r\n"));
+    assert!(mails[0].contains("Subject: Ada shared an article: Refund a sale"));
+    assert!(mails[0].contains("https://help.kestrel-systems.co.uk/kb/refund-a-sale"));
+    let (status, headers, _) = server.post(
+        "/api/kb/refund-a-sale/share",
+        FORM,
+        "email=cy%40example.com&name=&website=",
+    );
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/kb/refund-a-sale#shared");
+    // The third share from this address within the hour is refused.
+    let (status, _, answer) = server.post(
+        "/api/kb/refund-a-sale/share",
+        JSON,
+        r#"{"email": "di@example.com"}"#,
+    );
+    assert_eq!(status, 429, "{answer}");
+    assert!(json(&answer)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 2 an hour"));
+    assert_eq!(outbox(&dir).len(), 2);
+}
+
+#[test]
+fn search_answers_json_with_snippets_topics_and_pages() {
+    let (_dir, server) = site("");
+    let (status, headers, body) = server.get("/api/search?q=refund");
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let r = json(&body);
+    assert_eq!(r["hits"][0]["url"], "/kb/refund-a-sale");
+    assert!(r["hits"][0]["snippet"].as_str().unwrap().contains("<b>"));
+    assert!(r["total"].as_u64().unwrap() >= 1);
+
+    let r = json(&server.get("/api/search?q=card&topic=hardware").2);
+    assert!(r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["topic"] == "Hardware"));
+    let first = json(&server.get("/api/search?q=the&per_page=3").2);
+    let second = json(&server.get("/api/search?q=the&per_page=3&page=2").2);
+    assert_eq!(first["hits"].as_array().unwrap().len(), 3);
+    assert_ne!(first["hits"][0]["url"], second["hits"][0]["url"]);
+    assert_eq!(json(&server.get("/api/search?q=").2)["total"], 0);
+
+    for (query, field) in [
+        ("q=x&per_page=500", "per_page"),
+        ("q=x&page=0", "page"),
+        ("q=x&page=abc", "page"),
+    ] {
+        let (status, _, body) = server.get(&format!("/api/search?{query}"));
+        assert_eq!(status, 422, "{query}");
+        assert_eq!(json(&body)["error"]["field"], field);
+    }
+    let long = "a".repeat(501);
+    assert_eq!(server.get(&format!("/api/search?q={long}")).0, 422);
+}
+
+#[test]
+fn a_retried_submission_with_an_idempotency_key_is_answered_once() {
+    let (dir, server) = site("");
+    let body = r#"{"name": "Ada", "email": "ada@example.com", "subject": "Drawer stuck", "description": "It will not open."}"#;
+    let key = [("Idempotency-Key", "4a7f0c1e-2b6d-4c1a-9a53-0f6d2e8b7c11")];
+    let (s1, h1, first) = server.post_with("/api/issues", JSON, body, &key);
+    let (s2, h2, second) = server.post_with("/api/issues", JSON, body, &key);
+    assert_eq!((s1, s2), (201, 201), "{first} {second}");
+    assert_eq!(first, second, "the same answer, the same tracking number");
+    assert!(h1.get("idempotent-replayed").is_none());
+    assert_eq!(h2["idempotent-replayed"], "true");
+    assert_eq!(outbox(&dir).len(), 1, "one issue, one mail");
+
+    // The same key for another request is refused; a different key files a new issue.
+    let other = body.replace("Drawer stuck", "Drawer still stuck");
+    let (status, _, answer) = server.post_with("/api/issues", JSON, &other, &key);
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(json(&answer)["error"]["field"], "idempotency_key");
+    let (status, _, answer) =
+        server.post_with("/api/issues", JSON, &other, &[("Idempotency-Key", "short")]);
+    assert_eq!(status, 422, "{answer}");
+
+    // A form's hidden field works like the header, and the replay is the same redirect.
+    let form = "name=Bo&email=bo%40example.com&subject=Till&description=Slow&binder=support&website=&form_token=&idempotency_key=0b8e5c1d-7f2a-4e3b-8c9d-1a2b3c4d5e6f";
+    let (s1, h1, _) = server.post("/api/issues", FORM, form);
+    let (s2, h2, _) = server.post("/api/issues", FORM, form);
+    assert_eq!((s1, s2), (303, 303));
+    assert_eq!(h1["location"], h2["location"]);
+    assert_eq!(outbox(&dir).len(), 2);
+
+    // A refused request does not use up its key: corrected, it goes through.
+    let bad = r#"{"name": "Cy", "email": "nope", "subject": "S", "description": "D"}"#;
+    let fixed = r#"{"name": "Cy", "email": "cy@example.com", "subject": "S", "description": "D"}"#;
+    let key = [("Idempotency-Key", "c3d2e1f0-aaaa-4bbb-8ccc-ddddeeeeffff")];
+    assert_eq!(server.post_with("/api/issues", JSON, bad, &key).0, 422);
+    let (status, _, answer) = server.post_with("/api/issues", JSON, fixed, &key);
+    // Same key, different body after a refusal: the claim was released, so it is accepted.
+    assert_eq!(status, 201, "{answer}");
+}
+
+#[test]
+fn form_tokens_catch_robots_that_fill_forms_instantly() {
+    let (dir, server) = site("min_fill_seconds = 1");
+    let (status, headers, body) = server.get("/api/forms/token");
+    assert_eq!(status, 200);
+    assert_eq!(headers["cache-control"], "no-store");
+    let token = json(&body)["token"].as_str().unwrap().to_string();
+    let form = |token: &str| {
+        format!(
+            "email=ada%40example.com&name=&website=&form_token={}",
+            token.replace('.', "%2E")
+        )
+    };
+    let path = "/api/newsletters/product-news/subscriptions";
+    let (status, _, answer) = server.post(path, FORM, &form(&token));
+    assert_eq!(status, 422, "sent within the minimum time: {answer}");
+    assert_eq!(json(&answer)["error"]["field"], "form_token");
+    for forged in ["1700000000.00", "garbage", &format!("{}0", token)] {
+        let (status, _, answer) = server.post(path, FORM, &form(forged));
+        assert_eq!(status, 422, "{forged}: {answer}");
+        assert!(answer.contains("reload the page"), "{answer}");
+    }
+    assert!(outbox(&dir).is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (status, headers, answer) = server.post(path, FORM, &form(&token));
+    assert_eq!(status, 303, "{answer}");
+    assert_eq!(headers["location"], "/newsletter#sent");
+    assert_eq!(outbox(&dir).len(), 1);
+}
+
+#[test]
+fn posts_from_one_address_are_limited_per_hour() {
+    let (dir, server) = site("posts_per_ip = 3\nposts_per_email = 2");
+    let sign_up = |email: &str| {
+        server.post(
+            "/api/newsletters/seminars/subscriptions",
+            JSON,
+            &format!(r#"{{"email": "{email}"}}"#),
+        )
+    };
+    assert_eq!(sign_up("a@example.com").0, 202);
+    assert_eq!(sign_up("a@example.com").0, 202);
+    let (status, _, answer) = sign_up("A@example.com");
+    assert_eq!(status, 429, "per e-mail address: {answer}");
+    let (status, _, answer) = sign_up("b@example.com");
+    assert_eq!(status, 429, "per IP address: {answer}");
+    assert_eq!(outbox(&dir).len(), 2);
+    // Reading is not limited.
+    assert_eq!(server.get("/api/search?q=refund").0, 200);
+}
