@@ -25,6 +25,10 @@ pub enum Command {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// The store the functions use: `sqlite:PATH` or `dynamodb:TABLE` (created if
+        /// missing); the embedded store in the data folder by default.
+        #[arg(long)]
+        store: Option<String>,
     },
     /// Manage the data store: create it, export it, import into it.
     Admin {

@@ -12,6 +12,11 @@ const FORM: &str = "application/x-www-form-urlencoded";
 
 /// A demo copy with a small seminar far in the future and `limits` appended to `site.toml`.
 fn site(limits: &str) -> (tempfile::TempDir, Server) {
+    site_on(limits, None)
+}
+
+/// As [`site`], with the functions on `store` (`dynamodb:TABLE` uses the local DynamoDB API).
+fn site_on(limits: &str, store: Option<&str>) -> (tempfile::TempDir, Server) {
     let dir = demo_copy();
     let content = dir.path().join("content");
     std::fs::write(
@@ -25,7 +30,25 @@ fn site(limits: &str) -> (tempfile::TempDir, Server) {
         text.push_str(&format!("\n[limits]\n{limits}\n"));
         std::fs::write(toml, text).unwrap();
     }
-    let server = Server::start(&content, &dir.path().join("out"));
+    let out = dir.path().join("out");
+    let server = match store {
+        None => Server::start(&content, &out),
+        Some(spec) => {
+            let endpoint = std::env::var("PORTAL_TEST_DYNAMODB")
+                .expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+            Server::start_with(
+                &content,
+                &out,
+                &["--store", spec],
+                &[
+                    ("AWS_ENDPOINT_URL", endpoint.as_str()),
+                    ("AWS_ACCESS_KEY_ID", "test"),
+                    ("AWS_SECRET_ACCESS_KEY", "test"),
+                    ("AWS_REGION", "us-east-1"),
+                ],
+            )
+        }
+    };
     (dir, server)
 }
 
@@ -411,4 +434,92 @@ fn posts_from_one_address_are_limited_per_hour() {
     assert_eq!(outbox(&dir).len(), 2);
     // Reading is not limited.
     assert_eq!(server.get("/api/search?q=refund").0, 200);
+}
+
+#[test]
+fn submissions_work_the_same_on_dynamodb() {
+    let table = format!("dynamodb:forms-{}", std::process::id());
+    let (dir, server) = site_on("", Some(&table));
+
+    // File, track, add a note; a retry with the same key files nothing more.
+    let body = r#"{"name": "Ada", "email": "ada@example.com", "subject": "Scanner beeps", "description": "Twice per scan."}"#;
+    let key = [("Idempotency-Key", "9f1c2d3e-4b5a-4c6d-8e7f-a1b2c3d4e5f6")];
+    let (status, _, first) = server.post_with("/api/issues", JSON, body, &key);
+    assert_eq!(status, 201, "{first}");
+    let (_, replayed, second) = server.post_with("/api/issues", JSON, body, &key);
+    assert_eq!(first, second);
+    assert_eq!(replayed["idempotent-replayed"], "true");
+    let filed = json(&first);
+    let number = filed["number"].as_str().unwrap();
+    let token = filed["tracking_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    let (status, _, tracked) = server.get(&format!("/api/track/{token}"));
+    assert_eq!(status, 200);
+    assert_eq!(json(&tracked)["number"], number);
+    let (status, _, _) = server.post(
+        &format!("/api/track/{token}/notes"),
+        JSON,
+        r#"{"body": "It also happens on the second till."}"#,
+    );
+    assert_eq!(status, 201);
+    let tracked = json(&server.get(&format!("/api/track/{token}")).2);
+    assert_eq!(tracked["notes"].as_array().unwrap().len(), 1);
+
+    // Resend: one answer for a known and an unknown pair.
+    let known = server.post(
+        "/api/track/resend",
+        JSON,
+        &format!(r#"{{"number": "{number}", "email": "ada@example.com"}}"#),
+    );
+    let unknown = server.post(
+        "/api/track/resend",
+        JSON,
+        r#"{"number": "KST-2026-999999", "email": "eve@example.com"}"#,
+    );
+    assert_eq!((known.0, &known.2), (unknown.0, &unknown.2));
+
+    // Registrations at capacity from ten clients at once.
+    let url = format!("{}/api/events/small-seminar/registrations", server.base);
+    let threads: Vec<_> = (0..10)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut r = ureq::post(&url)
+                    .header("content-type", JSON)
+                    .send(&format!(
+                        r#"{{"name": "G{i}", "email": "g{i}@example.com"}}"#
+                    ))
+                    .expect("registered");
+                json(&r.body_mut().read_to_string().unwrap())["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+        })
+        .collect();
+    let statuses: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "confirmed").count(),
+        3,
+        "{statuses:?}"
+    );
+
+    // Newsletter sign-up, a request and an appointment land too.
+    assert_eq!(
+        server
+            .post(
+                "/api/newsletters/seminars/subscriptions",
+                JSON,
+                r#"{"email": "ada@example.com"}"#
+            )
+            .0,
+        202
+    );
+    let mails = outbox(&dir);
+    // Issue, resend, ten registrations, confirmation of the sign-up.
+    assert_eq!(mails.len(), 13, "{}", mails.len());
 }

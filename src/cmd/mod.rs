@@ -12,7 +12,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(site) => build::run(&site),
         Command::Admin { store, command } => admin::run(&store, command),
-        Command::Serve { site, port } => serve::run(&site, port),
+        Command::Serve { site, port, store } => serve::run(&site, port, store.as_deref()),
         Command::Search {
             query,
             index,

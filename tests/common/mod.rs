@@ -73,6 +73,11 @@ fn lines(r: impl std::io::Read + Send + 'static, name: &'static str) -> Receiver
 impl Server {
     /// Starts `portal serve --port 0` on `content`, writing to `out`.
     pub fn start(content: &Path, out: &Path) -> Server {
+        Server::start_with(content, out, &[], &[])
+    }
+
+    /// As [`Server::start`], with more arguments and environment variables.
+    pub fn start_with(content: &Path, out: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = portal()
             .args(["serve", "--port", "0", "--content"])
             .arg(content)
@@ -80,6 +85,8 @@ impl Server {
             .arg(out)
             .arg("--data")
             .arg(out.with_file_name("data"))
+            .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

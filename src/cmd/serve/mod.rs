@@ -14,16 +14,17 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use crate::cli::SiteArgs;
 
 /// Builds, then serves until Ctrl-C.
-pub fn run(args: &SiteArgs, port: u16) -> anyhow::Result<()> {
+pub fn run(args: &SiteArgs, port: u16, store: Option<&str>) -> anyhow::Result<()> {
     let report = super::build::build(args)?;
     println!("{report}");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(args.clone(), port))
+    let store = store.map(str::to_string);
+    runtime.block_on(serve(args.clone(), port, store))
 }
 
-async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
+async fn serve(args: SiteArgs, port: u16, store: Option<String>) -> anyhow::Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -50,7 +51,7 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
         args.theme.display()
     );
     let served = Arc::new(app::Served::new(&args));
-    let state = functions(&args).await?;
+    let state = functions(&args, store).await?;
     let site = state.site.clone();
     let rebuild_args = args.clone();
     tokio::spawn(async move {
@@ -86,10 +87,14 @@ async fn serve(args: SiteArgs, port: u16) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The functions' state: the embedded store in `args.data`, the site the build wrote.
-async fn functions(args: &SiteArgs) -> anyhow::Result<portal_functions::AppState> {
+/// The functions' state: `store` (the embedded store in `args.data` by default), the site
+/// the build wrote.
+async fn functions(
+    args: &SiteArgs,
+    store: Option<String>,
+) -> anyhow::Result<portal_functions::AppState> {
     let data = &args.data;
-    let spec = format!("sqlite:{}", data.join("portal.db").display());
+    let spec = store.unwrap_or_else(|| format!("sqlite:{}", data.join("portal.db").display()));
     let store = portal_core::store::open(&spec)
         .await
         .with_context(|| format!("cannot open the store {spec}"))?;
