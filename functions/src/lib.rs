@@ -19,6 +19,7 @@ pub mod events;
 pub mod guard;
 pub mod input;
 pub mod issues;
+pub mod lambda;
 pub mod mail;
 pub mod newsletters;
 pub mod pages;

@@ -1,0 +1,72 @@
+//! Running a function group on AWS Lambda: the group's router handed to `lambda_http::run`,
+//! with the caller's address taken from API Gateway's request context.
+//!
+//! Configuration comes from the environment:
+//! - `PORTAL_STORE`: the store, e.g. `dynamodb:portal` (AWS credentials and region as usual);
+//! - `PORTAL_SITE_DIR`: the build's output for the functions, laid out as `site.json`,
+//!   `search/` (the index) and `theme/` (the theme folder), shipped beside the binary.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
+
+use crate::guard::ClientIp;
+use crate::state::{AppState, LiveSite, SitePaths};
+
+/// The paths of a Lambda bundle folder.
+pub fn bundle_paths(dir: &Path) -> SitePaths {
+    SitePaths {
+        data: dir.join(portal_core::site::FILE),
+        index: dir.join("search"),
+        theme: dir.join("theme"),
+    }
+}
+
+/// The state a Lambda runs with, from its environment.
+pub async fn state_from_env() -> Result<AppState, lambda_http::Error> {
+    let spec = std::env::var("PORTAL_STORE").unwrap_or_else(|_| "dynamodb:portal".into());
+    let dir = std::env::var("PORTAL_SITE_DIR").unwrap_or_else(|_| "site".into());
+    let store = portal_core::store::open(&spec).await?;
+    let site = LiveSite::load(bundle_paths(Path::new(&dir)))?;
+    Ok(AppState::new(store, Arc::new(site), None))
+}
+
+/// Puts API Gateway's `sourceIp` where the guards look for the caller's address.
+pub async fn source_ip(mut req: Request, next: Next) -> Response {
+    let ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = ip {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(req).await
+}
+
+/// The router a Lambda of `group` serves.
+pub fn app(group: &str, state: AppState) -> Router {
+    crate::group(group, state).layer(axum::middleware::from_fn(source_ip))
+}
+
+/// The `main` of a function binary: serves `group` until Lambda stops the process.
+pub fn main(group: &str) -> Result<(), lambda_http::Error> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .without_time()
+        .init();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let state = state_from_env().await?;
+            lambda_http::run(app(group, state)).await
+        })
+}

@@ -1,0 +1,227 @@
+//! Each function binary's router, fed API Gateway HTTP API (v2) events through `lambda_http`,
+//! the way Lambda hands them over: the Lambda path is tested, not assumed.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use portal_core::search::{write_index, SearchDoc};
+use portal_functions::lambda::{app, bundle_paths};
+use portal_functions::{AppState, LiveSite};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// A bundle as `PORTAL_SITE_DIR` holds it: site data, a one-article index, the theme.
+fn bundle(dir: &Path) {
+    let site = json!({
+        "settings": {
+            "business": "Kestrel Systems",
+            "base_url": "https://help.example.com",
+            "business_email": "support@example.com",
+            "tracking_prefix": "KST",
+            "binders": [{"id": "support", "name": "Support", "public": true, "categories": []}],
+            "newsletters": [],
+            "limits": {"posts_per_ip": 2, "posts_per_email": 10, "shares_per_ip": 10, "min_fill_seconds": 3}
+        },
+        "events": [{"slug": "seminar", "title": "Seminar", "when": "Tuesday", "starts": 4102444800i64, "capacity": 1}],
+        "page": {"site": {"title": "Kestrel Systems", "base_url": "https://help.example.com", "language": "en-GB"}, "footer_pages": [], "year": 2026, "topics": []}
+    });
+    std::fs::write(dir.join("site.json"), site.to_string()).unwrap();
+    std::fs::create_dir(dir.join("search")).unwrap();
+    write_index(
+        &dir.join("search"),
+        vec![SearchDoc {
+            url: "/kb/refund-a-sale".into(),
+            kind: "article",
+            title: Cow::Borrowed("Refund a sale"),
+            summary: Cow::Borrowed("Give money back for a sale."),
+            body: Cow::Borrowed("Open the sale, choose Refund and confirm the amount."),
+            topic: Cow::Borrowed("Sales"),
+            subtopic: Cow::Borrowed("Refunds"),
+            tags: vec![],
+        }],
+    )
+    .unwrap();
+    let theme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default");
+    std::os::unix::fs::symlink(theme.canonicalize().unwrap(), dir.join("theme")).unwrap();
+}
+
+async fn state(dir: &Path) -> AppState {
+    bundle(dir);
+    let db = format!("sqlite:{}", dir.join("portal.db").display());
+    let store = portal_core::store::open(&db).await.unwrap();
+    store.init().await.unwrap();
+    let site = LiveSite::load(bundle_paths(dir)).unwrap();
+    AppState::new(store, Arc::new(site), Some(dir.join("outbox")))
+}
+
+/// An API Gateway HTTP API (v2) event, as Lambda delivers it.
+fn event(method: &str, path_and_query: &str, body: Option<&Value>, ip: &str) -> String {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {
+            "content-type": "application/json",
+            "host": "abc123.execute-api.eu-west-2.amazonaws.com",
+            "user-agent": "test"
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.eu-west-2.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": ip, "userAgent": "test"},
+            "requestId": "req-1",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1795514400000u64
+        },
+        "body": body.map(Value::to_string),
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+/// Sends `event` to the router of `group` through `lambda_http`'s request decoding.
+async fn call(group: &str, state: &AppState, event: &str) -> (u16, Value) {
+    let req = lambda_http::request::from_str(event).expect("a valid API Gateway v2 event");
+    let req = req.map(|b| Body::from(b.to_vec()));
+    let res = app(group, state.clone()).oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_issues_function_files_and_tracks_under_lambda() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let issue = json!({"name": "Ada", "email": "ada@example.com", "subject": "Blank receipts", "description": "Every receipt is blank."});
+    let (status, filed) = call(
+        "issues",
+        &state,
+        &event("POST", "/api/issues", Some(&issue), "198.51.100.7"),
+    )
+    .await;
+    assert_eq!(status, 201, "{filed}");
+    let token = filed["tracking_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, tracked) = call(
+        "issues",
+        &state,
+        &event("GET", &format!("/api/track/{token}"), None, "198.51.100.7"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(tracked["number"], filed["number"]);
+    // Routes of other groups are not in this function.
+    let (status, _) = call(
+        "issues",
+        &state,
+        &event("GET", "/api/search?q=refund", None, "198.51.100.7"),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_events_function_registers_and_limits_by_api_gateway_source_ip() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let reg = |n: u32| json!({"name": format!("Guest {n}"), "email": format!("g{n}@example.com")});
+    let path = "/api/events/seminar/registrations";
+    let (s1, first) = call(
+        "events",
+        &state,
+        &event("POST", path, Some(&reg(1)), "198.51.100.7"),
+    )
+    .await;
+    let (s2, second) = call(
+        "events",
+        &state,
+        &event("POST", path, Some(&reg(2)), "198.51.100.7"),
+    )
+    .await;
+    assert_eq!((s1, s2), (201, 201));
+    assert_eq!(
+        (first["status"].as_str(), second["status"].as_str()),
+        (Some("confirmed"), Some("waiting"))
+    );
+    // posts_per_ip = 2: the third post from that address is refused, another address is not.
+    let (s3, refused) = call(
+        "events",
+        &state,
+        &event("POST", path, Some(&reg(3)), "198.51.100.7"),
+    )
+    .await;
+    assert_eq!(s3, 429, "{refused}");
+    let (s4, _) = call(
+        "events",
+        &state,
+        &event("POST", path, Some(&reg(4)), "203.0.113.9"),
+    )
+    .await;
+    assert_eq!(s4, 201);
+    let (status, token) = call(
+        "events",
+        &state,
+        &event("GET", "/api/forms/token", None, "203.0.113.9"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(token["token"].as_str().unwrap().contains('.'));
+}
+
+#[tokio::test]
+async fn the_search_function_answers_from_the_bundled_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let (status, answer) = call(
+        "search",
+        &state,
+        &event("GET", "/api/search?q=refunds", None, "198.51.100.7"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["hits"][0]["url"], "/kb/refund-a-sale");
+    let fb = json!({"helpful": true});
+    let (status, _) = call(
+        "search",
+        &state,
+        &event(
+            "POST",
+            "/api/kb/refund-a-sale/feedback",
+            Some(&fb),
+            "198.51.100.7",
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = call(
+        "search",
+        &state,
+        &event(
+            "POST",
+            "/api/kb/unknown/feedback",
+            Some(&fb),
+            "198.51.100.7",
+        ),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
