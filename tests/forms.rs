@@ -523,3 +523,157 @@ fn submissions_work_the_same_on_dynamodb() {
     // Issue, resend, ten registrations, confirmation of the sign-up.
     assert_eq!(mails.len(), 13, "{}", mails.len());
 }
+
+/// A `multipart/form-data` body with text `fields` and `files` (field, name, content).
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----portal-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (field, file, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn post_bytes(
+    server: &Server,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, String, String) {
+    let mut r = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent()
+        .post(&format!("{}{path}", server.base))
+        .header("content-type", content_type)
+        .send(body)
+        .expect("answered");
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (
+        r.status().as_u16(),
+        location,
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn the_issue_form_takes_checked_attachments_served_only_as_downloads() {
+    let (dir, server) = site("");
+    let text = [
+        ("name", "Ada"),
+        ("email", "ada@example.com"),
+        ("subject", "Printer error"),
+        ("description", "See the photo and the log."),
+        ("binder", "support"),
+        ("website", ""),
+        ("form_token", ""),
+    ];
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-rest-of-image";
+    let (ct, body) = multipart(
+        &text,
+        &[
+            ("attachments", "photo.png", png),
+            ("attachments", "till.log", b"ERROR 42: paper out\n"),
+            ("attachments", "", b""),
+        ],
+    );
+    let (status, location, answer) = post_bytes(&server, "/api/issues", &ct, &body);
+    assert_eq!(status, 303, "{answer}");
+    let token = location.trim_start_matches("/track/").to_string();
+    let tracked = json(&server.get(&format!("/api/track/{token}")).2);
+    let files = tracked["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{tracked}");
+    assert_eq!(files[0]["file_name"], "photo.png");
+    assert_eq!(files[0]["media_type"], "image/png");
+    let id = files[0]["id"].as_str().unwrap();
+    let (status, headers, _) = server.get(&format!("/api/track/{token}/attachments/{id}"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"photo.png\""
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["content-type"], "image/png");
+    let page = server.get(&format!("/track/{token}")).2;
+    assert!(page.contains("photo.png") && page.contains("till.log"));
+    // Another issue's token does not open this file; made-up ids are not found.
+    let other = json(
+        &server
+            .post(
+                "/api/issues",
+                JSON,
+                r#"{"name": "Bo", "email": "bo@example.com", "subject": "S", "description": "D"}"#,
+            )
+            .2,
+    );
+    let other_token = other["tracking_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    assert_eq!(
+        server
+            .get(&format!("/api/track/{other_token}/attachments/{id}"))
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .get(&format!(
+                "/api/track/{token}/attachments/{}",
+                "0".repeat(32)
+            ))
+            .0,
+        404
+    );
+
+    // Refused files: wrong content for the name, a type not accepted, too many; nothing stored.
+    let blobs = dir.path().join("data/blobs");
+    let stored = std::fs::read_dir(&blobs).unwrap().count();
+    for files in [
+        vec![("attachments", "photo.png", &b"MZ\x90\x00 a program"[..])],
+        vec![(
+            "attachments",
+            "page.html",
+            &b"<script>alert(1)</script>"[..],
+        )],
+        vec![("attachments", "a.txt", &b"a"[..]); 6],
+        vec![("upload", "a.txt", &b"a"[..])],
+    ] {
+        let (ct, body) = multipart(&text, &files);
+        let (status, _, answer) = post_bytes(&server, "/api/issues", &ct, &body);
+        assert_eq!(status, 422, "{answer}");
+        assert!(answer.contains("\"field\""), "{answer}");
+    }
+    assert_eq!(std::fs::read_dir(&blobs).unwrap().count(), stored);
+    // Files are for the issue form only.
+    let (ct, body) = multipart(
+        &[("email", "x@example.com")],
+        &[("attachments", "a.txt", b"a")],
+    );
+    let (status, _, _) = post_bytes(
+        &server,
+        "/api/newsletters/seminars/subscriptions",
+        &ct,
+        &body,
+    );
+    assert_eq!(status, 422);
+    // Two issues, two mails: refused submissions sent nothing.
+    assert_eq!(outbox(&dir).len(), 2);
+}

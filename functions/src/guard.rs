@@ -15,7 +15,7 @@
 use std::net::SocketAddr;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiError;
 use crate::input::MAX_BODY;
 use crate::state::AppState;
+use crate::uploads::MAX_MULTIPART;
 
 /// The hidden form field carrying the form token.
 pub const FORM_TOKEN: &str = "form_token";
@@ -167,7 +168,6 @@ struct Fields {
 }
 
 fn fields(content_type: &str, body: &[u8]) -> Fields {
-    let mut f = Fields::default();
     let pairs: Vec<(String, String)> = if content_type.starts_with("application/json") {
         match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(serde_json::Value::Object(map)) => map
@@ -185,6 +185,12 @@ fn fields(content_type: &str, body: &[u8]) -> Fields {
     } else {
         serde_urlencoded::from_bytes(body).unwrap_or_default()
     };
+    split(pairs)
+}
+
+/// The guard fields apart from the rest, which are sorted for the fingerprint.
+fn split(pairs: Vec<(String, String)>) -> Fields {
+    let mut f = Fields::default();
     for (k, v) in pairs {
         match k.as_str() {
             FORM_TOKEN if !v.is_empty() => f.form_token = Some(v),
@@ -195,6 +201,29 @@ fn fields(content_type: &str, body: &[u8]) -> Fields {
     }
     f.rest.sort();
     f
+}
+
+/// The guard fields of a `multipart/form-data` body; files count in the fingerprint by their
+/// name and a hash of their content (the boundary, which differs per sending, does not).
+async fn multipart_fields(content_type: &str, bytes: Bytes) -> Fields {
+    let mut pairs = Vec::new();
+    let req = Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(bytes))
+        .unwrap_or_default();
+    if let Ok(mut form) = axum::extract::Multipart::from_request(req, &()).await {
+        while let Ok(Some(field)) = form.next_field().await {
+            let name = field.name().unwrap_or("").to_string();
+            match field.file_name().map(str::to_string) {
+                Some(file) => {
+                    let data = field.bytes().await.unwrap_or_default();
+                    pairs.push((format!("{name}\n{file}"), hex(&Sha256::digest(&data))));
+                }
+                None => pairs.push((name, field.text().await.unwrap_or_default())),
+            }
+        }
+    }
+    split(pairs)
 }
 
 /// The middleware: every `POST` passes the three guards; other methods pass straight on.
@@ -214,20 +243,23 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
     limit(&state, "post", &ip.0, max)
         .await
         .map_err(IntoResponse::into_response)?;
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-        ApiError::BadBody(format!(
-            "the request is larger than {} KiB",
-            MAX_BODY / 1024
-        ))
-        .into_response()
-    })?;
-    let content_type = parts
+    let raw_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-        .to_ascii_lowercase();
-    let f = fields(&content_type, &bytes);
+        .to_string();
+    let content_type = raw_type.to_ascii_lowercase();
+    let multipart = content_type.starts_with("multipart/form-data");
+    let max = if multipart { MAX_MULTIPART } else { MAX_BODY };
+    let bytes = axum::body::to_bytes(body, max).await.map_err(|_| {
+        ApiError::BadBody(format!("the request is larger than {} KiB", max / 1024)).into_response()
+    })?;
+    let f = if multipart {
+        multipart_fields(&raw_type, bytes.clone()).await
+    } else {
+        fields(&content_type, &bytes)
+    };
     if let Some(token) = &f.form_token {
         check_token(&state, token)
             .await

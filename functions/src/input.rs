@@ -3,18 +3,19 @@
 //! The guard fields ([`crate::guard`]) are dropped before a body is read into its type.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::guard::{FORM_TOKEN, IDEMPOTENCY_FIELD};
+use crate::uploads::Upload;
 
 /// Largest body accepted for a form or JSON request without files.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// A request body read as JSON or as a form post.
+/// A request body read as JSON or as a form post (also `multipart/form-data`, without files).
 pub struct Input<T> {
     /// The body.
     pub value: T,
@@ -26,22 +27,56 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let body = WithFiles::<T>::from_request(req, state).await?;
+        if let Some(f) = body.files.first() {
+            return Err(ApiError::invalid(&f.field, "this form takes no files"));
+        }
+        Ok(Input {
+            value: body.value,
+            from_form: body.from_form,
+        })
+    }
+}
+
+/// As [`Input`], for forms that take files too.
+pub struct WithFiles<T> {
+    /// The body.
+    pub value: T,
+    /// Whether it came from an HTML form (so the answer is a redirect).
+    pub from_form: bool,
+    /// Files sent with a `multipart/form-data` form (checked by [`crate::uploads::check`]).
+    pub files: Vec<Upload>,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let kind = req
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
+        if kind.starts_with("multipart/form-data") {
+            return multipart(req, state).await;
+        }
+        let too_large = || {
+            ApiError::BadBody(format!(
+                "the request is larger than {} KiB",
+                MAX_BODY / 1024
+            ))
+        };
         let body = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::BadBody(format!(
-                    "the request is larger than {} KiB",
-                    MAX_BODY / 1024
-                ))
+                too_large()
             } else {
                 ApiError::BadBody(r.body_text())
             }
         })?;
+        if body.len() > MAX_BODY {
+            return Err(too_large());
+        }
         if kind.starts_with("application/json") {
             let mut json: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| field_error(&e.to_string()))?;
@@ -50,30 +85,82 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
                 map.remove(IDEMPOTENCY_FIELD);
             }
             let value = serde_json::from_value(json).map_err(|e| field_error(&e.to_string()))?;
-            Ok(Input {
+            Ok(WithFiles {
                 value,
                 from_form: false,
+                files: Vec::new(),
             })
         } else if kind.starts_with("application/x-www-form-urlencoded") {
             let pairs: Vec<(String, String)> =
                 serde_urlencoded::from_bytes(&body).map_err(|e| field_error(&e.to_string()))?;
-            let kept: Vec<(String, String)> = pairs
-                .into_iter()
-                .filter(|(k, _)| k != FORM_TOKEN && k != IDEMPOTENCY_FIELD)
-                .collect();
-            let encoded = serde_urlencoded::to_string(kept).unwrap_or_default();
-            let value =
-                serde_urlencoded::from_str(&encoded).map_err(|e| field_error(&e.to_string()))?;
-            Ok(Input {
-                value,
+            Ok(WithFiles {
+                value: from_pairs(pairs)?,
                 from_form: true,
+                files: Vec::new(),
             })
         } else {
             Err(ApiError::BadBody(
-                "send application/json or application/x-www-form-urlencoded".into(),
+                "send application/json, application/x-www-form-urlencoded or multipart/form-data"
+                    .into(),
             ))
         }
     }
+}
+
+/// A form's fields, without the guard fields, read into `T`.
+fn from_pairs<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<T, ApiError> {
+    let kept: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(k, _)| k != FORM_TOKEN && k != IDEMPOTENCY_FIELD)
+        .collect();
+    let encoded = serde_urlencoded::to_string(kept).unwrap_or_default();
+    serde_urlencoded::from_str(&encoded).map_err(|e| field_error(&e.to_string()))
+}
+
+/// A `multipart/form-data` form: text fields into `T`, file fields into [`Input::files`].
+async fn multipart<T: DeserializeOwned, S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<WithFiles<T>, ApiError> {
+    let bad = |e: axum::extract::multipart::MultipartError| ApiError::BadBody(e.body_text());
+    let mut form = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::BadBody(e.body_text()))?;
+    let mut pairs = Vec::new();
+    let mut files = Vec::new();
+    let mut text_bytes = 0;
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        match field.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(bad)?;
+                // A file input left empty still sends a part, with no name and no content.
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    files.push(Upload {
+                        field: name,
+                        file_name,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            }
+            None => {
+                let text = field.text().await.map_err(bad)?;
+                text_bytes += text.len();
+                if text_bytes > MAX_BODY {
+                    return Err(ApiError::BadBody(format!(
+                        "the form's text is larger than {} KiB",
+                        MAX_BODY / 1024
+                    )));
+                }
+                pairs.push((name, text));
+            }
+        }
+    }
+    Ok(WithFiles {
+        value: from_pairs(pairs)?,
+        from_form: true,
+        files,
+    })
 }
 
 /// Turns a decoder's message ("missing field `email` at line 1 …") into a field error.

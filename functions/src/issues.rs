@@ -17,19 +17,26 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use portal_core::records::issues::{Issue, IssueKind, Issues, StatusChange};
+use portal_core::records::issues::{Attachment, Issue, IssueKind, Issues, StatusChange};
 use portal_core::records::outbox::Mail;
+use portal_core::records::to_item;
+use portal_core::store::{Cond, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::input::{self, Input};
+use crate::input::{self, Input, WithFiles};
 use crate::pages::{date_text, Message};
 use crate::state::AppState;
+use crate::uploads::{self, CheckedFile};
 
 /// The group's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/issues", post(file))
+        .route(
+            "/api/issues",
+            post(file).layer(DefaultBodyLimit::max(uploads::MAX_MULTIPART)),
+        )
+        .route("/api/track/{token}/attachments/{id}", get(download))
         .route("/api/track/{token}", get(track_json))
         .route("/track/{token}", get(track_page))
         .route("/api/track/{token}/notes", post(add_note))
@@ -75,9 +82,19 @@ pub struct Filed {
     pub status: String,
 }
 
-async fn file(State(state): State<AppState>, body: Input<NewIssue>) -> Result<Response, ApiError> {
+async fn file(
+    State(state): State<AppState>,
+    body: WithFiles<NewIssue>,
+) -> Result<Response, ApiError> {
     let form = body.from_form;
     let v = body.value;
+    if let Some(f) = body.files.iter().find(|f| f.field != "attachments") {
+        return Err(ApiError::invalid(
+            &f.field,
+            "is not a file field of this form",
+        ));
+    }
+    let files = uploads::check("attachments", body.files)?;
     input::honeypot(v.website.as_deref())?;
     let site = state.site();
     let settings = site.settings();
@@ -126,20 +143,45 @@ async fn file(State(state): State<AppState>, body: Input<NewIssue>) -> Result<Re
         created: 0,
     };
     crate::guard::limit_email(&state, &issue.email).await?;
+    // The files go first, under fresh random keys; the issue's transaction then records them,
+    // and if it fails they are removed again.
+    let stored = store_files(&state, files).await?;
     let year = portal_core::records::utc_year(portal_core::store::now());
     let (base, business) = (settings.base_url.clone(), settings.business.clone());
-    let (issue, token) = Issues::new(state.store.clone())
-        .file(issue, &settings.tracking_prefix, year, |issue, token| {
-            Some(Mail::new(
+    let filed = Issues::new(state.store.clone())
+        .file_with(issue, &settings.tracking_prefix, year, |issue, token| {
+            let mut writes = Vec::new();
+            for (id, f) in &stored {
+                let a = Attachment {
+                    issue_id: issue.id.clone(),
+                    id: id.clone(),
+                    file_name: f.file_name.clone(),
+                    media_type: f.media_type.to_string(),
+                    size: f.bytes.len() as u64,
+                    note_id: None,
+                    created: issue.created,
+                };
+                writes.push(Write::Put(to_item(&a)?, Cond::NotExists));
+            }
+            let mail = Mail::new(
                 &issue.email,
                 format!("[{}] {}", issue.number, issue.subject),
                 format!(
                     "Hello {},\n\nthank you for contacting {business}. Your issue has the number {}.\n\nFollow it and add information here:\n{base}/track/{token}\n\nKeep this link private: anyone with it can read the issue.\n",
                     issue.name, issue.number
                 ),
-            ))
+            );
+            writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
+            Ok(writes)
         })
-        .await?;
+        .await;
+    let (issue, token) = match filed {
+        Ok(f) => f,
+        Err(e) => {
+            remove_files(&state, &stored).await;
+            return Err(e.into());
+        }
+    };
     crate::mail::deliver(&state).await;
     let url = format!("{}/track/{token}", settings.base_url);
     if form {
@@ -151,6 +193,57 @@ async fn file(State(state): State<AppState>, body: Input<NewIssue>) -> Result<Re
         status: issue.status.clone(),
     };
     Ok((StatusCode::CREATED, Json(filed)).into_response())
+}
+
+/// Stores checked files in the blob store under new random keys.
+async fn store_files(
+    state: &AppState,
+    files: Vec<CheckedFile>,
+) -> Result<Vec<(String, CheckedFile)>, ApiError> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(blobs) = &state.blobs else {
+        return Err(ApiError::invalid(
+            "attachments",
+            "this portal cannot store files yet; send the issue without them",
+        ));
+    };
+    let mut stored = Vec::with_capacity(files.len());
+    for f in files {
+        // Time-ordered, so the files list in the order they were sent; the blob store is
+        // private and a download needs the issue's tracking token as well.
+        let id = portal_core::records::new_id();
+        if let Err(e) = blobs.put(&id, f.bytes.clone()).await {
+            remove_files(state, &stored).await;
+            return Err(ApiError::Internal(e.to_string()));
+        }
+        stored.push((id, f));
+    }
+    Ok(stored)
+}
+
+async fn remove_files(state: &AppState, stored: &[(String, CheckedFile)]) {
+    if let Some(blobs) = &state.blobs {
+        for (id, _) in stored {
+            if let Err(e) = blobs.delete(id).await {
+                tracing::warn!("attachment left behind: {e}");
+            }
+        }
+    }
+}
+
+/// An attachment as a tracking link lists it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TrackedAttachment {
+    /// Identifier, for the download link.
+    pub id: String,
+    /// File name.
+    pub file_name: String,
+    /// Media type.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
 }
 
 /// What a tracking link shows.
@@ -166,6 +259,9 @@ pub struct Tracked {
     pub history: Vec<StatusChange>,
     /// Public notes, oldest first.
     pub notes: Vec<TrackedNote>,
+    /// Files sent with it; download at `/api/track/{token}/attachments/{id}`.
+    #[serde(default)]
+    pub attachments: Vec<TrackedAttachment>,
     /// Unix seconds.
     pub created: i64,
 }
@@ -181,22 +277,38 @@ pub struct TrackedNote {
     pub created: i64,
 }
 
-async fn tracked(state: &AppState, token: &str) -> Result<Tracked, ApiError> {
+/// The issue a tracking token opens.
+async fn tracked_issue(state: &AppState, token: &str) -> Result<Issue, ApiError> {
     let unknown = || {
         ApiError::NotFound("no issue has this tracking link; check the link in your e-mail".into())
     };
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(unknown());
     }
-    let issues = Issues::new(state.store.clone());
-    let issue = issues
+    Ok(Issues::new(state.store.clone())
         .by_tracking_token(token)
         .await?
         .ok_or_else(unknown)?
-        .record;
-    let notes = issues
-        .notes(&issue.id, false)
-        .await?
+        .record)
+}
+
+async fn tracked(state: &AppState, token: &str) -> Result<Tracked, ApiError> {
+    let issue = tracked_issue(state, token).await?;
+    let issues = Issues::new(state.store.clone());
+    let (notes, attachments) = tokio::join!(
+        issues.notes(&issue.id, false),
+        issues.attachments(&issue.id)
+    );
+    let attachments = attachments?
+        .into_iter()
+        .map(|a| TrackedAttachment {
+            id: a.id,
+            file_name: a.file_name,
+            media_type: a.media_type,
+            size: a.size,
+        })
+        .collect();
+    let notes = notes?
         .into_iter()
         .map(|n| TrackedNote {
             author: n.author,
@@ -210,8 +322,67 @@ async fn tracked(state: &AppState, token: &str) -> Result<Tracked, ApiError> {
         status: issue.status,
         history: issue.history,
         notes,
+        attachments,
         created: issue.created,
     })
+}
+
+/// "12 KB", "3.4 MB".
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{} KB", bytes.div_ceil(1024)),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+/// `GET /api/track/{token}/attachments/{id}`: a file of the issue, always as a download.
+async fn download(
+    State(state): State<AppState>,
+    Path((token, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let issue = tracked_issue(&state, &token).await?;
+    let gone = || ApiError::NotFound("this issue has no such attachment".into());
+    let repo: portal_core::records::Repo<Attachment> =
+        portal_core::records::Repo::new(state.store.clone());
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(gone());
+    }
+    let a = repo
+        .get(&portal_core::store::Key::new(
+            format!("ISSUE#{}", issue.id),
+            format!("ATTACHMENT#{id}"),
+        ))
+        .await?
+        .ok_or_else(gone)?
+        .record;
+    let blobs = state.blobs.as_ref().ok_or_else(gone)?;
+    let bytes = blobs
+        .get(&a.id)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(gone)?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        a.file_name.replace(['"', '\\'], "_")
+    );
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&a.media_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(private(r))
 }
 
 fn private(mut response: Response) -> Response {
@@ -240,6 +411,9 @@ async fn track_page(State(state): State<AppState>, Path(token): Path<String>) ->
             issue["created_text"] = date_text(t.created).into();
             for (i, h) in t.history.iter().enumerate() {
                 issue["history"][i]["at_text"] = date_text(h.at).into();
+            }
+            for (i, a) in t.attachments.iter().enumerate() {
+                issue["attachments"][i]["size_text"] = size_text(a.size).into();
             }
             for (i, n) in t.notes.iter().enumerate() {
                 issue["notes"][i]["created_text"] = date_text(n.created).into();

@@ -26,6 +26,7 @@ pub mod pages;
 pub mod requests;
 pub mod search;
 pub mod state;
+pub mod uploads;
 
 pub use error::ApiError;
 pub use state::{AppState, BinderSettings, LiveSite, NewsletterSettings, Settings, SitePaths};

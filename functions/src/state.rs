@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use portal_core::blobs::BlobStore;
 use portal_core::search::Searcher;
 use portal_core::site::SiteData;
 use portal_core::store::Store;
@@ -116,6 +117,8 @@ pub struct AppState {
     pub mail_dir: Option<PathBuf>,
     /// The key that signs form tokens, read from the store on first use.
     pub form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// Where attachments are kept; without one, files are refused.
+    pub blobs: Option<Arc<dyn BlobStore>>,
 }
 
 impl AppState {
@@ -126,7 +129,14 @@ impl AppState {
             site,
             mail_dir,
             form_key: Arc::default(),
+            blobs: None,
         }
+    }
+
+    /// The same state, keeping attachments in `blobs`.
+    pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
+        self.blobs = Some(blobs);
+        self
     }
 
     /// The site as the latest build left it.

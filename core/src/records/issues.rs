@@ -189,10 +189,27 @@ impl Issues {
     /// another filing took the same number at the same moment).
     pub async fn file(
         &self,
-        mut issue: Issue,
+        issue: Issue,
         prefix: &str,
         year: i32,
         mail: impl Fn(&Issue, &str) -> Option<Mail>,
+    ) -> RecordResult<(Issue, String)> {
+        self.file_with(issue, prefix, year, |issue, token| {
+            mail(issue, token)
+                .map(|m| to_item(&m).map(|i| vec![Write::Put(i, Cond::NotExists)]))
+                .unwrap_or(Ok(Vec::new()))
+        })
+        .await
+    }
+
+    /// As [`Issues::file`], with the writes `extra` makes for the filed issue and its
+    /// tracking token (its mail, its attachments' records) in the same transaction.
+    pub async fn file_with(
+        &self,
+        mut issue: Issue,
+        prefix: &str,
+        year: i32,
+        extra: impl Fn(&Issue, &str) -> crate::store::StoreResult<Vec<Write>>,
     ) -> RecordResult<(Issue, String)> {
         issue.id = new_id();
         issue.created = now();
@@ -241,9 +258,7 @@ impl Issues {
             if let Some(summary) = IssueSummary::of(&issue) {
                 writes.push(Write::Put(to_item(&summary)?, Cond::NotExists));
             }
-            if let Some(m) = mail(&issue, &token) {
-                writes.push(Write::Put(to_item(&m)?, Cond::NotExists));
-            }
+            writes.extend(extra(&issue, &token)?);
             match self.store.transact(writes).await {
                 Ok(()) => return Ok((issue, token)),
                 Err(StoreError::TransactionCancelled { failed })
@@ -388,6 +403,23 @@ impl Issues {
             .into_iter()
             .filter(|n| include_hidden || n.public)
             .collect())
+    }
+
+    /// The attachments of an issue, oldest first (1 request per 1,000).
+    pub async fn attachments(&self, issue_id: &str) -> RecordResult<Vec<Attachment>> {
+        let page = self
+            .store
+            .query(
+                &Query::partition(format!("ISSUE#{issue_id}"))
+                    .prefix("ATTACHMENT#")
+                    .limit(1000),
+            )
+            .await?;
+        let name = self.store.name();
+        page.items
+            .into_iter()
+            .map(|i| from_item(&name, i).map(|v| v.record).map_err(Into::into))
+            .collect()
     }
 
     /// A customer's issues, newest first (1 request).

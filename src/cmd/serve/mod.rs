@@ -102,9 +102,10 @@ async fn functions(
     let site =
         portal_functions::LiveSite::load(portal_functions::SitePaths::new(&args.out, &args.theme))
             .map_err(anyhow::Error::msg)?;
-    Ok(portal_functions::AppState::new(
-        store,
-        Arc::new(site),
-        Some(data.join("outbox")),
-    ))
+    Ok(
+        portal_functions::AppState::new(store, Arc::new(site), Some(data.join("outbox")))
+            .with_blobs(Arc::new(portal_core::blobs::FolderBlobs::new(
+                data.join("blobs"),
+            ))),
+    )
 }
