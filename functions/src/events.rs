@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 use crate::guard;
 use crate::input::{self, Input};
+#[allow(unused_imports)]
+use crate::openapi::{ErrorBody, MessageBody};
 use crate::pages::Message;
 use crate::state::{AppState, EventInfo};
 
@@ -29,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A registration form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRegistration {
     /// Name.
@@ -50,18 +52,19 @@ pub struct NewRegistration {
 }
 
 /// The answer to a registration.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Registered {
     /// The event.
     pub event: String,
     /// `confirmed` or `waiting`.
+    #[schema(value_type = String)]
     pub status: RegistrationStatus,
     /// What it means, in words.
     pub message: String,
 }
 
 /// Places at an event.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Places {
     /// The event.
     pub event: String,
@@ -87,7 +90,8 @@ fn event(state: &AppState, slug: &str) -> Result<(EventInfo, u32), ApiError> {
     Ok((e, capacity))
 }
 
-async fn seats(
+#[utoipa::path(get, path = "/api/events/{event}", tag = "events", summary = "Places left at an event", params(("event" = String, Path, description = "The event")), responses((status = 200, description = "Places", body = Places), (status = 404, description = "No such event, or it takes no registrations", body = ErrorBody)))]
+pub(crate) async fn seats(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<Places>, ApiError> {
@@ -102,7 +106,8 @@ async fn seats(
     }))
 }
 
-async fn register(
+#[utoipa::path(post, path = "/api/events/{event}/registrations", tag = "events", summary = "Register for an event: a place while places remain, the waiting list after", params(("event" = String, Path, description = "The event")), request_body(content((NewRegistration = "application/json"), (NewRegistration = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Registered or on the waiting list; a confirmation with a cancel link is e-mailed", body = Registered), (status = 303, description = "From a form: back to the event"), (status = 404, description = "No such event", body = ErrorBody), (status = 409, description = "Already registered, or registration has closed", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+pub(crate) async fn register(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     body: Input<NewRegistration>,
@@ -210,7 +215,11 @@ fn cancel_key(token: &str) -> Option<Key> {
         .then(|| Key::new(format!("REGCANCEL#{}", token_hash(token)), "CANCEL"))
 }
 
-async fn cancel_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+#[utoipa::path(get, path = "/events/cancel/{token}", tag = "events", summary = "The cancel page: a button (HTML)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "The page", content_type = "text/html"), (status = 404, description = "Nothing to cancel", content_type = "text/html")))]
+pub(crate) async fn cancel_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     let site = state.site();
     let links: Repo<CancelLink> = Repo::new(state.store.clone());
     let found = match cancel_key(&token) {
@@ -246,7 +255,8 @@ async fn cancel_page(State(state): State<AppState>, Path(token): Path<String>) -
     site.pages.message(StatusCode::OK, &m)
 }
 
-async fn cancel(
+#[utoipa::path(post, path = "/events/cancel/{token}", tag = "events", summary = "Cancel a registration; the place goes to the longest-waiting registration", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "Cancelled", content_type = "text/html")))]
+pub(crate) async fn cancel(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -28,6 +28,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::input::MAX_BODY;
+#[allow(unused_imports)]
+use crate::openapi::{ErrorBody, MessageBody};
 use crate::state::AppState;
 use crate::uploads::MAX_MULTIPART;
 
@@ -150,6 +152,7 @@ pub async fn check_token(state: &AppState, token: &str) -> Result<(), ApiError> 
 }
 
 /// `GET /api/forms/token`: a token for the hidden `form_token` field.
+#[utoipa::path(get, path = "/api/forms/token", tag = "events", summary = "A signed token for a form's hidden `form_token` field", responses((status = 200, description = "`{\"token\": \"<issued>.<signature>\"}`", body = Object)))]
 pub async fn form_token(State(state): State<AppState>) -> Result<Response, ApiError> {
     let token = issue_token(&state).await?;
     let mut r = Json(serde_json::json!({ "token": token })).into_response();

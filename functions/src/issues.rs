@@ -25,6 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::input::{self, Input, WithFiles};
+#[allow(unused_imports)]
+use crate::openapi::{ErrorBody, MessageBody};
 use crate::pages::{date_text, Message};
 use crate::state::AppState;
 use crate::uploads::{self, CheckedFile};
@@ -45,7 +47,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// What a visitor sends to file an issue.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewIssue {
     /// The binder; the first public one when left out.
@@ -72,7 +74,7 @@ pub struct NewIssue {
 }
 
 /// The answer to a filing.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Filed {
     /// Tracking number.
     pub number: String,
@@ -82,7 +84,8 @@ pub struct Filed {
     pub status: String,
 }
 
-async fn file(
+#[utoipa::path(post, path = "/api/issues", tag = "issues", summary = "File an issue in a public binder", request_body(content((NewIssue = "application/json"), (NewIssue = "application/x-www-form-urlencoded"), (NewIssue = "multipart/form-data")), description = "The issue; forms may add up to 5 files in `attachments` (png, jpeg, gif, pdf, txt, log, csv; 10 MB each)"), responses((status = 201, description = "Filed; the tracking link is also e-mailed", body = Filed), (status = 303, description = "From a form: to the tracking page"), (status = 404, description = "No public binder", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+pub(crate) async fn file(
     State(state): State<AppState>,
     body: WithFiles<NewIssue>,
 ) -> Result<Response, ApiError> {
@@ -234,7 +237,7 @@ async fn remove_files(state: &AppState, stored: &[(String, CheckedFile)]) {
 }
 
 /// An attachment as a tracking link lists it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrackedAttachment {
     /// Identifier, for the download link.
     pub id: String,
@@ -247,7 +250,7 @@ pub struct TrackedAttachment {
 }
 
 /// What a tracking link shows.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tracked {
     /// Tracking number.
     pub number: String,
@@ -256,6 +259,7 @@ pub struct Tracked {
     /// Current status.
     pub status: String,
     /// Every status with when it was set.
+    #[schema(value_type = Vec<Object>)]
     pub history: Vec<StatusChange>,
     /// Public notes, oldest first.
     pub notes: Vec<TrackedNote>,
@@ -267,7 +271,7 @@ pub struct Tracked {
 }
 
 /// A public note as the submitter sees it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrackedNote {
     /// Author.
     pub author: String,
@@ -337,7 +341,8 @@ fn size_text(bytes: u64) -> String {
 }
 
 /// `GET /api/track/{token}/attachments/{id}`: a file of the issue, always as a download.
-async fn download(
+#[utoipa::path(get, path = "/api/track/{token}/attachments/{id}", tag = "issues", summary = "Download a file of the issue", params(("token" = String, Path, description = "The tracking token"), ("id" = String, Path, description = "The attachment")), responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 404, description = "Not found", body = ErrorBody)))]
+pub(crate) async fn download(
     State(state): State<AppState>,
     Path((token, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
@@ -396,14 +401,22 @@ fn private(mut response: Response) -> Response {
     response
 }
 
-async fn track_json(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+#[utoipa::path(get, path = "/api/track/{token}", tag = "issues", summary = "Status, history, public notes and files of an issue", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "The issue", body = Tracked), (status = 404, description = "No issue has this link", body = ErrorBody)))]
+pub(crate) async fn track_json(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     private(match tracked(&state, &token).await {
         Ok(t) => Json(t).into_response(),
         Err(e) => e.into_response(),
     })
 }
 
-async fn track_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+#[utoipa::path(get, path = "/track/{token}", tag = "issues", summary = "The tracking page (HTML)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "The page", content_type = "text/html"), (status = 404, description = "No issue has this link", content_type = "text/html")))]
+pub(crate) async fn track_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     let site = state.site();
     private(match tracked(&state, &token).await {
         Ok(t) => {
@@ -436,7 +449,7 @@ async fn track_page(State(state): State<AppState>, Path(token): Path<String>) ->
 }
 
 /// A note from the submitter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNote {
     /// The text.
@@ -447,7 +460,8 @@ pub struct NewNote {
     pub website: Option<String>,
 }
 
-async fn add_note(
+#[utoipa::path(post, path = "/api/track/{token}/notes", tag = "issues", summary = "Add a note as the submitter", params(("token" = String, Path, description = "The 32-character token from the link")), request_body(content((NewNote = "application/json"), (NewNote = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Added", body = TrackedNote), (status = 303, description = "From a form: back to the tracking page"), (status = 404, description = "No issue has this link", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+pub(crate) async fn add_note(
     State(state): State<AppState>,
     Path(token): Path<String>,
     body: Input<NewNote>,
@@ -492,7 +506,7 @@ async fn note(state: &AppState, token: &str, body: Input<NewNote>) -> Result<Res
 }
 
 /// A request to mail a tracking link again.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resend {
     /// Tracking number.
@@ -510,7 +524,11 @@ pub struct Resend {
 pub const RESEND_ANSWER: &str =
     "If that tracking number belongs to that e-mail address, a new tracking link is on its way.";
 
-async fn resend(State(state): State<AppState>, body: Input<Resend>) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/api/track/resend", tag = "issues", summary = "Mail the tracking link again (the same answer whether or not the pair exists)", request_body(content((Resend = "application/json"), (Resend = "application/x-www-form-urlencoded"))), responses((status = 202, description = "The one answer", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+pub(crate) async fn resend(
+    State(state): State<AppState>,
+    body: Input<Resend>,
+) -> Result<Response, ApiError> {
     let v = &body.value;
     input::honeypot(v.website.as_deref())?;
     let number = input::line("number", &v.number, 40)?;

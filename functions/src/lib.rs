@@ -11,6 +11,7 @@
 //! - [`events`]: registration for events, with a waiting list and cancel links.
 //! - [`search`]: search as JSON and as a page; article feedback and sharing.
 //! - [`guard`]: rate limits, form tokens and idempotency keys in front of every form post.
+//! - [`openapi`]: the OpenAPI document of all of these, at `/api/openapi.json`.
 //! - [`pages`]: pages rendered on request with the theme.
 //! - [`mail`]: delivering the outbox (to `.eml` files locally).
 
@@ -22,6 +23,7 @@ pub mod issues;
 pub mod lambda;
 pub mod mail;
 pub mod newsletters;
+pub mod openapi;
 pub mod pages;
 pub mod requests;
 pub mod search;
@@ -65,7 +67,7 @@ pub fn router(state: AppState) -> Router {
 
 fn guarded(routes: Router<AppState>, state: AppState) -> Router {
     routes
-        .layer(axum::middleware::from_fn_with_state(
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::public_post,
         ))

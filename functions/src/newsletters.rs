@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::input::{self, Input};
+#[allow(unused_imports)]
+use crate::openapi::{ErrorBody, MessageBody};
 use crate::pages::Message;
 use crate::state::AppState;
 
@@ -59,7 +61,7 @@ impl Record for UnsubscribeLink {
 }
 
 /// A sign-up.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUp {
     #[serde(default)]
@@ -70,7 +72,8 @@ pub struct SignUp {
     website: Option<String>,
 }
 
-async fn subscribe(
+#[utoipa::path(post, path = "/api/newsletters/{list}/subscriptions", tag = "events", summary = "Sign up (double opt-in: a confirmation e-mail first)", params(("list" = String, Path, description = "The newsletter")), request_body(content((SignUp = "application/json"), (SignUp = "application/x-www-form-urlencoded"))), responses((status = 202, description = "The one answer for new, pending and confirmed addresses", body = MessageBody), (status = 303, description = "From a form"), (status = 404, description = "No such newsletter", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+pub(crate) async fn subscribe(
     State(state): State<AppState>,
     Path(list): Path<String>,
     body: Input<SignUp>,
@@ -141,7 +144,8 @@ async fn subscribe(
 }
 
 /// A confirmation link opened in a browser: a page saying what happened.
-async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+#[utoipa::path(get, path = "/newsletter/confirm/{token}", tag = "events", summary = "Confirm a sign-up (HTML; single use)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "Confirmed", content_type = "text/html"), (status = 404, description = "Used or expired", content_type = "text/html")))]
+pub(crate) async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match confirm_token(&state, &token).await {
         Ok(r) => r,
         Err(e) => state.site().pages.message(
@@ -202,7 +206,11 @@ async fn confirm_token(state: &AppState, token: &str) -> Result<Response, ApiErr
 
 /// A link opened in a browser (or prefetched by a mail scanner) only shows a button; the
 /// button, or a mail program's one-click POST (RFC 8058), unsubscribes.
-async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+#[utoipa::path(get, path = "/newsletter/unsubscribe/{token}", tag = "events", summary = "The unsubscribe page: a button, so link scanners unsubscribe nobody (HTML)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "The page", content_type = "text/html")))]
+pub(crate) async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     let token: String = token.chars().filter(char::is_ascii_hexdigit).collect();
     let mut message = Message::new(
         "Unsubscribe",
@@ -215,7 +223,8 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<Strin
     state.site().pages.message(StatusCode::OK, &message)
 }
 
-async fn unsubscribe(
+#[utoipa::path(post, path = "/newsletter/unsubscribe/{token}", tag = "events", summary = "Unsubscribe (the button, or a mail program's one-click POST, RFC 8058)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "Unsubscribed", content_type = "text/html")))]
+pub(crate) async fn unsubscribe(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {

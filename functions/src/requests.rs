@@ -17,6 +17,8 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::input::{self, Input};
+#[allow(unused_imports)]
+use crate::openapi::{ErrorBody, MessageBody};
 use crate::state::AppState;
 
 /// The group's routes.
@@ -28,7 +30,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A visitor's request, from the login, sales or eStore form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     /// `login`, `sales` or `estore`.
@@ -89,7 +91,8 @@ async fn store_and_tell(
         .into_response())
 }
 
-async fn request(
+#[utoipa::path(post, path = "/api/requests", tag = "events", summary = "Ask for a portal login, sales information or an eStore account (`kind`)", request_body(content((NewRequest = "application/json"), (NewRequest = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Received; the business is e-mailed", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+pub(crate) async fn request(
     State(state): State<AppState>,
     body: Input<NewRequest>,
 ) -> Result<Response, ApiError> {
@@ -164,7 +167,7 @@ async fn request(
 }
 
 /// An appointment request from the appointment form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAppointment {
     #[serde(default)]
@@ -194,7 +197,8 @@ pub struct NewAppointment {
     website: Option<String>,
 }
 
-async fn appointment(
+#[utoipa::path(post, path = "/api/appointments", tag = "events", summary = "Ask for an appointment", request_body(content((NewAppointment = "application/json"), (NewAppointment = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Received; the business is e-mailed", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+pub(crate) async fn appointment(
     State(state): State<AppState>,
     body: Input<NewAppointment>,
 ) -> Result<Response, ApiError> {

@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 use crate::guard::{self, ClientIp};
 use crate::input::{self, Input};
+#[allow(unused_imports)]
+use crate::openapi::{ErrorBody, MessageBody};
 use crate::state::AppState;
 
 /// Longest search accepted, in characters.
@@ -35,10 +37,12 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search_page))
         .route("/api/kb/{article}/feedback", post(feedback))
         .route("/api/kb/{article}/share", post(share))
+        .route("/api/openapi.json", get(crate::openapi::openapi_json))
 }
 
 /// `GET /api/search` and `GET /search` parameters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The words to look for; quotes, `+` and `-` work.
     #[serde(default)]
@@ -55,7 +59,7 @@ pub struct SearchParams {
 }
 
 /// A page of search results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchAnswer {
     /// The search as understood.
     pub query: String,
@@ -68,6 +72,7 @@ pub struct SearchAnswer {
     /// Matching pages in all.
     pub total: usize,
     /// The hits, best first; snippets are HTML with the matched words in `<b>`.
+    #[schema(value_type = Vec<Object>)]
     pub hits: Vec<portal_core::search::Hit>,
 }
 
@@ -122,14 +127,19 @@ fn run(state: &AppState, p: &SearchParams) -> Result<SearchAnswer, ApiError> {
     })
 }
 
-async fn search_json(
+#[utoipa::path(get, path = "/api/search", tag = "search", summary = "Search the knowledge base, FAQ, calendar and documents", params(SearchParams), responses((status = 200, description = "Ranked hits with highlighted snippets", body = SearchAnswer), (status = 422, description = "A parameter is wrong", body = ErrorBody)))]
+pub(crate) async fn search_json(
     State(state): State<AppState>,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchAnswer>, ApiError> {
     run(&state, &p).map(Json)
 }
 
-async fn search_page(State(state): State<AppState>, Query(p): Query<SearchParams>) -> Response {
+#[utoipa::path(get, path = "/search", tag = "search", summary = "The search results page (HTML)", params(SearchParams), responses((status = 200, description = "The page", content_type = "text/html"), (status = 422, description = "A parameter is wrong", content_type = "text/html")))]
+pub(crate) async fn search_page(
+    State(state): State<AppState>,
+    Query(p): Query<SearchParams>,
+) -> Response {
     let site = state.site();
     let answer = match run(&state, &p) {
         Ok(a) => a,
@@ -189,11 +199,12 @@ fn article_title(state: &AppState, slug: &str) -> Result<String, ApiError> {
 }
 
 /// "Was this helpful?"
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Feedback {
     /// `yes` or `no` (JSON clients may send `true` or `false`).
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub helpful: Option<serde_json::Value>,
     /// What would have helped.
     #[serde(default)]
@@ -203,7 +214,8 @@ pub struct Feedback {
     pub website: Option<String>,
 }
 
-async fn feedback(
+#[utoipa::path(post, path = "/api/kb/{article}/feedback", tag = "search", summary = "Was this helpful? With an optional comment", params(("article" = String, Path, description = "The article's slug")), request_body(content((Feedback = "application/json"), (Feedback = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Recorded", body = MessageBody), (status = 303, description = "From a form: back to the article"), (status = 404, description = "No such article", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+pub(crate) async fn feedback(
     State(state): State<AppState>,
     Path(article): Path<String>,
     body: Input<Feedback>,
@@ -251,7 +263,7 @@ async fn feedback(
 }
 
 /// Sending an article's link to someone.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Share {
     /// The recipient.
@@ -265,7 +277,8 @@ pub struct Share {
     pub website: Option<String>,
 }
 
-async fn share(
+#[utoipa::path(post, path = "/api/kb/{article}/share", tag = "search", summary = "E-mail an article's link to someone (rate-limited)", params(("article" = String, Path, description = "The article's slug")), request_body(content((Share = "application/json"), (Share = "application/x-www-form-urlencoded"))), responses((status = 202, description = "Sent", body = MessageBody), (status = 303, description = "From a form: back to the article"), (status = 404, description = "No such article", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+pub(crate) async fn share(
     State(state): State<AppState>,
     Path(article): Path<String>,
     ip: ClientIp,

@@ -225,3 +225,67 @@ async fn the_search_function_answers_from_the_bundled_index() {
     .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn every_documented_route_is_served_by_exactly_one_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let (status, _) = call(
+        "search",
+        &state,
+        &event("GET", "/api/openapi.json", None, "198.51.100.7"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let req =
+        lambda_http::request::from_str(&event("GET", "/api/openapi.json", None, "198.51.100.7"))
+            .unwrap();
+    let res = app("search", state.clone())
+        .oneshot(req.map(|b| Body::from(b.to_vec())))
+        .await
+        .unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations += 1;
+            let concrete = path.replace('{', "x").replace('}', "");
+            let mut served_by = Vec::new();
+            for group in portal_functions::GROUPS {
+                let req = lambda_http::request::from_str(&event(
+                    &method.to_uppercase(),
+                    &concrete,
+                    None,
+                    "192.0.2.1",
+                ))
+                .unwrap();
+                let res = app(group, state.clone())
+                    .oneshot(req.map(|b| Body::from(b.to_vec())))
+                    .await
+                    .unwrap();
+                let status = res.status().as_u16();
+                let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
+                let router_miss = (status == 404 && body.is_empty()) || status == 405;
+                if !router_miss {
+                    served_by.push(*group);
+                }
+            }
+            assert_eq!(
+                served_by.len(),
+                1,
+                "{method} {path} is served by {served_by:?}"
+            );
+        }
+    }
+    assert!(operations >= 22, "{operations} operations documented");
+}

@@ -1,0 +1,78 @@
+//! The OpenAPI 3.1 document of every function route, generated from the handlers' own
+//! annotations and types with `utoipa`, and served at `GET /api/openapi.json`.
+
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Serialize;
+use utoipa::OpenApi;
+
+/// The error envelope every failing call answers with.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// The HTTP status.
+    pub status: u16,
+    /// What is wrong, for people.
+    pub message: String,
+    /// The field at fault, if one is.
+    pub field: Option<String>,
+}
+
+/// A plain answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageBody {
+    /// What happened, for people.
+    pub message: String,
+}
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Customer Portal public functions",
+        description = "Issue submission and tracking, event registration, newsletters, requests, appointments, article feedback and search. Every POST also accepts an `Idempotency-Key` header (or `idempotency_key` field) and a `form_token` field; see the README.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        crate::issues::file,
+        crate::issues::track_json,
+        crate::issues::track_page,
+        crate::issues::add_note,
+        crate::issues::resend,
+        crate::issues::download,
+        crate::requests::request,
+        crate::requests::appointment,
+        crate::newsletters::subscribe,
+        crate::newsletters::confirm,
+        crate::newsletters::unsubscribe_page,
+        crate::newsletters::unsubscribe,
+        crate::events::seats,
+        crate::events::register,
+        crate::events::cancel_page,
+        crate::events::cancel,
+        crate::guard::form_token,
+        crate::search::search_json,
+        crate::search::search_page,
+        crate::search::feedback,
+        crate::search::share,
+        openapi_json,
+    ),
+    tags(
+        (name = "issues", description = "The `issues` function: filing and tracking"),
+        (name = "events", description = "The `events` function: registrations, newsletters, requests, appointments, form tokens"),
+        (name = "search", description = "The `search` function: search, article feedback and sharing, this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "search", summary = "This document", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
+pub async fn openapi_json() -> impl IntoResponse {
+    Json(ApiDoc::openapi())
+}
