@@ -35,6 +35,7 @@ on_both!(
     registrations_respect_capacity_under_concurrency,
     quotes_are_decided_once,
     every_other_record_round_trips,
+    outbox_senders_never_take_one_mail_twice,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -834,3 +834,62 @@ pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
     )
     .await;
 }
+
+pub async fn outbox_senders_never_take_one_mail_twice(store: Arc<dyn Store>) {
+    use portal_core::records::guards::{Limit, RateLimits};
+    let outbox = Outbox::new(store.clone());
+    for i in 0..6 {
+        store
+            .put(
+                portal_core::records::to_item(&Mail::new(format!("p{i}@example.com"), "S", "B"))
+                    .unwrap(),
+                portal_core::Cond::NotExists,
+            )
+            .await
+            .unwrap();
+    }
+    let a = tokio::spawn({
+        let o = outbox.clone();
+        async move { o.take_due(10).await.unwrap() }
+    });
+    let b = tokio::spawn({
+        let o = outbox.clone();
+        async move { o.take_due(10).await.unwrap() }
+    });
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    let mut ids: Vec<String> = a.iter().chain(b.iter()).map(|m| m.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(a.len() + b.len(), 6, "every mail taken once");
+    assert_eq!(ids.len(), 6);
+    assert!(
+        outbox.take_due(10).await.unwrap().is_empty(),
+        "leased mails are not due"
+    );
+    outbox
+        .failed(&a.first().or(b.first()).unwrap().clone())
+        .await
+        .unwrap();
+    assert!(
+        outbox.take_due(10).await.unwrap().is_empty(),
+        "a failed mail backs off"
+    );
+    assert_eq!(
+        outbox.pending(10).await.unwrap().len(),
+        6,
+        "nothing is lost"
+    );
+
+    // Rate limits count in the store: the fourth hit in the window is refused.
+    let limits = RateLimits::new(store.clone());
+    let limit = Limit {
+        max: 3,
+        window: 3600,
+    };
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(limits.hit("test", "198.51.100.7", limit).await.unwrap());
+    }
+    assert_eq!(answers, [true, true, true, false]);
+    assert!(limits.hit("test", "203.0.113.9", limit).await.unwrap());
+}

@@ -4,7 +4,8 @@
 //! Configuration comes from the environment:
 //! - `PORTAL_STORE`: the store, e.g. `dynamodb:portal` (AWS credentials and region as usual);
 //! - `PORTAL_SITE_DIR`: the build's output for the functions, laid out as `site.json`,
-//!   `search/` (the index) and `theme/` (the theme folder), shipped beside the binary.
+//!   `search/` (the index) and `theme/` (the theme folder), shipped beside the binary;
+//! - `PORTAL_MAIL_FROM`: the SES identity mail is sent from; without it mail stays queued.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -34,7 +35,13 @@ pub async fn state_from_env() -> Result<AppState, lambda_http::Error> {
     let dir = std::env::var("PORTAL_SITE_DIR").unwrap_or_else(|_| "site".into());
     let store = portal_core::store::open(&spec).await?;
     let site = LiveSite::load(bundle_paths(Path::new(&dir)))?;
-    Ok(AppState::new(store, Arc::new(site), None))
+    let state = AppState::new(store, Arc::new(site), None);
+    Ok(match std::env::var("PORTAL_MAIL_FROM") {
+        Ok(from) if !from.is_empty() => {
+            state.with_mailer(Arc::new(crate::mail::SesMailer::from_env(from).await))
+        }
+        _ => state,
+    })
 }
 
 /// Puts API Gateway's `sourceIp` where the guards look for the caller's address.

@@ -1,37 +1,144 @@
-//! Mail delivery from the outbox. Locally each mail becomes an `.eml` file (RFC 5322, readable
-//! by people and tests) in the mail folder; a failed delivery stays queued and is retried.
+//! Mail delivery from the outbox. Each mail was written in the same transaction as what caused
+//! it; delivery takes the due mails (leased, so two senders never send one twice), hands each
+//! to the [`Mailer`], and removes it once sent. A failed delivery stays queued and is retried
+//! with a growing delay ([`portal_core::records::outbox::retry_delay`]); nothing is dropped.
+//!
+//! - [`FolderMailer`]: one `.eml` file per mail (RFC 5322, readable by people and tests), the
+//!   local choice (`.portal/outbox/`).
+//! - [`SesMailer`]: Amazon SES (v2 `SendEmail`), the choice in AWS.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use async_trait::async_trait;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use portal_core::records::outbox::{Mail, Outbox};
 use portal_core::records::Record;
 
 use crate::state::AppState;
 
-/// Delivers every waiting mail; failures are logged and left queued.
-pub async fn deliver(state: &AppState) {
-    let Some(dir) = &state.mail_dir else { return };
+/// Mails taken per delivery round.
+const BATCH: usize = 50;
+
+/// Sends one mail.
+#[async_trait]
+pub trait Mailer: Send + Sync + std::fmt::Debug {
+    /// Sends `mail`; an error leaves it queued for a later attempt.
+    async fn send(&self, mail: &Mail) -> Result<(), String>;
+}
+
+/// Mail as `.eml` files in a folder.
+#[derive(Debug, Clone)]
+pub struct FolderMailer {
+    dir: PathBuf,
+}
+
+impl FolderMailer {
+    /// Writes mail into `dir` (created when needed).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        FolderMailer { dir: dir.into() }
+    }
+}
+
+#[async_trait]
+impl Mailer for FolderMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), String> {
+        write_eml(&self.dir, mail)
+            .await
+            .map_err(|e| format!("{}: {e}", self.dir.display()))
+    }
+}
+
+/// Mail through Amazon SES.
+#[derive(Debug, Clone)]
+pub struct SesMailer {
+    client: aws_sdk_sesv2::Client,
+    from: String,
+}
+
+impl SesMailer {
+    /// Sends from `from` with `client`.
+    pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
+        SesMailer {
+            client,
+            from: from.into(),
+        }
+    }
+
+    /// Sends from `from` (an identity verified in SES) with the environment's AWS settings.
+    pub async fn from_env(from: impl Into<String>) -> Self {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        SesMailer {
+            client: aws_sdk_sesv2::Client::new(&config),
+            from: from.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), String> {
+        let text = |s: &str| {
+            Content::builder()
+                .data(s)
+                .charset("UTF-8")
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        let message = Message::builder()
+            .subject(text(&mail.subject)?)
+            .body(Body::builder().text(text(&mail.body)?).build())
+            .build();
+        self.client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(&mail.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("SES: {}", aws_sdk_sesv2::error::DisplayErrorContext(e)))
+    }
+}
+
+/// Delivers the due mails with the state's mailer; failures are logged and left queued.
+/// Returns how many were sent.
+pub async fn deliver(state: &AppState) -> usize {
+    let Some(mailer) = &state.mailer else {
+        return 0;
+    };
+    deliver_with(state, mailer.as_ref()).await
+}
+
+/// Delivers the due mails with `mailer`.
+pub async fn deliver_with(state: &AppState, mailer: &dyn Mailer) -> usize {
     let outbox = Outbox::new(state.store.clone());
-    let pending = match outbox.pending(100).await {
-        Ok(p) => p,
+    let due = match outbox.take_due(BATCH).await {
+        Ok(d) => d,
         Err(e) => {
             tracing::error!("outbox: {e}");
-            return;
+            return 0;
         }
     };
-    for mail in pending {
-        match write_eml(dir, &mail).await {
+    let mut sent = 0;
+    for mail in due {
+        match mailer.send(&mail).await {
             Ok(()) => {
+                sent += 1;
                 if let Err(e) = outbox.delivered(&mail).await {
                     tracing::error!("outbox: {e}");
                 }
             }
             Err(e) => {
-                tracing::error!("delivering {} failed: {e}", mail.key());
-                let _ = outbox.failed(&mail).await;
+                tracing::warn!("delivering {} failed (will retry): {e}", mail.key());
+                if let Err(e) = outbox.failed(&mail).await {
+                    tracing::error!("outbox: {e}");
+                }
             }
         }
     }
+    sent
 }
 
 async fn write_eml(dir: &Path, mail: &Mail) -> std::io::Result<()> {

@@ -9,6 +9,7 @@ use portal_core::search::Searcher;
 use portal_core::site::SiteData;
 use portal_core::store::Store;
 
+use crate::mail::{FolderMailer, Mailer};
 use crate::pages::Pages;
 
 pub use portal_core::site::{BinderSettings, EventInfo, NewsletterSettings, Settings};
@@ -113,8 +114,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The published site.
     pub site: Arc<LiveSite>,
-    /// Where delivered mail is written locally (`.portal/outbox`), if it is.
-    pub mail_dir: Option<PathBuf>,
+    /// How mail leaves the outbox; without one, mail stays queued.
+    pub mailer: Option<Arc<dyn Mailer>>,
     /// The key that signs form tokens, read from the store on first use.
     pub form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// Where attachments are kept; without one, files are refused.
@@ -122,15 +123,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `store` for `site`, delivering mail to `mail_dir` if given.
+    /// State over `store` for `site`, writing mail as files into `mail_dir` if given.
     pub fn new(store: Arc<dyn Store>, site: Arc<LiveSite>, mail_dir: Option<PathBuf>) -> Self {
         AppState {
             store,
             site,
-            mail_dir,
+            mailer: mail_dir.map(|d| Arc::new(FolderMailer::new(d)) as Arc<dyn Mailer>),
             form_key: Arc::default(),
             blobs: None,
         }
+    }
+
+    /// The same state, sending mail with `mailer`.
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 
     /// The same state, keeping attachments in `blobs`.

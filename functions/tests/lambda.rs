@@ -289,3 +289,93 @@ async fn every_documented_route_is_served_by_exactly_one_function() {
     }
     assert!(operations >= 22, "{operations} operations documented");
 }
+
+/// SES on the local AWS API (moto): a client for `endpoint`.
+fn ses(endpoint: &str) -> aws_sdk_sesv2::Client {
+    let config = aws_sdk_sesv2::Config::builder()
+        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .build();
+    aws_sdk_sesv2::Client::from_conf(config)
+}
+
+/// How many mails the local SES has sent in all.
+fn ses_sent(endpoint: &str) -> f64 {
+    let mut r = ureq::post(endpoint)
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20261124/us-east-1/ses/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send("Action=GetSendQuota&Version=2010-12-01")
+        .unwrap();
+    let xml = r.body_mut().read_to_string().unwrap();
+    let n = xml.split("<SentLast24Hours>").nth(1).unwrap();
+    n.split('<').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn mail_goes_out_through_ses_and_a_failed_send_is_retried_not_lost() {
+    let endpoint =
+        std::env::var("PORTAL_TEST_DYNAMODB").expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+    let dir = tempfile::tempdir().unwrap();
+    let from = format!("portal-{}@example.com", std::process::id());
+    let client = ses(&endpoint);
+    let state =
+        state(dir.path())
+            .await
+            .with_mailer(Arc::new(portal_functions::mail::SesMailer::new(
+                client.clone(),
+                &from,
+            )));
+    let before = ses_sent(&endpoint);
+
+    // The sender is not verified yet: SES refuses, the issue is filed all the same, and the
+    // mail stays queued with the attempt counted.
+    let issue = json!({"name": "Ada", "email": "ada@example.com", "subject": "Drawer", "description": "Stuck."});
+    let (status, filed) = call(
+        "issues",
+        &state,
+        &event("POST", "/api/issues", Some(&issue), "198.51.100.7"),
+    )
+    .await;
+    assert_eq!(status, 201, "{filed}");
+    let outbox = portal_core::records::outbox::Outbox::new(state.store.clone());
+    let queued = outbox.pending(10).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].attempts, 1);
+    assert!(
+        queued[0].next_attempt > portal_core::store::now(),
+        "it backs off"
+    );
+    assert_eq!(
+        portal_functions::mail::deliver(&state).await,
+        0,
+        "not due yet"
+    );
+
+    // Once the sender is verified and the mail is due, it goes out and leaves the outbox.
+    client
+        .create_email_identity()
+        .email_identity(&from)
+        .send()
+        .await
+        .unwrap();
+    let mut due = queued[0].clone();
+    due.next_attempt = 0;
+    state
+        .store
+        .put(
+            portal_core::records::to_item(&due).unwrap(),
+            portal_core::Cond::Exists,
+        )
+        .await
+        .unwrap();
+    assert_eq!(portal_functions::mail::deliver(&state).await, 1);
+    assert!(outbox.pending(10).await.unwrap().is_empty());
+    assert_eq!(ses_sent(&endpoint), before + 1.0);
+}
