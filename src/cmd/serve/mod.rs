@@ -53,6 +53,15 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>) -> anyhow::Resu
     let served = Arc::new(app::Served::new(&args));
     let state = functions(&args, store).await?;
     let site = state.site.clone();
+    // Mail that could not be delivered with its submission is retried here.
+    let mailing = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(15));
+        loop {
+            every.tick().await;
+            portal_functions::mail::deliver(&mailing).await;
+        }
+    });
     let rebuild_args = args.clone();
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
