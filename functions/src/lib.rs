@@ -71,5 +71,9 @@ fn guarded(routes: Router<AppState>, state: AppState) -> Router {
             state.clone(),
             guard::public_post,
         ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::form_errors,
+        ))
         .with_state(state)
 }

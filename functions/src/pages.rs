@@ -130,3 +130,65 @@ pub fn date_text(unix: i64) -> String {
         .map(|t| t.format("%-d %B %Y, %H:%M UTC").to_string())
         .unwrap_or_default()
 }
+
+/// Middleware: a refused form post from a browser gets the theme's message page, saying what
+/// is wrong and linking back to the form, instead of the JSON error envelope API clients get.
+pub async fn form_errors(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let kind = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let from_form = req.method() == axum::http::Method::POST
+        && (kind.starts_with("application/x-www-form-urlencoded")
+            || kind.starts_with("multipart/form-data"));
+    // Back to the page the form was on, when it is one of ours.
+    let back = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .filter(|u| {
+            u.host().is_none()
+                || req
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .is_some_and(|h| u.authority().is_some_and(|a| a.as_str() == h))
+        })
+        .map(|u| u.path().to_string())
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"));
+    let response = next.run(req).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !from_form || !status.is_client_error() || !json {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let envelope: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let message = envelope["error"]["message"]
+        .as_str()
+        .unwrap_or("the form could not be sent");
+    let text = match envelope["error"]["field"].as_str() {
+        Some(field) => format!("{}: {message}", field.replace('_', " ")),
+        None => message.to_string(),
+    };
+    let mut m = Message::new("Please check the form", text);
+    m.paragraphs
+        .push("Nothing was sent. Go back, correct it and send the form again.".into());
+    let m = match back {
+        Some(path) => m.link("Back to the form", path),
+        None => m.link("Back to the home page", "/"),
+    };
+    state.site().pages.message(status, &m)
+}

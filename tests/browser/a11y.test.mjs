@@ -117,3 +117,74 @@ test('the issue form submits to the issues route without JavaScript', async () =
   }
   await context.close();
 });
+
+test('a visitor files an issue without JavaScript, with a file, and follows it on an accessible tracking page', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(base + '/issues/new');
+  await page.getByLabel('Your name').fill('Ada Lovelace');
+  await page.getByLabel('E-mail address').fill('ada@example.com');
+  await page.getByLabel('Subject').fill('Receipts come out blank');
+  await page.getByLabel('What happened?').fill('Since this morning every receipt is blank.');
+  await page.getByLabel('Attachments (optional)').setInputFiles({ name: 'till.log', mimeType: 'text/plain', buffer: Buffer.from('ERROR 42: paper out\n') });
+  await Promise.all([page.waitForURL(/\/track\/[0-9a-f]{32}$/), page.getByRole('button', { name: 'Send' }).click()]);
+  assert.match(await page.locator('main h1').textContent(), /^Issue KST-\d{4}-\d{6}$/);
+  assert.equal((await page.locator('.status').textContent()).trim(), 'new');
+  assert.ok(await page.getByRole('link', { name: 'till.log' }).isVisible(), 'the file is listed');
+  await page.getByLabel('Your note').fill('It also happens on the second till.');
+  await Promise.all([page.waitForResponse((r) => r.url().endsWith('/notes')), page.getByRole('button', { name: 'Add note' }).click()]);
+  await page.waitForLoadState();
+  assert.ok(await page.getByText('It also happens on the second till.').isVisible(), 'the note is shown');
+  const url = new URL(page.url()).pathname;
+  await context.close();
+  for (const scheme of ['light', 'dark']) {
+    const { status, results } = await audit(url, scheme);
+    assert.equal(status, 200);
+    const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.equal(bad.length, 0, bad.map((v) => `${v.id}: ${v.help}`).join('\n'));
+  }
+});
+
+test('a registration without JavaScript shows its confirmation on the event page', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(base + '/calendar/card-payments-webinar-march');
+  assert.equal(await page.locator('#registered').isVisible(), false, 'hidden until registered');
+  await page.getByLabel('Your name').fill('Grace Hopper');
+  await page.getByLabel('E-mail address').fill('grace@example.com');
+  await Promise.all([page.waitForURL(/#registered$/), page.getByRole('button', { name: 'Register' }).click()]);
+  assert.ok(await page.locator('#registered').isVisible(), 'the confirmation shows');
+  assert.equal(await page.locator('#waitlisted').isVisible(), false);
+  await context.close();
+});
+
+test('a refused form post explains what is wrong and links back to the form', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(base + '/issues/new');
+  await page.getByLabel('Your name').fill('Ada Lovelace');
+  await page.getByLabel('E-mail address').fill('ada@example.com');
+  await page.getByLabel('Subject').fill('A web page');
+  await page.getByLabel('What happened?').fill('See the attached page.');
+  await page.getByLabel('Attachments (optional)').setInputFiles({ name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<script>alert(1)</script>') });
+  await Promise.all([page.waitForURL('**/api/issues'), page.getByRole('button', { name: 'Send' }).click()]);
+  assert.equal(await page.locator('main h1').textContent(), 'Please check the form');
+  assert.ok(await page.getByText('attachments: `page.html` holds text/plain').isVisible());
+  assert.equal(await page.getByRole('link', { name: 'Back to the form' }).getAttribute('href'), '/issues/new');
+  await context.close();
+});
+
+test('with JavaScript, forms carry a form token and an idempotency key, and the issue form suggests articles', async () => {
+  const page = await browser.newPage();
+  await page.goto(base + '/issues/new');
+  await page.waitForFunction(() => document.querySelector('input[name="form_token"]').value !== '');
+  const token = await page.locator('input[name="form_token"]').inputValue();
+  assert.match(token, /^\d+\.[0-9a-f]{64}$/);
+  assert.match(await page.locator('input[name="idempotency_key"]').inputValue(), /^[0-9a-f-]{36}$/);
+  await page.getByLabel('Subject').pressSequentially('refund a card sale', { delay: 20 });
+  const suggestion = page.locator('#is-suggestions a').first();
+  await suggestion.waitFor();
+  assert.equal(await suggestion.textContent(), 'Refund a sale');
+  assert.equal(await suggestion.getAttribute('href'), '/kb/refund-a-sale');
+  await page.close();
+});
