@@ -304,6 +304,32 @@ pub async fn issue_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
         "hidden notes left out"
     );
     assert_eq!(issues.notes(&first.id, true).await.unwrap().len(), 2);
+    let thread = issues.thread_by_token(token, false).await.unwrap().unwrap();
+    assert_eq!(thread.issue.unwrap().record.id, first.id);
+    assert_eq!(
+        thread
+            .notes
+            .iter()
+            .map(|n| n.id.as_str())
+            .collect::<Vec<_>>(),
+        ["n1"],
+        "the tracking view leaves hidden notes out too"
+    );
+    assert_eq!(
+        issues
+            .thread_by_token(token, true)
+            .await
+            .unwrap()
+            .unwrap()
+            .notes
+            .len(),
+        2
+    );
+    assert!(issues
+        .thread_by_token(&"0".repeat(32), false)
+        .await
+        .unwrap()
+        .is_none());
     let orphan = issues
         .add_note(
             &Note {

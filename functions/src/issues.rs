@@ -281,14 +281,23 @@ pub struct TrackedNote {
     pub created: i64,
 }
 
+/// The answer to a tracking token that opens nothing.
+fn unknown() -> ApiError {
+    ApiError::NotFound("no issue has this tracking link; check the link in your e-mail".into())
+}
+
+/// Tokens are 32 hexadecimal digits; anything else opens nothing, without a lookup.
+fn well_formed(token: &str) -> Result<(), ApiError> {
+    if token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(unknown())
+    }
+}
+
 /// The issue a tracking token opens.
 async fn tracked_issue(state: &AppState, token: &str) -> Result<Issue, ApiError> {
-    let unknown = || {
-        ApiError::NotFound("no issue has this tracking link; check the link in your e-mail".into())
-    };
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(unknown());
-    }
+    well_formed(token)?;
     Ok(Issues::new(state.store.clone())
         .by_tracking_token(token)
         .await?
@@ -297,13 +306,14 @@ async fn tracked_issue(state: &AppState, token: &str) -> Result<Issue, ApiError>
 }
 
 async fn tracked(state: &AppState, token: &str) -> Result<Tracked, ApiError> {
-    let issue = tracked_issue(state, token).await?;
-    let issues = Issues::new(state.store.clone());
-    let (notes, attachments) = tokio::join!(
-        issues.notes(&issue.id, false),
-        issues.attachments(&issue.id)
-    );
-    let attachments = attachments?
+    well_formed(token)?;
+    let thread = Issues::new(state.store.clone())
+        .thread_by_token(token, false)
+        .await?
+        .ok_or_else(unknown)?;
+    let issue = thread.issue.ok_or_else(unknown)?.record;
+    let attachments = thread
+        .attachments
         .into_iter()
         .map(|a| TrackedAttachment {
             id: a.id,
@@ -312,7 +322,8 @@ async fn tracked(state: &AppState, token: &str) -> Result<Tracked, ApiError> {
             size: a.size,
         })
         .collect();
-    let notes = notes?
+    let notes = thread
+        .notes
         .into_iter()
         .map(|n| TrackedNote {
             author: n.author,

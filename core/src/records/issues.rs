@@ -74,6 +74,17 @@ impl Record for Issue {
     }
 }
 
+/// An issue with its notes and attachments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thread {
+    /// The issue (always set in a returned thread).
+    pub issue: Option<Versioned<Issue>>,
+    /// Notes, oldest first.
+    pub notes: Vec<Note>,
+    /// Attachments, oldest first.
+    pub attachments: Vec<Attachment>,
+}
+
 /// A note on an issue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
@@ -322,6 +333,44 @@ impl Issues {
     pub async fn by_tracking_token(&self, token: &str) -> RecordResult<Option<Versioned<Issue>>> {
         self.via(Key::new(format!("TRACK#{}", token_hash(token)), "TRACK"))
             .await
+    }
+
+    /// The issue a tracking link's token opens with its notes (hidden ones only when
+    /// `include_hidden`) and attachments, read together: the issue, its notes and its
+    /// attachments share one partition, so this is 2 requests in all (for up to 1,000 items).
+    pub async fn thread_by_token(
+        &self,
+        token: &str,
+        include_hidden: bool,
+    ) -> RecordResult<Option<Thread>> {
+        let key = Key::new(format!("TRACK#{}", token_hash(token)), "TRACK");
+        let Some(item) = self.store.get(&key).await? else {
+            return Ok(None);
+        };
+        let pointer = from_item::<Pointer>(&self.store.name(), item)?.record;
+        let page = self
+            .store
+            .query(&Query::partition(format!("ISSUE#{}", pointer.issue_id)).limit(1000))
+            .await?;
+        let name = self.store.name();
+        let mut thread = Thread {
+            issue: None,
+            notes: Vec::new(),
+            attachments: Vec::new(),
+        };
+        for item in page.items {
+            if item.sk == "ISSUE" {
+                thread.issue = Some(from_item(&name, item)?);
+            } else if item.sk.starts_with("NOTE#") {
+                let note: Note = from_item(&name, item)?.record;
+                if include_hidden || note.public {
+                    thread.notes.push(note);
+                }
+            } else if item.sk.starts_with("ATTACHMENT#") {
+                thread.attachments.push(from_item(&name, item)?.record);
+            }
+        }
+        Ok(thread.issue.is_some().then_some(thread))
     }
 
     /// The issue with a tracking number (2 requests).

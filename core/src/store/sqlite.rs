@@ -36,6 +36,9 @@ struct Inner {
     name: String,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// At most [`POOL`] reads at once, so the pool always has a connection for each and a
+    /// burst of requests waits its turn instead of opening connections it then throws away.
+    reading: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -64,6 +67,7 @@ impl SqliteStore {
                 name,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
+                reading: tokio::sync::Semaphore::new(POOL),
             }),
         })
     }
@@ -91,6 +95,12 @@ impl SqliteStore {
         f: impl FnOnce(&Connection, &str) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let inner = self.inner.clone();
+        let _turn = self
+            .inner
+            .reading
+            .acquire()
+            .await
+            .map_err(|e| backend(&self.inner.name, e))?;
         tokio::task::spawn_blocking(move || {
             let pooled = inner
                 .readers
