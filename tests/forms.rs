@@ -513,20 +513,41 @@ fn submissions_work_the_same_on_dynamodb() {
         "{statuses:?}"
     );
 
-    // Newsletter sign-up, a request and an appointment land too.
-    assert_eq!(
-        server
-            .post(
-                "/api/newsletters/seminars/subscriptions",
-                JSON,
-                r#"{"email": "ada@example.com"}"#
-            )
-            .0,
-        202
-    );
+    // Newsletter sign-up, a request, an appointment, feedback and a share land too.
+    for (path, body, status) in [
+        (
+            "/api/newsletters/seminars/subscriptions",
+            r#"{"email": "ada@example.com"}"#,
+            202,
+        ),
+        (
+            "/api/requests",
+            r#"{"kind": "sales", "name": "Bo", "email": "bo@example.com", "message": "Prices?"}"#,
+            201,
+        ),
+        (
+            "/api/appointments",
+            r#"{"name": "Cy", "email": "cy@example.com", "topic": "Training", "preferred_times": ["Monday 10:00"]}"#,
+            201,
+        ),
+        (
+            "/api/kb/refund-a-sale/feedback",
+            r#"{"helpful": false, "comment": "Add a video."}"#,
+            201,
+        ),
+        (
+            "/api/kb/refund-a-sale/share",
+            r#"{"email": "di@example.com"}"#,
+            202,
+        ),
+    ] {
+        let (s, _, answer) = server.post(path, JSON, body);
+        assert_eq!(s, status, "{path}: {answer}");
+    }
     let mails = outbox(&dir);
-    // Issue, resend, ten registrations, confirmation of the sign-up.
-    assert_eq!(mails.len(), 13, "{}", mails.len());
+    // Issue, resend, ten registrations, the sign-up's confirmation, the request and the
+    // appointment (to the business), the share.
+    assert_eq!(mails.len(), 16, "{}", mails.len());
 }
 
 /// A `multipart/form-data` body with text `fields` and `files` (field, name, content).
@@ -684,4 +705,37 @@ fn the_issue_form_takes_checked_attachments_served_only_as_downloads() {
     assert_eq!(status, 422);
     // Two issues, two mails: refused submissions sent nothing.
     assert_eq!(outbox(&dir).len(), 2);
+}
+
+#[test]
+fn the_api_is_described_by_an_openapi_document() {
+    let (_dir, server) = site("");
+    let (status, headers, body) = server.get("/api/openapi.json");
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let doc = json(&body);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/issues",
+        "/api/track/{token}",
+        "/api/track/resend",
+        "/api/events/{event}/registrations",
+        "/api/newsletters/{list}/subscriptions",
+        "/api/requests",
+        "/api/appointments",
+        "/api/kb/{article}/feedback",
+        "/api/kb/{article}/share",
+        "/api/search",
+        "/search",
+        "/api/openapi.json",
+    ] {
+        assert!(paths.contains_key(path), "{path} is documented");
+    }
+    let file = &paths["/api/issues"]["post"];
+    assert!(file["requestBody"]["content"]["multipart/form-data"].is_object());
+    assert!(file["responses"]["422"].is_object());
 }
