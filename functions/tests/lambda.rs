@@ -89,8 +89,9 @@ fn event(method: &str, path_and_query: &str, body: Option<&Value>, ip: &str) -> 
     .to_string()
 }
 
-/// Sends `event` to the router of `group` through `lambda_http`'s request decoding.
-async fn call(group: &str, state: &AppState, event: &str) -> (u16, Value) {
+/// Sends `event` to the router of `group` through `lambda_http`'s request decoding: the
+/// status and the body's bytes.
+async fn call_raw(group: &str, state: &AppState, event: &str) -> (u16, Vec<u8>) {
     let req = lambda_http::request::from_str(event).expect("a valid API Gateway v2 event");
     let req = req.map(|b| Body::from(b.to_vec()));
     let res = app(group, state.clone()).oneshot(req).await.unwrap();
@@ -98,8 +99,16 @@ async fn call(group: &str, state: &AppState, event: &str) -> (u16, Value) {
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
         .await
         .unwrap();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, body)
+    (status, bytes.to_vec())
+}
+
+/// As [`call_raw`], with the body read as JSON (`null` if it is not).
+async fn call(group: &str, state: &AppState, event: &str) -> (u16, Value) {
+    let (status, bytes) = call_raw(group, state, event).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test]
@@ -230,24 +239,13 @@ async fn the_search_function_answers_from_the_bundled_index() {
 async fn every_documented_route_is_served_by_exactly_one_function() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path()).await;
-    let (status, _) = call(
+    let (status, doc) = call(
         "search",
         &state,
         &event("GET", "/api/openapi.json", None, "198.51.100.7"),
     )
     .await;
     assert_eq!(status, 200);
-    let req =
-        lambda_http::request::from_str(&event("GET", "/api/openapi.json", None, "198.51.100.7"))
-            .unwrap();
-    let res = app("search", state.clone())
-        .oneshot(req.map(|b| Body::from(b.to_vec())))
-        .await
-        .unwrap();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&bytes).unwrap();
     assert!(
         doc["openapi"].as_str().unwrap().starts_with("3.1"),
         "{}",
@@ -260,21 +258,12 @@ async fn every_documented_route_is_served_by_exactly_one_function() {
             let concrete = path.replace('{', "x").replace('}', "");
             let mut served_by = Vec::new();
             for group in portal_functions::GROUPS {
-                let req = lambda_http::request::from_str(&event(
-                    &method.to_uppercase(),
-                    &concrete,
-                    None,
-                    "192.0.2.1",
-                ))
-                .unwrap();
-                let res = app(group, state.clone())
-                    .oneshot(req.map(|b| Body::from(b.to_vec())))
-                    .await
-                    .unwrap();
-                let status = res.status().as_u16();
-                let body = axum::body::to_bytes(res.into_body(), 1 << 20)
-                    .await
-                    .unwrap();
+                let (status, body) = call_raw(
+                    group,
+                    &state,
+                    &event(&method.to_uppercase(), &concrete, None, "192.0.2.1"),
+                )
+                .await;
                 let router_miss = (status == 404 && body.is_empty()) || status == 405;
                 if !router_miss {
                     served_by.push(*group);
