@@ -75,6 +75,28 @@ pub enum AdminCommand {
         /// What to read.
         file: PathBuf,
     },
+    /// List the customer accounts (id, number, name).
+    Customers,
+    /// Create a login for EMAIL in a customer account and mail it a single-use activation
+    /// link (valid 72 hours) to choose a password; staff never choose or see one.
+    Invite {
+        /// The address of the person who will log in.
+        email: String,
+        /// The customer account (an id from `portal admin customers`).
+        #[arg(long)]
+        customer: String,
+        /// The person's name, for a new contact.
+        #[arg(long)]
+        name: Option<String>,
+        /// The content folder, whose `site.toml` gives the links' address.
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+    },
+    /// Disable the login for EMAIL and end every one of its sessions at once.
+    Disable {
+        /// The login's address.
+        email: String,
+    },
 }
 
 /// Where the content, theme and output are.

@@ -77,6 +77,11 @@ pub struct Limits {
     pub posts_per_email: u32,
     /// Articles one IP address may share by e-mail per hour.
     pub shares_per_ip: u32,
+    /// Login attempts one IP address may make per hour.
+    pub logins_per_ip: u32,
+    /// Failed logins of one address per hour after which guesses no longer reach the account,
+    /// except from browsers that have logged in to it before.
+    pub login_failures_per_account: u32,
     /// Seconds a person needs at least to fill in a form; faster submissions carrying a form
     /// token are refused as robots.
     pub min_fill_seconds: u32,
@@ -88,6 +93,8 @@ impl Default for Limits {
             posts_per_ip: 60,
             posts_per_email: 10,
             shares_per_ip: 10,
+            logins_per_ip: 100,
+            login_failures_per_account: 100,
             min_fill_seconds: 3,
         }
     }

@@ -26,6 +26,12 @@ pub enum ApiError {
     /// Nothing at that address (an unknown or expired token, an unknown binder …).
     #[error("{0}")]
     NotFound(String),
+    /// No valid session: log in first.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Refused whoever asks (a cross-site request, a disabled login).
+    #[error("{0}")]
+    Forbidden(String),
     /// The request conflicts with what is stored.
     #[error("{0}")]
     Conflict(String),
@@ -52,6 +58,8 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -95,9 +95,18 @@ async fn form_key(state: &AppState) -> Result<Vec<u8>, ApiError> {
 }
 
 fn sign(key: &[u8], issued: i64) -> String {
+    mac(key, issued.to_string().as_bytes())
+}
+
+fn mac(key: &[u8], text: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(issued.to_string().as_bytes());
+    mac.update(text);
     hex(&mac.finalize().into_bytes())
+}
+
+/// A signature of `text` with the portal's secret key (HMAC-SHA256, hex).
+pub async fn sign_text(state: &AppState, text: &str) -> Result<String, ApiError> {
+    Ok(mac(&form_key(state).await?, text.as_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -8,6 +8,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
+use crate::auth::CSRF_FIELD;
 use crate::error::ApiError;
 use crate::guard::{FORM_TOKEN, IDEMPOTENCY_FIELD};
 use crate::uploads::Upload;
@@ -83,6 +84,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
             if let Some(map) = json.as_object_mut() {
                 map.remove(FORM_TOKEN);
                 map.remove(IDEMPOTENCY_FIELD);
+                map.remove(CSRF_FIELD);
             }
             let value = serde_json::from_value(json).map_err(|e| field_error(&e.to_string()))?;
             Ok(WithFiles {
@@ -111,7 +113,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
 fn from_pairs<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<T, ApiError> {
     let kept: Vec<(String, String)> = pairs
         .into_iter()
-        .filter(|(k, _)| k != FORM_TOKEN && k != IDEMPOTENCY_FIELD)
+        .filter(|(k, _)| k != FORM_TOKEN && k != IDEMPOTENCY_FIELD && k != CSRF_FIELD)
         .collect();
     let encoded = serde_urlencoded::to_string(kept).unwrap_or_default();
     serde_urlencoded::from_str(&encoded).map_err(|e| field_error(&e.to_string()))

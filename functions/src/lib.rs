@@ -15,6 +15,8 @@
 //! - [`pages`]: pages rendered on request with the theme.
 //! - [`mail`]: delivering the outbox (to `.eml` files locally).
 
+pub mod account;
+pub mod auth;
 pub mod error;
 pub mod events;
 pub mod guard;
@@ -37,7 +39,7 @@ use axum::routing::get;
 use axum::Router;
 
 /// The function groups: each is one Lambda in AWS, and `portal serve` mounts them all.
-pub const GROUPS: &[&str] = &["issues", "events", "search"];
+pub const GROUPS: &[&str] = &["issues", "events", "search", "auth", "account"];
 
 /// The routes of one function group (see [`GROUPS`]), guarded and with `state` applied.
 ///
@@ -51,6 +53,8 @@ pub fn group(name: &str, state: AppState) -> Router {
             .merge(newsletters::router())
             .route("/api/forms/token", get(guard::form_token)),
         "search" => search::router(),
+        "auth" => return signed_in(auth::router(), state),
+        "account" => return signed_in(account::router(), state),
         other => panic!("no function group `{other}`"),
     };
     guarded(routes, state)
@@ -63,6 +67,22 @@ pub fn router(state: AppState) -> Router {
         all = all.merge(group(name, state.clone()));
     }
     all
+}
+
+/// The layers of the groups behind a login: cross-site requests refused, refused form posts
+/// explained on a page.
+fn signed_in(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf,
+        ))
+        .route_layer(axum::middleware::from_fn(auth::same_origin))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::form_errors,
+        ))
+        .with_state(state)
 }
 
 fn guarded(routes: Router<AppState>, state: AppState) -> Router {

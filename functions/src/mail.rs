@@ -113,7 +113,15 @@ pub async fn deliver(state: &AppState) -> usize {
 
 /// Delivers the due mails with `mailer`.
 pub async fn deliver_with(state: &AppState, mailer: &dyn Mailer) -> usize {
-    let outbox = Outbox::new(state.store.clone());
+    deliver_from(&state.store, mailer).await
+}
+
+/// Delivers the due mails of `store` with `mailer`.
+pub async fn deliver_from(
+    store: &std::sync::Arc<dyn portal_core::store::Store>,
+    mailer: &dyn Mailer,
+) -> usize {
+    let outbox = Outbox::new(store.clone());
     let due = match outbox.take_due(BATCH).await {
         Ok(d) => d,
         Err(e) => {

@@ -45,6 +45,18 @@ pub struct Limit {
     pub window: i64,
 }
 
+/// The current window of `scope` for `subject`: its `pk`, start and key.
+fn window_of(scope: &str, subject: &str, window: i64) -> (String, i64, Key) {
+    let t = now();
+    let start = t - t.rem_euclid(window.max(1));
+    let id = format!(
+        "LIMIT#{scope}#{}",
+        &token_hash(&subject.to_lowercase())[..32]
+    );
+    let key = Key::new(id.clone(), format!("W#{start}"));
+    (id, start, key)
+}
+
 /// Rate limits counted in fixed windows in the store (2 requests per counted hit).
 #[derive(Debug, Clone)]
 pub struct RateLimits {
@@ -57,6 +69,15 @@ impl RateLimits {
         RateLimits { store }
     }
 
+    /// How many requests `subject` has made under `scope` in the current window (1 request).
+    pub async fn current(&self, scope: &str, subject: &str, window: i64) -> RecordResult<u32> {
+        let (_, _, key) = window_of(scope, subject, window);
+        match self.store.get(&key).await? {
+            Some(item) => Ok(from_item::<Window>(&self.store.name(), item)?.record.count),
+            None => Ok(0),
+        }
+    }
+
     /// Counts one request by `subject` (an IP address, an e-mail address) under `scope`;
     /// `Ok(false)` when the limit is already reached (then nothing is counted).
     ///
@@ -67,13 +88,7 @@ impl RateLimits {
     /// # Ok(()) }
     /// ```
     pub async fn hit(&self, scope: &str, subject: &str, limit: Limit) -> RecordResult<bool> {
-        let t = now();
-        let start = t - t.rem_euclid(limit.window.max(1));
-        let id = format!(
-            "LIMIT#{scope}#{}",
-            &token_hash(&subject.to_lowercase())[..32]
-        );
-        let key = Key::new(id.clone(), format!("W#{start}"));
+        let (id, start, key) = window_of(scope, subject, limit.window);
         for _ in 0..20 {
             let (mut window, cond) = match self.store.get(&key).await? {
                 Some(item) => {

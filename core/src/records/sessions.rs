@@ -21,6 +21,10 @@ pub struct Session {
     pub created: i64,
     /// Unix seconds: the absolute limit.
     pub expires_at: i64,
+    /// Unix seconds: the last request seen, for the idle limit (refreshed at most once a
+    /// minute, so reads stay reads).
+    #[serde(default)]
+    pub last_seen: i64,
 }
 
 impl Record for Session {
@@ -116,6 +120,7 @@ impl Sessions {
             customer_id: customer_id.to_string(),
             created: now,
             expires_at: now + seconds,
+            last_seen: now,
         };
         let reference = SessionRef {
             email: session.email.clone(),
@@ -143,6 +148,16 @@ impl Sessions {
         {
             Some(item) => Ok(Some(from_item(&self.store.name(), item)?.record)),
             None => Ok(None),
+        }
+    }
+
+    /// Records that `session` was used now (1 request); a session ended meanwhile stays ended.
+    pub async fn touch(&self, session: &Session) -> RecordResult<()> {
+        let mut seen = session.clone();
+        seen.last_seen = now();
+        match self.store.put(to_item(&seen)?, Cond::Exists).await {
+            Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
         }
     }
 

@@ -3,6 +3,7 @@
 //! last good site stays up.
 
 mod app;
+pub mod demo;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +32,15 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>) -> anyhow::Resu
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
 
+    let state = functions(&args, store).await?;
+    let prefix = state.site().settings().tracking_prefix.clone();
+    if demo::seed(&state.store, &prefix).await? {
+        println!("Demo data created; log in at /login as:");
+        for (email, password, customer) in demo::LOGINS {
+            println!("  {email} / {password}  ({customer})");
+        }
+    }
+
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     // Reads (our own build opening files) are not changes; anything else is.
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -51,7 +61,6 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>) -> anyhow::Resu
         args.theme.display()
     );
     let served = Arc::new(app::Served::new(&args));
-    let state = functions(&args, store).await?;
     let site = state.site.clone();
     // Mail that could not be delivered with its submission is retried here.
     let mailing = state.clone();
