@@ -368,3 +368,87 @@ async fn mail_goes_out_through_ses_and_a_failed_send_is_retried_not_lost() {
     assert!(outbox.pending(10).await.unwrap().is_empty());
     assert_eq!(ses_sent(&endpoint), before + 1.0);
 }
+
+fn with_cookie(event: &str, cookie: &str) -> String {
+    let mut e: Value = serde_json::from_str(event).unwrap();
+    e["cookies"] = json!([cookie]);
+    e.to_string()
+}
+
+#[tokio::test]
+async fn sessions_end_after_thirty_idle_minutes_and_twelve_hours_on_the_server() {
+    use portal_core::records::sessions::Sessions;
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let sessions = Sessions::new(state.store.clone());
+    let me = |token: &str| {
+        with_cookie(
+            &event("GET", "/api/me", None, "198.51.100.7"),
+            &format!("__Host-portal={token}"),
+        )
+    };
+    let t = portal_core::store::now();
+
+    let (fresh, _) = sessions
+        .start("ada@example.com", "c1", 12 * 3600)
+        .await
+        .unwrap();
+    assert_eq!(call("auth", &state, &me(&fresh)).await.0, 200);
+
+    // 31 minutes without a request: the session is over, and removed.
+    let (idle, mut s) = sessions
+        .start("ada@example.com", "c1", 12 * 3600)
+        .await
+        .unwrap();
+    s.last_seen = t - 31 * 60;
+    s.created = t - 31 * 60;
+    state
+        .store
+        .put(
+            portal_core::records::to_item(&s).unwrap(),
+            portal_core::Cond::Exists,
+        )
+        .await
+        .unwrap();
+    assert_eq!(call("auth", &state, &me(&idle)).await.0, 401);
+    assert!(
+        sessions.get(&idle).await.unwrap().is_none(),
+        "ended on the server"
+    );
+
+    // Busy all along but past twelve hours: over too.
+    let (old, mut s) = sessions
+        .start("ada@example.com", "c1", 12 * 3600)
+        .await
+        .unwrap();
+    s.created = t - 12 * 3600 - 60;
+    s.expires_at = t - 60;
+    s.last_seen = t - 30;
+    state
+        .store
+        .put(
+            portal_core::records::to_item(&s).unwrap(),
+            portal_core::Cond::Exists,
+        )
+        .await
+        .unwrap();
+    assert_eq!(call("auth", &state, &me(&old)).await.0, 401);
+
+    // A request refreshes the idle clock (at most once a minute).
+    let (busy, mut s) = sessions
+        .start("ada@example.com", "c1", 12 * 3600)
+        .await
+        .unwrap();
+    s.last_seen = t - 29 * 60;
+    s.created = t - 29 * 60;
+    state
+        .store
+        .put(
+            portal_core::records::to_item(&s).unwrap(),
+            portal_core::Cond::Exists,
+        )
+        .await
+        .unwrap();
+    assert_eq!(call("auth", &state, &me(&busy)).await.0, 200);
+    assert!(sessions.get(&busy).await.unwrap().unwrap().last_seen >= t);
+}

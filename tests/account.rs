@@ -1,0 +1,492 @@
+//! Black-box tests of logins and the customer area against `portal serve` with its demo data:
+//! the rules for sessions, passwords and throttling, activation and reset links, CSRF, and an
+//! authorisation walk over every `/api/my` and `/my` route for no session, another customer
+//! and the owner.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{demo_copy, run, Server};
+use serde_json::Value;
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+const ADA: (&str, &str) = ("ada@harbour-cafe.example", "harbour cafe demo");
+const BEN: (&str, &str) = ("ben@clifton-books.example", "clifton books demo");
+
+fn site(limits: &str) -> (tempfile::TempDir, Server) {
+    let dir = demo_copy();
+    let content = dir.path().join("content");
+    if !limits.is_empty() {
+        let toml = content.join("site.toml");
+        let mut text = std::fs::read_to_string(&toml).unwrap();
+        text.push_str(&format!("\n[limits]\n{limits}\n"));
+        std::fs::write(toml, text).unwrap();
+    }
+    let server = Server::start(&content, &dir.path().join("out"));
+    (dir, server)
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// The `name=value` of a `Set-Cookie` header for `name`.
+fn set_cookie(headers: &ureq::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+fn login(server: &Server, (email, password): (&str, &str)) -> (u16, String, String) {
+    let (status, headers, body) = server.post(
+        "/api/auth/login",
+        JSON,
+        &format!(r#"{{"email": "{email}", "password": "{password}"}}"#),
+    );
+    let cookie = set_cookie(&headers, "__Host-portal")
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .unwrap_or_default();
+    (status, cookie, body)
+}
+
+fn get_as(server: &Server, path: &str, cookie: &str) -> (u16, ureq::http::HeaderMap, String) {
+    let mut r = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent()
+        .get(&format!("{}{path}", server.base))
+        .header("cookie", cookie)
+        .call()
+        .unwrap();
+    let headers = r.headers().clone();
+    (
+        r.status().as_u16(),
+        headers,
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn login_sets_a_strict_session_cookie_and_logout_ends_it_on_the_server() {
+    let (_dir, server) = site("");
+    let (status, headers, body) = server.post(
+        "/api/auth/login",
+        JSON,
+        &format!(r#"{{"email": "{}", "password": "{}"}}"#, ADA.0, ADA.1),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["customer_name"], "Harbour Café");
+    let cookie = set_cookie(&headers, "__Host-portal").unwrap();
+    for flag in ["; Path=/", "; Secure", "; HttpOnly", "; SameSite=Lax"] {
+        assert!(cookie.contains(flag), "{cookie} has {flag}");
+    }
+    assert!(
+        !cookie.contains("Domain="),
+        "__Host- cookies have no domain"
+    );
+    let token = cookie.split(';').next().unwrap().to_string();
+    assert_eq!(token.len(), "__Host-portal=".len() + 32, "a 128-bit token");
+    assert_eq!(get_as(&server, "/api/me", &token).0, 200);
+
+    // A second login makes a new token; logout ends the session on the server, so the old
+    // cookie no longer works even if a browser kept it.
+    let (_, second, _) = login(&server, ADA);
+    assert_ne!(second, token);
+    let (status, headers, _) =
+        server.post_with("/api/auth/logout", JSON, "", &[("cookie", &token)]);
+    assert_eq!(status, 204);
+    assert!(set_cookie(&headers, "__Host-portal")
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(get_as(&server, "/api/me", &token).0, 401);
+    assert_eq!(
+        get_as(&server, "/api/me", &second).0,
+        200,
+        "other sessions stay"
+    );
+    assert_eq!(get_as(&server, "/api/me", "__Host-portal=garbage").0, 401);
+}
+
+#[test]
+fn unknown_addresses_and_wrong_passwords_get_the_same_answer_in_the_same_time() {
+    let (_dir, server) = site("");
+    let mut timings = [Vec::new(), Vec::new()];
+    let mut answers = Vec::new();
+    for round in 0..2 {
+        for (i, email) in ["nobody@example.com", ADA.0].iter().enumerate() {
+            let started = Instant::now();
+            let (status, _, body) = server.post(
+                "/api/auth/login",
+                JSON,
+                &format!(r#"{{"email": "{email}", "password": "wrong password {round}"}}"#),
+            );
+            timings[i].push(started.elapsed());
+            answers.push((status, body));
+        }
+    }
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+    assert_eq!(answers[0].0, 401);
+    let mean = |v: &Vec<Duration>| v.iter().sum::<Duration>() / v.len() as u32;
+    let (unknown, wrong) = (mean(&timings[0]), mean(&timings[1]));
+    let gap = unknown.abs_diff(wrong);
+    assert!(
+        gap < Duration::from_millis(150),
+        "unknown {unknown:?} vs wrong {wrong:?}"
+    );
+
+    // Forgotten password: one answer for every address.
+    let a = server.post(
+        "/api/auth/forgot",
+        JSON,
+        &format!(r#"{{"email": "{}"}}"#, ADA.0),
+    );
+    let b = server.post(
+        "/api/auth/forgot",
+        JSON,
+        r#"{"email": "nobody@example.com"}"#,
+    );
+    assert_eq!((a.0, &a.2), (b.0, &b.2));
+    assert_eq!(a.0, 202);
+}
+
+#[test]
+fn guessing_slows_an_address_down_but_cannot_lock_its_owner_out() {
+    let (_dir, server) = site("login_failures_per_account = 2\nlogins_per_ip = 12");
+    // A browser that has logged in before keeps its device cookie.
+    let (status, headers, _) = server.post(
+        "/api/auth/login",
+        JSON,
+        &format!(r#"{{"email": "{}", "password": "{}"}}"#, ADA.0, ADA.1),
+    );
+    assert_eq!(status, 200);
+    let device = set_cookie(&headers, "__Host-portal-device").unwrap();
+    let device = device.split(';').next().unwrap().to_string();
+    for _ in 0..2 {
+        assert_eq!(login(&server, (ADA.0, "a wrong guess")).0, 401);
+    }
+    // Past the cap, guesses from unknown browsers no longer reach the account: even the right
+    // password is refused there …
+    assert_eq!(login(&server, ADA).0, 401);
+    // … but the owner's own browser still gets in.
+    let (status, _, body) = server.post_with(
+        "/api/auth/login",
+        JSON,
+        &format!(r#"{{"email": "{}", "password": "{}"}}"#, ADA.0, ADA.1),
+        &[("cookie", &device)],
+    );
+    assert_eq!(status, 200, "{body}");
+    // After three failures each attempt waits longer.
+    let started = Instant::now();
+    assert_eq!(login(&server, (ADA.0, "another guess")).0, 401);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    // And every IP address has its own hourly budget.
+    let mut last = 0;
+    for _ in 0..8 {
+        last = login(&server, ("someone@example.com", "guess")).0;
+    }
+    assert_eq!(last, 429);
+}
+
+#[test]
+fn staff_invite_a_login_whose_activation_link_works_once() {
+    let (dir, server) = site("");
+    let db = format!("sqlite:{}", dir.path().join("data/portal.db").display());
+    let content = dir.path().join("content");
+    let listed = run(&["admin", "customers", "--store", &db]);
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(listed.contains("demo-1\tHarbour Café"), "{listed}");
+    let invite = run(&[
+        "admin",
+        "invite",
+        "cy@harbour-cafe.example",
+        "--customer",
+        "demo-1",
+        "--name",
+        "Cy",
+        "--content",
+        content.to_str().unwrap(),
+        "--store",
+        &db,
+    ]);
+    assert!(
+        invite.status.success(),
+        "{}",
+        String::from_utf8_lossy(&invite.stderr)
+    );
+    let mails = Server::mails(&dir.path().join("data/outbox"));
+    let mail = mails
+        .iter()
+        .find(|m| m.contains("To: cy@harbour-cafe.example"))
+        .unwrap();
+    let token = mail
+        .lines()
+        .find(|l| l.contains("/activate/"))
+        .unwrap()
+        .trim()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, _, page) = server.get(&format!("/activate/{token}"));
+    assert_eq!(status, 200);
+    assert!(page.contains("Choose your password"));
+    // Not active yet: no password works.
+    assert_eq!(
+        login(&server, ("cy@harbour-cafe.example", "anything at all")).0,
+        401
+    );
+    for (password, field) in [("short", "password"), ("password123", "password")] {
+        let (status, _, body) = server.post(
+            "/api/auth/activate",
+            JSON,
+            &format!(r#"{{"token": "{token}", "password": "{password}"}}"#),
+        );
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(json(&body)["error"]["field"], field);
+    }
+    let body = format!(r#"{{"token": "{token}", "password": "a tidy kitchen counter"}}"#);
+    assert_eq!(server.post("/api/auth/activate", JSON, &body).0, 200);
+    assert_eq!(
+        server.post("/api/auth/activate", JSON, &body).0,
+        404,
+        "single use"
+    );
+    let (status, cookie, _) = login(
+        &server,
+        ("cy@harbour-cafe.example", "a tidy kitchen counter"),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        json(&get_as(&server, "/api/me", &cookie).2)["customer_id"],
+        "demo-1"
+    );
+
+    // Disabling the login ends its sessions at once.
+    let off = run(&[
+        "admin",
+        "disable",
+        "cy@harbour-cafe.example",
+        "--store",
+        &db,
+    ]);
+    assert!(off.status.success());
+    assert_eq!(get_as(&server, "/api/me", &cookie).0, 401);
+    assert_eq!(
+        login(
+            &server,
+            ("cy@harbour-cafe.example", "a tidy kitchen counter")
+        )
+        .0,
+        401
+    );
+}
+
+#[test]
+fn a_reset_link_changes_the_password_once_and_ends_every_session() {
+    let (dir, server) = site("");
+    let (_, before, _) = login(&server, BEN);
+    assert_eq!(
+        server
+            .post(
+                "/api/auth/forgot",
+                JSON,
+                &format!(r#"{{"email": "{}"}}"#, BEN.0)
+            )
+            .0,
+        202
+    );
+    let mails = Server::mails(&dir.path().join("data/outbox"));
+    let mail = mails
+        .iter()
+        .find(|m| m.contains(&format!("To: {}", BEN.0)))
+        .unwrap();
+    let token = mail
+        .lines()
+        .find(|l| l.contains("/reset/"))
+        .unwrap()
+        .trim()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let body = format!(r#"{{"token": "{token}", "password": "new shelves for poetry"}}"#);
+    assert_eq!(server.post("/api/auth/reset", JSON, &body).0, 200);
+    assert_eq!(
+        server.post("/api/auth/reset", JSON, &body).0,
+        404,
+        "single use"
+    );
+    assert_eq!(get_as(&server, "/api/me", &before).0, 401, "sessions ended");
+    assert_eq!(login(&server, BEN).0, 401, "the old password is gone");
+    assert_eq!(login(&server, (BEN.0, "new shelves for poetry")).0, 200);
+}
+
+#[test]
+fn state_changes_from_other_sites_or_without_the_form_token_are_refused() {
+    let (_dir, server) = site("");
+    let (_, cookie, _) = login(&server, ADA);
+    let change = "current=harbour+cafe+demo&password=a+brand+new+password";
+    for headers in [
+        vec![
+            ("cookie", cookie.as_str()),
+            ("origin", "https://evil.example"),
+        ],
+        vec![
+            ("cookie", cookie.as_str()),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        vec![("cookie", cookie.as_str())],
+    ] {
+        let (status, _, body) = server.post_with("/api/auth/password", FORM, change, &headers);
+        assert_eq!(status, 403, "{headers:?}: {body}");
+    }
+    // From the account page itself, with its form token, the change goes through.
+    let (_, _, page) = get_as(&server, "/my/", &cookie);
+    let csrf = page
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, headers, body) = server.post_with(
+        "/api/auth/password",
+        FORM,
+        &format!("{change}&csrf={csrf}"),
+        &[("cookie", &cookie), ("sec-fetch-site", "same-origin")],
+    );
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(headers["location"], "/my/#password-changed");
+    assert_eq!(login(&server, (ADA.0, "a brand new password")).0, 200);
+}
+
+/// Every customer route: (method, path with `{invoice}` and `{quote}` placeholders, body).
+const ROUTES: &[(&str, &str, &str)] = &[
+    ("GET", "/api/me", ""),
+    ("GET", "/api/my/account", ""),
+    ("GET", "/api/my/invoices", ""),
+    ("GET", "/api/my/invoices/{invoice}", ""),
+    ("GET", "/api/my/payments", ""),
+    ("GET", "/api/my/statement.csv", ""),
+    ("GET", "/api/my/quotes", ""),
+    ("GET", "/api/my/quotes/{quote}", ""),
+    (
+        "POST",
+        "/api/my/quotes/{quote}/decision",
+        r#"{"decision": "decline"}"#,
+    ),
+    ("GET", "/api/my/issues", ""),
+    ("GET", "/my/", ""),
+    ("GET", "/my/invoices/{invoice}", ""),
+    ("GET", "/my/quotes/{quote}", ""),
+];
+
+fn call(server: &Server, method: &str, path: &str, body: &str, cookie: &str) -> (u16, String) {
+    if method == "GET" {
+        let (s, _, b) = get_as(server, path, cookie);
+        (s, b)
+    } else {
+        let (s, _, b) = server.post_with(path, JSON, body, &[("cookie", cookie)]);
+        (s, b)
+    }
+}
+
+#[test]
+fn every_customer_route_is_closed_to_strangers_and_to_other_customers() {
+    let (_dir, server) = site("");
+    let (_, ada, _) = login(&server, ADA);
+    let (_, ben, _) = login(&server, BEN);
+    let own = |path: &str| {
+        path.replace("{invoice}", "demo-1-inv-3")
+            .replace("{quote}", "demo-1-quote-1")
+    };
+    for (method, path, body) in ROUTES {
+        let path = own(path);
+        // No session: 401 for the API, the login page for pages.
+        let (status, answer) = call(&server, method, &path, body, "");
+        if path.starts_with("/my/") {
+            assert_eq!(status, 303, "{method} {path}");
+        } else {
+            assert_eq!(status, 401, "{method} {path}: {answer}");
+        }
+        // Another customer: nothing of Ada's, ever.
+        let (status, answer) = call(&server, method, &path, body, &ben);
+        for secret in [
+            "demo-1-inv",
+            "INV-2026-01",
+            "Harbour Café",
+            "ada@harbour",
+            "Q-2026-040",
+        ] {
+            assert!(
+                !answer.contains(secret),
+                "{method} {path} leaks {secret} to Ben: {answer}"
+            );
+        }
+        if path.contains("demo-1-") {
+            assert_eq!(status, 404, "{method} {path} as Ben");
+        } else {
+            assert!(status == 200, "{method} {path} as Ben: {status}");
+        }
+    }
+    // The owner sees their own (the decision last, since it changes the quote).
+    for (method, path, body) in ROUTES {
+        let (status, answer) = call(&server, method, &own(path), body, &ada);
+        assert_eq!(status, 200, "{method} {path} as Ada: {answer}");
+    }
+    let invoices = json(&get_as(&server, "/api/my/invoices", &ada).2);
+    assert_eq!(invoices.as_array().unwrap().len(), 3);
+    assert_eq!(invoices[0]["total"]["text"], "£194.40");
+    let (_, headers, csv) = get_as(&server, "/api/my/statement.csv", &ada);
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert!(csv.starts_with("date,entry,reference,amount,balance\r\n"));
+    assert!(
+        csv.contains("2026-11-01,Invoice,INV-2026-0103,194.40,194.40"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn a_quote_is_decided_once_even_from_two_tabs() {
+    let (_dir, server) = site("");
+    let (_, ada, _) = login(&server, ADA);
+    let url = format!("{}/api/my/quotes/demo-1-quote-1/decision", server.base);
+    let tabs: Vec<_> = ["accept", "decline"]
+        .into_iter()
+        .map(|d| {
+            let (url, cookie) = (url.clone(), ada.clone());
+            std::thread::spawn(move || {
+                ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .new_agent()
+                    .post(&url)
+                    .header("content-type", JSON)
+                    .header("cookie", &cookie)
+                    .send(&format!(r#"{{"decision": "{d}"}}"#))
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = tabs.into_iter().map(|t| t.join().unwrap()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+    let quote = json(&get_as(&server, "/api/my/quotes/demo-1-quote-1", &ada).2);
+    assert_ne!(quote["state"], "open");
+    assert_eq!(quote["decided_by"], ADA.0);
+}
