@@ -386,6 +386,18 @@ const ROUTES: &[(&str, &str, &str)] = &[
         r#"{"decision": "decline"}"#,
     ),
     ("GET", "/api/my/issues", ""),
+    ("GET", "/api/my/issues/{issue}", ""),
+    (
+        "POST",
+        "/api/my/issues/{issue}/notes",
+        r#"{"body": "Still happening."}"#,
+    ),
+    (
+        "POST",
+        "/api/my/issues/{issue}/status",
+        r#"{"status": "closed"}"#,
+    ),
+    ("GET", "/my/issues/{issue}", ""),
     ("GET", "/my/", ""),
     ("GET", "/my/invoices/{invoice}", ""),
     ("GET", "/my/quotes/{quote}", ""),
@@ -406,9 +418,12 @@ fn every_customer_route_is_closed_to_strangers_and_to_other_customers() {
     let (_dir, server) = site("");
     let (_, ada, _) = login(&server, ADA);
     let (_, ben, _) = login(&server, BEN);
+    let issues = json(&get_as(&server, "/api/my/issues", &ada).2);
+    let issue = issues[0]["number"].as_str().unwrap().to_string();
     let own = |path: &str| {
         path.replace("{invoice}", "demo-1-inv-3")
             .replace("{quote}", "demo-1-quote-1")
+            .replace("{issue}", &issue)
     };
     for (method, path, body) in ROUTES {
         let path = own(path);
@@ -433,7 +448,7 @@ fn every_customer_route_is_closed_to_strangers_and_to_other_customers() {
                 "{method} {path} leaks {secret} to Ben: {answer}"
             );
         }
-        if path.contains("demo-1-") {
+        if path.contains("demo-1-") || path.contains(&issue) {
             assert_eq!(status, 404, "{method} {path} as Ben");
         } else {
             assert!(status == 200, "{method} {path} as Ben: {status}");
@@ -442,7 +457,8 @@ fn every_customer_route_is_closed_to_strangers_and_to_other_customers() {
     // The owner sees their own (the decision last, since it changes the quote).
     for (method, path, body) in ROUTES {
         let (status, answer) = call(&server, method, &own(path), body, &ada);
-        assert_eq!(status, 200, "{method} {path} as Ada: {answer}");
+        let expected = if path.ends_with("/notes") { 201 } else { 200 };
+        assert_eq!(status, expected, "{method} {path} as Ada: {answer}");
     }
     let invoices = json(&get_as(&server, "/api/my/invoices", &ada).2);
     assert_eq!(invoices.as_array().unwrap().len(), 3);
@@ -489,4 +505,63 @@ fn a_quote_is_decided_once_even_from_two_tabs() {
     let quote = json(&get_as(&server, "/api/my/quotes/demo-1-quote-1", &ada).2);
     assert_ne!(quote["state"], "open");
     assert_eq!(quote["decided_by"], ADA.0);
+}
+
+#[test]
+fn customers_file_cases_and_bugs_add_notes_and_close_them() {
+    let (_dir, server) = site("");
+    let (_, ada, _) = login(&server, ADA);
+    let post = |path: &str, body: &str| server.post_with(path, JSON, body, &[("cookie", &ada)]);
+    let (status, _, body) = post(
+        "/api/my/issues",
+        r#"{"binder": "bugs", "subject": "Discount shows twice", "description": "On the receipt."}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let filed = json(&body);
+    assert_eq!(
+        (filed["kind"].as_str(), filed["status"].as_str()),
+        (Some("bug"), Some("open"))
+    );
+    let number = filed["number"].as_str().unwrap().to_string();
+    for (body, field) in [
+        (
+            r#"{"binder": "support", "subject": "S", "description": "D"}"#,
+            "binder",
+        ),
+        (
+            r#"{"binder": "cases", "subject": "", "description": "D"}"#,
+            "subject",
+        ),
+    ] {
+        let (status, _, answer) = post("/api/my/issues", body);
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(json(&answer)["error"]["field"], field);
+    }
+    let (status, _, _) = post(
+        &format!("/api/my/issues/{number}/notes"),
+        r#"{"body": "Only with two discounts."}"#,
+    );
+    assert_eq!(status, 201);
+    let (status, _, answer) = post(
+        &format!("/api/my/issues/{number}/status"),
+        r#"{"status": "resolved"}"#,
+    );
+    assert_eq!(status, 422, "customers may only close or reopen: {answer}");
+    let (status, _, answer) = post(
+        &format!("/api/my/issues/{number}/status"),
+        r#"{"status": "closed"}"#,
+    );
+    assert_eq!(status, 200, "{answer}");
+    let issue = json(&get_as(&server, &format!("/api/my/issues/{number}"), &ada).2);
+    assert_eq!(issue["status"], "closed");
+    assert_eq!(issue["notes"][0]["body"], "Only with two discounts.");
+    let list = json(&get_as(&server, "/api/my/issues", &ada).2);
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["number"] == number.as_str() && i["status"] == "closed"));
+    let (status, _, page) = get_as(&server, &format!("/my/issues/{number}"), &ada);
+    assert_eq!(status, 200);
+    assert!(page.contains("Discount shows twice") && page.contains("Reopen"));
 }

@@ -84,6 +84,11 @@ pub struct MessageBody {
         crate::account::dashboard,
         crate::account::invoice_page,
         crate::account::quote_page,
+        crate::account::cases::file,
+        crate::account::cases::issue_json,
+        crate::account::cases::add_note,
+        crate::account::cases::set_status,
+        crate::account::cases::issue_page,
     ),
     tags(
         (name = "issues", description = "The `issues` function: filing and tracking"),

@@ -16,6 +16,8 @@ use portal_core::records::{Record, Versioned};
 use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
+pub mod cases;
+
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::input::Input;
@@ -34,7 +36,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/my/quotes", get(quotes_json))
         .route("/api/my/quotes/{id}", get(quote_json))
         .route("/api/my/quotes/{id}/decision", post(decide))
-        .route("/api/my/issues", get(issues_json))
+        .route("/api/my/issues", get(issues_json).post(cases::file))
+        .route("/api/my/issues/{number}", get(cases::issue_json))
+        .route("/api/my/issues/{number}/notes", post(cases::add_note))
+        .route("/api/my/issues/{number}/status", post(cases::set_status))
+        .route("/my/issues/{number}", get(cases::issue_page))
         .route("/my/", get(dashboard))
         .route("/my/invoices/{id}", get(invoice_page))
         .route("/my/quotes/{id}", get(quote_page))
@@ -201,7 +207,7 @@ async fn account(state: &AppState, who: &SignedIn) -> Result<AccountView, ApiErr
     })
 }
 
-fn private(mut r: Response) -> Response {
+pub(crate) fn private(mut r: Response) -> Response {
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
@@ -512,7 +518,7 @@ pub(crate) async fn issues_json(
 }
 
 /// A page behind the login: without a session, the login page instead.
-async fn page(
+pub(crate) async fn page(
     state: &AppState,
     who: Result<SignedIn, ApiError>,
     render: impl AsyncFnOnce(&AppState, SignedIn) -> Result<Response, ApiError>,

@@ -1,0 +1,326 @@
+//! A customer's service cases and software bugs: filing one in a secured binder, reading its
+//! public notes, adding notes, and closing or reopening it. An issue is found by its number
+//! and shown only when it belongs to the session's customer.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use portal_core::records::customers::Customers;
+use portal_core::records::issues::{Issue, IssueKind, Issues, Note};
+use portal_core::records::{new_id, Versioned};
+use portal_core::store::now;
+use serde::{Deserialize, Serialize};
+
+use super::{page, private};
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+use crate::input::{self, Input};
+#[allow(unused_imports)]
+use crate::openapi::{ErrorBody, MessageBody};
+use crate::pages::date_text;
+use crate::state::AppState;
+
+/// Statuses a customer may set on their own issue.
+pub const CUSTOMER_STATUSES: &[&str] = &["closed", "open"];
+
+/// A new case or bug.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    /// A secured binder: `cases` for a service case, `bugs` for a software bug.
+    #[serde(default)]
+    pub binder: String,
+    /// Subject.
+    #[serde(default)]
+    pub subject: String,
+    /// What happened.
+    #[serde(default)]
+    pub description: String,
+    /// One of the binder's categories, if it has any.
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+/// An issue as its customer sees it: public notes only.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    /// Number.
+    pub number: String,
+    /// `case`, `bug` or `ticket`.
+    pub kind: String,
+    /// Binder.
+    pub binder: String,
+    /// Subject.
+    pub subject: String,
+    /// What was reported.
+    pub description: String,
+    /// Status.
+    pub status: String,
+    /// Filed, Unix seconds.
+    pub created: i64,
+    /// Public notes, oldest first.
+    pub notes: Vec<NoteView>,
+}
+
+/// A public note.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NoteView {
+    /// Who wrote it.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// As people read it.
+    pub created_text: String,
+}
+
+async fn own_issue(
+    state: &AppState,
+    who: &SignedIn,
+    number: &str,
+) -> Result<Versioned<Issue>, ApiError> {
+    let gone = || ApiError::NotFound("there is no such issue in your account".into());
+    if number.len() > 40 {
+        return Err(gone());
+    }
+    Issues::new(state.store.clone())
+        .by_number(number)
+        .await?
+        .filter(|i| i.record.customer_id.as_deref() == Some(who.session.customer_id.as_str()))
+        .ok_or_else(gone)
+}
+
+async fn view(state: &AppState, issue: &Issue) -> Result<CaseView, ApiError> {
+    let notes = Issues::new(state.store.clone())
+        .notes(&issue.id, false)
+        .await?
+        .into_iter()
+        .map(|n| NoteView {
+            created_text: date_text(n.created),
+            author: n.author,
+            body: n.body,
+            created: n.created,
+        })
+        .collect();
+    Ok(CaseView {
+        number: issue.number.clone(),
+        kind: match issue.kind {
+            IssueKind::Ticket => "ticket",
+            IssueKind::Case => "case",
+            IssueKind::Bug => "bug",
+        }
+        .into(),
+        binder: issue.binder.clone(),
+        subject: issue.subject.clone(),
+        description: issue.description.clone(),
+        status: issue.status.clone(),
+        created: issue.created,
+        notes,
+    })
+}
+
+/// The name a login writes under: its contact's name, or its address.
+async fn author(state: &AppState, who: &SignedIn) -> Result<String, ApiError> {
+    let customers = Customers::new(state.store.clone());
+    let login = customers.login(&who.session.email).await?;
+    let contact = match login {
+        Some(l) => customers
+            .contacts(&who.session.customer_id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == l.record.contact_id),
+        None => None,
+    };
+    Ok(contact
+        .map(|c| c.name)
+        .unwrap_or_else(|| who.session.email.clone()))
+}
+
+#[utoipa::path(post, path = "/api/my/issues", tag = "account", summary = "File a service case or a software bug",
+    request_body(content((NewCase = "application/json"), (NewCase = "application/x-www-form-urlencoded"))),
+    responses((status = 201, description = "Filed", body = CaseView), (status = 303, description = "From a form: to the issue"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 422, description = "A field is wrong", body = ErrorBody)))]
+pub(crate) async fn file(
+    State(state): State<AppState>,
+    who: SignedIn,
+    body: Input<NewCase>,
+) -> Result<Response, ApiError> {
+    let v = &body.value;
+    let site = state.site();
+    let settings = site.settings();
+    let binder = settings
+        .binders
+        .iter()
+        .find(|b| b.id == v.binder.trim() && !b.public)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "binder",
+                format!("`{}` is not a binder of the customer area", v.binder.trim()),
+            )
+        })?;
+    let category = match v
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) if binder.categories.is_empty() || binder.categories.iter().any(|k| k == c) => {
+            Some(c.to_string())
+        }
+        Some(c) => {
+            return Err(ApiError::invalid(
+                "category",
+                format!("`{c}` is not a category of {}", binder.name),
+            ))
+        }
+        None => None,
+    };
+    let issue = Issue {
+        id: String::new(),
+        number: String::new(),
+        kind: if binder.id == "bugs" {
+            IssueKind::Bug
+        } else {
+            IssueKind::Case
+        },
+        binder: binder.id.clone(),
+        customer_id: Some(who.session.customer_id.clone()),
+        category,
+        subject: input::line("subject", &v.subject, 200)?,
+        description: input::text("description", &v.description, 20_000)?,
+        name: author(&state, &who).await?,
+        email: who.session.email.clone(),
+        status: "open".into(),
+        history: Vec::new(),
+        created: 0,
+    };
+    let year = portal_core::records::utc_year(now());
+    let (filed, _) = Issues::new(state.store.clone())
+        .file(issue, &settings.tracking_prefix, year, |_, _| None)
+        .await?;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/my/issues/{}", filed.number)).into_response());
+    }
+    Ok(private(
+        (StatusCode::CREATED, Json(view(&state, &filed).await?)).into_response(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/my/issues/{number}", tag = "account", summary = "One of this customer's issues with its public notes",
+    params(("number" = String, Path, description = "The issue's number")),
+    responses((status = 200, description = "The issue", body = CaseView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+pub(crate) async fn issue_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    let issue = own_issue(&state, &who, &number).await?;
+    Ok(private(
+        Json(view(&state, &issue.record).await?).into_response(),
+    ))
+}
+
+/// A note from the customer.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    /// Text.
+    #[serde(default)]
+    pub body: String,
+}
+
+#[utoipa::path(post, path = "/api/my/issues/{number}/notes", tag = "account", summary = "Add a note to one of this customer's issues",
+    params(("number" = String, Path, description = "The issue's number")),
+    request_body(content((NewNote = "application/json"), (NewNote = "application/x-www-form-urlencoded"))),
+    responses((status = 201, description = "Added", body = CaseView), (status = 303, description = "From a form: back to the issue"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody)))]
+pub(crate) async fn add_note(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(number): Path<String>,
+    body: Input<NewNote>,
+) -> Result<Response, ApiError> {
+    let issue = own_issue(&state, &who, &number).await?;
+    let note = Note {
+        issue_id: issue.record.id.clone(),
+        id: new_id(),
+        author: author(&state, &who).await?,
+        body: input::text("body", &body.value.body, 20_000)?,
+        public: true,
+        created: now(),
+    };
+    Issues::new(state.store.clone())
+        .add_note(&note, None)
+        .await?;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/my/issues/{number}")).into_response());
+    }
+    Ok(private(
+        (
+            StatusCode::CREATED,
+            Json(view(&state, &issue.record).await?),
+        )
+            .into_response(),
+    ))
+}
+
+/// A status change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `closed` or `open`.
+    #[serde(default)]
+    pub status: String,
+}
+
+#[utoipa::path(post, path = "/api/my/issues/{number}/status", tag = "account", summary = "Close or reopen one of this customer's issues",
+    params(("number" = String, Path, description = "The issue's number")),
+    request_body(content((StatusChange = "application/json"), (StatusChange = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "Changed", body = CaseView), (status = 303, description = "From a form: back to the issue"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody),
+        (status = 409, description = "Changed meanwhile", body = ErrorBody), (status = 422, description = "Not a status a customer may set", body = ErrorBody)))]
+pub(crate) async fn set_status(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(number): Path<String>,
+    body: Input<StatusChange>,
+) -> Result<Response, ApiError> {
+    let status = body.value.status.trim();
+    if !CUSTOMER_STATUSES.contains(&status) {
+        return Err(ApiError::invalid(
+            "status",
+            format!("`{status}` is not one of {}", CUSTOMER_STATUSES.join(", ")),
+        ));
+    }
+    let issue = own_issue(&state, &who, &number).await?;
+    let changed = Issues::new(state.store.clone())
+        .set_status(&issue, status, &who.session.email)
+        .await?;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/my/issues/{number}")).into_response());
+    }
+    Ok(private(Json(view(&state, &changed).await?).into_response()))
+}
+
+#[utoipa::path(get, path = "/my/issues/{number}", tag = "account", summary = "One of this customer's issues (HTML)",
+    params(("number" = String, Path, description = "The issue's number")),
+    responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "Not in this account", content_type = "text/html")))]
+pub(crate) async fn issue_page(
+    State(state): State<AppState>,
+    who: Result<SignedIn, ApiError>,
+    Path(number): Path<String>,
+) -> Response {
+    page(&state, who, async |state: &AppState, who: SignedIn| {
+        let issue = own_issue(state, &who, &number).await?;
+        let site = state.site();
+        let mut ctx = site
+            .pages
+            .context("account", &format!("Issue {number}"), "/my/");
+        ctx.insert("issue", &view(state, &issue.record).await?);
+        ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
+        site.pages.render("my/issue.html", &ctx, StatusCode::OK)
+    })
+    .await
+}
