@@ -398,6 +398,19 @@ const ROUTES: &[(&str, &str, &str)] = &[
         r#"{"status": "closed"}"#,
     ),
     ("GET", "/my/issues/{issue}", ""),
+    ("GET", "/api/my/projects", ""),
+    ("GET", "/api/my/projects/demo-1-project", ""),
+    (
+        "POST",
+        "/api/my/projects/demo-1-project/notes",
+        r#"{"body": "Can we start on Monday?"}"#,
+    ),
+    ("GET", "/api/my/projects/demo-1-project/documents/{doc}", ""),
+    ("GET", "/my/projects/demo-1-project", ""),
+    ("GET", "/api/my/documents", ""),
+    ("GET", "/api/my/documents/{shared}", ""),
+    ("GET", "/api/my/reports", ""),
+    ("GET", "/api/my/reports/demo-1-expenses-oct.csv", ""),
     ("GET", "/my/", ""),
     ("GET", "/my/invoices/{invoice}", ""),
     ("GET", "/my/quotes/{quote}", ""),
@@ -420,10 +433,18 @@ fn every_customer_route_is_closed_to_strangers_and_to_other_customers() {
     let (_, ben, _) = login(&server, BEN);
     let issues = json(&get_as(&server, "/api/my/issues", &ada).2);
     let issue = issues[0]["number"].as_str().unwrap().to_string();
+    let project = json(&get_as(&server, "/api/my/projects/demo-1-project", &ada).2);
+    let doc = project["documents"][0]["id"].as_str().unwrap().to_string();
+    let shared = json(&get_as(&server, "/api/my/documents", &ada).2)[0]["file"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let own = |path: &str| {
         path.replace("{invoice}", "demo-1-inv-3")
             .replace("{quote}", "demo-1-quote-1")
             .replace("{issue}", &issue)
+            .replace("{doc}", &doc)
+            .replace("{shared}", &shared)
     };
     for (method, path, body) in ROUTES {
         let path = own(path);
@@ -448,7 +469,7 @@ fn every_customer_route_is_closed_to_strangers_and_to_other_customers() {
                 "{method} {path} leaks {secret} to Ben: {answer}"
             );
         }
-        if path.contains("demo-1-") || path.contains(&issue) {
+        if path.contains("demo-1-") || path.contains(&issue) || path.contains(&shared) {
             assert_eq!(status, 404, "{method} {path} as Ben");
         } else {
             assert!(status == 200, "{method} {path} as Ben: {status}");
@@ -459,6 +480,10 @@ fn every_customer_route_is_closed_to_strangers_and_to_other_customers() {
         let (status, answer) = call(&server, method, &own(path), body, &ada);
         let expected = if path.ends_with("/notes") { 201 } else { 200 };
         assert_eq!(status, expected, "{method} {path} as Ada: {answer}");
+        assert!(
+            !answer.contains("Internal:"),
+            "{method} {path} sends a hidden task or note: {answer}"
+        );
     }
     let invoices = json(&get_as(&server, "/api/my/invoices", &ada).2);
     assert_eq!(invoices.as_array().unwrap().len(), 3);
@@ -564,4 +589,95 @@ fn customers_file_cases_and_bugs_add_notes_and_close_them() {
     let (status, _, page) = get_as(&server, &format!("/my/issues/{number}"), &ada);
     assert_eq!(status, 200);
     assert!(page.contains("Discount shows twice") && page.contains("Reopen"));
+}
+
+#[test]
+fn projects_show_visible_work_and_take_documents_and_reports_add_up() {
+    let (dir, server) = site("");
+    let (_, ada, _) = login(&server, ADA);
+    let project = json(&get_as(&server, "/api/my/projects/demo-1-project", &ada).2);
+    let tasks: Vec<&str> = project["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tasks,
+        [
+            "Survey the kitchen",
+            "Install the screens",
+            "Train the staff"
+        ]
+    );
+    assert_eq!(project["progress"], 53, "the mean of the visible tasks");
+    assert_eq!(project["notes"].as_array().unwrap().len(), 1);
+    assert_eq!(project["contacts"][0]["name"], "Priya Shah");
+    let doc = project["documents"][0]["id"].as_str().unwrap();
+    let (status, headers, body) = get_as(
+        &server,
+        &format!("/api/my/projects/demo-1-project/documents/{doc}"),
+        &ada,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"plan.txt\""
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(body.starts_with("Plan for Kitchen display roll-out"));
+
+    // Upload a document to the project: multipart, checked like every attachment.
+    let boundary = "----upload-boundary-1";
+    let part = |name: &str, bytes: &str| {
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{bytes}\r\n--{boundary}--\r\n")
+    };
+    let ct = format!("multipart/form-data; boundary={boundary}");
+    let upload = |body: String| {
+        server.post_with(
+            "/api/my/projects/demo-1-project/documents",
+            &ct,
+            &body,
+            &[("cookie", &ada), ("sec-fetch-site", "same-origin")],
+        )
+    };
+    let (status, headers, _) = upload(part("menu.csv", "dish,price\nsoup,4.50\n"));
+    assert_eq!(status, 303, "a form post: back to the project");
+    assert_eq!(headers["location"], "/my/projects/demo-1-project");
+    let project = json(&get_as(&server, "/api/my/projects/demo-1-project", &ada).2);
+    assert_eq!(project["documents"].as_array().unwrap().len(), 2);
+    let (status, _, answer) = upload(part("menu.html", "<script>alert(1)</script>"));
+    assert_eq!(status, 422, "{answer}");
+    let (_, ben, _) = login(&server, BEN);
+    let (status, _, _) = server.post_with(
+        "/api/my/projects/demo-1-project/documents",
+        &ct,
+        &part("x.txt", "x"),
+        &[("cookie", &ben), ("sec-fetch-site", "same-origin")],
+    );
+    assert_eq!(status, 404, "not Ben's project");
+    assert!(dir.path().join("data/blobs").read_dir().unwrap().count() >= 3);
+
+    // Reports with totals, and as CSV.
+    let reports = json(&get_as(&server, "/api/my/reports", &ada).2);
+    let expenses = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "expenses")
+        .unwrap();
+    assert_eq!(expenses["total"], "£61.49");
+    let hours = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "timesheet")
+        .unwrap();
+    assert_eq!(hours["total"], "6.25 h");
+    let (_, headers, csv) = get_as(&server, "/api/my/reports/demo-1-hours-oct.csv", &ada);
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(csv, "date,description,hours\r\n2026-10-03,Kitchen survey,2.50\r\n2026-10-10,Screen set-up,3.75\r\ntotal,,6.25\r\n");
 }

@@ -17,6 +17,7 @@ use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
 pub mod cases;
+pub mod work;
 
 use crate::auth::SignedIn;
 use crate::error::ApiError;
@@ -41,6 +42,24 @@ pub fn router() -> Router<AppState> {
         .route("/api/my/issues/{number}/notes", post(cases::add_note))
         .route("/api/my/issues/{number}/status", post(cases::set_status))
         .route("/my/issues/{number}", get(cases::issue_page))
+        .route("/api/my/projects", get(work::projects_json))
+        .route("/api/my/projects/{id}", get(work::project_json))
+        .route("/api/my/projects/{id}/notes", post(work::add_note))
+        .route(
+            "/api/my/projects/{id}/documents",
+            post(work::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::uploads::MAX_MULTIPART,
+            )),
+        )
+        .route(
+            "/api/my/projects/{id}/documents/{doc}",
+            get(work::project_document),
+        )
+        .route("/api/my/documents", get(work::documents_json))
+        .route("/api/my/documents/{id}", get(work::document))
+        .route("/api/my/reports", get(work::reports_json))
+        .route("/api/my/reports/{file}", get(work::report_csv))
+        .route("/my/projects/{id}", get(work::project_page))
         .route("/my/", get(dashboard))
         .route("/my/invoices/{id}", get(invoice_page))
         .route("/my/quotes/{id}", get(quote_page))
@@ -56,7 +75,8 @@ pub struct Money {
 }
 
 impl Money {
-    fn of(cents: i64) -> Money {
+    /// Pence as money.
+    pub fn of(cents: i64) -> Money {
         let sign = if cents < 0 { "-" } else { "" };
         let c = cents.unsigned_abs();
         let pounds = (c / 100).to_string();
@@ -287,7 +307,7 @@ pub(crate) async fn payments_json(
 }
 
 /// A CSV field, quoted when it needs to be, and never read as a formula by a spreadsheet.
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
@@ -573,6 +593,9 @@ pub(crate) async fn dashboard(
                 .for_customer(&customer, 100)
                 .await?,
         );
+        ctx.insert("projects", &work::projects(state, &who).await?);
+        ctx.insert("documents", &work::documents(state, &who).await?);
+        ctx.insert("reports", &work::reports(state, &who).await?);
         ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
         site.pages.render("my/index.html", &ctx, StatusCode::OK)
     })

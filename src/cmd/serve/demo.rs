@@ -4,11 +4,16 @@
 
 use std::sync::Arc;
 
+use portal_core::blobs::BlobStore;
 use portal_core::records::billing::{Billing, Invoice, Line, Payment};
 use portal_core::records::customers::{Contact, Customer, Customers, Login};
 use portal_core::records::issues::{Issue, IssueKind, Issues};
+use portal_core::records::new_id;
+use portal_core::records::projects::{Project, ProjectContact, ProjectDocument, ProjectNote, Task};
 use portal_core::records::quotes::{Quote, QuoteState, Quotes};
+use portal_core::records::reports::{Report, ReportKind, ReportLine, SecuredDocument};
 use portal_core::records::utc_year;
+use portal_core::records::Repo;
 use portal_core::store::{now, Store};
 
 /// A demo login: (address, password, customer).
@@ -26,7 +31,11 @@ pub const LOGINS: [(&str, &str, &str); 2] = [
 ];
 
 /// Seeds the demo data if the store has no customer yet; returns whether it did.
-pub async fn seed(store: &Arc<dyn Store>, tracking_prefix: &str) -> anyhow::Result<bool> {
+pub async fn seed(
+    store: &Arc<dyn Store>,
+    blobs: Option<&Arc<dyn BlobStore>>,
+    tracking_prefix: &str,
+) -> anyhow::Result<bool> {
     let customers = Customers::new(store.clone());
     if !customers.list(1, None).await?.0.is_empty() {
         return Ok(false);
@@ -146,6 +155,7 @@ pub async fn seed(store: &Arc<dyn Store>, tracking_prefix: &str) -> anyhow::Resu
                 decided: None,
             })
             .await?;
+        work(store, blobs, &id, name).await?;
         let issues = Issues::new(store.clone());
         let year = utc_year(now());
         for (kind, binder, subject) in [
@@ -185,4 +195,142 @@ pub async fn seed(store: &Arc<dyn Store>, tracking_prefix: &str) -> anyhow::Resu
         }
     }
     Ok(true)
+}
+
+/// A project with tasks, notes, contacts and a document, a shared document, and reports.
+async fn work(
+    store: &Arc<dyn Store>,
+    blobs: Option<&Arc<dyn BlobStore>>,
+    customer: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    let project = Project {
+        customer_id: customer.to_string(),
+        id: format!("{customer}-project"),
+        name: "Kitchen display roll-out".into(),
+        description: format!("Kitchen screens for {name}, linked to the tills."),
+        status: "in progress".into(),
+    };
+    Repo::new(store.clone()).create(&project).await?;
+    for (i, (title, progress, hidden)) in [
+        ("Survey the kitchen", 100, false),
+        ("Install the screens", 60, false),
+        ("Train the staff", 0, false),
+        ("Internal: check the margin on the screens", 50, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        Repo::new(store.clone())
+            .create(&Task {
+                project_id: project.id.clone(),
+                id: new_id(),
+                title: title.into(),
+                progress,
+                hidden,
+                position: i as u32,
+            })
+            .await?;
+    }
+    for (i, (body, hidden)) in [
+        (
+            "Screens arrive on Thursday; we install before opening.",
+            false,
+        ),
+        (
+            "Internal: the customer pays late; invoice on delivery.",
+            true,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        Repo::new(store.clone())
+            .create(&ProjectNote {
+                project_id: project.id.clone(),
+                id: new_id(),
+                author: "Kestrel Systems".into(),
+                body: body.into(),
+                hidden,
+                created: now() + i as i64,
+            })
+            .await?;
+    }
+    Repo::new(store.clone())
+        .create(&ProjectContact {
+            project_id: project.id.clone(),
+            id: "engineer".into(),
+            name: "Priya Shah".into(),
+            role: "Engineer".into(),
+            email: Some("priya@kestrel-systems.co.uk".into()),
+        })
+        .await?;
+    if let Some(blobs) = blobs {
+        let plan = format!(
+            "Plan for {}\n1. Survey\n2. Install\n3. Train\n",
+            project.name
+        );
+        let doc = ProjectDocument {
+            project_id: project.id.clone(),
+            id: new_id(),
+            file_name: "plan.txt".into(),
+            media_type: "text/plain".into(),
+            size: plan.len() as u64,
+            uploaded_by: "Kestrel Systems".into(),
+            created: now(),
+        };
+        blobs.put(&doc.id, plan.into_bytes()).await?;
+        Repo::new(store.clone()).create(&doc).await?;
+        let agreement = b"%PDF-1.4\n% Service agreement (demo)\n".to_vec();
+        let shared = SecuredDocument {
+            customer_id: customer.to_string(),
+            id: new_id(),
+            title: "Service agreement 2026".into(),
+            file_name: "service-agreement-2026.pdf".into(),
+            media_type: "application/pdf".into(),
+            size: agreement.len() as u64,
+            date: "2026-01-05".into(),
+        };
+        blobs.put(&shared.id, agreement).await?;
+        Repo::new(store.clone()).create(&shared).await?;
+    }
+    for (id, kind, title, lines) in [
+        (
+            "expenses-oct",
+            ReportKind::Expenses,
+            "Expenses, October 2026",
+            vec![
+                ("2026-10-03", "Train to Bristol", 4_250),
+                ("2026-10-03", "Cable and brackets", 1_899),
+            ],
+        ),
+        (
+            "hours-oct",
+            ReportKind::Timesheet,
+            "Hours, October 2026",
+            vec![
+                ("2026-10-03", "Kitchen survey", 250),
+                ("2026-10-10", "Screen set-up", 375),
+            ],
+        ),
+    ] {
+        Repo::new(store.clone())
+            .create(&Report {
+                customer_id: customer.to_string(),
+                id: format!("{customer}-{id}"),
+                kind,
+                title: title.into(),
+                date: "2026-10-31".into(),
+                lines: lines
+                    .into_iter()
+                    .map(|(date, what, q)| ReportLine {
+                        date: date.into(),
+                        description: what.into(),
+                        quantity: q,
+                    })
+                    .collect(),
+            })
+            .await?;
+    }
+    Ok(())
 }

@@ -34,7 +34,7 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>) -> anyhow::Resu
 
     let state = functions(&args, store).await?;
     let prefix = state.site().settings().tracking_prefix.clone();
-    if demo::seed(&state.store, &prefix).await? {
+    if demo::seed(&state.store, state.blobs.as_ref(), &prefix).await? {
         println!("Demo data created; log in at /login as:");
         for (email, password, customer) in demo::LOGINS {
             println!("  {email} / {password}  ({customer})");

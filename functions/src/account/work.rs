@@ -1,0 +1,590 @@
+//! A customer's projects (tasks with progress, documents, notes, contacts), the documents
+//! shared with them, and their expense and timesheet reports. Hidden tasks and hidden notes
+//! are dropped here, before anything is serialised, so no response can carry them.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use portal_core::records::projects::{Project, ProjectContact, ProjectDocument, ProjectNote, Task};
+use portal_core::records::reports::{Report, ReportKind, SecuredDocument};
+use portal_core::records::{new_id, Repo};
+use portal_core::store::now;
+use serde::{Deserialize, Serialize};
+
+use super::{page, private};
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+use crate::input::{self, Input, WithFiles};
+#[allow(unused_imports)]
+use crate::openapi::{ErrorBody, MessageBody};
+use crate::pages::date_text;
+use crate::state::AppState;
+use crate::uploads;
+
+/// A project as its customer sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProjectView {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// What it is about.
+    pub description: String,
+    /// Status.
+    pub status: String,
+    /// Visible tasks in order.
+    pub tasks: Vec<TaskView>,
+    /// Mean progress of the visible tasks, in percent.
+    pub progress: u8,
+    /// Documents.
+    pub documents: Vec<FileView>,
+    /// Visible notes, oldest first.
+    pub notes: Vec<NoteView>,
+    /// The people on it.
+    pub contacts: Vec<ContactView>,
+}
+
+/// A task.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TaskView {
+    /// Title.
+    pub title: String,
+    /// Progress in percent.
+    pub progress: u8,
+}
+
+/// A file that can be downloaded.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FileView {
+    /// Identifier.
+    pub id: String,
+    /// File name.
+    pub file_name: String,
+    /// Media type.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Where to download it.
+    pub url: String,
+}
+
+/// A note.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NoteView {
+    /// Who wrote it.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// As people read it.
+    pub created_text: String,
+}
+
+/// A person on a project.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContactView {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// E-mail address, if shared.
+    pub email: Option<String>,
+}
+
+async fn own_project(state: &AppState, who: &SignedIn, id: &str) -> Result<Project, ApiError> {
+    let repo: Repo<Project> = Repo::new(state.store.clone());
+    repo.get(&portal_core::store::Key::new(
+        format!("CUSTOMER#{}", who.session.customer_id),
+        format!("PROJECT#{id}"),
+    ))
+    .await?
+    .map(|p| p.record)
+    .ok_or_else(|| ApiError::NotFound("there is no such project in your account".into()))
+}
+
+async fn project_view(state: &AppState, p: Project) -> Result<ProjectView, ApiError> {
+    let pk = format!("PROJECT#{}", p.id);
+    let tasks: Vec<Task> = Repo::new(state.store.clone())
+        .list(&pk, "TASK#", 1000, None, false)
+        .await?
+        .0;
+    let docs: Vec<ProjectDocument> = Repo::new(state.store.clone())
+        .list(&pk, "DOC#", 1000, None, false)
+        .await?
+        .0;
+    let notes: Vec<ProjectNote> = Repo::new(state.store.clone())
+        .list(&pk, "NOTE#", 1000, None, false)
+        .await?
+        .0;
+    let contacts: Vec<ProjectContact> = Repo::new(state.store.clone())
+        .list(&pk, "CONTACT#", 1000, None, false)
+        .await?
+        .0;
+    let tasks: Vec<TaskView> = tasks
+        .into_iter()
+        .filter(|t| !t.hidden)
+        .map(|t| TaskView {
+            title: t.title,
+            progress: t.progress.min(100),
+        })
+        .collect();
+    let progress = if tasks.is_empty() {
+        0
+    } else {
+        (tasks.iter().map(|t| u32::from(t.progress)).sum::<u32>() / tasks.len() as u32) as u8
+    };
+    Ok(ProjectView {
+        documents: docs
+            .into_iter()
+            .map(|d| FileView {
+                url: format!("/api/my/projects/{}/documents/{}", p.id, d.id),
+                id: d.id,
+                file_name: d.file_name,
+                media_type: d.media_type,
+                size: d.size,
+            })
+            .collect(),
+        notes: notes
+            .into_iter()
+            .filter(|n| !n.hidden)
+            .map(|n| NoteView {
+                author: n.author,
+                body: n.body,
+                created_text: date_text(n.created),
+            })
+            .collect(),
+        contacts: contacts
+            .into_iter()
+            .map(|c| ContactView {
+                name: c.name,
+                role: c.role,
+                email: c.email,
+            })
+            .collect(),
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        status: p.status,
+        tasks,
+        progress,
+    })
+}
+
+#[utoipa::path(get, path = "/api/my/projects", tag = "account", summary = "This customer's projects with tasks, documents, notes and contacts (hidden tasks and notes left out)",
+    responses((status = 200, description = "Projects", body = Vec<ProjectView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn projects_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
+    Ok(private(Json(projects(&state, &who).await?).into_response()))
+}
+
+/// The customer's projects.
+pub(crate) async fn projects(
+    state: &AppState,
+    who: &SignedIn,
+) -> Result<Vec<ProjectView>, ApiError> {
+    let repo: Repo<Project> = Repo::new(state.store.clone());
+    let list = repo
+        .list(
+            &format!("CUSTOMER#{}", who.session.customer_id),
+            "PROJECT#",
+            100,
+            None,
+            false,
+        )
+        .await?
+        .0;
+    let mut out = Vec::with_capacity(list.len());
+    for p in list {
+        out.push(project_view(state, p).await?);
+    }
+    Ok(out)
+}
+
+#[utoipa::path(get, path = "/api/my/projects/{id}", tag = "account", summary = "One project",
+    params(("id" = String, Path, description = "The project")),
+    responses((status = 200, description = "The project", body = ProjectView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+pub(crate) async fn project_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let p = own_project(&state, &who, &id).await?;
+    Ok(private(
+        Json(project_view(&state, p).await?).into_response(),
+    ))
+}
+
+/// A note on a project.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    /// Text.
+    #[serde(default)]
+    pub body: String,
+}
+
+#[utoipa::path(post, path = "/api/my/projects/{id}/notes", tag = "account", summary = "Add a note to a project",
+    params(("id" = String, Path, description = "The project")),
+    request_body(content((NewNote = "application/json"), (NewNote = "application/x-www-form-urlencoded"))),
+    responses((status = 201, description = "Added", body = ProjectView), (status = 303, description = "From a form: back to the project"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody)))]
+pub(crate) async fn add_note(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    body: Input<NewNote>,
+) -> Result<Response, ApiError> {
+    let p = own_project(&state, &who, &id).await?;
+    let note = ProjectNote {
+        project_id: p.id.clone(),
+        id: new_id(),
+        author: who.session.email.clone(),
+        body: input::text("body", &body.value.body, 20_000)?,
+        hidden: false,
+        created: now(),
+    };
+    Repo::new(state.store.clone()).create(&note).await?;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/my/projects/{id}")).into_response());
+    }
+    Ok(private(
+        (StatusCode::CREATED, Json(project_view(&state, p).await?)).into_response(),
+    ))
+}
+
+/// The form a document is uploaded with: the file goes in `file`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {}
+
+#[utoipa::path(post, path = "/api/my/projects/{id}/documents", tag = "account", summary = "Upload documents to a project (multipart, field `file`; the attachment rules apply)",
+    params(("id" = String, Path, description = "The project")),
+    request_body(content((Upload = "multipart/form-data"))),
+    responses((status = 201, description = "Stored", body = ProjectView), (status = 303, description = "From a form: back to the project"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "No file, or a file refused", body = ErrorBody)))]
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    body: WithFiles<Upload>,
+) -> Result<Response, ApiError> {
+    let p = own_project(&state, &who, &id).await?;
+    if let Some(f) = body.files.iter().find(|f| f.field != "file") {
+        return Err(ApiError::invalid(
+            &f.field,
+            "is not a file field of this form",
+        ));
+    }
+    let files = uploads::check("file", body.files)?;
+    if files.is_empty() {
+        return Err(ApiError::invalid("file", "choose a file to upload"));
+    }
+    let blobs = state
+        .blobs
+        .clone()
+        .ok_or_else(|| ApiError::invalid("file", "this portal cannot store files yet"))?;
+    let repo: Repo<ProjectDocument> = Repo::new(state.store.clone());
+    for f in files {
+        let doc = ProjectDocument {
+            project_id: p.id.clone(),
+            id: new_id(),
+            file_name: f.file_name.clone(),
+            media_type: f.media_type.to_string(),
+            size: f.bytes.len() as u64,
+            uploaded_by: who.session.email.clone(),
+            created: now(),
+        };
+        blobs
+            .put(&doc.id, f.bytes)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let Err(e) = repo.create(&doc).await {
+            let _ = blobs.delete(&doc.id).await;
+            return Err(e.into());
+        }
+    }
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/my/projects/{id}")).into_response());
+    }
+    Ok(private(
+        (StatusCode::CREATED, Json(project_view(&state, p).await?)).into_response(),
+    ))
+}
+
+/// Serves a stored file as a download that no browser will render.
+pub(crate) async fn download(
+    state: &AppState,
+    key: &str,
+    file_name: &str,
+    media_type: &str,
+) -> Result<Response, ApiError> {
+    let blobs = state
+        .blobs
+        .as_ref()
+        .ok_or_else(|| ApiError::NotFound("the file is not available".into()))?;
+    let bytes = blobs
+        .get(key)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(|| ApiError::NotFound("the file is not available".into()))?;
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(media_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file_name.replace(['"', '\\'], "_")
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(private(r))
+}
+
+#[utoipa::path(get, path = "/api/my/projects/{id}/documents/{doc}", tag = "account", summary = "Download a project document",
+    params(("id" = String, Path, description = "The project"), ("doc" = String, Path, description = "The document")),
+    responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+pub(crate) async fn project_document(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((id, doc)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let p = own_project(&state, &who, &id).await?;
+    let docs: Vec<ProjectDocument> = Repo::new(state.store.clone())
+        .list(&format!("PROJECT#{}", p.id), "DOC#", 1000, None, false)
+        .await?
+        .0;
+    let d = docs
+        .into_iter()
+        .find(|d| d.id == doc)
+        .ok_or_else(|| ApiError::NotFound("there is no such document on this project".into()))?;
+    download(&state, &d.id, &d.file_name, &d.media_type).await
+}
+
+/// A document shared with the customer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DocumentView {
+    /// Title.
+    pub title: String,
+    /// Date.
+    pub date: String,
+    /// The file.
+    pub file: FileView,
+}
+
+async fn own_documents(state: &AppState, who: &SignedIn) -> Result<Vec<SecuredDocument>, ApiError> {
+    Ok(Repo::new(state.store.clone())
+        .list(
+            &format!("CUSTOMER#{}", who.session.customer_id),
+            "DOCUMENT#",
+            1000,
+            None,
+            true,
+        )
+        .await?
+        .0)
+}
+
+#[utoipa::path(get, path = "/api/my/documents", tag = "account", summary = "Documents shared with this customer",
+    responses((status = 200, description = "Documents", body = Vec<DocumentView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn documents_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
+    Ok(private(
+        Json(documents(&state, &who).await?).into_response(),
+    ))
+}
+
+/// The documents shared with the customer.
+pub(crate) async fn documents(
+    state: &AppState,
+    who: &SignedIn,
+) -> Result<Vec<DocumentView>, ApiError> {
+    Ok(own_documents(state, who)
+        .await?
+        .into_iter()
+        .map(|d| DocumentView {
+            title: d.title,
+            date: d.date,
+            file: FileView {
+                url: format!("/api/my/documents/{}", d.id),
+                id: d.id,
+                file_name: d.file_name,
+                media_type: d.media_type,
+                size: d.size,
+            },
+        })
+        .collect())
+}
+
+#[utoipa::path(get, path = "/api/my/documents/{id}", tag = "account", summary = "Download a shared document",
+    params(("id" = String, Path, description = "The document")),
+    responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+pub(crate) async fn document(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = own_documents(&state, &who)
+        .await?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| ApiError::NotFound("there is no such document in your account".into()))?;
+    download(&state, &d.id, &d.file_name, &d.media_type).await
+}
+
+/// An expense or timesheet report with its total.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportView {
+    /// Identifier.
+    pub id: String,
+    /// `expenses` or `timesheet`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Date.
+    pub date: String,
+    /// Lines: date, description, amount as text.
+    pub lines: Vec<(String, String, String)>,
+    /// The total as text: money for expenses, hours for timesheets.
+    pub total: String,
+    /// The CSV download.
+    pub csv_url: String,
+}
+
+fn quantity_text(kind: ReportKind, q: i64) -> String {
+    match kind {
+        ReportKind::Expenses => super::Money::of(q).text,
+        ReportKind::Timesheet => format!("{}.{:02} h", q / 100, (q % 100).abs()),
+    }
+}
+
+fn report_view(r: &Report) -> ReportView {
+    ReportView {
+        id: r.id.clone(),
+        kind: match r.kind {
+            ReportKind::Expenses => "expenses",
+            ReportKind::Timesheet => "timesheet",
+        }
+        .into(),
+        title: r.title.clone(),
+        date: r.date.clone(),
+        lines: r
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.date.clone(),
+                    l.description.clone(),
+                    quantity_text(r.kind, l.quantity),
+                )
+            })
+            .collect(),
+        total: quantity_text(r.kind, r.total()),
+        csv_url: format!("/api/my/reports/{}.csv", r.id),
+    }
+}
+
+async fn own_reports(state: &AppState, who: &SignedIn) -> Result<Vec<Report>, ApiError> {
+    Ok(Repo::new(state.store.clone())
+        .list(
+            &format!("CUSTOMER#{}", who.session.customer_id),
+            "REPORT#",
+            1000,
+            None,
+            true,
+        )
+        .await?
+        .0)
+}
+
+#[utoipa::path(get, path = "/api/my/reports", tag = "account", summary = "Expense and timesheet reports shared with this customer, with totals",
+    responses((status = 200, description = "Reports", body = Vec<ReportView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn reports_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
+    Ok(private(Json(reports(&state, &who).await?).into_response()))
+}
+
+/// The customer's reports.
+pub(crate) async fn reports(state: &AppState, who: &SignedIn) -> Result<Vec<ReportView>, ApiError> {
+    Ok(own_reports(state, who)
+        .await?
+        .iter()
+        .map(report_view)
+        .collect())
+}
+
+#[utoipa::path(get, path = "/api/my/reports/{file}", tag = "account", summary = "A report as CSV (`{id}.csv`)",
+    params(("file" = String, Path, description = "The report's id followed by .csv")),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+pub(crate) async fn report_csv(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let gone = || ApiError::NotFound("there is no such report in your account".into());
+    let id = file.strip_suffix(".csv").ok_or_else(gone)?;
+    let r = own_reports(&state, &who)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(gone)?;
+    let unit = match r.kind {
+        ReportKind::Expenses => "amount",
+        ReportKind::Timesheet => "hours",
+    };
+    let mut out = format!("date,description,{unit}\r\n");
+    for l in &r.lines {
+        out.push_str(&format!(
+            "{},{},{:.2}\r\n",
+            super::csv_field(&l.date),
+            super::csv_field(&l.description),
+            l.quantity as f64 / 100.0
+        ));
+    }
+    out.push_str(&format!("total,,{:.2}\r\n", r.total() as f64 / 100.0));
+    let mut resp = (StatusCode::OK, out).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"report-{}.csv\"", r.date))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(private(resp))
+}
+
+#[utoipa::path(get, path = "/my/projects/{id}", tag = "account", summary = "A project (HTML)",
+    params(("id" = String, Path, description = "The project")),
+    responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "Not in this account", content_type = "text/html")))]
+pub(crate) async fn project_page(
+    State(state): State<AppState>,
+    who: Result<SignedIn, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    page(&state, who, async |state: &AppState, who: SignedIn| {
+        let p = own_project(state, &who, &id).await?;
+        let site = state.site();
+        let mut ctx = site.pages.context("account", &p.name, "/my/");
+        ctx.insert("project", &project_view(state, p).await?);
+        ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
+        site.pages.render("my/project.html", &ctx, StatusCode::OK)
+    })
+    .await
+}
