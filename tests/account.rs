@@ -411,6 +411,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/my/documents/{shared}", ""),
     ("GET", "/api/my/reports", ""),
     ("GET", "/api/my/reports/demo-1-expenses-oct.csv", ""),
+    ("GET", "/api/my/profile", ""),
     ("GET", "/my/", ""),
     ("GET", "/my/invoices/{invoice}", ""),
     ("GET", "/my/quotes/{quote}", ""),
@@ -680,4 +681,86 @@ fn projects_show_visible_work_and_take_documents_and_reports_add_up() {
         .unwrap()
         .starts_with("attachment"));
     assert_eq!(csv, "date,description,hours\r\n2026-10-03,Kitchen survey,2.50\r\n2026-10-10,Screen set-up,3.75\r\ntotal,,6.25\r\n");
+}
+
+#[test]
+fn customers_change_their_details_audited_and_their_address_only_by_confirming_it() {
+    let (dir, server) = site("");
+    let (_, ben, _) = login(&server, BEN);
+    let post = |path: &str, body: &str| server.post_with(path, JSON, body, &[("cookie", &ben)]);
+    let (status, _, body) = post(
+        "/api/my/profile",
+        r#"{"name": "Ben Okafor", "phones": ["0117 496 0999"], "address": ["1 Park Row", "Bristol BS1 5LJ"]}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let profile = json(&get_as(&server, "/api/my/profile", &ben).2);
+    assert_eq!(profile["name"], "Ben Okafor");
+    assert_eq!(profile["address"][0], "1 Park Row");
+    let (status, _, body) = post(
+        "/api/my/profile",
+        r#"{"name": "", "phones": [], "address": []}"#,
+    );
+    assert_eq!(status, 422, "{body}");
+    // Every change is in the audit log, with old and new values.
+    let db = format!("sqlite:{}", dir.path().join("data/portal.db").display());
+    let export = run(&["admin", "export", "-", "--store", &db]);
+    let records = String::from_utf8_lossy(&export.stdout).to_string();
+    let audit = records
+        .lines()
+        .find(|l| l.contains(r#""pk":"AUDIT#"#) && l.contains("contact.updated"))
+        .expect("an audit entry");
+    assert!(
+        audit.contains("Ben Okafor") && audit.contains("1 Park Row") && audit.contains(BEN.0),
+        "{audit}"
+    );
+
+    // A new address waits for its confirmation link.
+    let (status, _, _) = post(
+        "/api/my/profile/email",
+        r#"{"email": "ben@new-books.example"}"#,
+    );
+    assert_eq!(status, 202);
+    assert_eq!(
+        login(&server, ("ben@new-books.example", BEN.1)).0,
+        401,
+        "not yet"
+    );
+    let mails = Server::mails(&dir.path().join("data/outbox"));
+    let mail = mails
+        .iter()
+        .find(|m| m.contains("To: ben@new-books.example"))
+        .unwrap();
+    let token = mail
+        .lines()
+        .find(|l| l.contains("/my/email/"))
+        .unwrap()
+        .trim()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, _, page) = server.get(&format!("/my/email/{token}"));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Confirm my new address"),
+        "a GET only shows a button"
+    );
+    assert_eq!(
+        login(&server, ("ben@new-books.example", BEN.1)).0,
+        401,
+        "still not"
+    );
+    let same = [("sec-fetch-site", "same-origin")];
+    let (status, _, page) = server.post_with(&format!("/my/email/{token}"), FORM, "", &same);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(get_as(&server, "/api/me", &ben).0, 401, "sessions ended");
+    assert_eq!(login(&server, BEN).0, 401, "the old address is gone");
+    let (status, cookie, _) = login(&server, ("ben@new-books.example", BEN.1));
+    assert_eq!(status, 200);
+    assert_eq!(
+        json(&get_as(&server, "/api/me", &cookie).2)["customer_id"],
+        "demo-2"
+    );
+    let (status, _, page) = server.post_with(&format!("/my/email/{token}"), FORM, "", &same);
+    assert_eq!(status, 404, "single use: {page}");
 }

@@ -99,6 +99,11 @@ pub struct MessageBody {
         crate::account::work::reports_json,
         crate::account::work::report_csv,
         crate::account::work::project_page,
+        crate::account::profile::get_profile,
+        crate::account::profile::update_profile,
+        crate::account::profile::change_email,
+        crate::account::profile::confirm_email_page,
+        crate::account::profile::confirm_email,
     ),
     tags(
         (name = "issues", description = "The `issues` function: filing and tracking"),

@@ -17,6 +17,7 @@ use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
 pub mod cases;
+pub mod profile;
 pub mod work;
 
 use crate::auth::SignedIn;
@@ -60,6 +61,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/my/reports", get(work::reports_json))
         .route("/api/my/reports/{file}", get(work::report_csv))
         .route("/my/projects/{id}", get(work::project_page))
+        .route(
+            "/api/my/profile",
+            get(profile::get_profile).post(profile::update_profile),
+        )
+        .route("/api/my/profile/email", post(profile::change_email))
+        .route(
+            "/my/email/{token}",
+            get(profile::confirm_email_page).post(profile::confirm_email),
+        )
         .route("/my/", get(dashboard))
         .route("/my/invoices/{id}", get(invoice_page))
         .route("/my/quotes/{id}", get(quote_page))
@@ -594,6 +604,7 @@ pub(crate) async fn dashboard(
                 .await?,
         );
         ctx.insert("projects", &work::projects(state, &who).await?);
+        ctx.insert("profile", &profile::profile(state, &who).await?);
         ctx.insert("documents", &work::documents(state, &who).await?);
         ctx.insert("reports", &work::reports(state, &who).await?);
         ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);

@@ -1,0 +1,365 @@
+//! A customer's own contact details: the account's phones and address and the login's name,
+//! changed with every change written to the audit log (for the business's CRM) in the same
+//! transaction; and a change of login address, which takes effect only when a link mailed to
+//! the new address is followed.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use portal_core::records::audit::AuditEntry;
+use portal_core::records::customers::{Contact, Customers, Login};
+use portal_core::records::outbox::Mail;
+use portal_core::records::sessions::{OneTimeToken, Sessions, TokenKind};
+use portal_core::records::{email_key, new_id, random_token, to_item, token_hash, Record};
+use portal_core::store::{now, Cond, Write};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::private;
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+use crate::input::{self, Input};
+#[allow(unused_imports)]
+use crate::openapi::{ErrorBody, MessageBody};
+use crate::pages::Message;
+use crate::state::AppState;
+
+/// How long a link to confirm a new address lasts.
+pub const EMAIL_CHANGE_SECONDS: i64 = 24 * 3600;
+
+/// Contact details as the customer sees and edits them.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The logged-in person's name.
+    #[serde(default)]
+    pub name: String,
+    /// The account's phone numbers, one per line (forms) or a list (JSON).
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub phones: Lines,
+    /// The account's postal address, one line each.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub address: Lines,
+    /// The login's address (read only here; see `/api/my/profile/email`).
+    #[serde(default, skip_deserializing)]
+    pub email: String,
+}
+
+/// Lines given as a list (JSON) or as one text with line breaks (a form's textarea).
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Lines(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Lines {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            List(Vec<String>),
+            Text(String),
+        }
+        Ok(Lines(match Either::deserialize(d)? {
+            Either::List(v) => v,
+            Either::Text(t) => t.lines().map(str::to_string).collect(),
+        }))
+    }
+}
+
+fn clean_lines(field: &str, lines: &Lines, max_lines: usize) -> Result<Vec<String>, ApiError> {
+    let kept: Vec<String> = lines
+        .0
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| input::line(field, l, 120))
+        .collect::<Result<_, _>>()?;
+    if kept.len() > max_lines {
+        return Err(ApiError::invalid(
+            field,
+            format!("give at most {max_lines} lines"),
+        ));
+    }
+    Ok(kept)
+}
+
+async fn contact_of(state: &AppState, who: &SignedIn) -> Result<(Login, Contact), ApiError> {
+    let customers = Customers::new(state.store.clone());
+    let login = customers
+        .login(&who.session.email)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("log in first".into()))?
+        .record;
+    let contact = customers
+        .contacts(&who.session.customer_id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == login.contact_id)
+        .unwrap_or(Contact {
+            customer_id: who.session.customer_id.clone(),
+            id: login.contact_id.clone(),
+            name: String::new(),
+            email: login.email.clone(),
+            phone: None,
+            role: None,
+        });
+    Ok((login, contact))
+}
+
+#[utoipa::path(get, path = "/api/my/profile", tag = "account", summary = "The customer's contact details",
+    responses((status = 200, description = "Details", body = Profile), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn get_profile(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
+    Ok(private(Json(profile(&state, &who).await?).into_response()))
+}
+
+/// The customer's contact details.
+pub(crate) async fn profile(state: &AppState, who: &SignedIn) -> Result<Profile, ApiError> {
+    let customer = Customers::new(state.store.clone())
+        .get(&who.session.customer_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("your customer account".into()))?
+        .record;
+    let (login, contact) = contact_of(state, who).await?;
+    Ok(Profile {
+        name: contact.name,
+        phones: Lines(customer.phones),
+        address: Lines(customer.address),
+        email: login.email,
+    })
+}
+
+#[utoipa::path(post, path = "/api/my/profile", tag = "account", summary = "Change the contact details; each change goes to the audit log",
+    request_body(content((Profile = "application/json"), (Profile = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "Saved", body = Profile), (status = 303, description = "From a form: back to the account"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 409, description = "Changed meanwhile", body = ErrorBody), (status = 422, description = "A field is wrong", body = ErrorBody)))]
+pub(crate) async fn update_profile(
+    State(state): State<AppState>,
+    who: SignedIn,
+    body: Input<Profile>,
+) -> Result<Response, ApiError> {
+    let v = &body.value;
+    let name = input::line("name", &v.name, 200)?;
+    let phones = clean_lines("phones", &v.phones, 5)?;
+    let address = clean_lines("address", &v.address, 6)?;
+    let customers = Customers::new(state.store.clone());
+    let found = customers
+        .get(&who.session.customer_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("your customer account".into()))?;
+    let (login, mut contact) = contact_of(&state, &who).await?;
+    let mut customer = found.record.clone();
+    let mut changes = serde_json::Map::new();
+    if contact.name != name {
+        changes.insert("name".into(), json!({"old": contact.name, "new": name}));
+        contact.name = name.clone();
+    }
+    if customer.phones != phones {
+        changes.insert(
+            "phones".into(),
+            json!({"old": customer.phones, "new": phones}),
+        );
+        customer.phones = phones.clone();
+    }
+    if customer.address != address {
+        changes.insert(
+            "address".into(),
+            json!({"old": customer.address, "new": address}),
+        );
+        customer.address = address.clone();
+    }
+    if !changes.is_empty() {
+        let at = now();
+        let audit = AuditEntry {
+            day: chrono::DateTime::from_timestamp(at, 0)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            id: new_id(),
+            at,
+            actor: login.email.clone(),
+            action: "contact.updated".into(),
+            subject: customer.key().to_string(),
+            changes: serde_json::Value::Object(changes),
+        };
+        state
+            .store
+            .transact(vec![
+                Write::Put(to_item(&customer)?, Cond::Version(found.version)),
+                Write::Put(to_item(&contact)?, Cond::None),
+                Write::Put(to_item(&audit)?, Cond::NotExists),
+            ])
+            .await
+            .map_err(|_| {
+                ApiError::Conflict(
+                    "your details were changed meanwhile; reload and try again".into(),
+                )
+            })?;
+    }
+    if body.from_form {
+        return Ok(Redirect::to("/my/#profile-saved").into_response());
+    }
+    Ok(private(
+        Json(Profile {
+            name,
+            phones: Lines(phones),
+            address: Lines(address),
+            email: login.email,
+        })
+        .into_response(),
+    ))
+}
+
+/// A new login address.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEmail {
+    /// The new address.
+    #[serde(default)]
+    pub email: String,
+}
+
+#[utoipa::path(post, path = "/api/my/profile/email", tag = "account", summary = "Change the login's address: a link goes to the new address, and the change waits for it",
+    request_body(content((NewEmail = "application/json"), (NewEmail = "application/x-www-form-urlencoded"))),
+    responses((status = 202, description = "The link is on its way", body = MessageBody), (status = 303, description = "From a form"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 422, description = "Not an address", body = ErrorBody)))]
+pub(crate) async fn change_email(
+    State(state): State<AppState>,
+    who: SignedIn,
+    body: Input<NewEmail>,
+) -> Result<Response, ApiError> {
+    let new = input::email("email", &body.value.email)?;
+    crate::guard::limit_email(&state, &new).await?;
+    let token = random_token();
+    let record = OneTimeToken {
+        token_hash: token_hash(&token),
+        kind: TokenKind::EmailChange,
+        subject: format!("{}\n{}", email_key(&who.session.email), new),
+        expires_at: now() + EMAIL_CHANGE_SECONDS,
+    };
+    let base = state.site().settings().base_url.clone();
+    let mail = Mail::new(
+        &new,
+        "Confirm your new login address",
+        format!("Hello,\n\nplease confirm that this address should be your portal login from now on:\n{base}/my/email/{token}\n\nIf you did not ask for it, ignore this e-mail: nothing changes.\n"),
+    );
+    state
+        .store
+        .transact(vec![
+            Write::Put(to_item(&record)?, Cond::NotExists),
+            Write::Put(to_item(&mail)?, Cond::NotExists),
+        ])
+        .await?;
+    crate::mail::deliver(&state).await;
+    if body.from_form {
+        return Ok(Redirect::to("/my/#email-sent").into_response());
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"message": format!("A link is on its way to {new}; your login changes when you follow it.")})),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/my/email/{token}", tag = "account", summary = "The page a new address's link opens: a button to confirm (HTML)",
+    params(("token" = String, Path, description = "The token from the e-mail")),
+    responses((status = 200, description = "The page", content_type = "text/html")))]
+pub(crate) async fn confirm_email_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    let token: String = token
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(32)
+        .collect();
+    let mut m = Message::new(
+        "Confirm your new login address",
+        "Press the button to make this address your login. You will then log in with it.",
+    );
+    m.button = Some((
+        format!("/my/email/{token}"),
+        "Confirm my new address".into(),
+    ));
+    state.site().pages.message(StatusCode::OK, &m)
+}
+
+#[utoipa::path(post, path = "/my/email/{token}", tag = "account", summary = "Confirm a new login address: the login moves to it, its sessions end, and the change is audited",
+    params(("token" = String, Path, description = "The token from the e-mail")),
+    responses((status = 200, description = "Changed", content_type = "text/html"), (status = 404, description = "Used or expired", content_type = "text/html"), (status = 409, description = "The address has a login already", content_type = "text/html")))]
+pub(crate) async fn confirm_email(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    let site = state.site();
+    match move_login(&state, &token).await {
+        Ok(email) => site.pages.message(
+            StatusCode::OK,
+            &Message::new(
+                "Address changed",
+                format!(
+                    "Your login is now {email}. Log in with it; your other sessions have ended."
+                ),
+            )
+            .link("Log in", "/login"),
+        ),
+        Err(e) => site.pages.message(
+            e.status(),
+            &Message::new("Address not changed", e.to_string()).link("Your account", "/my/"),
+        ),
+    }
+}
+
+async fn move_login(state: &AppState, token: &str) -> Result<String, ApiError> {
+    let gone = || ApiError::NotFound("this link has been used or has expired".into());
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(gone());
+    }
+    let used = Sessions::new(state.store.clone())
+        .redeem(token, TokenKind::EmailChange)
+        .await?
+        .ok_or_else(gone)?;
+    let (old, new) = used.subject.split_once('\n').ok_or_else(gone)?;
+    let customers = Customers::new(state.store.clone());
+    let found = customers.login(old).await?.ok_or_else(gone)?;
+    let mut moved = found.record.clone();
+    moved.email = new.to_string();
+    let mut contact = customers
+        .contacts(&moved.customer_id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == moved.contact_id);
+    let at = now();
+    let audit = AuditEntry {
+        day: chrono::DateTime::from_timestamp(at, 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        id: new_id(),
+        at,
+        actor: found.record.email.clone(),
+        action: "login.email_changed".into(),
+        subject: moved.key().to_string(),
+        changes: json!({"email": {"old": found.record.email, "new": new}}),
+    };
+    let mut writes = vec![
+        Write::Delete(found.record.key(), Cond::Version(found.version)),
+        Write::Put(to_item(&moved)?, Cond::NotExists),
+        Write::Put(to_item(&audit)?, Cond::NotExists),
+    ];
+    if let Some(c) = contact.as_mut() {
+        c.email = new.to_string();
+        writes.push(Write::Put(to_item(c)?, Cond::None));
+    }
+    state.store.transact(writes).await.map_err(|_| {
+        ApiError::Conflict(format!(
+            "{new} already has a login, or yours changed meanwhile"
+        ))
+    })?;
+    Sessions::new(state.store.clone())
+        .end_all(&found.record.email)
+        .await?;
+    Ok(new.to_string())
+}
