@@ -412,6 +412,9 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/my/reports", ""),
     ("GET", "/api/my/reports/demo-1-expenses-oct.csv", ""),
     ("GET", "/api/my/profile", ""),
+    ("GET", "/my/kb/price-increase-2027", ""),
+    ("GET", "/api/my/search?q=price", ""),
+    ("GET", "/my/search?q=price", ""),
     ("GET", "/my/", ""),
     ("GET", "/my/invoices/{invoice}", ""),
     ("GET", "/my/quotes/{quote}", ""),
@@ -763,4 +766,37 @@ fn customers_change_their_details_audited_and_their_address_only_by_confirming_i
     );
     let (status, _, page) = server.post_with(&format!("/my/email/{token}"), FORM, "", &same);
     assert_eq!(status, 404, "single use: {page}");
+}
+
+#[test]
+fn customers_only_articles_are_for_logged_in_customers_and_found_by_their_search() {
+    let (_dir, server) = site("");
+    // Not on the public site, nor in its search.
+    assert_eq!(server.get("/my/kb/price-increase-2027").0, 303);
+    assert_eq!(server.get("/kb/price-increase-2027").0, 404);
+    let public = json(&server.get("/api/search?q=licence+prices+April").2);
+    assert!(public["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| !h["url"].as_str().unwrap().contains("price-increase")));
+    // A logged-in customer reads it and finds it.
+    let (_, ada, _) = login(&server, ADA);
+    let (status, headers, page) = get_as(&server, "/my/kb/price-increase-2027", &ada);
+    assert_eq!(status, 200);
+    assert!(headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-store"));
+    assert!(page.contains("Licence prices from April 2027"));
+    let found = json(&get_as(&server, "/api/my/search?q=licence+prices+April", &ada).2);
+    assert_eq!(found["hits"][0]["url"], "/my/kb/price-increase-2027");
+    let (_, _, page) = get_as(&server, "/my/search?q=audit+export", &ada);
+    assert!(
+        page.contains("/my/kb/data-export-for-audit"),
+        "the page finds the other one"
+    );
+    assert!(page.contains(r#"action="/my/search""#));
+    assert_eq!(get_as(&server, "/my/kb/..%2Fsite%2Findex", &ada).0, 404);
+    assert_eq!(get_as(&server, "/my/kb/no-such-article", &ada).0, 404);
 }

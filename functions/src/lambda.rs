@@ -4,7 +4,8 @@
 //! Configuration comes from the environment:
 //! - `PORTAL_STORE`: the store, e.g. `dynamodb:portal` (AWS credentials and region as usual);
 //! - `PORTAL_SITE_DIR`: the build's output for the functions, laid out as `site.json`,
-//!   `search/` (the index) and `theme/` (the theme folder), shipped beside the binary;
+//!   `search/` (the index), `search-customers/` and `private/` (what only customers see) and
+//!   `theme/` (the theme folder), shipped beside the binary;
 //! - `PORTAL_MAIL_FROM`: the SES identity mail is sent from; without it mail stays queued.
 
 use std::path::Path;
@@ -26,6 +27,8 @@ pub fn bundle_paths(dir: &Path) -> SitePaths {
         data: dir.join(portal_core::site::FILE),
         index: dir.join("search"),
         theme: dir.join("theme"),
+        private: dir.join("private"),
+        customer_index: dir.join("search-customers"),
     }
 }
 

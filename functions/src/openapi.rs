@@ -104,6 +104,9 @@ pub struct MessageBody {
         crate::account::profile::change_email,
         crate::account::profile::confirm_email_page,
         crate::account::profile::confirm_email,
+        crate::account::content::article,
+        crate::account::content::search_json,
+        crate::account::content::search_page,
     ),
     tags(
         (name = "issues", description = "The `issues` function: filing and tracking"),

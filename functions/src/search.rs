@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use portal_core::records::feedback::ArticleFeedback;
 use portal_core::records::outbox::Mail;
 use portal_core::records::{new_id, to_item};
-use portal_core::search::Results;
+use portal_core::search::{Results, Searcher};
 use portal_core::store::{now, Cond, Write};
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +21,7 @@ use crate::guard::{self, ClientIp};
 use crate::input::{self, Input};
 #[allow(unused_imports)]
 use crate::openapi::{ErrorBody, MessageBody};
-use crate::state::AppState;
+use crate::state::{AppState, Site};
 
 /// Longest search accepted, in characters.
 pub const MAX_QUERY: usize = 500;
@@ -89,7 +89,8 @@ fn number(field: &str, value: Option<&str>, default: usize, max: usize) -> Resul
     }
 }
 
-fn run(state: &AppState, p: &SearchParams) -> Result<SearchAnswer, ApiError> {
+/// Runs the search `p` asks for on `searcher`.
+pub(crate) fn run(searcher: &Searcher, p: &SearchParams) -> Result<SearchAnswer, ApiError> {
     let q = p.q.trim();
     if q.chars().count() > MAX_QUERY {
         return Err(ApiError::invalid(
@@ -106,9 +107,7 @@ fn run(state: &AppState, p: &SearchParams) -> Result<SearchAnswer, ApiError> {
             hits: Vec::new(),
         }
     } else {
-        state
-            .site()
-            .search
+        searcher
             .search(
                 q,
                 (!topic.is_empty()).then_some(topic),
@@ -132,7 +131,7 @@ pub(crate) async fn search_json(
     State(state): State<AppState>,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchAnswer>, ApiError> {
-    run(&state, &p).map(Json)
+    run(&state.site().search, &p).map(Json)
 }
 
 #[utoipa::path(get, path = "/search", tag = "search", summary = "The search results page (HTML)", params(SearchParams), responses((status = 200, description = "The page", content_type = "text/html"), (status = 422, description = "A parameter is wrong", content_type = "text/html")))]
@@ -141,13 +140,22 @@ pub(crate) async fn search_page(
     Query(p): Query<SearchParams>,
 ) -> Response {
     let site = state.site();
-    let answer = match run(&state, &p) {
+    results_page(&site, &site.search, &p, "/search")
+}
+
+/// The theme's results page for the search `p` on `searcher`, its form posting to `action`.
+pub(crate) fn results_page(
+    site: &Site,
+    searcher: &Searcher,
+    p: &SearchParams,
+    action: &str,
+) -> Response {
+    let answer = match run(searcher, p) {
         Ok(a) => a,
         Err(e) => {
             return site.pages.message(
                 e.status(),
-                &crate::pages::Message::new("Search", e.to_string())
-                    .link("Search again", "/search/"),
+                &crate::pages::Message::new("Search", e.to_string()).link("Search again", action),
             )
         }
     };
@@ -161,6 +169,7 @@ pub(crate) async fn search_page(
         "description",
         "Search the knowledge base, FAQ, calendar and documents.",
     );
+    c.insert("search_action", action);
     let first = (answer.page - 1) * answer.per_page;
     c.insert("query", &answer.query);
     c.insert("topic", &answer.topic);

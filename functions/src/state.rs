@@ -23,6 +23,10 @@ pub struct SitePaths {
     pub index: PathBuf,
     /// The theme folder, whose `templates/` render pages on request.
     pub theme: PathBuf,
+    /// Pages for logged-in customers (`dist/private`).
+    pub private: PathBuf,
+    /// The customers' search index, public and customers-only pages (`dist/search-customers`).
+    pub customer_index: PathBuf,
 }
 
 impl SitePaths {
@@ -32,6 +36,8 @@ impl SitePaths {
             data: out.join("functions").join(portal_core::site::FILE),
             index: out.join("search"),
             theme: theme.to_path_buf(),
+            private: out.join("private"),
+            customer_index: out.join("search-customers"),
         }
     }
 }
@@ -42,6 +48,10 @@ pub struct Site {
     pub data: SiteData,
     /// The search index.
     pub search: Searcher,
+    /// The customers' search index.
+    pub customer_search: Searcher,
+    /// Where customers-only pages are.
+    pub private: PathBuf,
     /// The theme's templates.
     pub pages: Pages,
 }
@@ -54,10 +64,13 @@ impl Site {
         let data = SiteData::from_json(&text)
             .map_err(|e| format!("{}: not valid site data: {e}", paths.data.display()))?;
         let search = Searcher::open(&paths.index).map_err(|e| e.to_string())?;
+        let customer_search = Searcher::open(&paths.customer_index).map_err(|e| e.to_string())?;
         let pages = Pages::load(&paths.theme, data.page.clone())?;
         Ok(Site {
             data,
             search,
+            customer_search,
+            private: paths.private.clone(),
             pages,
         })
     }

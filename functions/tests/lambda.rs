@@ -28,21 +28,24 @@ fn bundle(dir: &Path) {
         "page": {"site": {"title": "Kestrel Systems", "base_url": "https://help.example.com", "language": "en-GB"}, "footer_pages": [], "year": 2026, "topics": []}
     });
     std::fs::write(dir.join("site.json"), site.to_string()).unwrap();
-    std::fs::create_dir(dir.join("search")).unwrap();
-    write_index(
-        &dir.join("search"),
-        vec![SearchDoc {
-            url: "/kb/refund-a-sale".into(),
-            kind: "article",
-            title: Cow::Borrowed("Refund a sale"),
-            summary: Cow::Borrowed("Give money back for a sale."),
-            body: Cow::Borrowed("Open the sale, choose Refund and confirm the amount."),
-            topic: Cow::Borrowed("Sales"),
-            subtopic: Cow::Borrowed("Refunds"),
-            tags: vec![],
-        }],
-    )
-    .unwrap();
+    for index in ["search", "search-customers"] {
+        std::fs::create_dir(dir.join(index)).unwrap();
+        write_index(
+            &dir.join(index),
+            vec![SearchDoc {
+                url: "/kb/refund-a-sale".into(),
+                kind: "article",
+                title: Cow::Borrowed("Refund a sale"),
+                summary: Cow::Borrowed("Give money back for a sale."),
+                body: Cow::Borrowed("Open the sale, choose Refund and confirm the amount."),
+                topic: Cow::Borrowed("Sales"),
+                subtopic: Cow::Borrowed("Refunds"),
+                tags: vec![],
+            }],
+        )
+        .unwrap();
+    }
+    std::fs::create_dir(dir.join("private")).unwrap();
     let theme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default");
     std::os::unix::fs::symlink(theme.canonicalize().unwrap(), dir.join("theme")).unwrap();
 }

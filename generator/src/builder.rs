@@ -120,7 +120,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let page_urls: Vec<String> = jobs
         .iter()
         .map(|j| j.url.clone())
-        .filter(|u| u != "/404.html")
+        .filter(|u| u != "/404.html" && !u.starts_with(crate::pages::PRIVATE_PREFIX))
         .collect();
     let documents = site.public_documents();
     phase("contexts", &mut t);
@@ -150,6 +150,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 
     phase("links and copies", &mut t);
     let search_docs = site.search_docs();
+    let customer_docs = crate::pages::customer_search_entries(&site);
+    let customer_dir = staging.customer_search();
     let indexed = search_docs.len();
     let total = jobs.len() as u64;
     let done = AtomicU64::new(0);
@@ -181,7 +183,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         },
         || {
             let t = Instant::now();
-            let r = portal_core::search::write_index(&search_dir, search_docs);
+            let r = portal_core::search::write_index(&search_dir, search_docs)
+                .and_then(|()| portal_core::search::write_index(&customer_dir, customer_docs));
             tracing::debug!(
                 phase = "index (concurrent)",
                 ms = t.elapsed().as_millis() as u64,

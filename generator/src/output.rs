@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use crate::error::{Error, Result};
 
 /// What a build writes: the site, the search index, the functions' data.
-const SUBFOLDERS: [&str; 3] = ["site", "search", "functions"];
+const SUBFOLDERS: [&str; 5] = ["site", "search", "functions", "private", "search-customers"];
 
 /// A build in progress: `staging/site`, `staging/search` and `staging/functions`, moved to `out/` by [`Staging::commit`].
 pub struct Staging {
@@ -54,9 +54,25 @@ impl Staging {
         self.dir.path().join("functions")
     }
 
-    /// Writes `bytes` to the site at root-relative `url` (`/kb/x/` → `kb/x/index.html`).
+    /// The folder pages for logged-in customers (under `/my/`) are written to.
+    pub fn private(&self) -> PathBuf {
+        self.dir.path().join("private")
+    }
+
+    /// The folder the customers' search index is written to.
+    pub fn customer_search(&self) -> PathBuf {
+        self.dir.path().join("search-customers")
+    }
+
+    /// Writes `bytes` to the site at root-relative `url` (`/kb/x/` → `kb/x/index.html`);
+    /// pages under `/my/` go to the private folder instead.
     pub fn write_page(&self, url: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.site().join(file_for(url));
+        let root = if url.starts_with(crate::pages::PRIVATE_PREFIX) {
+            self.private()
+        } else {
+            self.site()
+        };
+        let path = root.join(file_for(url));
         if let Some(parent) = path.parent() {
             // Each folder is made once; asking the file system again for every page costs.
             let known = self

@@ -191,7 +191,7 @@ fn failed_build_leaves_the_previous_site_untouched() {
     leftovers.sort();
     assert_eq!(
         leftovers,
-        ["functions", "search", "site"],
+        ["functions", "private", "search", "search-customers", "site"],
         "no staging folder left behind"
     );
     s.file(

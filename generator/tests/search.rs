@@ -159,3 +159,46 @@ fn the_build_hands_the_functions_settings_events_and_titles() {
     );
     assert_eq!(search.title_of("/kb/no-such-article").unwrap(), None);
 }
+
+#[test]
+fn customers_only_articles_are_published_privately_and_indexed_for_customers() {
+    let (s, public) = searcher();
+    let out = s.out();
+    let private: Vec<_> = walk_files(&out.join("private"));
+    assert!(!private.is_empty(), "customers-only articles are rendered");
+    assert!(
+        private
+            .iter()
+            .all(|p| p.starts_with(out.join("private/my/kb"))),
+        "{private:?}"
+    );
+    let page = std::fs::read_to_string(&private[0]).unwrap();
+    let url = format!(
+        "/my/kb/{}",
+        private[0].file_stem().unwrap().to_string_lossy()
+    );
+    assert!(page.contains(&url), "the page knows its private address");
+    // Nowhere in the public site, its sitemap or its index.
+    assert!(!out.join("site/my").exists());
+    let sitemap = std::fs::read_to_string(out.join("site/sitemap.xml")).unwrap();
+    assert!(!sitemap.contains("/my/"));
+    let customers = Searcher::open(&out.join("search-customers")).unwrap();
+    assert!(customers.title_of(&url).unwrap().is_some());
+    assert!(public.title_of(&url).unwrap().is_none());
+    assert!(
+        customers.title_of("/kb/refund-a-sale").unwrap().is_some(),
+        "and everything public"
+    );
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(dir) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            out.push(e.path().to_path_buf());
+        }
+    }
+    out.sort();
+    out
+}

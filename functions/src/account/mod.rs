@@ -17,6 +17,7 @@ use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
 pub mod cases;
+pub mod content;
 pub mod profile;
 pub mod work;
 
@@ -66,6 +67,9 @@ pub fn router() -> Router<AppState> {
             get(profile::get_profile).post(profile::update_profile),
         )
         .route("/api/my/profile/email", post(profile::change_email))
+        .route("/my/kb/{slug}", get(content::article))
+        .route("/api/my/search", get(content::search_json))
+        .route("/my/search", get(content::search_page))
         .route(
             "/my/email/{token}",
             get(profile::confirm_email_page).post(profile::confirm_email),

@@ -95,18 +95,27 @@ impl<'a> Site<'a> {
 
     pub(super) fn article(&self, i: usize) -> Context {
         let a = self.articles[i];
-        let topic_url = format!("/kb/topic/{}", slug::slugify(&a.topic));
         let related: Vec<Value> = self
             .kb
             .related(&self.articles, i, 5)
             .into_iter()
             .map(|j| self.article_card(self.articles[j]))
             .collect();
-        let mut c = self.base("kb", &a.title, &a.url(), &a.summary);
+        self.article_page(a, &a.url(), related)
+    }
+
+    /// A customers-only article's page, at its `/my/` address, without related articles.
+    pub(super) fn private_article(&self, a: &Article) -> Context {
+        self.article_page(a, &super::private_url(a), Vec::new())
+    }
+
+    fn article_page(&self, a: &Article, url: &str, related: Vec<Value>) -> Context {
+        let topic_url = format!("/kb/topic/{}", slug::slugify(&a.topic));
+        let mut c = self.base("kb", &a.title, url, &a.summary);
         c.insert(
             "article",
             &json!({
-                "title": a.title, "summary": a.summary, "url": a.url(), "html": a.body.html, "toc": a.body.toc,
+                "title": a.title, "summary": a.summary, "url": url, "html": a.body.html, "toc": a.body.toc,
                 "topic": a.topic, "topic_url": topic_url, "subtopic": a.subtopic,
                 "subtopic_url": format!("{topic_url}#{}", slug::slugify(&a.subtopic)),
                 "tags": a.tags.iter().map(|t| json!({"name": t, "url": tag_url(t)})).collect::<Vec<_>>(),

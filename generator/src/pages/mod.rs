@@ -41,7 +41,14 @@ pub enum Ctx {
     Article(usize),
     /// Public event number `n`.
     Event(usize),
+    /// Customers-only article number `n`.
+    PrivateArticle(usize),
 }
+
+/// Where pages only logged-in customers may see are published: under `/my/`, written to the
+/// build's `private/` folder (served by the functions after a login check, never uploaded
+/// with the public site).
+pub const PRIVATE_PREFIX: &str = "/my/";
 
 /// Top-level names that plain pages may not take.
 const RESERVED: &[&str] = &[
@@ -74,6 +81,7 @@ pub struct Site<'a> {
     site_value: Value,
     footer: Value,
     articles: Vec<&'a Article>,
+    private_articles: Vec<&'a Article>,
     events: Vec<&'a Event>,
     documents: Vec<&'a Document>,
     kb: kb::Index,
@@ -105,6 +113,11 @@ impl<'a> Site<'a> {
             .iter()
             .filter(|d| d.visibility == Visibility::Public)
             .collect();
+        let private_articles = content
+            .articles
+            .iter()
+            .filter(|a| a.visibility == Visibility::Customers)
+            .collect();
         let kb = kb::Index::new(&articles);
         let footer = json!(content
             .pages
@@ -120,6 +133,7 @@ impl<'a> Site<'a> {
             site_value: serde_json::to_value(config).expect("settings serialise"),
             footer,
             articles,
+            private_articles,
             events,
             documents,
             kb,
@@ -234,6 +248,11 @@ impl<'a> Site<'a> {
         ];
         jobs.extend(self.kb.topics.iter().map(|t| self.topic(t)));
         jobs.extend(self.kb.tags.iter().map(|t| self.tag(t)));
+        jobs.extend(self.private_articles.iter().enumerate().map(|(i, a)| Job {
+            url: private_url(a),
+            template: "kb/article.html",
+            ctx: Ctx::PrivateArticle(i),
+        }));
         jobs.extend(self.articles.iter().enumerate().map(|(i, a)| Job {
             url: a.url(),
             template: "kb/article.html",
@@ -287,6 +306,7 @@ impl<'a> Site<'a> {
             Ctx::Ready(c) => c,
             Ctx::Article(i) => self.article(i),
             Ctx::Event(i) => self.event(self.events[i]),
+            Ctx::PrivateArticle(i) => self.private_article(self.private_articles[i]),
         }
     }
 
@@ -413,6 +433,29 @@ fn search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
             Cow::Borrowed(&p.description),
             &p.body.text,
             "",
+        )
+    }));
+    docs
+}
+
+/// The address of a customers-only article: `/my/kb/{slug}`.
+pub fn private_url(a: &Article) -> String {
+    format!("{PRIVATE_PREFIX}kb/{}", a.slug)
+}
+
+/// The entries of the customers' index: everything public, and the customers-only articles.
+pub fn customer_search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
+    let mut docs = search_entries(site);
+    docs.extend(site.private_articles.iter().map(|a| SearchDoc {
+        tags: a.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
+        subtopic: Cow::Borrowed(&a.subtopic),
+        ..entry(
+            private_url(a),
+            "article",
+            &a.title,
+            Cow::Borrowed(&a.summary),
+            &a.body.text,
+            &a.topic,
         )
     }));
     docs
