@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{demo_copy, run, Server};
+use common::{run, Server};
 use serde_json::Value;
 
 const JSON: &str = "application/json";
@@ -16,16 +16,7 @@ const ADA: (&str, &str) = ("ada@harbour-cafe.example", "harbour cafe demo");
 const BEN: (&str, &str) = ("ben@clifton-books.example", "clifton books demo");
 
 fn site(limits: &str) -> (tempfile::TempDir, Server) {
-    let dir = demo_copy();
-    let content = dir.path().join("content");
-    if !limits.is_empty() {
-        let toml = content.join("site.toml");
-        let mut text = std::fs::read_to_string(&toml).unwrap();
-        text.push_str(&format!("\n[limits]\n{limits}\n"));
-        std::fs::write(toml, text).unwrap();
-    }
-    let server = Server::start(&content, &dir.path().join("out"));
-    (dir, server)
+    common::demo_site(limits, None, |_| {})
 }
 
 fn json(body: &str) -> Value {
@@ -799,4 +790,41 @@ fn customers_only_articles_are_for_logged_in_customers_and_found_by_their_search
     assert!(page.contains(r#"action="/my/search""#));
     assert_eq!(get_as(&server, "/my/kb/..%2Fsite%2Findex", &ada).0, 404);
     assert_eq!(get_as(&server, "/my/kb/no-such-article", &ada).0, 404);
+}
+
+#[test]
+fn logins_and_the_customer_area_work_the_same_on_dynamodb() {
+    let table = format!("dynamodb:account-{}", std::process::id());
+    let (_dir, server) = common::demo_site("", Some(&table), |_| {});
+    let (status, ada, _) = login(&server, ADA);
+    assert_eq!(status, 200);
+    let (_, ben, _) = login(&server, BEN);
+    let invoices = json(&get_as(&server, "/api/my/invoices", &ada).2);
+    assert_eq!(invoices.as_array().unwrap().len(), 3);
+    assert_eq!(
+        get_as(&server, "/api/my/invoices/demo-1-inv-3", &ben).0,
+        404
+    );
+    assert_eq!(
+        get_as(&server, "/api/my/projects/demo-1-project", &ben).0,
+        404
+    );
+    let project = get_as(&server, "/api/my/projects/demo-1-project", &ada).2;
+    assert!(!project.contains("Internal:"));
+    let decide = |cookie: &str| {
+        server
+            .post_with(
+                "/api/my/quotes/demo-1-quote-1/decision",
+                JSON,
+                r#"{"decision": "accept"}"#,
+                &[("cookie", cookie)],
+            )
+            .0
+    };
+    assert_eq!(decide(&ada), 200);
+    assert_eq!(decide(&ada), 409, "decided once");
+    let (status, _, _) = server.post_with("/api/auth/logout", JSON, "", &[("cookie", &ada)]);
+    assert_eq!(status, 204);
+    assert_eq!(get_as(&server, "/api/me", &ada).0, 401);
+    assert_eq!(login(&server, (ADA.0, "wrong password")).0, 401);
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{demo_copy, Server};
+use common::Server;
 use serde_json::Value;
 
 const JSON: &str = "application/json";
@@ -17,39 +17,13 @@ fn site(limits: &str) -> (tempfile::TempDir, Server) {
 
 /// As [`site`], with the functions on `store` (`dynamodb:TABLE` uses the local DynamoDB API).
 fn site_on(limits: &str, store: Option<&str>) -> (tempfile::TempDir, Server) {
-    let dir = demo_copy();
-    let content = dir.path().join("content");
-    std::fs::write(
-        content.join("calendar/small-seminar.md"),
-        "+++\ntitle = \"Small seminar\"\nstart = 2099-03-04T10:00\nend = 2099-03-04T12:00\nlocation = \"Bristol\"\ncategory = \"Seminar\"\nsummary = \"Three places.\"\nregistration = { capacity = 3 }\n+++\nA small room.\n",
-    )
-    .unwrap();
-    if !limits.is_empty() {
-        let toml = content.join("site.toml");
-        let mut text = std::fs::read_to_string(&toml).unwrap();
-        text.push_str(&format!("\n[limits]\n{limits}\n"));
-        std::fs::write(toml, text).unwrap();
-    }
-    let out = dir.path().join("out");
-    let server = match store {
-        None => Server::start(&content, &out),
-        Some(spec) => {
-            let endpoint = std::env::var("PORTAL_TEST_DYNAMODB")
-                .expect("PORTAL_TEST_DYNAMODB: run scripts/test");
-            Server::start_with(
-                &content,
-                &out,
-                &["--store", spec],
-                &[
-                    ("AWS_ENDPOINT_URL", endpoint.as_str()),
-                    ("AWS_ACCESS_KEY_ID", "test"),
-                    ("AWS_SECRET_ACCESS_KEY", "test"),
-                    ("AWS_REGION", "us-east-1"),
-                ],
-            )
-        }
-    };
-    (dir, server)
+    common::demo_site(limits, store, |content| {
+        std::fs::write(
+            content.join("calendar/small-seminar.md"),
+            "+++\ntitle = \"Small seminar\"\nstart = 2099-03-04T10:00\nend = 2099-03-04T12:00\nlocation = \"Bristol\"\ncategory = \"Seminar\"\nsummary = \"Three places.\"\nregistration = { capacity = 3 }\n+++\nA small room.\n",
+        )
+        .unwrap();
+    })
 }
 
 fn outbox(dir: &tempfile::TempDir) -> Vec<String> {

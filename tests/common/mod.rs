@@ -21,6 +21,46 @@ pub fn portal() -> Command {
     c
 }
 
+/// `portal serve` on a copy of the demo content, changed by `edit` (given the content folder)
+/// and with `limits` appended to `site.toml` as its `[limits]`; with `store`
+/// (`dynamodb:TABLE`), the functions use the local DynamoDB API the test command started.
+#[allow(dead_code)]
+pub fn demo_site(
+    limits: &str,
+    store: Option<&str>,
+    edit: impl FnOnce(&Path),
+) -> (tempfile::TempDir, Server) {
+    let dir = demo_copy();
+    let content = dir.path().join("content");
+    edit(&content);
+    if !limits.is_empty() {
+        let toml = content.join("site.toml");
+        let mut text = std::fs::read_to_string(&toml).unwrap();
+        text.push_str(&format!("\n[limits]\n{limits}\n"));
+        std::fs::write(toml, text).unwrap();
+    }
+    let out = dir.path().join("out");
+    let server = match store {
+        None => Server::start(&content, &out),
+        Some(spec) => {
+            let endpoint = std::env::var("PORTAL_TEST_DYNAMODB")
+                .expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+            Server::start_with(
+                &content,
+                &out,
+                &["--store", spec],
+                &[
+                    ("AWS_ENDPOINT_URL", endpoint.as_str()),
+                    ("AWS_ACCESS_KEY_ID", "test"),
+                    ("AWS_SECRET_ACCESS_KEY", "test"),
+                    ("AWS_REGION", "us-east-1"),
+                ],
+            )
+        }
+    };
+    (dir, server)
+}
+
 /// Runs `portal` with `args` and returns its output.
 pub fn run(args: &[&str]) -> Output {
     portal().args(args).output().expect("portal runs")
