@@ -188,3 +188,38 @@ test('with JavaScript, forms carry a form token and an idempotency key, and the 
   assert.equal(await suggestion.getAttribute('href'), '/kb/refund-a-sale');
   await page.close();
 });
+
+test('a customer logs in without JavaScript, and the customer area is accessible', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(base + '/my/');
+  assert.equal(new URL(page.url()).pathname, '/login', 'the account sends strangers to the login');
+  await page.getByLabel('E-mail address', { exact: true }).fill('ben@clifton-books.example');
+  await page.getByLabel('Password', { exact: true }).fill('clifton books demo');
+  await Promise.all([page.waitForURL('**/my/'), page.getByRole('button', { name: 'Log in' }).click()]);
+  assert.equal(await page.locator('main h1').textContent(), 'Clifton Books');
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === '__Host-portal');
+  assert.ok(session && session.secure && session.httpOnly && session.sameSite === 'Lax', JSON.stringify(cookies));
+  // Every page of the area, in both colour schemes, with the session.
+  const pages = ['/my/', '/my/invoices/demo-2-inv-1', '/my/quotes/demo-2-quote-1', '/my/projects/demo-2-project', '/my/kb/price-increase-2027', '/my/search?q=licence'];
+  for (const url of pages) {
+    for (const colorScheme of ['light', 'dark']) {
+      const scoped = await browser.newContext({ colorScheme, bypassCSP: true });
+      await scoped.addCookies(cookies);
+      const p = await scoped.newPage();
+      const response = await p.goto(base + url);
+      assert.equal(response.status(), 200, url);
+      await p.addScriptTag({ content: axeSource });
+      const results = await p.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }));
+      const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      assert.equal(bad.length, 0, `${url} (${colorScheme}): ` + bad.map((v) => `${v.id}: ${v.help} ${v.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(', ')}`).join('\n'));
+      await scoped.close();
+    }
+  }
+  // Log out: the session ends and the account is closed again.
+  await Promise.all([page.waitForURL(base + '/'), page.getByRole('button', { name: 'Log out' }).click()]);
+  await page.goto(base + '/my/');
+  assert.equal(new URL(page.url()).pathname, '/login');
+  await context.close();
+});
