@@ -373,6 +373,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/my/quotes/{quote}", ""),
     (
         "POST",
+        "/api/my/quotes/{quote}/comments",
+        r#"{"body": "Can the screen be wall-mounted?"}"#,
+    ),
+    (
+        "POST",
         "/api/my/quotes/{quote}/decision",
         r#"{"decision": "decline"}"#,
     ),
@@ -473,7 +478,11 @@ fn every_customer_route_is_closed_to_strangers_and_to_other_customers() {
     // The owner sees their own (the decision last, since it changes the quote).
     for (method, path, body) in ROUTES {
         let (status, answer) = call(&server, method, &own(path), body, &ada);
-        let expected = if path.ends_with("/notes") { 201 } else { 200 };
+        let expected = if path.ends_with("/notes") || path.ends_with("/comments") {
+            201
+        } else {
+            200
+        };
         assert_eq!(status, expected, "{method} {path} as Ada: {answer}");
         assert!(
             !answer.contains("Internal:"),

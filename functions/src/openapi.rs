@@ -80,6 +80,7 @@ pub struct MessageBody {
         crate::account::quotes_json,
         crate::account::quote_json,
         crate::account::decide,
+        crate::account::comment,
         crate::account::issues_json,
         crate::account::dashboard,
         crate::account::invoice_page,

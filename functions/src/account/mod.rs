@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/my/quotes", get(quotes_json))
         .route("/api/my/quotes/{id}", get(quote_json))
         .route("/api/my/quotes/{id}/decision", post(decide))
+        .route("/api/my/quotes/{id}/comments", post(comment))
         .route("/api/my/issues", get(issues_json).post(cases::file))
         .route("/api/my/issues/{number}", get(cases::issue_json))
         .route("/api/my/issues/{number}/notes", post(cases::add_note))
@@ -421,6 +422,79 @@ pub struct QuoteView {
     pub total: Money,
     /// Who decided, if anyone.
     pub decided_by: Option<String>,
+    /// Comments on it, oldest first (only with one quote).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<CommentView>,
+}
+
+/// A comment on a quote.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommentView {
+    /// Who wrote it.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// As people read it.
+    pub created_text: String,
+}
+
+/// A quote with its comments.
+async fn quote_with_comments(state: &AppState, q: &Quote) -> Result<QuoteView, ApiError> {
+    let mut view = quote_view(q);
+    view.comments = Quotes::new(state.store.clone())
+        .comments
+        .list(&format!("QUOTE#{}", q.id), "COMMENT#", 1000, None, false)
+        .await?
+        .0
+        .into_iter()
+        .map(|c| CommentView {
+            author: c.author,
+            body: c.body,
+            created_text: crate::pages::date_text(c.created),
+        })
+        .collect();
+    Ok(view)
+}
+
+/// A comment.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    /// Text.
+    #[serde(default)]
+    pub body: String,
+}
+
+#[utoipa::path(post, path = "/api/my/quotes/{id}/comments", tag = "account", summary = "Comment on a quote",
+    params(("id" = String, Path, description = "The quote")),
+    request_body(content((NewComment = "application/json"), (NewComment = "application/x-www-form-urlencoded"))),
+    responses((status = 201, description = "Added", body = QuoteView), (status = 303, description = "From a form: back to the quote"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody)))]
+pub(crate) async fn comment(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    body: Input<NewComment>,
+) -> Result<Response, ApiError> {
+    let q = own_quote(&state, &who, &id).await?;
+    let c = portal_core::records::quotes::QuoteComment {
+        quote_id: q.record.id.clone(),
+        id: portal_core::records::new_id(),
+        author: who.session.email.clone(),
+        body: crate::input::text("body", &body.value.body, 5000)?,
+        created: now(),
+    };
+    Quotes::new(state.store.clone()).comments.create(&c).await?;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/my/quotes/{id}")).into_response());
+    }
+    Ok(private(
+        (
+            StatusCode::CREATED,
+            Json(quote_with_comments(&state, &q.record).await?),
+        )
+            .into_response(),
+    ))
 }
 
 fn quote_view(q: &Quote) -> QuoteView {
@@ -441,6 +515,7 @@ fn quote_view(q: &Quote) -> QuoteView {
         vat,
         total,
         decided_by: q.decided.as_ref().map(|(by, _)| by.clone()),
+        comments: Vec::new(),
     }
 }
 
@@ -495,7 +570,9 @@ pub(crate) async fn quote_json(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let q = own_quote(&state, &who, &id).await?;
-    Ok(private(Json(quote_view(&q.record)).into_response()))
+    Ok(private(
+        Json(quote_with_comments(&state, &q.record).await?).into_response(),
+    ))
 }
 
 /// Accepting or declining a quote.
@@ -651,7 +728,7 @@ pub(crate) async fn quote_page(
         let mut ctx = site
             .pages
             .context("account", &format!("Quote {}", q.record.number), "/my/");
-        ctx.insert("quote", &quote_view(&q.record));
+        ctx.insert("quote", &quote_with_comments(state, &q.record).await?);
         ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
         site.pages.render("my/quote.html", &ctx, StatusCode::OK)
     })
