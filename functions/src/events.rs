@@ -76,12 +76,12 @@ pub struct Places {
     pub waiting: u32,
 }
 
-fn event(state: &AppState, slug: &str) -> Result<(EventInfo, u32), ApiError> {
+fn event(state: &AppState, slug: &str, customer: bool) -> Result<(EventInfo, u32), ApiError> {
     let site = state.site();
     let e = site
         .data
         .event(slug)
-        .filter(|e| !e.customers_only)
+        .filter(|e| customer || !e.customers_only)
         .ok_or_else(|| ApiError::NotFound(format!("there is no event `{slug}`")))?
         .clone();
     let capacity = e
@@ -95,7 +95,7 @@ pub(crate) async fn seats(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<Places>, ApiError> {
-    let (_, capacity) = event(&state, &slug)?;
+    let (_, capacity) = event(&state, &slug, false)?;
     let s = Events::new(state.store.clone()).seats(&slug).await?;
     let (taken, waiting) = s.map(|s| (s.taken, s.waiting)).unwrap_or((0, 0));
     Ok(Json(Places {
@@ -112,9 +112,20 @@ pub(crate) async fn register(
     Path(slug): Path<String>,
     body: Input<NewRegistration>,
 ) -> Result<Response, ApiError> {
+    register_for(&state, slug, body, false).await
+}
+
+/// Registers for event `slug`; `customer` when a logged-in customer asks, who may also
+/// register for customers-only events (and is sent back to their private pages).
+pub(crate) async fn register_for(
+    state: &AppState,
+    slug: String,
+    body: Input<NewRegistration>,
+    customer: bool,
+) -> Result<Response, ApiError> {
     let v = &body.value;
     input::honeypot(v.website.as_deref())?;
-    let (info, capacity) = event(&state, &slug)?;
+    let (info, capacity) = event(state, &slug, customer)?;
     if info.closes.is_some_and(|c| c <= now()) {
         return Err(ApiError::Conflict(format!(
             "registration for {} has closed",
@@ -135,7 +146,7 @@ pub(crate) async fn register(
     if let Some(n) = v.notes.as_deref().filter(|n| !n.trim().is_empty()) {
         input::text("notes", n, 2000)?;
     }
-    guard::limit_email(&state, &email).await?;
+    guard::limit_email(state, &email).await?;
     let site = state.site();
     let (business, base) = (
         site.settings().business.clone(),
@@ -185,13 +196,18 @@ pub(crate) async fn register(
             ])
         })
         .await?;
-    crate::mail::deliver(&state).await;
+    crate::mail::deliver(state).await;
     if body.from_form {
         let anchor = match registered.status {
             RegistrationStatus::Confirmed => "registered",
             RegistrationStatus::Waiting => "waitlisted",
         };
-        return Ok(Redirect::to(&format!("/calendar/{slug}#{anchor}")).into_response());
+        let page = if customer {
+            "/my/calendar"
+        } else {
+            "/calendar"
+        };
+        return Ok(Redirect::to(&format!("{page}/{slug}#{anchor}")).into_response());
     }
     let message = match registered.status {
         RegistrationStatus::Confirmed => "Your place is booked; a confirmation is on its way.",

@@ -106,6 +106,8 @@ pub struct MessageBody {
         crate::account::profile::confirm_email_page,
         crate::account::profile::confirm_email,
         crate::account::content::article,
+        crate::account::content::event,
+        crate::account::content::register,
         crate::account::content::search_json,
         crate::account::content::search_page,
     ),

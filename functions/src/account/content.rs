@@ -15,6 +15,42 @@ use crate::openapi::ErrorBody;
 use crate::search::{results_page, run, SearchAnswer, SearchParams};
 use crate::state::AppState;
 
+/// The marker every form of the theme carries (in `forms/honeypot.html`); the session's form
+/// token is added beside it when a private page is served.
+const FORM_MARK: &str = r#"<input type="hidden" name="form_token" value="" data-form-token>"#;
+
+/// Serves the private page `dir/{slug}.html` built for customers, with the session's form
+/// token in its forms.
+async fn private_page(
+    state: &AppState,
+    who: &SignedIn,
+    dir: &str,
+    slug: &str,
+) -> Result<Response, ApiError> {
+    let gone = || ApiError::NotFound(format!("there is no page `{slug}`"));
+    let ok = !slug.is_empty()
+        && slug.len() <= 200
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        return Err(gone());
+    }
+    let path = state
+        .site()
+        .private
+        .join("my")
+        .join(dir)
+        .join(format!("{slug}.html"));
+    let html = tokio::fs::read_to_string(&path).await.map_err(|_| gone())?;
+    let csrf = crate::auth::csrf_token(state, who).await?;
+    let html = html.replace(
+        FORM_MARK,
+        &format!(r#"{FORM_MARK}<input type="hidden" name="csrf" value="{csrf}">"#),
+    );
+    Ok((StatusCode::OK, Html(html)).into_response())
+}
+
 #[utoipa::path(get, path = "/my/kb/{slug}", tag = "account", summary = "A customers-only article (HTML)",
     params(("slug" = String, Path, description = "The article")),
     responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "No such article", content_type = "text/html")))]
@@ -23,25 +59,38 @@ pub(crate) async fn article(
     who: Result<SignedIn, ApiError>,
     Path(slug): Path<String>,
 ) -> Response {
-    page(&state, who, async |state: &AppState, _who: SignedIn| {
-        let gone = || ApiError::NotFound(format!("there is no article `{slug}`"));
-        let ok = !slug.is_empty()
-            && slug.len() <= 200
-            && slug
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !ok {
-            return Err(gone());
-        }
-        let path = state
-            .site()
-            .private
-            .join("my/kb")
-            .join(format!("{slug}.html"));
-        let html = tokio::fs::read_to_string(&path).await.map_err(|_| gone())?;
-        Ok((StatusCode::OK, Html(html)).into_response())
+    page(&state, who, async |state: &AppState, who: SignedIn| {
+        private_page(state, &who, "kb", &slug).await
     })
     .await
+}
+
+#[utoipa::path(get, path = "/my/calendar/{slug}", tag = "account", summary = "A customers-only event, with its registration form (HTML)",
+    params(("slug" = String, Path, description = "The event")),
+    responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "No such event", content_type = "text/html")))]
+pub(crate) async fn event(
+    State(state): State<AppState>,
+    who: Result<SignedIn, ApiError>,
+    Path(slug): Path<String>,
+) -> Response {
+    page(&state, who, async |state: &AppState, who: SignedIn| {
+        private_page(state, &who, "calendar", &slug).await
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/api/my/events/{event}/registrations", tag = "account", summary = "Register for any event, customers-only ones included",
+    params(("event" = String, Path, description = "The event")),
+    request_body(content((crate::events::NewRegistration = "application/json"), (crate::events::NewRegistration = "application/x-www-form-urlencoded"))),
+    responses((status = 201, description = "Registered or on the waiting list", body = crate::events::Registered), (status = 303, description = "From a form: back to the event"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "No such event", body = ErrorBody), (status = 409, description = "Already registered, or closed", body = ErrorBody)))]
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    _who: SignedIn,
+    Path(slug): Path<String>,
+    body: crate::input::Input<crate::events::NewRegistration>,
+) -> Result<Response, ApiError> {
+    crate::events::register_for(&state, slug, body, true).await
 }
 
 #[utoipa::path(get, path = "/api/my/search", tag = "account", summary = "Search everything public and the customers-only articles",

@@ -69,6 +69,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/my/profile/email", post(profile::change_email))
         .route("/my/kb/{slug}", get(content::article))
+        .route("/my/calendar/{slug}", get(content::event))
+        .route(
+            "/api/my/events/{event}/registrations",
+            post(content::register),
+        )
         .route("/api/my/search", get(content::search_json))
         .route("/my/search", get(content::search_page))
         .route(

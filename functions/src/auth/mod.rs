@@ -57,6 +57,7 @@ const STEADY: Duration = Duration::from_millis(300);
 
 /// The group's routes.
 pub fn router() -> Router<AppState> {
+    password::warm_up();
     Router::new()
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))

@@ -43,6 +43,8 @@ pub enum Ctx {
     Event(usize),
     /// Customers-only article number `n`.
     PrivateArticle(usize),
+    /// Customers-only event number `n`.
+    PrivateEvent(usize),
 }
 
 /// Where pages only logged-in customers may see are published: under `/my/`, written to the
@@ -82,6 +84,7 @@ pub struct Site<'a> {
     footer: Value,
     articles: Vec<&'a Article>,
     private_articles: Vec<&'a Article>,
+    private_events: Vec<&'a Event>,
     events: Vec<&'a Event>,
     documents: Vec<&'a Document>,
     kb: kb::Index,
@@ -113,6 +116,11 @@ impl<'a> Site<'a> {
             .iter()
             .filter(|d| d.visibility == Visibility::Public)
             .collect();
+        let private_events = content
+            .events
+            .iter()
+            .filter(|e| e.visibility == Visibility::Customers)
+            .collect();
         let private_articles = content
             .articles
             .iter()
@@ -134,6 +142,7 @@ impl<'a> Site<'a> {
             footer,
             articles,
             private_articles,
+            private_events,
             events,
             documents,
             kb,
@@ -248,6 +257,11 @@ impl<'a> Site<'a> {
         ];
         jobs.extend(self.kb.topics.iter().map(|t| self.topic(t)));
         jobs.extend(self.kb.tags.iter().map(|t| self.tag(t)));
+        jobs.extend(self.private_events.iter().enumerate().map(|(i, e)| Job {
+            url: private_event_url(e),
+            template: "calendar/event.html",
+            ctx: Ctx::PrivateEvent(i),
+        }));
         jobs.extend(self.private_articles.iter().enumerate().map(|(i, a)| Job {
             url: private_url(a),
             template: "kb/article.html",
@@ -307,6 +321,18 @@ impl<'a> Site<'a> {
             Ctx::Article(i) => self.article(i),
             Ctx::Event(i) => self.event(self.events[i]),
             Ctx::PrivateArticle(i) => self.private_article(self.private_articles[i]),
+            Ctx::PrivateEvent(i) => {
+                let e = self.private_events[i];
+                let mut c = self.event(e);
+                let url = private_event_url(e);
+                c.insert("url", &url);
+                c.insert("canonical", &format!("{}{url}", self.config.base_url));
+                c.insert(
+                    "registration_action",
+                    &format!("/api/my/events/{}/registrations", e.slug),
+                );
+                c
+            }
         }
     }
 
@@ -443,7 +469,13 @@ pub fn private_url(a: &Article) -> String {
     format!("{PRIVATE_PREFIX}kb/{}", a.slug)
 }
 
-/// The entries of the customers' index: everything public, and the customers-only articles.
+/// The address of a customers-only event: `/my/calendar/{slug}`.
+pub fn private_event_url(e: &Event) -> String {
+    format!("{PRIVATE_PREFIX}calendar/{}", e.slug)
+}
+
+/// The entries of the customers' index: everything public, and the customers-only articles
+/// and events.
 pub fn customer_search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
     let mut docs = search_entries(site);
     docs.extend(site.private_articles.iter().map(|a| SearchDoc {
@@ -456,6 +488,16 @@ pub fn customer_search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
             Cow::Borrowed(&a.summary),
             &a.body.text,
             &a.topic,
+        )
+    }));
+    docs.extend(site.private_events.iter().map(|e| {
+        entry(
+            private_event_url(e),
+            "event",
+            &e.title,
+            Cow::Borrowed(&e.summary),
+            &e.body.text,
+            &e.category,
         )
     }));
     docs
