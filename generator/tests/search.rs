@@ -164,13 +164,21 @@ fn the_build_hands_the_functions_settings_events_and_titles() {
 fn customers_only_articles_are_published_privately_and_indexed_for_customers() {
     let (s, public) = searcher();
     let out = s.out();
-    let private: Vec<_> = walk_files(&out.join("private"));
-    assert!(!private.is_empty(), "customers-only articles are rendered");
+    let all: Vec<_> = walk_files(&out.join("private"));
     assert!(
-        private
-            .iter()
-            .all(|p| p.starts_with(out.join("private/my/kb"))),
-        "{private:?}"
+        all.iter().all(|p| p.starts_with(out.join("private/my"))),
+        "{all:?}"
+    );
+    let event = out.join("private/my/calendar/managers-reports-customers.html");
+    assert!(all.contains(&event), "{all:?}");
+    let private: Vec<_> = all
+        .into_iter()
+        .filter(|p| p.starts_with(out.join("private/my/kb")))
+        .collect();
+    assert_eq!(
+        private.len(),
+        2,
+        "both customers-only articles are rendered"
     );
     let page = std::fs::read_to_string(&private[0]).unwrap();
     let url = format!(
