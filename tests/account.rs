@@ -44,6 +44,17 @@ fn login(server: &Server, (email, password): (&str, &str)) -> (u16, String, Stri
     (status, cookie, body)
 }
 
+/// The session's form token in a page of the customer area.
+fn csrf_of(page: &str) -> String {
+    page.split(r#"name="csrf" value=""#)
+        .nth(1)
+        .expect("a form with the session's token")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 fn get_as(server: &Server, path: &str, cookie: &str) -> (u16, ureq::http::HeaderMap, String) {
     let mut r = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -638,8 +649,9 @@ fn projects_show_visible_work_and_take_documents_and_reports_add_up() {
 
     // Upload a document to the project: multipart, checked like every attachment.
     let boundary = "----upload-boundary-1";
+    let csrf = csrf_of(&get_as(&server, "/my/projects/demo-1-project", &ada).2);
     let part = |name: &str, bytes: &str| {
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{bytes}\r\n--{boundary}--\r\n")
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{bytes}\r\n--{boundary}--\r\n")
     };
     let ct = format!("multipart/form-data; boundary={boundary}");
     let upload = |body: String| {
@@ -658,13 +670,22 @@ fn projects_show_visible_work_and_take_documents_and_reports_add_up() {
     let (status, _, answer) = upload(part("menu.html", "<script>alert(1)</script>"));
     assert_eq!(status, 422, "{answer}");
     let (_, ben, _) = login(&server, BEN);
+    let ben_csrf = csrf_of(&get_as(&server, "/my/", &ben).2);
     let (status, _, _) = server.post_with(
         "/api/my/projects/demo-1-project/documents",
         &ct,
-        &part("x.txt", "x"),
+        &part("x.txt", "x").replace(&csrf, &ben_csrf),
         &[("cookie", &ben), ("sec-fetch-site", "same-origin")],
     );
     assert_eq!(status, 404, "not Ben's project");
+    // Without the session's form token an upload is refused.
+    let (status, _, _) = server.post_with(
+        "/api/my/projects/demo-1-project/documents",
+        &ct,
+        &part("y.txt", "y").replace(&csrf, "forged"),
+        &[("cookie", &ada), ("sec-fetch-site", "same-origin")],
+    );
+    assert_eq!(status, 403);
     assert!(dir.path().join("data/blobs").read_dir().unwrap().count() >= 3);
 
     // Reports with totals, and as CSV.
@@ -892,4 +913,38 @@ fn customers_register_for_customers_only_events_from_their_private_page() {
         .any(|m| m.contains("Subject: Registered: Managers' reporting clinic")));
     let search = json(&get_as(&server, "/api/my/search?q=reporting+clinic", &ada).2);
     assert_eq!(search["hits"][0]["url"], format!("/my/calendar/{slug}"));
+}
+
+#[test]
+fn notes_on_cases_carry_files_that_only_the_customer_can_download() {
+    let (_dir, server) = site("");
+    let (_, ada, _) = login(&server, ADA);
+    let issues = json(&get_as(&server, "/api/my/issues", &ada).2);
+    let number = issues[0]["number"].as_str().unwrap().to_string();
+    let csrf = csrf_of(&get_as(&server, &format!("/my/issues/{number}"), &ada).2);
+    let boundary = "----note-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nThe log from this morning.\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"till.log\"\r\nContent-Type: text/plain\r\n\r\nERROR 7: drawer\n\r\n--{boundary}--\r\n"
+    );
+    let (status, headers, answer) = server.post_with(
+        &format!("/api/my/issues/{number}/notes"),
+        &format!("multipart/form-data; boundary={boundary}"),
+        &body,
+        &[("cookie", &ada), ("sec-fetch-site", "same-origin")],
+    );
+    assert_eq!(status, 303, "{answer}");
+    assert_eq!(headers["location"], format!("/my/issues/{number}"));
+    let issue = json(&get_as(&server, &format!("/api/my/issues/{number}"), &ada).2);
+    assert_eq!(issue["notes"][0]["body"], "The log from this morning.");
+    let url = issue["attachments"][0]["url"].as_str().unwrap().to_string();
+    let (status, headers, file) = get_as(&server, &url, &ada);
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"till.log\""
+    );
+    assert_eq!(file, "ERROR 7: drawer\n");
+    let (_, ben, _) = login(&server, BEN);
+    assert_eq!(get_as(&server, &url, &ben).0, 404);
+    assert_eq!(get_as(&server, &url, "").0, 401);
 }

@@ -172,11 +172,11 @@ pub async fn form_token(State(state): State<AppState>) -> Result<Response, ApiEr
 
 /// The guard fields found in a body.
 #[derive(Debug, Default)]
-struct Fields {
+pub(crate) struct Fields {
     form_token: Option<String>,
     idempotency_key: Option<String>,
     /// The other fields, for the fingerprint.
-    rest: Vec<(String, String)>,
+    pub(crate) rest: Vec<(String, String)>,
 }
 
 fn fields(content_type: &str, body: &[u8]) -> Fields {
@@ -217,7 +217,7 @@ fn split(pairs: Vec<(String, String)>) -> Fields {
 
 /// The guard fields of a `multipart/form-data` body; files count in the fingerprint by their
 /// name and a hash of their content (the boundary, which differs per sending, does not).
-async fn multipart_fields(content_type: &str, bytes: Bytes) -> Fields {
+pub(crate) async fn multipart_fields(content_type: &str, bytes: Bytes) -> Fields {
     let mut pairs = Vec::new();
     let req = Request::builder()
         .header(header::CONTENT_TYPE, content_type)
@@ -252,9 +252,11 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
     let (mut parts, body) = req.into_parts();
     let ip = client_ip(&parts);
     let max = state.site().settings().limits.posts_per_ip;
-    limit(&state, "post", &ip.0, max)
-        .await
-        .map_err(IntoResponse::into_response)?;
+    if let Err(e) = limit(&state, "post", &ip.0, max).await {
+        // Read what was sent before refusing, so the client is not cut off mid-request.
+        let _ = axum::body::to_bytes(body, MAX_MULTIPART).await;
+        return Err(e.into_response());
+    }
     let raw_type = parts
         .headers
         .get(header::CONTENT_TYPE)

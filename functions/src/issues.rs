@@ -199,7 +199,7 @@ pub(crate) async fn file(
 }
 
 /// Stores checked files in the blob store under new random keys.
-async fn store_files(
+pub(crate) async fn store_files(
     state: &AppState,
     files: Vec<CheckedFile>,
 ) -> Result<Vec<(String, CheckedFile)>, ApiError> {
@@ -226,7 +226,7 @@ async fn store_files(
     Ok(stored)
 }
 
-async fn remove_files(state: &AppState, stored: &[(String, CheckedFile)]) {
+pub(crate) async fn remove_files(state: &AppState, stored: &[(String, CheckedFile)]) {
     if let Some(blobs) = &state.blobs {
         for (id, _) in stored {
             if let Err(e) = blobs.delete(id).await {

@@ -90,6 +90,7 @@ pub struct MessageBody {
         crate::account::cases::add_note,
         crate::account::cases::set_status,
         crate::account::cases::issue_page,
+        crate::account::cases::attachment,
         crate::account::work::projects_json,
         crate::account::work::project_json,
         crate::account::work::add_note,

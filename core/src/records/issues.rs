@@ -415,6 +415,16 @@ impl Issues {
 
     /// Adds a note, with an optional mail about it in the same transaction (1 request).
     pub async fn add_note(&self, note: &Note, mail: Option<Mail>) -> RecordResult<()> {
+        let extra = match mail {
+            Some(m) => vec![Write::Put(to_item(&m)?, Cond::NotExists)],
+            None => Vec::new(),
+        };
+        self.add_note_with(note, extra).await
+    }
+
+    /// Adds a note with `extra` writes (its attachments' records, a mail) in the same
+    /// transaction (1 request).
+    pub async fn add_note_with(&self, note: &Note, extra: Vec<Write>) -> RecordResult<()> {
         let mut writes = vec![
             Write::Check(
                 Key::new(format!("ISSUE#{}", note.issue_id), "ISSUE"),
@@ -422,9 +432,7 @@ impl Issues {
             ),
             Write::Put(to_item(note)?, Cond::NotExists),
         ];
-        if let Some(m) = mail {
-            writes.push(Write::Put(to_item(&m)?, Cond::NotExists));
-        }
+        writes.extend(extra);
         self.store
             .transact(writes)
             .await

@@ -7,15 +7,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use portal_core::records::customers::Customers;
-use portal_core::records::issues::{Issue, IssueKind, Issues, Note};
-use portal_core::records::{new_id, Versioned};
-use portal_core::store::now;
+use portal_core::records::issues::{Attachment, Issue, IssueKind, Issues, Note};
+use portal_core::records::{new_id, to_item, Versioned};
+use portal_core::store::{now, Cond, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{page, private};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
-use crate::input::{self, Input};
+use crate::input::{self, Input, WithFiles};
 #[allow(unused_imports)]
 use crate::openapi::{ErrorBody, MessageBody};
 use crate::pages::date_text;
@@ -61,6 +61,8 @@ pub struct CaseView {
     pub created: i64,
     /// Public notes, oldest first.
     pub notes: Vec<NoteView>,
+    /// Files sent with the issue and its notes.
+    pub attachments: Vec<crate::account::work::FileView>,
 }
 
 /// A public note.
@@ -93,6 +95,18 @@ async fn own_issue(
 }
 
 async fn view(state: &AppState, issue: &Issue) -> Result<CaseView, ApiError> {
+    let attachments = Issues::new(state.store.clone())
+        .attachments(&issue.id)
+        .await?
+        .into_iter()
+        .map(|a| crate::account::work::FileView {
+            url: format!("/api/my/issues/{}/attachments/{}", issue.number, a.id),
+            id: a.id,
+            file_name: a.file_name,
+            media_type: a.media_type,
+            size: a.size,
+        })
+        .collect();
     let notes = Issues::new(state.store.clone())
         .notes(&issue.id, false)
         .await?
@@ -118,6 +132,7 @@ async fn view(state: &AppState, issue: &Issue) -> Result<CaseView, ApiError> {
         status: issue.status.clone(),
         created: issue.created,
         notes,
+        attachments,
     })
 }
 
@@ -231,18 +246,24 @@ pub struct NewNote {
     pub body: String,
 }
 
-#[utoipa::path(post, path = "/api/my/issues/{number}/notes", tag = "account", summary = "Add a note to one of this customer's issues",
+#[utoipa::path(post, path = "/api/my/issues/{number}/notes", tag = "account", summary = "Add a note, with files (multipart, field `attachments`), to one of this customer's issues",
     params(("number" = String, Path, description = "The issue's number")),
-    request_body(content((NewNote = "application/json"), (NewNote = "application/x-www-form-urlencoded"))),
+    request_body(content((NewNote = "application/json"), (NewNote = "application/x-www-form-urlencoded"), (NewNote = "multipart/form-data"))),
     responses((status = 201, description = "Added", body = CaseView), (status = 303, description = "From a form: back to the issue"),
         (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody)))]
 pub(crate) async fn add_note(
     State(state): State<AppState>,
     who: SignedIn,
     Path(number): Path<String>,
-    body: Input<NewNote>,
+    body: WithFiles<NewNote>,
 ) -> Result<Response, ApiError> {
     let issue = own_issue(&state, &who, &number).await?;
+    if let Some(f) = body.files.iter().find(|f| f.field != "attachments") {
+        return Err(ApiError::invalid(
+            &f.field,
+            "is not a file field of this form",
+        ));
+    }
     let note = Note {
         issue_id: issue.record.id.clone(),
         id: new_id(),
@@ -251,9 +272,28 @@ pub(crate) async fn add_note(
         public: true,
         created: now(),
     };
-    Issues::new(state.store.clone())
-        .add_note(&note, None)
-        .await?;
+    let files = crate::uploads::check("attachments", body.files)?;
+    let stored = crate::issues::store_files(&state, files).await?;
+    let mut extra = Vec::new();
+    for (id, f) in &stored {
+        let a = Attachment {
+            issue_id: note.issue_id.clone(),
+            id: id.clone(),
+            file_name: f.file_name.clone(),
+            media_type: f.media_type.to_string(),
+            size: f.bytes.len() as u64,
+            note_id: Some(note.id.clone()),
+            created: note.created,
+        };
+        extra.push(Write::Put(to_item(&a)?, Cond::NotExists));
+    }
+    if let Err(e) = Issues::new(state.store.clone())
+        .add_note_with(&note, extra)
+        .await
+    {
+        crate::issues::remove_files(&state, &stored).await;
+        return Err(e.into());
+    }
     if body.from_form {
         return Ok(Redirect::to(&format!("/my/issues/{number}")).into_response());
     }
@@ -323,4 +363,22 @@ pub(crate) async fn issue_page(
         site.pages.render("my/issue.html", &ctx, StatusCode::OK)
     })
     .await
+}
+
+#[utoipa::path(get, path = "/api/my/issues/{number}/attachments/{id}", tag = "account", summary = "Download a file of one of this customer's issues",
+    params(("number" = String, Path, description = "The issue's number"), ("id" = String, Path, description = "The file")),
+    responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+pub(crate) async fn attachment(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path((number, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let issue = own_issue(&state, &who, &number).await?;
+    let a = Issues::new(state.store.clone())
+        .attachments(&issue.record.id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| ApiError::NotFound("this issue has no such file".into()))?;
+    crate::account::work::download(&state, &a.id, &a.file_name, &a.media_type).await
 }

@@ -42,7 +42,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/my/quotes/{id}/comments", post(comment))
         .route("/api/my/issues", get(issues_json).post(cases::file))
         .route("/api/my/issues/{number}", get(cases::issue_json))
-        .route("/api/my/issues/{number}/notes", post(cases::add_note))
+        .route(
+            "/api/my/issues/{number}/notes",
+            post(cases::add_note).layer(axum::extract::DefaultBodyLimit::max(
+                crate::uploads::MAX_MULTIPART,
+            )),
+        )
+        .route(
+            "/api/my/issues/{number}/attachments/{id}",
+            get(cases::attachment),
+        )
         .route("/api/my/issues/{number}/status", post(cases::set_status))
         .route("/my/issues/{number}", get(cases::issue_page))
         .route("/api/my/projects", get(work::projects_json))

@@ -154,6 +154,8 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
     if allowed {
         next.run(req).await
     } else {
+        // Read what was sent before refusing, so the client is not cut off mid-request.
+        let _ = axum::body::to_bytes(req.into_body(), crate::uploads::MAX_MULTIPART).await;
         ApiError::Forbidden("requests from other sites are refused".into()).into_response()
     }
 }
@@ -180,31 +182,43 @@ const WITHOUT_SESSION: &[&str] = &[
 /// Middleware: a form post made with a session cookie must carry that session's form token
 /// in the `csrf` field; the pages of the customer area put it in every form.
 pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let form = req
+    let kind = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| {
-            c.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+        .unwrap_or("")
+        .to_string();
+    let lower = kind.to_ascii_lowercase();
+    let form = lower.starts_with("application/x-www-form-urlencoded");
+    let multipart = lower.starts_with("multipart/form-data");
     let Some(token) = cookie(req.headers(), COOKIE).map(str::to_string) else {
         return next.run(req).await;
     };
     // A link's token authorises these by itself (the e-mail change link).
     let by_link = req.uri().path().starts_with("/my/email/");
     if req.method() != Method::POST
-        || !form
+        || !(form || multipart)
         || by_link
         || WITHOUT_SESSION.contains(&req.uri().path())
     {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::input::MAX_BODY).await else {
+    let max = if multipart {
+        crate::uploads::MAX_MULTIPART
+    } else {
+        crate::input::MAX_BODY
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, max).await else {
         return ApiError::BadBody("the form is too large".into()).into_response();
     };
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let pairs: Vec<(String, String)> = if multipart {
+        crate::guard::multipart_fields(&kind, bytes.clone())
+            .await
+            .rest
+    } else {
+        serde_urlencoded::from_bytes(&bytes).unwrap_or_default()
+    };
     let sent = pairs
         .iter()
         .find(|(k, _)| k == CSRF_FIELD)
