@@ -103,6 +103,10 @@ fn serve_serves_pages_with_security_headers_and_a_404() {
     assert_eq!(status, 200);
     assert!(body.contains("Kestrel Systems help centre"));
     assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(
+        headers["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
     assert!(headers["content-security-policy"]
         .to_str()
         .unwrap()
