@@ -1,8 +1,8 @@
-//! The portal's HTTP handlers, one axum [`Router`](axum::Router) per function group, each
+//! The portal's HTTP handlers, one axum `Router` per function group, each
 //! with [`AppState`] applied once by whoever serves it (`portal serve` locally, a Lambda
 //! binary in AWS).
 //!
-//! - [`state`]: what handlers share — the store and the business's settings.
+//! - [`state`]: what handlers share — the store, the published site, mail and files.
 //! - [`error`]: the one error type, rendered as a JSON error envelope.
 //! - [`input`]: request bodies as JSON or HTML form posts, checked field by field.
 //! - [`issues`]: filing an issue and following it with a tracking link.
@@ -10,10 +10,14 @@
 //! - [`newsletters`]: sign-up with double opt-in and one-click unsubscribe.
 //! - [`events`]: registration for events, with a waiting list and cancel links.
 //! - [`search`]: search as JSON and as a page; article feedback and sharing.
+//! - [`auth`]: logins, sessions, passwords, CSRF checks.
+//! - [`account`]: the logged-in customer's own data, as JSON and as pages.
+//! - [`uploads`]: the rules for files sent with forms.
+//! - [`lambda`]: running a group on AWS Lambda.
 //! - [`guard`]: rate limits, form tokens and idempotency keys in front of every form post.
 //! - [`openapi`]: the OpenAPI document of all of these, at `/api/openapi.json`.
 //! - [`pages`]: pages rendered on request with the theme.
-//! - [`mail`]: delivering the outbox (to `.eml` files locally).
+//! - [`mail`]: delivering the outbox (`.eml` files locally, Amazon SES on Lambda).
 
 pub mod account;
 pub mod auth;
