@@ -148,7 +148,7 @@ impl Customers {
     }
 
     /// Saves a changed customer read at `version` (1 request); a concurrent change in between
-    /// is a [`RecordError::Conflict`].
+    /// is a [`RecordError::Conflict`](super::RecordError::Conflict).
     pub async fn update(&self, customer: &Customer, version: u64) -> RecordResult<u64> {
         self.store
             .put(to_item(customer)?, Cond::Version(version))

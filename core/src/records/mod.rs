@@ -1,5 +1,5 @@
 //! The portal's records, each with its key layout written next to it, and repositories that
-//! read and write them through the [`Store`](crate::store::Store) — so they work the same on
+//! read and write them through the [`Store`] — so they work the same on
 //! both backends, and every invariant (one login per e-mail, one registration per person and
 //! event, unique tracking numbers, a record and its e-mail written together) is enforced by a
 //! store condition, never by a read followed by a write.
