@@ -455,3 +455,116 @@ async fn sessions_end_after_thirty_idle_minutes_and_twelve_hours_on_the_server()
     assert_eq!(call("auth", &state, &me(&busy)).await.0, 200);
     assert!(sessions.get(&busy).await.unwrap().unwrap().last_seen >= t);
 }
+
+/// The functions of `infra/template.yaml`: binary name → API routes (method, path).
+fn template_functions() -> Vec<(String, Vec<(String, String)>)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for (_, res) in doc["Resources"].as_mapping().unwrap() {
+        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = res["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut routes = Vec::new();
+        if let Some(events) = res["Properties"]["Events"].as_mapping() {
+            for (_, e) in events {
+                if e["Type"].as_str() == Some("HttpApi") {
+                    routes.push((
+                        e["Properties"]["Method"].as_str().unwrap().to_string(),
+                        e["Properties"]["Path"].as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+        }
+        out.push((binary, routes));
+    }
+    out
+}
+
+/// Whether API Gateway's route `(method, pattern)` takes `method path`: `{name}` is one
+/// segment, `{proxy+}` the rest, `ANY` every method.
+fn takes(route: &(String, String), method: &str, path: &str) -> bool {
+    if route.0 != "ANY" && !route.0.eq_ignore_ascii_case(method) {
+        return false;
+    }
+    let (pattern, path): (Vec<&str>, Vec<&str>) =
+        (route.1.split('/').collect(), path.split('/').collect());
+    for (i, p) in pattern.iter().enumerate() {
+        if *p == "{proxy+}" {
+            return path.len() > i && path[i..].iter().all(|s| !s.is_empty());
+        }
+        match path.get(i) {
+            Some(s) if p.starts_with('{') => {
+                if s.is_empty() {
+                    return false;
+                }
+            }
+            Some(s) if s == p => {}
+            _ => return false,
+        }
+    }
+    pattern.len() == path.len()
+}
+
+#[tokio::test]
+async fn the_deployment_template_routes_every_documented_route_to_its_function() {
+    let functions = template_functions();
+    // Every binary is deployed, and nothing else.
+    let mut bins: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin"))
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .path()
+                    .file_stem()
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string()
+            })
+            .collect();
+    bins.sort();
+    let mut deployed: Vec<String> = functions.iter().map(|(b, _)| b.clone()).collect();
+    deployed.sort();
+    assert_eq!(deployed, bins);
+
+    // Every documented route reaches, through API Gateway, the function that serves it.
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let (_, doc) = call(
+        "search",
+        &state,
+        &event("GET", "/api/openapi.json", None, "192.0.2.9"),
+    )
+    .await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let concrete = path.replace('{', "x").replace('}', "");
+            let mut serving = Vec::new();
+            for group in portal_functions::GROUPS {
+                let (status, body) = call_raw(
+                    group,
+                    &state,
+                    &event(&method.to_uppercase(), &concrete, None, "192.0.2.9"),
+                )
+                .await;
+                if !((status == 404 && body.is_empty()) || status == 405) {
+                    serving.push(group.to_string());
+                }
+            }
+            let routed: Vec<&str> = functions
+                .iter()
+                .filter(|(_, routes)| routes.iter().any(|r| takes(r, method, &concrete)))
+                .map(|(b, _)| b.as_str())
+                .collect();
+            assert_eq!(
+                routed, serving,
+                "{method} {path}: routed to {routed:?}, served by {serving:?}"
+            );
+        }
+    }
+}
