@@ -1,5 +1,5 @@
 //! Files kept outside the table (attachments, secured documents), under random keys: a
-//! folder (`.portal/blobs/`) on one machine. Keys are made by the portal, never taken from a
+//! folder (`.portal/blobs/`) on one machine, a private S3 bucket in AWS. Keys are made by the portal, never taken from a
 //! file name, so they cannot point outside the folder.
 
 use std::path::PathBuf;
@@ -90,5 +90,101 @@ impl BlobStore for FolderBlobs {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(key, e)),
             _ => Ok(()),
         }
+    }
+}
+
+/// Blobs as objects in a private S3 bucket (the choice in AWS).
+#[derive(Debug, Clone)]
+pub struct S3Blobs {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3Blobs {
+    /// Blobs in `bucket`, with the environment's AWS settings (`AWS_ENDPOINT_URL` for a local
+    /// server, which is addressed path-style).
+    pub async fn from_env(bucket: &str) -> S3Blobs {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some())
+            .build();
+        S3Blobs::new(aws_sdk_s3::Client::from_conf(s3), bucket)
+    }
+
+    /// Blobs in `bucket` through `client`.
+    pub fn new(client: aws_sdk_s3::Client, bucket: &str) -> S3Blobs {
+        S3Blobs {
+            client,
+            bucket: bucket.to_string(),
+        }
+    }
+}
+
+fn s3_err(key: &str, e: impl std::error::Error) -> BlobError {
+    BlobError {
+        key: key.to_string(),
+        message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3Blobs {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(bytes.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| s3_err(key, e))
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let data = out.body.collect().await.map_err(|e| s3_err(key, e))?;
+                Ok(Some(data.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(s3_err(key, e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| s3_err(key, e))
+    }
+}
+
+/// The blob store `spec` names: `folder:PATH` or `s3:BUCKET`.
+pub async fn open(spec: &str) -> Result<std::sync::Arc<dyn BlobStore>, BlobError> {
+    match spec.split_once(':') {
+        Some(("folder", path)) if !path.is_empty() => {
+            Ok(std::sync::Arc::new(FolderBlobs::new(path)))
+        }
+        Some(("s3", bucket)) if !bucket.is_empty() => {
+            Ok(std::sync::Arc::new(S3Blobs::from_env(bucket).await))
+        }
+        _ => Err(BlobError {
+            key: String::new(),
+            message: format!("`{spec}` is not a blob store: use folder:PATH or s3:BUCKET"),
+        }),
     }
 }

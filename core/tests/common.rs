@@ -24,7 +24,7 @@ pub fn sqlite() -> Backend {
     }
 }
 
-fn endpoint() -> String {
+pub fn endpoint() -> String {
     std::env::var("PORTAL_TEST_DYNAMODB").unwrap_or_else(|_| {
         panic!("PORTAL_TEST_DYNAMODB is not set: run the tests with scripts/test, which starts a local DynamoDB (moto) and sets it")
     })

@@ -113,3 +113,43 @@ mod errors {
         );
     }
 }
+
+/// Files round-trip through both blob stores: a folder, and S3 on the local AWS API.
+#[tokio::test]
+async fn blobs_round_trip_in_a_folder_and_in_s3() {
+    use portal_core::blobs::{BlobStore, FolderBlobs, S3Blobs};
+    let dir = tempfile::tempdir().unwrap();
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(common::endpoint())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .force_path_style(true)
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(config);
+    let bucket = format!("blobs-{}", std::process::id());
+    client.create_bucket().bucket(&bucket).send().await.unwrap();
+    let stores: Vec<Box<dyn BlobStore>> = vec![
+        Box::new(FolderBlobs::new(dir.path().join("blobs"))),
+        Box::new(S3Blobs::new(client, &bucket)),
+    ];
+    for blobs in stores {
+        assert_eq!(blobs.get("missing0").await.unwrap(), None);
+        blobs.put("file1", b"first".to_vec()).await.unwrap();
+        blobs.put("file1", b"second".to_vec()).await.unwrap();
+        assert_eq!(
+            blobs.get("file1").await.unwrap().as_deref(),
+            Some(&b"second"[..])
+        );
+        blobs.delete("file1").await.unwrap();
+        blobs.delete("file1").await.unwrap();
+        assert_eq!(blobs.get("file1").await.unwrap(), None, "{blobs:?}");
+    }
+    let folder = FolderBlobs::new(dir.path().join("blobs"));
+    assert!(
+        folder.put("../escape", b"x".to_vec()).await.is_err(),
+        "keys cannot climb out"
+    );
+}

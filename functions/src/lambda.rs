@@ -6,7 +6,8 @@
 //! - `PORTAL_SITE_DIR`: the build's output for the functions, laid out as `site.json`,
 //!   `search/` (the index), `search-customers/` and `private/` (what only customers see) and
 //!   `theme/` (the theme folder), shipped beside the binary;
-//! - `PORTAL_MAIL_FROM`: the SES identity mail is sent from; without it mail stays queued.
+//! - `PORTAL_MAIL_FROM`: the SES identity mail is sent from; without it mail stays queued;
+//! - `PORTAL_BLOBS`: where files go, `s3:BUCKET`; without it uploads are refused.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,7 +39,10 @@ pub async fn state_from_env() -> Result<AppState, lambda_http::Error> {
     let dir = std::env::var("PORTAL_SITE_DIR").unwrap_or_else(|_| "site".into());
     let store = portal_core::store::open(&spec).await?;
     let site = LiveSite::load(bundle_paths(Path::new(&dir)))?;
-    let state = AppState::new(store, Arc::new(site), None);
+    let mut state = AppState::new(store, Arc::new(site), None);
+    if let Ok(spec) = std::env::var("PORTAL_BLOBS") {
+        state = state.with_blobs(portal_core::blobs::open(&spec).await?);
+    }
     Ok(match std::env::var("PORTAL_MAIL_FROM") {
         Ok(from) if !from.is_empty() => {
             state.with_mailer(Arc::new(crate::mail::SesMailer::from_env(from).await))
