@@ -113,23 +113,7 @@ pub(crate) async fn file(
             .find(|b| b.public)
             .ok_or_else(|| ApiError::NotFound("this portal takes no public issues".into()))?,
     };
-    let category = match v
-        .category
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(c) if binder.categories.is_empty() || binder.categories.iter().any(|k| k == c) => {
-            Some(c.to_string())
-        }
-        Some(c) => {
-            return Err(ApiError::invalid(
-                "category",
-                format!("`{c}` is not a category of {}", binder.name),
-            ))
-        }
-        None => None,
-    };
+    let category = category(binder, v.category.as_deref())?;
     let issue = Issue {
         id: String::new(),
         number: String::new(),
@@ -196,6 +180,23 @@ pub(crate) async fn file(
         status: issue.status.clone(),
     };
     Ok((StatusCode::CREATED, Json(filed)).into_response())
+}
+
+/// The category a form names, if any, checked against the binder's list.
+pub(crate) fn category(
+    binder: &crate::state::BinderSettings,
+    value: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    match value.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) if binder.categories.is_empty() || binder.categories.iter().any(|k| k == c) => {
+            Ok(Some(c.to_string()))
+        }
+        Some(c) => Err(ApiError::invalid(
+            "category",
+            format!("`{c}` is not a category of {}", binder.name),
+        )),
+        None => Ok(None),
+    }
 }
 
 /// Stores checked files in the blob store under new random keys.
@@ -372,33 +373,9 @@ pub(crate) async fn download(
         .await?
         .ok_or_else(gone)?
         .record;
-    let blobs = state.blobs.as_ref().ok_or_else(gone)?;
-    let bytes = blobs
-        .get(&a.id)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .ok_or_else(gone)?;
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        a.file_name.replace(['"', '\\'], "_")
-    );
-    let mut r = (StatusCode::OK, bytes).into_response();
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&a.media_type) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    Ok(private(r))
+    Ok(private(
+        crate::uploads::download(&state, &a.id, &a.file_name, &a.media_type).await?,
+    ))
 }
 
 fn private(mut response: Response) -> Response {

@@ -68,8 +68,9 @@ pub fn app(group: &str, state: AppState) -> Router {
     crate::group(group, state).layer(axum::middleware::from_fn(source_ip))
 }
 
-/// The `main` of a function binary: serves `group` until Lambda stops the process.
-pub fn main(group: &str) -> Result<(), lambda_http::Error> {
+/// Logging to standard output (Lambda sends it to CloudWatch), and a single-threaded
+/// runtime: one Lambda instance answers one request at a time.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -78,11 +79,15 @@ pub fn main(group: &str) -> Result<(), lambda_http::Error> {
         .init();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?
-        .block_on(async {
-            let state = state_from_env().await?;
-            lambda_http::run(app(group, state)).await
-        })
+        .build()
+}
+
+/// The `main` of a function binary: serves `group` until Lambda stops the process.
+pub fn main(group: &str) -> Result<(), lambda_http::Error> {
+    runtime()?.block_on(async {
+        let state = state_from_env().await?;
+        lambda_http::run(app(group, state)).await
+    })
 }
 
 /// The `main` of the mailer: fed by the table's stream, it delivers the due mails of the
@@ -90,42 +95,32 @@ pub fn main(group: &str) -> Result<(), lambda_http::Error> {
 /// itself says what is due). A failed batch is reported, so Lambda retries it and finally
 /// hands it to the on-failure destination; the mails stay queued either way.
 pub fn mailer_main() -> Result<(), lambda_http::Error> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .without_time()
-        .init();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(async {
-            let spec = std::env::var("PORTAL_STORE").unwrap_or_else(|_| "dynamodb:portal".into());
-            let from = std::env::var("PORTAL_MAIL_FROM")
-                .map_err(|_| "PORTAL_MAIL_FROM is not set: mail cannot be sent")?;
-            let store = portal_core::store::open(&spec).await?;
-            let mailer = crate::mail::SesMailer::from_env(from).await;
-            let store = &store;
-            let mailer = &mailer;
-            lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(
-                move |_event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-                    let sent = crate::mail::deliver_from(store, mailer).await;
-                    let failing = portal_core::records::outbox::Outbox::new(store.clone())
-                        .pending(100)
-                        .await?
-                        .iter()
-                        .filter(|m| m.attempts > 0)
-                        .count();
-                    if failing > 0 {
-                        // Lambda retries the batch, then hands it to the on-failure destination.
-                        return Err(format!(
-                            "{failing} mails could not be sent yet; they stay queued"
-                        )
-                        .into());
-                    }
-                    Ok::<_, lambda_http::Error>(serde_json::json!({ "sent": sent }))
-                },
-            ))
-            .await
-        })
+    runtime()?.block_on(async {
+        let spec = std::env::var("PORTAL_STORE").unwrap_or_else(|_| "dynamodb:portal".into());
+        let from = std::env::var("PORTAL_MAIL_FROM")
+            .map_err(|_| "PORTAL_MAIL_FROM is not set: mail cannot be sent")?;
+        let store = portal_core::store::open(&spec).await?;
+        let mailer = crate::mail::SesMailer::from_env(from).await;
+        let store = &store;
+        let mailer = &mailer;
+        lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(
+            move |_event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+                let sent = crate::mail::deliver_from(store, mailer).await;
+                let failing = portal_core::records::outbox::Outbox::new(store.clone())
+                    .pending(100)
+                    .await?
+                    .iter()
+                    .filter(|m| m.attempts > 0)
+                    .count();
+                if failing > 0 {
+                    // Lambda retries the batch, then hands it to the on-failure destination.
+                    return Err(
+                        format!("{failing} mails could not be sent yet; they stay queued").into(),
+                    );
+                }
+                Ok::<_, lambda_http::Error>(serde_json::json!({ "sent": sent }))
+            },
+        ))
+        .await
+    })
 }

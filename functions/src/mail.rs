@@ -102,6 +102,37 @@ impl Mailer for SesMailer {
     }
 }
 
+/// Issues a single-use token of `kind` for `subject`, valid `seconds`, and queues the mail
+/// `mail` makes with it in the same transaction (only the token's hash is stored), then
+/// delivers.
+pub async fn send_link(
+    state: &AppState,
+    kind: portal_core::records::sessions::TokenKind,
+    subject: String,
+    seconds: i64,
+    mail: impl FnOnce(&str) -> Mail,
+) -> Result<(), crate::error::ApiError> {
+    use portal_core::records::{random_token, to_item, token_hash};
+    use portal_core::store::{now, Cond, Write};
+    let token = random_token();
+    let record = portal_core::records::sessions::OneTimeToken {
+        token_hash: token_hash(&token),
+        kind,
+        subject,
+        expires_at: now() + seconds,
+    };
+    let mail = mail(&token);
+    state
+        .store
+        .transact(vec![
+            Write::Put(to_item(&record)?, Cond::NotExists),
+            Write::Put(to_item(&mail)?, Cond::NotExists),
+        ])
+        .await?;
+    deliver(state).await;
+    Ok(())
+}
+
 /// Delivers the due mails with the state's mailer; failures are logged and left queued.
 /// Returns how many were sent.
 pub async fn deliver(state: &AppState) -> usize {

@@ -3,7 +3,11 @@
 //! only by their name. Stored under random keys in the blob store, outside the site, and
 //! only ever served back as downloads.
 
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Files per submission.
 pub const MAX_FILES: usize = 5;
@@ -143,6 +147,44 @@ pub fn check(field: &str, uploads: Vec<Upload>) -> Result<Vec<CheckedFile>, ApiE
         });
     }
     Ok(out)
+}
+
+/// The stored file `key` as a download no browser will render: `Content-Disposition:
+/// attachment`, `nosniff`, and a sandboxing CSP.
+pub async fn download(
+    state: &AppState,
+    key: &str,
+    file_name: &str,
+    media_type: &str,
+) -> Result<Response, ApiError> {
+    let gone = || ApiError::NotFound("the file is not available".into());
+    let blobs = state.blobs.as_ref().ok_or_else(gone)?;
+    let bytes = blobs
+        .get(key)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(gone)?;
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(media_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file_name.replace(['"', '\\'], "_")
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -26,6 +26,29 @@ pub struct AuditEntry {
     pub changes: serde_json::Value,
 }
 
+impl AuditEntry {
+    /// An entry made now: `actor` did `action` to `subject`, with `changes`.
+    pub fn new(
+        actor: impl Into<String>,
+        action: impl Into<String>,
+        subject: impl Into<String>,
+        changes: serde_json::Value,
+    ) -> AuditEntry {
+        let at = crate::store::now();
+        AuditEntry {
+            day: chrono::DateTime::from_timestamp(at, 0)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            id: super::new_id(),
+            at,
+            actor: actor.into(),
+            action: action.into(),
+            subject: subject.into(),
+            changes,
+        }
+    }
+}
+
 impl Record for AuditEntry {
     fn key(&self) -> Key {
         Key::new(

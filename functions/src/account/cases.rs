@@ -175,23 +175,7 @@ pub(crate) async fn file(
                 format!("`{}` is not a binder of the customer area", v.binder.trim()),
             )
         })?;
-    let category = match v
-        .category
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(c) if binder.categories.is_empty() || binder.categories.iter().any(|k| k == c) => {
-            Some(c.to_string())
-        }
-        Some(c) => {
-            return Err(ApiError::invalid(
-                "category",
-                format!("`{c}` is not a category of {}", binder.name),
-            ))
-        }
-        None => None,
-    };
+    let category = crate::issues::category(binder, v.category.as_deref())?;
     let issue = Issue {
         id: String::new(),
         number: String::new(),

@@ -400,17 +400,21 @@ pub(crate) async fn statement_csv(
             balance as f64 / 100.0
         ));
     }
-    let mut r = (StatusCode::OK, out).into_response();
+    Ok(csv_download(out, "statement.csv"))
+}
+
+/// `body` as a private CSV download called `file_name`.
+pub(crate) fn csv_download(body: String, file_name: &str) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"statement.csv\""),
-    );
-    Ok(private(r))
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    private(r)
 }
 
 /// A quote as its customer sees it.

@@ -10,9 +10,9 @@ use axum::Json;
 use portal_core::records::audit::AuditEntry;
 use portal_core::records::customers::{Contact, Customers, Login};
 use portal_core::records::outbox::Mail;
-use portal_core::records::sessions::{OneTimeToken, Sessions, TokenKind};
-use portal_core::records::{email_key, new_id, random_token, to_item, token_hash, Record};
-use portal_core::store::{now, Cond, Write};
+use portal_core::records::sessions::{Sessions, TokenKind};
+use portal_core::records::{email_key, to_item, Record};
+use portal_core::store::{Cond, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -173,18 +173,12 @@ pub(crate) async fn update_profile(
         customer.address = address.clone();
     }
     if !changes.is_empty() {
-        let at = now();
-        let audit = AuditEntry {
-            day: chrono::DateTime::from_timestamp(at, 0)
-                .map(|t| t.format("%Y-%m-%d").to_string())
-                .unwrap_or_default(),
-            id: new_id(),
-            at,
-            actor: login.email.clone(),
-            action: "contact.updated".into(),
-            subject: customer.key().to_string(),
-            changes: serde_json::Value::Object(changes),
-        };
+        let audit = AuditEntry::new(
+            login.email.clone(),
+            "contact.updated",
+            customer.key().to_string(),
+            serde_json::Value::Object(changes),
+        );
         state
             .store
             .transact(vec![
@@ -233,27 +227,21 @@ pub(crate) async fn change_email(
 ) -> Result<Response, ApiError> {
     let new = input::email("email", &body.value.email)?;
     crate::guard::limit_email(&state, &new).await?;
-    let token = random_token();
-    let record = OneTimeToken {
-        token_hash: token_hash(&token),
-        kind: TokenKind::EmailChange,
-        subject: format!("{}\n{}", email_key(&who.session.email), new),
-        expires_at: now() + EMAIL_CHANGE_SECONDS,
-    };
     let base = state.site().settings().base_url.clone();
-    let mail = Mail::new(
-        &new,
-        "Confirm your new login address",
-        format!("Hello,\n\nplease confirm that this address should be your portal login from now on:\n{base}/my/email/{token}\n\nIf you did not ask for it, ignore this e-mail: nothing changes.\n"),
-    );
-    state
-        .store
-        .transact(vec![
-            Write::Put(to_item(&record)?, Cond::NotExists),
-            Write::Put(to_item(&mail)?, Cond::NotExists),
-        ])
-        .await?;
-    crate::mail::deliver(&state).await;
+    crate::mail::send_link(
+        &state,
+        TokenKind::EmailChange,
+        format!("{}\n{}", email_key(&who.session.email), new),
+        EMAIL_CHANGE_SECONDS,
+        |token| {
+            Mail::new(
+                &new,
+                "Confirm your new login address",
+                format!("Hello,\n\nplease confirm that this address should be your portal login from now on:\n{base}/my/email/{token}\n\nIf you did not ask for it, ignore this e-mail: nothing changes.\n"),
+            )
+        },
+    )
+    .await?;
     if body.from_form {
         return Ok(Redirect::to("/my/#email-sent").into_response());
     }
@@ -332,18 +320,12 @@ async fn move_login(state: &AppState, token: &str) -> Result<String, ApiError> {
         .await?
         .into_iter()
         .find(|c| c.id == moved.contact_id);
-    let at = now();
-    let audit = AuditEntry {
-        day: chrono::DateTime::from_timestamp(at, 0)
-            .map(|t| t.format("%Y-%m-%d").to_string())
-            .unwrap_or_default(),
-        id: new_id(),
-        at,
-        actor: found.record.email.clone(),
-        action: "login.email_changed".into(),
-        subject: moved.key().to_string(),
-        changes: json!({"email": {"old": found.record.email, "new": new}}),
-    };
+    let audit = AuditEntry::new(
+        found.record.email.clone(),
+        "login.email_changed",
+        moved.key().to_string(),
+        json!({"email": {"old": found.record.email, "new": new}}),
+    );
     let mut writes = vec![
         Write::Delete(found.record.key(), Cond::Version(found.version)),
         Write::Put(to_item(&moved)?, Cond::NotExists),

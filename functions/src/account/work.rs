@@ -3,7 +3,7 @@
 //! are dropped here, before anything is serialised, so no response can carry them.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use portal_core::records::projects::{Project, ProjectContact, ProjectDocument, ProjectNote, Task};
@@ -313,43 +313,16 @@ pub(crate) async fn upload(
     ))
 }
 
-/// Serves a stored file as a download that no browser will render.
+/// Serves a stored file as a download, privately.
 pub(crate) async fn download(
     state: &AppState,
     key: &str,
     file_name: &str,
     media_type: &str,
 ) -> Result<Response, ApiError> {
-    let blobs = state
-        .blobs
-        .as_ref()
-        .ok_or_else(|| ApiError::NotFound("the file is not available".into()))?;
-    let bytes = blobs
-        .get(key)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .ok_or_else(|| ApiError::NotFound("the file is not available".into()))?;
-    let mut r = (StatusCode::OK, bytes).into_response();
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(media_type) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        file_name.replace(['"', '\\'], "_")
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    Ok(private(r))
+    Ok(private(
+        crate::uploads::download(state, key, file_name, media_type).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/my/projects/{id}/documents/{doc}", tag = "account", summary = "Download a project document",
@@ -557,17 +530,7 @@ pub(crate) async fn report_csv(
         ));
     }
     out.push_str(&format!("total,,{:.2}\r\n", r.total() as f64 / 100.0));
-    let mut resp = (StatusCode::OK, out).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"report-{}.csv\"", r.date))
-    {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(private(resp))
+    Ok(super::csv_download(out, &format!("report-{}.csv", r.date)))
 }
 
 #[utoipa::path(get, path = "/my/projects/{id}", tag = "account", summary = "A project (HTML)",

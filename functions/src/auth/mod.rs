@@ -28,8 +28,8 @@ use portal_core::records::customers::Customers;
 use portal_core::records::guards::{Limit, RateLimits};
 use portal_core::records::outbox::Mail;
 use portal_core::records::sessions::{Session, Sessions, TokenKind};
-use portal_core::records::{email_key, to_item, token_hash};
-use portal_core::store::{now, Cond, Write};
+use portal_core::records::{email_key, token_hash};
+use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -509,26 +509,21 @@ pub(crate) async fn forgot(
         .filter(|l| !l.record.disabled)
     {
         let base = state.site().settings().base_url.clone();
-        let token = portal_core::records::random_token();
-        let record = portal_core::records::sessions::OneTimeToken {
-            token_hash: token_hash(&token),
-            kind: TokenKind::PasswordReset,
-            subject: email_key(&login.record.email),
-            expires_at: now() + RESET_SECONDS,
-        };
-        let mail = Mail::new(
-            &login.record.email,
-            "Choose a new password",
-            format!("Hello,\n\nsomeone, probably you, asked to reset the password of your portal login.\nChoose a new one here within an hour:\n{base}/reset/{token}\n\nIf it was not you, ignore this e-mail: your password stays as it is.\n"),
-        );
-        state
-            .store
-            .transact(vec![
-                Write::Put(to_item(&record)?, Cond::NotExists),
-                Write::Put(to_item(&mail)?, Cond::NotExists),
-            ])
-            .await?;
-        crate::mail::deliver(&state).await;
+        let to = login.record.email.clone();
+        crate::mail::send_link(
+            &state,
+            TokenKind::PasswordReset,
+            email_key(&to),
+            RESET_SECONDS,
+            |token| {
+                Mail::new(
+                    &to,
+                    "Choose a new password",
+                    format!("Hello,\n\nsomeone, probably you, asked to reset the password of your portal login.\nChoose a new one here within an hour:\n{base}/reset/{token}\n\nIf it was not you, ignore this e-mail: your password stays as it is.\n"),
+                )
+            },
+        )
+        .await?;
     }
     steady(started).await;
     if body.from_form {
