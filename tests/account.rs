@@ -228,20 +228,11 @@ fn staff_invite_a_login_whose_activation_link_works_once() {
         "{}",
         String::from_utf8_lossy(&invite.stderr)
     );
-    let mails = Server::mails(&dir.path().join("data/outbox"));
-    let mail = mails
-        .iter()
-        .find(|m| m.contains("To: cy@harbour-cafe.example"))
-        .unwrap();
-    let token = mail
-        .lines()
-        .find(|l| l.contains("/activate/"))
-        .unwrap()
-        .trim()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = Server::link_token(
+        &dir.path().join("data/outbox"),
+        "cy@harbour-cafe.example",
+        "/activate/",
+    );
     let (status, _, page) = server.get(&format!("/activate/{token}"));
     assert_eq!(status, 200);
     assert!(page.contains("Choose your password"));
@@ -310,20 +301,7 @@ fn a_reset_link_changes_the_password_once_and_ends_every_session() {
             .0,
         202
     );
-    let mails = Server::mails(&dir.path().join("data/outbox"));
-    let mail = mails
-        .iter()
-        .find(|m| m.contains(&format!("To: {}", BEN.0)))
-        .unwrap();
-    let token = mail
-        .lines()
-        .find(|l| l.contains("/reset/"))
-        .unwrap()
-        .trim()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = Server::link_token(&dir.path().join("data/outbox"), BEN.0, "/reset/");
     let body = format!(r#"{{"token": "{token}", "password": "new shelves for poetry"}}"#);
     assert_eq!(server.post("/api/auth/reset", JSON, &body).0, 200);
     assert_eq!(
@@ -796,20 +774,11 @@ fn customers_change_their_details_audited_and_their_address_only_by_confirming_i
         401,
         "not yet"
     );
-    let mails = Server::mails(&dir.path().join("data/outbox"));
-    let mail = mails
-        .iter()
-        .find(|m| m.contains("To: ben@new-books.example"))
-        .unwrap();
-    let token = mail
-        .lines()
-        .find(|l| l.contains("/my/email/"))
-        .unwrap()
-        .trim()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = Server::link_token(
+        &dir.path().join("data/outbox"),
+        "ben@new-books.example",
+        "/my/email/",
+    );
     let (status, _, page) = server.get(&format!("/my/email/{token}"));
     assert_eq!(status, 200);
     assert!(

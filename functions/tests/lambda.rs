@@ -378,6 +378,18 @@ fn with_cookie(event: &str, cookie: &str) -> String {
     e.to_string()
 }
 
+/// Writes a changed session back, as time passing would have left it.
+async fn overwrite(state: &AppState, s: &portal_core::records::sessions::Session) {
+    state
+        .store
+        .put(
+            portal_core::records::to_item(s).unwrap(),
+            portal_core::Cond::Exists,
+        )
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn sessions_end_after_thirty_idle_minutes_and_twelve_hours_on_the_server() {
     use portal_core::records::sessions::Sessions;
@@ -405,14 +417,7 @@ async fn sessions_end_after_thirty_idle_minutes_and_twelve_hours_on_the_server()
         .unwrap();
     s.last_seen = t - 31 * 60;
     s.created = t - 31 * 60;
-    state
-        .store
-        .put(
-            portal_core::records::to_item(&s).unwrap(),
-            portal_core::Cond::Exists,
-        )
-        .await
-        .unwrap();
+    overwrite(&state, &s).await;
     assert_eq!(call("auth", &state, &me(&idle)).await.0, 401);
     assert!(
         sessions.get(&idle).await.unwrap().is_none(),
@@ -427,14 +432,7 @@ async fn sessions_end_after_thirty_idle_minutes_and_twelve_hours_on_the_server()
     s.created = t - 12 * 3600 - 60;
     s.expires_at = t - 60;
     s.last_seen = t - 30;
-    state
-        .store
-        .put(
-            portal_core::records::to_item(&s).unwrap(),
-            portal_core::Cond::Exists,
-        )
-        .await
-        .unwrap();
+    overwrite(&state, &s).await;
     assert_eq!(call("auth", &state, &me(&old)).await.0, 401);
 
     // A request refreshes the idle clock (at most once a minute).
@@ -444,14 +442,7 @@ async fn sessions_end_after_thirty_idle_minutes_and_twelve_hours_on_the_server()
         .unwrap();
     s.last_seen = t - 29 * 60;
     s.created = t - 29 * 60;
-    state
-        .store
-        .put(
-            portal_core::records::to_item(&s).unwrap(),
-            portal_core::Cond::Exists,
-        )
-        .await
-        .unwrap();
+    overwrite(&state, &s).await;
     assert_eq!(call("auth", &state, &me(&busy)).await.0, 200);
     assert!(sessions.get(&busy).await.unwrap().unwrap().last_seen >= t);
 }

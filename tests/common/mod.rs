@@ -219,6 +219,25 @@ impl Server {
             .collect()
     }
 
+    /// The last part of the link to `path` in the newest mail to `to` in the outbox `dir`
+    /// (the token of an activation, reset or confirmation link).
+    pub fn link_token(dir: &Path, to: &str, path: &str) -> String {
+        let mails = Server::mails(dir);
+        let mail = mails
+            .iter()
+            .rev()
+            .find(|m| m.contains(&format!("To: {to}\r\n")))
+            .unwrap_or_else(|| panic!("no mail to {to}"));
+        mail.lines()
+            .find(|l| l.contains(path))
+            .unwrap_or_else(|| panic!("no {path} link in {mail}"))
+            .trim()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
     /// Waits up to `secs` for a line on standard output containing `text`.
     pub fn wait_stdout(&self, text: &str, secs: u64) -> Option<String> {
         wait_line(&self.stdout, text, secs)
