@@ -30,6 +30,15 @@ pub enum Command {
         #[arg(long)]
         store: Option<String>,
     },
+    /// Build, upload the public site to its S3 bucket (content types, cache headers; files the
+    /// build no longer has are removed) and assemble the functions' bundle in OUT/bundle.
+    DeploySite {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// The site bucket (the `SiteBucketName` output of the AWS template).
+        #[arg(long)]
+        bucket: String,
+    },
     /// Manage the data store: create it, export it, import into it.
     Admin {
         /// The store: `sqlite:PATH` (embedded) or `dynamodb:TABLE` (AWS settings from the

@@ -649,3 +649,83 @@ fn newsletter_sign_up_needs_confirmation_and_unsubscribes_in_one_click() {
         (303, "/newsletter#sent")
     );
 }
+
+#[test]
+fn deploy_site_uploads_the_site_with_content_types_and_cache_headers() {
+    let endpoint =
+        std::env::var("PORTAL_TEST_DYNAMODB").expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+    let dir = demo_copy();
+    let bucket = format!("site-{}", std::process::id());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .put(&format!("{endpoint}/{bucket}"))
+        .send_empty()
+        .unwrap();
+    // Something the build does not have, to be removed.
+    agent
+        .put(&format!("{endpoint}/{bucket}/old-page.html"))
+        .send("stale")
+        .unwrap();
+    let out = dir.path().join("out");
+    let o = common::portal()
+        .args(["deploy-site", "--bucket", &bucket, "--content"])
+        .arg(dir.path().join("content"))
+        .arg("--out")
+        .arg(&out)
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("removed 1"), "{stdout}");
+    let get = |key: &str| {
+        // moto checks who asks, not the signature.
+        let mut r = agent
+            .get(&format!("{endpoint}/{bucket}/{key}"))
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20261124/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .call()
+            .unwrap();
+        let headers = r.headers().clone();
+        (
+            r.status().as_u16(),
+            headers,
+            r.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    let (status, headers, page) = get("kb/refund-a-sale.html");
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(headers["cache-control"], "public, max-age=300");
+    assert!(page.contains("Refund a sale"));
+    let (_, headers, _) = get("static/style.css");
+    assert_eq!(headers["content-type"], "text/css; charset=utf-8");
+    assert_eq!(headers["cache-control"], "public, max-age=86400");
+    let (_, headers, _) = get("calendar.ics");
+    assert_eq!(headers["content-type"], "text/calendar; charset=utf-8");
+    assert_eq!(get("old-page.html").0, 404, "removed");
+    assert_eq!(
+        get("my/kb/price-increase-2027.html").0,
+        404,
+        "private pages never uploaded"
+    );
+    // The functions' bundle, laid out as PORTAL_SITE_DIR expects it.
+    let site = out.join("bundle/site");
+    for part in [
+        "site.json",
+        "search/meta.json",
+        "search-customers/meta.json",
+        "private/my/kb/price-increase-2027.html",
+        "theme/templates/base.html",
+    ] {
+        assert!(site.join(part).exists(), "{part} in the bundle");
+    }
+}

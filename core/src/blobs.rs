@@ -173,6 +173,49 @@ impl BlobStore for S3Blobs {
     }
 }
 
+impl S3Blobs {
+    /// Publishes `bytes` at `key` (any path) with the headers browsers and CDNs read.
+    pub async fn publish(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        cache_control: &str,
+    ) -> Result<(), BlobError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .cache_control(cache_control)
+            .body(bytes.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| s3_err(key, e))
+    }
+
+    /// Every key in the bucket.
+    pub async fn keys(&self) -> Result<Vec<String>, BlobError> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| s3_err("", e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+        }
+        Ok(keys)
+    }
+}
+
 /// The blob store `spec` names: `folder:PATH` or `s3:BUCKET`.
 pub async fn open(spec: &str) -> Result<std::sync::Arc<dyn BlobStore>, BlobError> {
     match spec.split_once(':') {

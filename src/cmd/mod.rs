@@ -2,6 +2,7 @@
 
 mod admin;
 mod build;
+mod deploy;
 mod search;
 mod serve;
 
@@ -11,6 +12,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(site) => build::run(&site),
+        Command::DeploySite { site, bucket } => deploy::run(&site, &bucket),
         Command::Admin { store, command } => admin::run(&store, command),
         Command::Serve { site, port, store } => serve::run(&site, port, store.as_deref()),
         Command::Search {
