@@ -34,17 +34,6 @@ fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
-fn link_after(mail: &str, path: &str) -> String {
-    mail.lines()
-        .find(|l| l.contains(path))
-        .unwrap_or_else(|| panic!("no {path} link in {mail}"))
-        .trim()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn registrations_fill_the_places_then_the_waiting_list_under_concurrency() {
     let (dir, server) = site("");
@@ -101,7 +90,12 @@ fn registrations_fill_the_places_then_the_waiting_list_under_concurrency() {
 
     // Cancelling a place: the page only shows a button; the POST cancels and the longest
     // waiting registration gets the place and a mail.
-    let token = link_after(confirmed[0], "/events/cancel/");
+    let to = confirmed[0]
+        .lines()
+        .find_map(|l| l.strip_prefix("To: "))
+        .unwrap()
+        .to_string();
+    let token = Server::link_token(&dir.path().join("data/outbox"), &to, "/events/cancel/");
     let (status, _, page) = server.get(&format!("/events/cancel/{token}"));
     assert_eq!(status, 200);
     assert!(page.contains("Cancel my registration"));

@@ -238,6 +238,20 @@ async fn the_search_function_answers_from_the_bundled_index() {
     assert_eq!(status, 404);
 }
 
+/// The function groups whose routers answer `method path` (rather than the router's own
+/// empty 404 or 405 for a route it does not have).
+async fn serving(state: &AppState, method: &str, path: &str, ip: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for group in portal_functions::GROUPS {
+        let (status, body) =
+            call_raw(group, state, &event(&method.to_uppercase(), path, None, ip)).await;
+        if !((status == 404 && body.is_empty()) || status == 405) {
+            out.push(*group);
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn every_documented_route_is_served_by_exactly_one_function() {
     let dir = tempfile::tempdir().unwrap();
@@ -259,19 +273,7 @@ async fn every_documented_route_is_served_by_exactly_one_function() {
         for method in item.as_object().unwrap().keys() {
             operations += 1;
             let concrete = path.replace('{', "x").replace('}', "");
-            let mut served_by = Vec::new();
-            for group in portal_functions::GROUPS {
-                let (status, body) = call_raw(
-                    group,
-                    &state,
-                    &event(&method.to_uppercase(), &concrete, None, "192.0.2.1"),
-                )
-                .await;
-                let router_miss = (status == 404 && body.is_empty()) || status == 405;
-                if !router_miss {
-                    served_by.push(*group);
-                }
-            }
+            let served_by = serving(&state, method, &concrete, "192.0.2.1").await;
             assert_eq!(
                 served_by.len(),
                 1,
@@ -535,18 +537,7 @@ async fn the_deployment_template_routes_every_documented_route_to_its_function()
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             let concrete = path.replace('{', "x").replace('}', "");
-            let mut serving = Vec::new();
-            for group in portal_functions::GROUPS {
-                let (status, body) = call_raw(
-                    group,
-                    &state,
-                    &event(&method.to_uppercase(), &concrete, None, "192.0.2.9"),
-                )
-                .await;
-                if !((status == 404 && body.is_empty()) || status == 405) {
-                    serving.push(group.to_string());
-                }
-            }
+            let serving = serving(&state, method, &concrete, "192.0.2.9").await;
             let routed: Vec<&str> = functions
                 .iter()
                 .filter(|(_, routes)| routes.iter().any(|r| takes(r, method, &concrete)))

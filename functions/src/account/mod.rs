@@ -12,7 +12,7 @@ use portal_core::records::billing::{Billing, Invoice, Payment};
 use portal_core::records::customers::Customers;
 use portal_core::records::issues::{IssueSummary, Issues};
 use portal_core::records::quotes::{Quote, QuoteState, Quotes};
-use portal_core::records::{Record, Versioned};
+use portal_core::records::Versioned;
 use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
@@ -537,20 +537,23 @@ fn quote_view(q: &Quote) -> QuoteView {
     }
 }
 
+/// The customer's quotes with their versions (for deciding once), newest first, in one query.
 async fn own_quotes(state: &AppState, customer: &str) -> Result<Vec<Versioned<Quote>>, ApiError> {
-    let quotes = Quotes::new(state.store.clone());
-    let list = quotes
-        .quotes
-        .list(&format!("CUSTOMER#{customer}"), "QUOTE#", 1000, None, true)
-        .await?
-        .0;
-    let mut out = Vec::with_capacity(list.len());
-    for q in list {
-        if let Some(v) = quotes.quotes.get(&q.key()).await? {
-            out.push(v);
-        }
-    }
-    Ok(out)
+    let page = state
+        .store
+        .query(
+            &portal_core::store::Query::partition(format!("CUSTOMER#{customer}"))
+                .prefix("QUOTE#")
+                .limit(1000)
+                .descending(),
+        )
+        .await?;
+    let name = state.store.name();
+    Ok(page
+        .items
+        .into_iter()
+        .map(|i| portal_core::records::from_item(&name, i))
+        .collect::<Result<_, _>>()?)
 }
 
 async fn own_quote(
