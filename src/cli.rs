@@ -30,14 +30,21 @@ pub enum Command {
         #[arg(long)]
         store: Option<String>,
     },
+    /// Build and assemble the functions' bundle in OUT/bundle/site: what the Lambda functions
+    /// read (site data, search indexes, private pages, theme), shipped as a layer.
+    Bundle(SiteArgs),
     /// Build, upload the public site to its S3 bucket (content types, cache headers; files the
-    /// build no longer has are removed) and assemble the functions' bundle in OUT/bundle.
+    /// build no longer has are removed), assemble the functions' bundle in OUT/bundle and,
+    /// given the distribution, empty CloudFront's cache of the changed pages.
     DeploySite {
         #[command(flatten)]
         site: SiteArgs,
         /// The site bucket (the `SiteBucketName` output of the AWS template).
         #[arg(long)]
         bucket: String,
+        /// The CloudFront distribution in front of the bucket (the `DistributionId` output).
+        #[arg(long)]
+        distribution: Option<String>,
     },
     /// Manage the data store: create it, export it, import into it.
     Admin {

@@ -650,6 +650,80 @@ fn newsletter_sign_up_needs_confirmation_and_unsubscribes_in_one_click() {
     );
 }
 
+/// A CloudFront client for the local AWS API.
+fn cloudfront(endpoint: &str) -> aws_sdk_cloudfront::Client {
+    let config = aws_sdk_cloudfront::Config::builder()
+        .behavior_version(aws_sdk_cloudfront::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_cloudfront::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .build();
+    aws_sdk_cloudfront::Client::from_conf(config)
+}
+
+/// A distribution in front of `bucket` on the local AWS API: its id.
+async fn distribution(client: &aws_sdk_cloudfront::Client, bucket: &str) -> String {
+    use aws_sdk_cloudfront::types::*;
+    let origin = Origin::builder()
+        .id("site")
+        .domain_name(format!("{bucket}.s3.amazonaws.com"))
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .unwrap();
+    let config = DistributionConfig::builder()
+        .caller_reference(bucket)
+        .comment("")
+        .enabled(true)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .unwrap(),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("site")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let out = client
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .unwrap();
+    out.distribution.unwrap().id
+}
+
+/// The paths of every invalidation of distribution `id`.
+async fn invalidated(client: &aws_sdk_cloudfront::Client, id: &str) -> Vec<Vec<String>> {
+    let list = client
+        .list_invalidations()
+        .distribution_id(id)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for summary in list.invalidation_list.unwrap().items() {
+        let got = client
+            .get_invalidation()
+            .distribution_id(id)
+            .id(&summary.id)
+            .send()
+            .await
+            .unwrap();
+        let batch = got.invalidation.unwrap().invalidation_batch.unwrap();
+        out.push(batch.paths.unwrap().items().to_vec());
+    }
+    out
+}
+
 #[test]
 fn deploy_site_uploads_the_site_with_content_types_and_cache_headers() {
     let endpoint =
@@ -669,21 +743,39 @@ fn deploy_site_uploads_the_site_with_content_types_and_cache_headers() {
         .put(&format!("{endpoint}/{bucket}/old-page.html"))
         .send("stale")
         .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let cdn = cloudfront(&endpoint);
+    let distribution = runtime.block_on(distribution(&cdn, &bucket));
     let out = dir.path().join("out");
-    let o = common::portal()
-        .args(["deploy-site", "--bucket", &bucket, "--content"])
-        .arg(dir.path().join("content"))
-        .arg("--out")
-        .arg(&out)
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let deploy = || {
+        let o = common::portal()
+            .args([
+                "deploy-site",
+                "--bucket",
+                &bucket,
+                "--distribution",
+                &distribution,
+            ])
+            .arg("--content")
+            .arg(dir.path().join("content"))
+            .arg("--out")
+            .arg(&out)
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let stdout = deploy();
     assert!(stdout.contains("removed 1"), "{stdout}");
+    assert_eq!(
+        runtime.block_on(invalidated(&cdn, &distribution)),
+        [vec!["/old-page".to_string(), "/old-page.html".into()]],
+        "only what changed is invalidated"
+    );
     let get = |key: &str| {
         // moto checks who asks, not the signature.
         let mut r = agent
@@ -706,6 +798,19 @@ fn deploy_site_uploads_the_site_with_content_types_and_cache_headers() {
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
     assert_eq!(headers["cache-control"], "public, max-age=300");
     assert!(page.contains("Refund a sale"));
+    // The page links the stylesheet under its content-hashed name, kept for a year.
+    let css = page
+        .split("href=\"/static/style.")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a hashed stylesheet link");
+    let (status, headers, _) = get(&format!("static/style.{css}"));
+    assert_eq!(status, 200, "static/style.{css}");
+    assert_eq!(headers["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     let (_, headers, _) = get("static/style.css");
     assert_eq!(headers["content-type"], "text/css; charset=utf-8");
     assert_eq!(headers["cache-control"], "public, max-age=86400");
@@ -717,6 +822,35 @@ fn deploy_site_uploads_the_site_with_content_types_and_cache_headers() {
         404,
         "private pages never uploaded"
     );
+
+    // Unchanged, nothing is sent again; one edited article sends the pages that show it and
+    // invalidates them at both of their addresses.
+    let stdout = deploy();
+    assert!(stdout.contains("Uploaded 0 of"), "{stdout}");
+    assert!(stdout.contains("nothing to invalidate"), "{stdout}");
+    let article = dir.path().join("content/kb/point-of-sale/refund-a-sale.md");
+    let text = std::fs::read_to_string(&article).unwrap();
+    std::fs::write(
+        &article,
+        text.replace("Refund a sale", "Refund a sale today"),
+    )
+    .unwrap();
+    let stdout = deploy();
+    assert!(!stdout.contains("Uploaded 0 of"), "{stdout}");
+    let paths = runtime.block_on(invalidated(&cdn, &distribution));
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    let latest = paths
+        .iter()
+        .find(|p| p.contains(&"/kb/refund-a-sale".to_string()));
+    assert!(
+        latest.is_some_and(|p| p.contains(&"/kb/refund-a-sale.html".to_string())
+            && !p.iter().any(|p| p.starts_with("/static/"))),
+        "{paths:?}"
+    );
+    assert!(get("kb/refund-a-sale.html")
+        .2
+        .contains("Refund a sale today"));
+
     // The functions' bundle, laid out as PORTAL_SITE_DIR expects it.
     let site = out.join("bundle/site");
     for part in [

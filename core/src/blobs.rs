@@ -195,9 +195,10 @@ impl S3Blobs {
             .map_err(|e| s3_err(key, e))
     }
 
-    /// Every key in the bucket.
-    pub async fn keys(&self) -> Result<Vec<String>, BlobError> {
-        let mut keys = Vec::new();
+    /// Every key in the bucket with its ETag (quotes removed; the MD5 of the content, in hex,
+    /// for objects uploaded in one part).
+    pub async fn etags(&self) -> Result<std::collections::BTreeMap<String, String>, BlobError> {
+        let mut out = std::collections::BTreeMap::new();
         let mut pages = self
             .client
             .list_objects_v2()
@@ -206,13 +207,14 @@ impl S3Blobs {
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| s3_err("", e))?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
-            );
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    let etag = object.e_tag().unwrap_or_default().trim_matches('"');
+                    out.insert(key.to_string(), etag.to_string());
+                }
+            }
         }
-        Ok(keys)
+        Ok(out)
     }
 }
 

@@ -63,9 +63,10 @@ pub async fn source_ip(mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// The router a Lambda of `group` serves.
-pub fn app(group: &str, state: AppState) -> Router {
-    crate::group(group, state).layer(axum::middleware::from_fn(source_ip))
+/// The router a Lambda serves: a group's routes (see [`crate::groups`]) behind the layer that
+/// takes the caller's address from API Gateway.
+pub fn app(routes: Router) -> Router {
+    routes.layer(axum::middleware::from_fn(source_ip))
 }
 
 /// Logging to standard output (Lambda sends it to CloudWatch), and a single-threaded
@@ -82,11 +83,18 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// The `main` of a function binary: serves `group` until Lambda stops the process.
-pub fn main(group: &str) -> Result<(), lambda_http::Error> {
+/// The `main` of a function binary: serves `group` (one of [`crate::groups`]) until Lambda
+/// stops the process.
+///
+/// ```no_run
+/// fn main() -> Result<(), lambda_http::Error> {
+///     portal_functions::lambda::main(portal_functions::groups::issues)
+/// }
+/// ```
+pub fn main(group: fn(AppState) -> Router) -> Result<(), lambda_http::Error> {
     runtime()?.block_on(async {
         let state = state_from_env().await?;
-        lambda_http::run(app(group, state)).await
+        lambda_http::run(app(group(state))).await
     })
 }
 

@@ -45,23 +45,54 @@ use axum::Router;
 /// The function groups: each is one Lambda in AWS, and `portal serve` mounts them all.
 pub const GROUPS: &[&str] = &["issues", "events", "search", "auth", "account"];
 
+/// Each function group's routes, guarded and with the state applied: a Lambda binary calls
+/// exactly one of these, so it links only its own handlers.
+pub mod groups {
+    use super::*;
+
+    /// Filing issues, tracking them, their notes and files.
+    pub fn issues(state: AppState) -> Router {
+        guarded(super::issues::router(), state)
+    }
+
+    /// Event registrations, requests, appointments, newsletters and form tokens.
+    pub fn events(state: AppState) -> Router {
+        let routes = super::events::router()
+            .merge(requests::router())
+            .merge(newsletters::router())
+            .route("/api/forms/token", get(guard::form_token));
+        guarded(routes, state)
+    }
+
+    /// Search as JSON and as a page; article feedback and sharing; the OpenAPI document.
+    pub fn search(state: AppState) -> Router {
+        guarded(super::search::router(), state)
+    }
+
+    /// Logins, sessions and passwords.
+    pub fn auth(state: AppState) -> Router {
+        signed_in(super::auth::router(), state)
+    }
+
+    /// The logged-in customer's own data.
+    pub fn account(state: AppState) -> Router {
+        signed_in(super::account::router(), state)
+    }
+}
+
 /// The routes of one function group (see [`GROUPS`]), guarded and with `state` applied.
 ///
 /// # Panics
 /// On a name not in [`GROUPS`].
 pub fn group(name: &str, state: AppState) -> Router {
-    let routes: Router<AppState> = match name {
-        "issues" => issues::router(),
-        "events" => events::router()
-            .merge(requests::router())
-            .merge(newsletters::router())
-            .route("/api/forms/token", get(guard::form_token)),
-        "search" => search::router(),
-        "auth" => return signed_in(auth::router(), state),
-        "account" => return signed_in(account::router(), state),
+    match name {
+        "issues" => groups::issues(state),
+        "events" => groups::events(state),
+        "search" => groups::search(state),
+        "auth" => groups::auth(state),
+        "account" => groups::account(state),
         other => panic!("no function group `{other}`"),
-    };
-    guarded(routes, state)
+    }
 }
 
 /// Every route of every group, for `portal serve`.

@@ -25,7 +25,8 @@ fn bundle(dir: &Path) {
             "limits": {"posts_per_ip": 2, "posts_per_email": 10, "shares_per_ip": 10, "min_fill_seconds": 3}
         },
         "events": [{"slug": "seminar", "title": "Seminar", "when": "Tuesday", "starts": 4102444800i64, "capacity": 1}],
-        "page": {"site": {"title": "Kestrel Systems", "base_url": "https://help.example.com", "language": "en-GB"}, "footer_pages": [], "year": 2026, "topics": []}
+        "page": {"site": {"title": "Kestrel Systems", "base_url": "https://help.example.com", "language": "en-GB"}, "footer_pages": [], "year": 2026, "topics": [],
+            "assets": {"style.css": "/static/style.css", "favicon.svg": "/static/favicon.svg", "forms.js": "/static/forms.js"}}
     });
     std::fs::write(dir.join("site.json"), site.to_string()).unwrap();
     for index in ["search", "search-customers"] {
@@ -97,7 +98,10 @@ fn event(method: &str, path_and_query: &str, body: Option<&Value>, ip: &str) -> 
 async fn call_raw(group: &str, state: &AppState, event: &str) -> (u16, Vec<u8>) {
     let req = lambda_http::request::from_str(event).expect("a valid API Gateway v2 event");
     let req = req.map(|b| Body::from(b.to_vec()));
-    let res = app(group, state.clone()).oneshot(req).await.unwrap();
+    let res = app(portal_functions::group(group, state.clone()))
+        .oneshot(req)
+        .await
+        .unwrap();
     let status = res.status().as_u16();
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
         .await

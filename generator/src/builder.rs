@@ -112,9 +112,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .tz()
         .map_err(|m| Problem::new(opts.content.join("site.toml"), m).field("timezone"))?;
     let theme = crate::theme::Theme::load(&opts.theme)?;
+    let assets = theme.assets()?;
     let content = content::load(&opts.content, tz)?;
     phase("load", &mut t);
-    let site = Site::new(&config, tz, &content, now, &opts.content);
+    let site = Site::new(&config, tz, &content, now, &opts.content).with_assets(assets.clone());
 
     let mut jobs = site.jobs()?;
     let page_urls: Vec<String> = jobs
@@ -132,6 +133,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let static_dir = theme.static_dir();
     let static_urls = staging.copy_tree(&static_dir, "/static")?;
     urls.extend(static_urls);
+    for (rel, url) in &assets {
+        let dest = staging.site().join(url.trim_start_matches('/'));
+        let src = static_dir.join(rel);
+        std::fs::copy(&src, &dest).map_err(|e| Error::io(&src, e))?;
+        urls.insert(url.clone());
+    }
     urls.extend([
         "/calendar.ics".to_string(),
         "/kb/atom.xml".into(),

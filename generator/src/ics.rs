@@ -3,14 +3,16 @@
 //! Lines end in CRLF and are folded at 75 octets without splitting a character; text values
 //! are escaped; times are written in UTC (`…Z`), so every calendar program places them right
 //! whatever time zone the event was written in, and all-day events are `VALUE=DATE` with an
-//! exclusive end.
+//! exclusive end. Each event is stamped with its file's last change, so rebuilding unchanged
+//! content writes the same bytes (and a deploy has nothing to send again).
 
 use chrono::{DateTime, Utc};
 
 use crate::config::SiteConfig;
 use crate::content::Event;
 
-/// Writes a VCALENDAR holding `events`, stamped with `stamp`.
+/// Writes a VCALENDAR holding `events`, each stamped with its file's last change (`stamp`
+/// when that cannot be read).
 pub fn calendar(site: &SiteConfig, name: &str, events: &[&Event], stamp: DateTime<Utc>) -> String {
     let mut out = String::new();
     line(&mut out, "BEGIN:VCALENDAR");
@@ -41,6 +43,10 @@ fn event(out: &mut String, site: &SiteConfig, e: &Event, stamp: DateTime<Utc>) {
     let url = format!("{}{}", site.base_url, e.url());
     line(out, "BEGIN:VEVENT");
     line(out, &format!("UID:{}@{}", e.slug, host));
+    let stamp = std::fs::metadata(&e.source.path)
+        .and_then(|m| m.modified())
+        .map(DateTime::<Utc>::from)
+        .unwrap_or(stamp);
     line(out, &format!("DTSTAMP:{}", utc(stamp)));
     if e.all_day {
         line(

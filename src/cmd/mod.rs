@@ -12,7 +12,12 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(site) => build::run(&site),
-        Command::DeploySite { site, bucket } => deploy::run(&site, &bucket),
+        Command::Bundle(site) => deploy::bundle_only(&site),
+        Command::DeploySite {
+            site,
+            bucket,
+            distribution,
+        } => deploy::run(&site, &bucket, distribution.as_deref()),
         Command::Admin { store, command } => admin::run(&store, command),
         Command::Serve { site, port, store } => serve::run(&site, port, store.as_deref()),
         Command::Search {

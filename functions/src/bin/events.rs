@@ -1,5 +1,5 @@
 //! The `events` function group as an AWS Lambda (see [`portal_functions::lambda`]).
 
 fn main() -> Result<(), lambda_http::Error> {
-    portal_functions::lambda::main("events")
+    portal_functions::lambda::main(portal_functions::groups::events)
 }

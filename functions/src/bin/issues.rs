@@ -1,5 +1,5 @@
 //! The `issues` function group as an AWS Lambda (see [`portal_functions::lambda`]).
 
 fn main() -> Result<(), lambda_http::Error> {
-    portal_functions::lambda::main("issues")
+    portal_functions::lambda::main(portal_functions::groups::issues)
 }

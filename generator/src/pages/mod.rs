@@ -2,6 +2,7 @@
 //! content, and the non-HTML outputs (iCalendar, Atom, sitemap, robots.txt).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -89,10 +90,10 @@ pub struct Site<'a> {
     documents: Vec<&'a Document>,
     kb: kb::Index,
     content_root: std::path::PathBuf,
+    assets: BTreeMap<String, String>,
 }
 
 impl<'a> Site<'a> {
-    /// Prepares the public view of `content`.
     /// Prepares the public view of `content`.
     pub fn new(
         config: &'a SiteConfig,
@@ -147,6 +148,7 @@ impl<'a> Site<'a> {
             documents,
             kb,
             content_root: content_root.to_path_buf(),
+            assets: BTreeMap::new(),
         }
     }
 
@@ -181,7 +183,15 @@ impl<'a> Site<'a> {
         c.insert("description", description);
         c.insert("footer_pages", &self.footer);
         c.insert("year", &self.today.year());
+        c.insert("assets", &self.assets);
         c
+    }
+
+    /// Sets the theme's files as pages link them: `style.css` → `/static/style.HASH.css`
+    /// (see [`crate::theme::Theme::assets`]).
+    pub fn with_assets(mut self, assets: BTreeMap<String, String>) -> Self {
+        self.assets = assets;
+        self
     }
 
     /// What the functions need from this build (see [`portal_core::site`]): the settings,
@@ -239,6 +249,7 @@ impl<'a> Site<'a> {
                 "site": self.site_value,
                 "footer_pages": self.footer,
                 "year": self.today.year(),
+                "assets": self.assets,
                 "topics": self.kb.topics.iter().map(|t| json!({"name": t.name, "key": t.slug})).collect::<Vec<_>>(),
             }),
         }
