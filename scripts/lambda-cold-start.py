@@ -1,104 +1,147 @@
 #!/usr/bin/env python3
-"""Measures a function binary's cold start the way Lambda runs it: a minimal Lambda Runtime
-API on 127.0.0.1 hands the binary one API Gateway v2 event, and the time from starting the
-process to receiving its answer is the cold start.
+"""Measures each function's cold start under the Lambda emulator, against DynamoDB.
 
-    scripts/lambda-cold-start.py BINARY EVENT.json [RUNS]
+    scripts/lambda-cold-start.py [RUNS]
 
-The binary's environment (PORTAL_STORE, PORTAL_SITE_DIR …) is passed through. Prints one
-line per run and a summary; exits non-zero if the function answered with an error.
+Needs the release packages (`cargo lambda build --release -p portal-functions --bins`, which
+the test command runs) and target/venv (moto, cargo-lambda; the test command installs them).
+It starts moto on a free loopback port, creates a table and the functions' bundle with
+`portal admin init` and `portal bundle`, and starts `cargo lambda watch --only-lambda-apis`:
+the emulator's Lambda Runtime API and its HTTP front, without starting any function. Then,
+RUNS times per function, it queues one HTTP request at the emulator, starts the function's
+`bootstrap` pointed at the emulator, and times from starting the process to receiving the
+HTTP answer: process start, set-up (store client, bundle, templates, indexes), the request
+and the answer, as Lambda's first request after a cold start would.
 """
 
-import http.server
-import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
-binary, event_path = sys.argv[1], sys.argv[2]
-runs = int(sys.argv[3]) if len(sys.argv) > 3 else 10
-with open(event_path, "rb") as f:
-    event = f.read()
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, "target", "venv", "bin")
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+# The packages to time (`target/lambda`, where `cargo lambda build` puts them, by default).
+PACKAGES = os.environ.get("PORTAL_LAMBDA_DIR", os.path.join(ROOT, "target", "lambda"))
 
-
-class Runtime(http.server.BaseHTTPRequestHandler):
-    answer = None
-    handed = False
-    done = threading.Event()
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        if self.path.endswith("/runtime/invocation/next") and not Runtime.handed:
-            Runtime.handed = True
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Lambda-Runtime-Aws-Request-Id", "bench-1")
-            self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
-            self.send_header(
-                "Lambda-Runtime-Invoked-Function-Arn",
-                "arn:aws:lambda:eu-west-2:123456789012:function:bench",
-            )
-            self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
-            self.send_header("Content-Length", str(len(event)))
-            self.end_headers()
-            self.wfile.write(event)
-        else:
-            # Later polls wait until the run is over.
-            Runtime.done.wait(10)
-            self.send_response(500)
-            self.end_headers()
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        Runtime.answer = (time.perf_counter(), self.path, body)
-        self.send_response(202)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-        Runtime.done.set()
+# One request per function: issues and events read DynamoDB, search reads its index, auth and
+# account answer 401 to a request without a session.
+REQUESTS = {
+    "issues": "/api/track/0123456789abcdef0123456789abcdef",
+    "events": "/api/events/getting-started-webinar-december",
+    "search": "/api/search?q=refund",
+    "auth": "/api/me",
+    "account": "/api/my/invoices",
+}
 
 
-def once():
-    Runtime.answer, Runtime.handed = None, False
-    Runtime.done = threading.Event()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = dict(os.environ)
-    env.update(
-        AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
-        AWS_LAMBDA_FUNCTION_NAME="bench",
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",
-        AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
-        AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/bench",
-        AWS_LAMBDA_LOG_STREAM_NAME="bench",
-        AWS_REGION=env.get("AWS_REGION", "eu-west-2"),
-    )
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"nothing answers at {url}")
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def once(name, env, emulator):
+    answer = {}
+
+    def request():
+        answer["status"] = get(f"http://127.0.0.1:{emulator}/lambda-url/{name}{REQUESTS[name]}")
+        answer["at"] = time.perf_counter()
+
+    t = threading.Thread(target=request)
+    t.start()
+    time.sleep(0.3)  # the request is queued at the emulator
     start = time.perf_counter()
-    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    Runtime.done.wait(10)
+    proc = subprocess.Popen(
+        [os.path.join(PACKAGES, name, "bootstrap")],
+        env=env | {"AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{emulator}/.rt/{name}",
+                   "AWS_LAMBDA_FUNCTION_NAME": name},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    t.join(60)
     proc.kill()
     _, err = proc.communicate()
-    server.shutdown()
-    if Runtime.answer is None:
-        sys.exit(f"no answer from {binary}: {err.decode(errors='replace')[-2000:]}")
-    at, path, body = Runtime.answer
-    if not path.endswith("/response"):
-        sys.exit(f"{binary} reported an error: {body[:500]!r}")
-    status = json.loads(body).get("statusCode")
-    return (at - start) * 1000, status
+    if "at" not in answer:
+        sys.exit(f"{name}: no answer: {err.decode(errors='replace')[-2000:]}")
+    return (answer["at"] - start) * 1000, answer["status"]
 
 
-times = []
-for i in range(runs):
-    ms, status = once()
-    times.append(ms)
-    print(f"run {i + 1}: {ms:.1f} ms to the first answer (HTTP {status})")
-print(
-    f"{os.path.basename(binary)}: cold start median {statistics.median(times):.1f} ms, "
-    f"max {max(times):.1f} ms over {runs} runs"
-)
+def main():
+    procs = []
+    try:
+        moto = free_port()
+        procs.append(subprocess.Popen(
+            [os.path.join(VENV, "python"), os.path.join(ROOT, "scripts", "moto-server.py"),
+             "-H", "127.0.0.1", "-p", str(moto)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_http(f"http://127.0.0.1:{moto}/moto-api/")
+        env = dict(os.environ) | {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto}",
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "PORTAL_STORE": "dynamodb:cold-start",
+        }
+        out = tempfile.mkdtemp()
+        portal = ["cargo", "run", "--quiet", "--bin", "portal", "--"]
+        subprocess.run(portal + ["admin", "init", "--store", "dynamodb:cold-start"],
+                       cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(portal + ["bundle", "--out", out], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        env["PORTAL_SITE_DIR"] = os.path.join(out, "bundle", "site")
+        emulator = free_port()
+        procs.append(subprocess.Popen(
+            ["cargo", "lambda", "watch", "--only-lambda-apis", "--quiet",
+             "-A", "127.0.0.1", "-P", str(emulator)],
+            cwd=os.path.join(ROOT, "functions"),
+            env=env | {"PATH": VENV + os.pathsep + env.get("PATH", "")},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_http(f"http://127.0.0.1:{emulator}/lambda-url/none/")
+        print(f"| Function | Request | Median | Max | Size |")
+        print(f"|---|---|---|---|---|")
+        for name in REQUESTS:
+            times, status = [], None
+            for _ in range(RUNS):
+                ms, status = once(name, env, emulator)
+                times.append(ms)
+            size = os.path.getsize(os.path.join(PACKAGES, name, "bootstrap"))
+            print(f"| `{name}` | GET {REQUESTS[name]} → {status} | "
+                  f"{statistics.median(times):.1f} ms | {max(times):.1f} ms | "
+                  f"{size / 1048576:.1f} MiB |", flush=True)
+    finally:
+        for p in procs:
+            p.kill()
+
+
+main()

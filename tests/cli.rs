@@ -653,6 +653,7 @@ fn newsletter_sign_up_needs_confirmation_and_unsubscribes_in_one_click() {
 /// A CloudFront client for the local AWS API.
 fn cloudfront(endpoint: &str) -> aws_sdk_cloudfront::Client {
     let config = aws_sdk_cloudfront::Config::builder()
+        .http_client(portal_core::aws::http_client())
         .behavior_version(aws_sdk_cloudfront::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))

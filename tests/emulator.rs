@@ -46,6 +46,8 @@ impl Emulator {
             .args(["-A", "127.0.0.1", "-P", &port.to_string()])
             .args(["--env-vars", &vars.join(",")])
             .current_dir(common::repo().join("functions"))
+            // The workspace's build, not the one `functions/.cargo/config.toml` sets for SAM.
+            .env("CARGO_TARGET_DIR", common::repo().join("target"))
             .env("PATH", path)
             .envs(aws.iter().copied())
             .stdout(Stdio::inherit())

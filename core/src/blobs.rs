@@ -104,9 +104,7 @@ impl S3Blobs {
     /// Blobs in `bucket`, with the environment's AWS settings (`AWS_ENDPOINT_URL` for a local
     /// server, which is addressed path-style).
     pub async fn from_env(bucket: &str) -> S3Blobs {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let config = crate::aws::loader().load().await;
         let s3 = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some())
             .build();

@@ -9,6 +9,7 @@
 //! - [`text`]: HTML escaping and error chains shared by the generator and the functions.
 //! - [`transfer`]: moving a whole store to JSON Lines and back, between backends.
 
+pub mod aws;
 pub mod blobs;
 pub mod records;
 pub mod search;

@@ -65,6 +65,7 @@ async fn client() -> aws_sdk_dynamodb::Client {
 fn counted_client(counter: RequestCounter) -> aws_sdk_dynamodb::Client {
     let creds = aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests");
     let config = aws_sdk_dynamodb::Config::builder()
+        .http_client(portal_core::aws::http_client())
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .endpoint_url(endpoint())

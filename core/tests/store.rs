@@ -120,6 +120,7 @@ async fn blobs_round_trip_in_a_folder_and_in_s3() {
     use portal_core::blobs::{BlobStore, FolderBlobs, S3Blobs};
     let dir = tempfile::tempdir().unwrap();
     let config = aws_sdk_s3::Config::builder()
+        .http_client(portal_core::aws::http_client())
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .endpoint_url(common::endpoint())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))

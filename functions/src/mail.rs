@@ -66,9 +66,7 @@ impl SesMailer {
 
     /// Sends from `from` (an identity verified in SES) with the environment's AWS settings.
     pub async fn from_env(from: impl Into<String>) -> Self {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let config = portal_core::aws::loader().load().await;
         SesMailer {
             client: aws_sdk_sesv2::Client::new(&config),
             from: from.into(),

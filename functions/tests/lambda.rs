@@ -291,6 +291,7 @@ async fn every_documented_route_is_served_by_exactly_one_function() {
 /// SES on the local AWS API (moto): a client for `endpoint`.
 fn ses(endpoint: &str) -> aws_sdk_sesv2::Client {
     let config = aws_sdk_sesv2::Config::builder()
+        .http_client(portal_core::aws::http_client())
         .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
@@ -467,6 +468,22 @@ fn template_functions() -> Vec<(String, Vec<(String, String)>)> {
             .as_str()
             .unwrap()
             .to_string();
+        // SAM runs `cargo lambda build --release --bin NAME` in CodeUri and copies
+        // CodeUri/target/lambda/NAME/bootstrap: that must be this package's folder.
+        let code = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../infra")
+            .join(res["Properties"]["CodeUri"].as_str().unwrap());
+        assert_eq!(
+            code.canonicalize().unwrap(),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .canonicalize()
+                .unwrap(),
+            "{binary}: CodeUri is not the functions package"
+        );
+        assert!(
+            code.join("src/bin").join(format!("{binary}.rs")).exists(),
+            "{binary}: no such binary"
+        );
         let mut routes = Vec::new();
         if let Some(events) = res["Properties"]["Events"].as_mapping() {
             for (_, e) in events {

@@ -250,9 +250,7 @@ async fn invalidate(distribution: &str, keys: &[String]) -> anyhow::Result<Vec<S
     if paths.len() > MAX_PATHS {
         paths = vec!["/*".into()];
     }
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = portal_core::aws::loader().load().await;
     let client = aws_sdk_cloudfront::Client::new(&config);
     let reference = format!(
         "portal-deploy-{}",

@@ -39,7 +39,7 @@ impl std::fmt::Debug for DynamoStore {
 impl DynamoStore {
     /// A store over `table`, configured from the environment.
     pub async fn from_env(table: &str) -> DynamoStore {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let config = crate::aws::loader()
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
             .load()
             .await;

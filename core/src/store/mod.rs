@@ -24,6 +24,7 @@
 //!   errors that name the store and, where there is one, the key; never panics.
 
 mod dynamodb;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 use std::fmt;
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use dynamodb::DynamoStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 /// Most writes in one transaction (DynamoDB's limit).
@@ -357,6 +359,7 @@ pub(crate) fn check_transaction(writes: &[Write]) -> StoreResult<()> {
 
 /// Writes numbers the way DynamoDB keeps them — it does not tell `2.0` from `2` — so both
 /// backends give back the same record: a float with a whole value becomes an integer.
+#[cfg(feature = "sqlite")]
 pub(crate) fn normalise_numbers(value: &mut Value) {
     match value {
         Value::Number(n) => {
@@ -406,9 +409,14 @@ pub fn now() -> i64 {
 /// Opens the store named by `spec`: `sqlite:PATH` or `dynamodb:TABLE`.
 pub async fn open(spec: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
     match spec.split_once(':') {
+        #[cfg(feature = "sqlite")]
         Some(("sqlite", path)) if !path.is_empty() => {
             Ok(std::sync::Arc::new(SqliteStore::open(path)?))
         }
+        #[cfg(not(feature = "sqlite"))]
+        Some(("sqlite", _)) => Err(StoreError::BadRequest(format!(
+            "`{spec}`: this program was built without the embedded store (feature `sqlite`)"
+        ))),
         Some(("dynamodb", table)) if !table.is_empty() => {
             Ok(std::sync::Arc::new(DynamoStore::from_env(table).await))
         }
