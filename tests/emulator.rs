@@ -159,12 +159,7 @@ fn the_functions_file_track_and_log_in_under_the_lambda_emulator_on_dynamodb() {
     let filed = json(&filed);
     let number = filed["number"].as_str().unwrap();
     assert!(number.starts_with("KST-"), "{number}");
-    let token = filed["tracking_url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap();
+    let token = common::tracking_token(&filed);
     let (status, _, tracked) =
         lambda.call("GET", "issues", &format!("/api/track/{token}"), None, None);
     assert_eq!(status, 200, "{tracked}");
@@ -183,21 +178,18 @@ fn the_functions_file_track_and_log_in_under_the_lambda_emulator_on_dynamodb() {
     assert!(found.contains("/kb/refund-a-sale"), "{found}");
 
     // A customer logs in, sees their invoices and not another customer's.
-    let (status, _, _) = lambda.call(
-        "POST",
-        "auth",
-        "/api/auth/login",
-        Some(r#"{"email": "ada@harbour-cafe.example", "password": "not the password"}"#),
-        None,
-    );
-    assert_eq!(status, 401);
-    let (status, headers, body) = lambda.call(
-        "POST",
-        "auth",
-        "/api/auth/login",
-        Some(r#"{"email": "ada@harbour-cafe.example", "password": "harbour cafe demo"}"#),
-        None,
-    );
+    let login = |password: &str| {
+        let body = serde_json::json!({"email": "ada@harbour-cafe.example", "password": password});
+        lambda.call(
+            "POST",
+            "auth",
+            "/api/auth/login",
+            Some(&body.to_string()),
+            None,
+        )
+    };
+    assert_eq!(login("not the password").0, 401);
+    let (status, headers, body) = login("harbour cafe demo");
     assert_eq!(status, 200, "{body}");
     let cookie = headers
         .get_all("set-cookie")

@@ -424,12 +424,7 @@ fn submissions_work_the_same_on_dynamodb() {
     assert_eq!(replayed["idempotent-replayed"], "true");
     let filed = json(&first);
     let number = filed["number"].as_str().unwrap();
-    let token = filed["tracking_url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap();
+    let token = common::tracking_token(&filed);
     let (status, _, tracked) = server.get(&format!("/api/track/{token}"));
     assert_eq!(status, 200);
     assert_eq!(json(&tracked)["number"], number);
@@ -615,12 +610,7 @@ fn the_issue_form_takes_checked_attachments_served_only_as_downloads() {
             )
             .2,
     );
-    let other_token = other["tracking_url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap();
+    let other_token = common::tracking_token(&other);
     assert_eq!(
         server
             .get(&format!("/api/track/{other_token}/attachments/{id}"))

@@ -265,3 +265,9 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The token at the end of the `tracking_url` of a filed issue's answer.
+pub fn tracking_token(filed: &serde_json::Value) -> String {
+    let url = filed["tracking_url"].as_str().expect("a tracking_url");
+    url.rsplit('/').next().unwrap().to_string()
+}
