@@ -1,15 +1,23 @@
 //! Running a function group on AWS Lambda: the group's router handed to `lambda_http::run`,
 //! with the caller's address taken from API Gateway's request context.
 //!
+//! A binary links only what its group uses: [`Function::with_files`] brings the S3 client,
+//! [`Function::with_search`] the search engine; the others go without. Mail is queued in the
+//! store by every group and sent by the `mailer` binary alone, fed by the table's stream, so
+//! only the mailer links the SES client and may send.
+//!
 //! Configuration comes from the environment:
 //! - `PORTAL_STORE`: the store, e.g. `dynamodb:portal` (AWS credentials and region as usual);
 //! - `PORTAL_SITE_DIR`: the build's output for the functions, laid out as `site.json`,
 //!   `search/` (the index), `search-customers/` and `private/` (what only customers see) and
 //!   `theme/` (the theme folder), shipped beside the binary;
-//! - `PORTAL_MAIL_FROM`: the SES identity mail is sent from; without it mail stays queued;
-//! - `PORTAL_BLOBS`: where files go, `s3:BUCKET`; without it uploads are refused.
+//! - `PORTAL_BLOBS` (groups with files): where files go, `s3:BUCKET`; without it uploads are
+//!   refused;
+//! - `PORTAL_MAIL_FROM` (the mailer): the SES identity mail is sent from.
 
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::Request;
@@ -18,9 +26,14 @@ use axum::response::Response;
 use axum::Router;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
+use portal_core::blobs::BlobStore;
+
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::guard::ClientIp;
-use crate::state::{AppState, LiveSite, SitePaths};
+use crate::state::{AppState, IndexOpener, LiveSite, SitePaths};
 
 /// The paths of a Lambda bundle folder.
 pub fn bundle_paths(dir: &Path) -> SitePaths {
@@ -33,22 +46,74 @@ pub fn bundle_paths(dir: &Path) -> SitePaths {
     }
 }
 
-/// The state a Lambda runs with, from its environment.
-pub async fn state_from_env() -> Result<AppState, lambda_http::Error> {
-    let spec = std::env::var("PORTAL_STORE").unwrap_or_else(|_| "dynamodb:portal".into());
-    let dir = std::env::var("PORTAL_SITE_DIR").unwrap_or_else(|_| "site".into());
-    let store = portal_core::store::open(&spec).await?;
-    let site = LiveSite::load(bundle_paths(Path::new(&dir)))?;
-    let mut state = AppState::new(store, Arc::new(site), None);
-    if let Ok(spec) = std::env::var("PORTAL_BLOBS") {
-        state = state.with_blobs(portal_core::blobs::open(&spec).await?);
-    }
-    Ok(match std::env::var("PORTAL_MAIL_FROM") {
-        Ok(from) if !from.is_empty() => {
-            state.with_mailer(Arc::new(crate::mail::SesMailer::from_env(from).await))
+/// A blob store being opened.
+type Opening = Pin<Box<dyn Future<Output = Result<Arc<dyn BlobStore>, lambda_http::Error>>>>;
+
+/// Opens the blob store named by a `PORTAL_BLOBS` value.
+type FilesOpener = fn(String) -> Opening;
+
+fn open_files(spec: String) -> Opening {
+    Box::pin(async move { Ok(portal_core::blobs::open(&spec).await?) })
+}
+
+/// One function binary: a group's routes and what they need beyond the store and the site.
+///
+/// ```no_run
+/// use portal_functions::{groups, lambda::Function};
+///
+/// fn main() -> Result<(), lambda_http::Error> {
+///     Function::new(groups::issues).with_files().run()
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Function {
+    routes: fn(AppState) -> Router,
+    files: Option<FilesOpener>,
+    search: Option<IndexOpener>,
+}
+
+impl Function {
+    /// A function serving `routes` (one of [`crate::groups`]).
+    pub fn new(routes: fn(AppState) -> Router) -> Function {
+        Function {
+            routes,
+            files: None,
+            search: None,
         }
-        _ => state,
-    })
+    }
+
+    /// Keeps and serves files where `PORTAL_BLOBS` says.
+    pub fn with_files(mut self) -> Function {
+        self.files = Some(open_files);
+        self
+    }
+
+    /// Opens the search indexes of the bundle.
+    pub fn with_search(mut self) -> Function {
+        self.search = Some(crate::state::open_index);
+        self
+    }
+
+    /// The state this function runs with, from its environment.
+    pub async fn state(&self) -> Result<AppState, lambda_http::Error> {
+        let spec = std::env::var("PORTAL_STORE").unwrap_or_else(|_| "dynamodb:portal".into());
+        let dir = std::env::var("PORTAL_SITE_DIR").unwrap_or_else(|_| "site".into());
+        let store = portal_core::store::open(&spec).await?;
+        let site = LiveSite::load_with(bundle_paths(Path::new(&dir)), self.search)?;
+        let state = AppState::new(store, Arc::new(site), None);
+        Ok(match (self.files, std::env::var("PORTAL_BLOBS")) {
+            (Some(open), Ok(spec)) => state.with_blobs(open(spec).await?),
+            _ => state,
+        })
+    }
+
+    /// Serves the group until Lambda stops the process.
+    pub fn run(self) -> Result<(), lambda_http::Error> {
+        runtime()?.block_on(async {
+            let state = self.state().await?;
+            lambda_http::run(app((self.routes)(state))).await
+        })
+    }
 }
 
 /// Puts API Gateway's `sourceIp` where the guards look for the caller's address.
@@ -69,33 +134,21 @@ pub fn app(routes: Router) -> Router {
     routes.layer(axum::middleware::from_fn(source_ip))
 }
 
-/// Logging to standard output (Lambda sends it to CloudWatch), and a single-threaded
+/// Logging to standard output (Lambda sends it to CloudWatch) at the levels `RUST_LOG` names
+/// (`info` by default; targets as in `warn,portal_functions=debug`), and a single-threaded
 /// runtime: one Lambda instance answers one request at a time.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .without_time()
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|s| s.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().without_time())
+        .with(filter)
         .init();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-}
-
-/// The `main` of a function binary: serves `group` (one of [`crate::groups`]) until Lambda
-/// stops the process.
-///
-/// ```no_run
-/// fn main() -> Result<(), lambda_http::Error> {
-///     portal_functions::lambda::main(portal_functions::groups::issues)
-/// }
-/// ```
-pub fn main(group: fn(AppState) -> Router) -> Result<(), lambda_http::Error> {
-    runtime()?.block_on(async {
-        let state = state_from_env().await?;
-        lambda_http::run(app(group(state))).await
-    })
 }
 
 /// The `main` of the mailer: fed by the table's stream, it delivers the due mails of the

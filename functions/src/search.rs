@@ -131,7 +131,7 @@ pub(crate) async fn search_json(
     State(state): State<AppState>,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchAnswer>, ApiError> {
-    run(&state.site().search, &p).map(Json)
+    run(state.site().search()?, &p).map(Json)
 }
 
 #[utoipa::path(get, path = "/search", tag = "search", summary = "The search results page (HTML)", params(SearchParams), responses((status = 200, description = "The page", content_type = "text/html"), (status = 422, description = "A parameter is wrong", content_type = "text/html")))]
@@ -140,7 +140,10 @@ pub(crate) async fn search_page(
     Query(p): Query<SearchParams>,
 ) -> Response {
     let site = state.site();
-    results_page(&site, &site.search, &p, "/search")
+    match site.search() {
+        Ok(searcher) => results_page(&site, searcher, &p, "/search"),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// The theme's results page for the search `p` on `searcher`, its form posting to `action`.
@@ -201,7 +204,7 @@ fn article_title(state: &AppState, slug: &str) -> Result<String, ApiError> {
     }
     state
         .site()
-        .search
+        .search()?
         .title_of(&format!("/kb/{slug}"))
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(unknown)

@@ -9,6 +9,7 @@ use portal_core::search::Searcher;
 use portal_core::site::SiteData;
 use portal_core::store::Store;
 
+use crate::error::ApiError;
 use crate::mail::{FolderMailer, Mailer};
 use crate::pages::Pages;
 
@@ -42,14 +43,23 @@ impl SitePaths {
     }
 }
 
+/// Opens a search index folder. Only what searches is given one (see [`open_index`]): a
+/// Lambda binary that is not then links no search engine.
+pub type IndexOpener = fn(&Path) -> Result<Searcher, String>;
+
+/// Opens the index a build wrote to `dir`.
+pub fn open_index(dir: &Path) -> Result<Searcher, String> {
+    Searcher::open(dir).map_err(|e| e.to_string())
+}
+
 /// The site as one build left it.
 pub struct Site {
     /// Settings and events.
     pub data: SiteData,
-    /// The search index.
-    pub search: Searcher,
-    /// The customers' search index.
-    pub customer_search: Searcher,
+    /// The search index, if this server searches.
+    search: Option<Searcher>,
+    /// The customers' search index, likewise.
+    customer_search: Option<Searcher>,
     /// Where customers-only pages are.
     pub private: PathBuf,
     /// The theme's templates.
@@ -57,14 +67,19 @@ pub struct Site {
 }
 
 impl Site {
-    /// Loads what a build wrote to `paths`.
-    pub fn load(paths: &SitePaths) -> Result<Site, String> {
+    /// Loads what a build wrote to `paths`, opening the search indexes with `open` if given.
+    pub fn load(paths: &SitePaths, open: Option<IndexOpener>) -> Result<Site, String> {
         let text = std::fs::read_to_string(&paths.data)
             .map_err(|e| format!("{}: {e}; run `portal build` first", paths.data.display()))?;
         let data = SiteData::from_json(&text)
             .map_err(|e| format!("{}: not valid site data: {e}", paths.data.display()))?;
-        let search = Searcher::open(&paths.index).map_err(|e| e.to_string())?;
-        let customer_search = Searcher::open(&paths.customer_index).map_err(|e| e.to_string())?;
+        let (search, customer_search) = match open {
+            Some(open) => (
+                Some(open(&paths.index)?),
+                Some(open(&paths.customer_index)?),
+            ),
+            None => (None, None),
+        };
         let pages = Pages::load(&paths.theme, data.page.clone())?;
         Ok(Site {
             data,
@@ -79,6 +94,21 @@ impl Site {
     pub fn settings(&self) -> &Settings {
         &self.data.settings
     }
+
+    /// The public search index.
+    pub fn search(&self) -> Result<&Searcher, ApiError> {
+        self.search.as_ref().ok_or_else(not_searching)
+    }
+
+    /// The customers' search index: public and customers-only pages.
+    pub fn customer_search(&self) -> Result<&Searcher, ApiError> {
+        self.customer_search.as_ref().ok_or_else(not_searching)
+    }
+}
+
+/// A search route served by a function started without the indexes: a deployment mistake.
+fn not_searching() -> ApiError {
+    ApiError::Internal("this function was started without the search indexes".into())
 }
 
 impl std::fmt::Debug for Site {
@@ -91,22 +121,30 @@ impl std::fmt::Debug for Site {
 #[derive(Debug)]
 pub struct LiveSite {
     paths: SitePaths,
+    open: Option<IndexOpener>,
     current: RwLock<Arc<Site>>,
 }
 
 impl LiveSite {
-    /// Loads the site at `paths`.
+    /// Loads the site at `paths`, search indexes included.
     pub fn load(paths: SitePaths) -> Result<LiveSite, String> {
-        let site = Site::load(&paths)?;
+        LiveSite::load_with(paths, Some(open_index))
+    }
+
+    /// Loads the site at `paths`, opening the search indexes with `open` if given: a
+    /// function that does not search passes `None` and links no search engine.
+    pub fn load_with(paths: SitePaths, open: Option<IndexOpener>) -> Result<LiveSite, String> {
+        let site = Site::load(&paths, open)?;
         Ok(LiveSite {
             paths,
+            open,
             current: RwLock::new(Arc::new(site)),
         })
     }
 
     /// Loads the latest build; on failure the previous one stays.
     pub fn reload(&self) -> Result<(), String> {
-        let site = Site::load(&self.paths)?;
+        let site = Site::load(&self.paths, self.open)?;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(site);
         Ok(())
     }

@@ -25,7 +25,8 @@ fn bundle(dir: &Path) {
             "limits": {"posts_per_ip": 2, "posts_per_email": 10, "shares_per_ip": 10, "min_fill_seconds": 3}
         },
         "events": [{"slug": "seminar", "title": "Seminar", "when": "Tuesday", "starts": 4102444800i64, "capacity": 1}],
-        "page": {"site": {"title": "Kestrel Systems", "base_url": "https://help.example.com", "language": "en-GB"}, "footer_pages": [], "year": 2026, "topics": [],
+        "page": {"site": {"title": "Kestrel Systems", "base_url": "https://help.example.com", "language": "en-GB",
+            "contact": {"address": ["1 Quay Street", "Bristol"], "phones": [{"label": "Support", "value": "0117 496 0000"}], "emails": [], "hours": [], "note": ""}}, "footer_pages": [], "year": 2026, "topics": [],
             "assets": {"style.css": "/static/style.css", "favicon.svg": "/static/favicon.svg", "forms.js": "/static/forms.js"}}
     });
     std::fs::write(dir.join("site.json"), site.to_string()).unwrap();
@@ -569,5 +570,114 @@ async fn the_deployment_template_routes_every_documented_route_to_its_function()
                 "{method} {path}: routed to {routed:?}, served by {serving:?}"
             );
         }
+    }
+}
+
+/// The source of the function binary `name`.
+fn binary_source(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("src/bin/{name}.rs"));
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn only_functions_that_keep_files_or_send_mail_may_touch_the_bucket_or_ses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+    let doc: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let global = &doc["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(global.get("PORTAL_BLOBS").is_none() && global.get("PORTAL_MAIL_FROM").is_none());
+    for (_, res) in doc["Resources"].as_mapping().unwrap() {
+        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = res["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap();
+        let policies: Vec<&str> = res["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_mapping()?.keys().next()?.as_str())
+            .collect();
+        let env = &res["Properties"]["Environment"]["Variables"];
+        // A binary links the S3 client only if it keeps files; only those get the bucket.
+        let files = binary_source(binary).contains(".with_files()");
+        assert_eq!(
+            policies.contains(&"S3CrudPolicy"),
+            files,
+            "{binary}: S3 policy"
+        );
+        assert_eq!(
+            env.get("PORTAL_BLOBS").is_some(),
+            files,
+            "{binary}: PORTAL_BLOBS"
+        );
+        // Every function queues mail; only the mailer sends it.
+        let mailer = binary == "mailer";
+        assert_eq!(
+            policies.contains(&"SESCrudPolicy"),
+            mailer,
+            "{binary}: SES policy"
+        );
+        assert_eq!(
+            env.get("PORTAL_MAIL_FROM").is_some(),
+            mailer,
+            "{binary}: sender"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_function_opens_the_search_indexes_exactly_when_one_of_its_routes_searches() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let without = AppState::new(
+        state.store.clone(),
+        Arc::new(LiveSite::load_with(bundle_paths(dir.path()), None).unwrap()),
+        None,
+    );
+    let sessions = portal_core::records::sessions::Sessions::new(state.store.clone());
+    let (_, doc) = call(
+        "search",
+        &state,
+        &event("GET", "/api/openapi.json", None, "192.0.2.9"),
+    )
+    .await;
+    let mut n = 0u32;
+    for (binary, routes) in template_functions() {
+        if routes.is_empty() {
+            continue;
+        }
+        let mut searching = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                let concrete = path.replace('{', "x").replace('}', "");
+                if !routes.iter().any(|r| takes(r, method, &concrete)) {
+                    continue;
+                }
+                // A fresh address each time, so no rate limit answers instead.
+                n += 1;
+                let ip = format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255);
+                let mut answers = Vec::new();
+                for state in [&state, &without] {
+                    // Logged in afresh each time: a route may end the session.
+                    let (token, _) = sessions.start("ada@example.com", "c1", 3600).await.unwrap();
+                    let e = event(&method.to_uppercase(), &concrete, None, &ip);
+                    let e = with_cookie(&e, &format!("__Host-portal={token}"));
+                    answers.push(call_raw(&binary, state, &e).await.0);
+                }
+                let [with_indexes, without_indexes] = answers[..] else {
+                    unreachable!()
+                };
+                if without_indexes == 503 && with_indexes != 503 {
+                    searching.push(format!("{method} {path}"));
+                }
+            }
+        }
+        assert_eq!(
+            binary_source(&binary).contains(".with_search()"),
+            !searching.is_empty(),
+            "{binary}: routes that search: {searching:?}"
+        );
     }
 }

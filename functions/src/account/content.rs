@@ -101,7 +101,7 @@ pub(crate) async fn search_json(
     _who: SignedIn,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, ApiError> {
-    let answer = run(&state.site().customer_search, &p)?;
+    let answer = run(state.site().customer_search()?, &p)?;
     Ok(private(Json(answer).into_response()))
 }
 
@@ -115,7 +115,12 @@ pub(crate) async fn search_page(
 ) -> Response {
     page(&state, who, async |state: &AppState, _who: SignedIn| {
         let site = state.site();
-        Ok(results_page(&site, &site.customer_search, &p, "/my/search"))
+        Ok(results_page(
+            &site,
+            site.customer_search()?,
+            &p,
+            "/my/search",
+        ))
     })
     .await
 }

@@ -1,5 +1,10 @@
 //! The `account` function group as an AWS Lambda (see [`portal_functions::lambda`]).
 
+use portal_functions::{groups, lambda::Function};
+
 fn main() -> Result<(), lambda_http::Error> {
-    portal_functions::lambda::main(portal_functions::groups::account)
+    Function::new(groups::account)
+        .with_files()
+        .with_search()
+        .run()
 }

@@ -1,5 +1,7 @@
 //! The `issues` function group as an AWS Lambda (see [`portal_functions::lambda`]).
 
+use portal_functions::{groups, lambda::Function};
+
 fn main() -> Result<(), lambda_http::Error> {
-    portal_functions::lambda::main(portal_functions::groups::issues)
+    Function::new(groups::issues).with_files().run()
 }
