@@ -64,9 +64,11 @@ pub mod groups {
         guarded(routes, state)
     }
 
-    /// Search as JSON and as a page; article feedback and sharing; the OpenAPI document.
+    /// Search as JSON and as a page, the public one and the customers' one behind a login;
+    /// article feedback and sharing; the OpenAPI document.
     pub fn search(state: AppState) -> Router {
-        guarded(super::search::router(), state)
+        guarded(super::search::router(), state.clone())
+            .merge(signed_in(super::account::search_router(), state))
     }
 
     /// Logins, sessions and passwords.

@@ -28,7 +28,15 @@ use crate::input::Input;
 use crate::openapi::{ErrorBody, MessageBody};
 use crate::state::AppState;
 
-/// The group's routes.
+/// The customers' search, served beside the public one by the `search` group: the one group
+/// that holds the search indexes.
+pub fn search_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/my/search", get(content::search_json))
+        .route("/my/search", get(content::search_page))
+}
+
+/// The group's routes (its search is in [`search_router`]).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/my/account", get(account_json))
@@ -83,8 +91,6 @@ pub fn router() -> Router<AppState> {
             "/api/my/events/{event}/registrations",
             post(content::register),
         )
-        .route("/api/my/search", get(content::search_json))
-        .route("/my/search", get(content::search_page))
         .route(
             "/my/email/{token}",
             get(profile::confirm_email_page).post(profile::confirm_email),

@@ -3,8 +3,5 @@
 use portal_functions::{groups, lambda::Function};
 
 fn main() -> Result<(), lambda_http::Error> {
-    Function::new(groups::account)
-        .with_files()
-        .with_search()
-        .run()
+    Function::new(groups::account).with_files().run()
 }
