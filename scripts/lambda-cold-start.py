@@ -3,8 +3,8 @@
 
     scripts/lambda-cold-start.py [RUNS]
 
-Needs the release packages (`cargo lambda build --release -p portal-functions --bins`, which
-the test command runs) and target/venv (moto, cargo-lambda; the test command installs them).
+Needs the release packages (`cargo lambda build --release --bins` in functions/, as
+`sam build` and the test command run it) and target/venv (moto, cargo-lambda; the test command installs them).
 It starts moto on a free loopback port, creates a table and the functions' bundle with
 `portal admin init` and `portal bundle`, and starts `cargo lambda watch --only-lambda-apis`:
 the emulator's Lambda Runtime API and its HTTP front, without starting any function. Then,
@@ -28,8 +28,10 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, "target", "venv", "bin")
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-# The packages to time (`target/lambda`, where `cargo lambda build` puts them, by default).
-PACKAGES = os.environ.get("PORTAL_LAMBDA_DIR", os.path.join(ROOT, "target", "lambda"))
+# The packages to time (`functions/target/lambda`, where that build puts them, by default).
+PACKAGES = os.environ.get(
+    "PORTAL_LAMBDA_DIR", os.path.join(ROOT, "functions", "target", "lambda")
+)
 
 # One request per function: issues and events read DynamoDB, search reads its index, auth and
 # account answer 401 to a request without a session.
