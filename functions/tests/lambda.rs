@@ -634,30 +634,17 @@ fn only_functions_that_keep_files_or_send_mail_may_touch_the_bucket_or_ses() {
             .filter_map(|p| p.as_mapping()?.keys().next()?.as_str())
             .collect();
         let env = &res["Properties"]["Environment"]["Variables"];
-        // A binary links the S3 client only if it keeps files; only those get the bucket.
+        // A binary links the S3 client only if it keeps files, and only those get the bucket;
+        // every function queues mail, and only the mailer sends it.
         let files = binary_source(binary).contains(".with_files()");
-        assert_eq!(
-            policies.contains(&"S3CrudPolicy"),
-            files,
-            "{binary}: S3 policy"
-        );
-        assert_eq!(
-            env.get("PORTAL_BLOBS").is_some(),
-            files,
-            "{binary}: PORTAL_BLOBS"
-        );
-        // Every function queues mail; only the mailer sends it.
         let mailer = binary == "mailer";
-        assert_eq!(
-            policies.contains(&"SESCrudPolicy"),
-            mailer,
-            "{binary}: SES policy"
-        );
-        assert_eq!(
-            env.get("PORTAL_MAIL_FROM").is_some(),
-            mailer,
-            "{binary}: sender"
-        );
+        for (policy, variable, granted) in [
+            ("S3CrudPolicy", "PORTAL_BLOBS", files),
+            ("SESCrudPolicy", "PORTAL_MAIL_FROM", mailer),
+        ] {
+            assert_eq!(policies.contains(&policy), granted, "{binary}: {policy}");
+            assert_eq!(env.get(variable).is_some(), granted, "{binary}: {variable}");
+        }
     }
 }
 
