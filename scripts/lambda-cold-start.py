@@ -4,7 +4,8 @@
     scripts/lambda-cold-start.py [RUNS]
 
 Needs the release packages (`cargo lambda build --release --bins` in functions/, as
-`sam build` and the test command run it) and target/venv (moto, cargo-lambda; the test command installs them).
+`sam build` and the test command run it) and target/venv (moto, cargo-lambda; the test
+command installs them).
 It starts moto on a free loopback port, creates a table and the functions' bundle with
 `portal admin init` and `portal bundle`, and starts `cargo lambda watch --only-lambda-apis`:
 the emulator's Lambda Runtime API and its HTTP front, without starting any function. Then,

@@ -27,7 +27,6 @@ use axum::Router;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use portal_core::blobs::BlobStore;
-
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;

@@ -257,36 +257,53 @@ async fn serving(state: &AppState, method: &str, path: &str, ip: &str) -> Vec<&'
     out
 }
 
+/// The OpenAPI document, as the `search` function serves it: status and body.
+async fn openapi(state: &AppState) -> (u16, Value) {
+    call(
+        "search",
+        state,
+        &event("GET", "/api/openapi.json", None, "198.51.100.7"),
+    )
+    .await
+}
+
+/// The operations `doc` documents: method, path, and the path with each `{name}` filled in.
+fn operations(doc: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let concrete = path.replace('{', "x").replace('}', "");
+            out.push((method.clone(), path.clone(), concrete));
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn every_documented_route_is_served_by_exactly_one_function() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path()).await;
-    let (status, doc) = call(
-        "search",
-        &state,
-        &event("GET", "/api/openapi.json", None, "198.51.100.7"),
-    )
-    .await;
+    let (status, doc) = openapi(&state).await;
     assert_eq!(status, 200);
     assert!(
         doc["openapi"].as_str().unwrap().starts_with("3.1"),
         "{}",
         doc["openapi"]
     );
-    let mut operations = 0;
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
-            operations += 1;
-            let concrete = path.replace('{', "x").replace('}', "");
-            let served_by = serving(&state, method, &concrete, "192.0.2.1").await;
-            assert_eq!(
-                served_by.len(),
-                1,
-                "{method} {path} is served by {served_by:?}"
-            );
-        }
+    let operations = operations(&doc);
+    for (method, path, concrete) in &operations {
+        let served_by = serving(&state, method, concrete, "192.0.2.1").await;
+        assert_eq!(
+            served_by.len(),
+            1,
+            "{method} {path} is served by {served_by:?}"
+        );
     }
-    assert!(operations >= 22, "{operations} operations documented");
+    assert!(
+        operations.len() >= 22,
+        "{} operations documented",
+        operations.len()
+    );
 }
 
 /// SES on the local AWS API (moto): a client for `endpoint`.
@@ -455,16 +472,27 @@ async fn sessions_end_after_thirty_idle_minutes_and_twelve_hours_on_the_server()
     assert!(sessions.get(&busy).await.unwrap().unwrap().last_seen >= t);
 }
 
+/// `infra/template.yaml`, parsed.
+fn template() -> serde_norway::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+    serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The functions among the template's resources.
+fn function_resources(doc: &serde_norway::Value) -> Vec<&serde_norway::Value> {
+    doc["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|res| res["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .collect()
+}
+
 /// The functions of `infra/template.yaml`: binary name → API routes (method, path).
 fn template_functions() -> Vec<(String, Vec<(String, String)>)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
-    let text = std::fs::read_to_string(path).unwrap();
-    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let doc = template();
     let mut out = Vec::new();
-    for (_, res) in doc["Resources"].as_mapping().unwrap() {
-        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
-        }
+    for res in function_resources(&doc) {
         let binary = res["Metadata"]["BuildProperties"]["Binary"]
             .as_str()
             .unwrap()
@@ -588,22 +616,14 @@ async fn the_deployment_template_routes_every_documented_route_to_its_function()
     // Every documented route reaches, through API Gateway, the function that serves it.
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path()).await;
-    let (_, doc) = call(
-        "search",
-        &state,
-        &event("GET", "/api/openapi.json", None, "192.0.2.9"),
-    )
-    .await;
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys() {
-            let concrete = path.replace('{', "x").replace('}', "");
-            let serving = serving(&state, method, &concrete, "192.0.2.9").await;
-            let routed = routed_to(&functions, method, &concrete);
-            assert_eq!(
-                routed, serving,
-                "{method} {path}: routed to {routed:?}, served by {serving:?}"
-            );
-        }
+    let (_, doc) = openapi(&state).await;
+    for (method, path, concrete) in operations(&doc) {
+        let serving = serving(&state, &method, &concrete, "192.0.2.9").await;
+        let routed = routed_to(&functions, &method, &concrete);
+        assert_eq!(
+            routed, serving,
+            "{method} {path}: routed to {routed:?}, served by {serving:?}"
+        );
     }
 }
 
@@ -615,15 +635,10 @@ fn binary_source(name: &str) -> String {
 
 #[test]
 fn only_functions_that_keep_files_or_send_mail_may_touch_the_bucket_or_ses() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
-    let doc: serde_norway::Value =
-        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc = template();
     let global = &doc["Globals"]["Function"]["Environment"]["Variables"];
     assert!(global.get("PORTAL_BLOBS").is_none() && global.get("PORTAL_MAIL_FROM").is_none());
-    for (_, res) in doc["Resources"].as_mapping().unwrap() {
-        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
-        }
+    for res in function_resources(&doc) {
         let binary = res["Metadata"]["BuildProperties"]["Binary"]
             .as_str()
             .unwrap();
@@ -658,12 +673,8 @@ async fn a_function_opens_the_search_indexes_exactly_when_one_of_its_routes_sear
         None,
     );
     let sessions = portal_core::records::sessions::Sessions::new(state.store.clone());
-    let (_, doc) = call(
-        "search",
-        &state,
-        &event("GET", "/api/openapi.json", None, "192.0.2.9"),
-    )
-    .await;
+    let (_, doc) = openapi(&state).await;
+    let operations = operations(&doc);
     let mut n = 0u32;
     let functions = template_functions();
     for (binary, routes) in &functions {
@@ -671,29 +682,26 @@ async fn a_function_opens_the_search_indexes_exactly_when_one_of_its_routes_sear
             continue;
         }
         let mut searching = Vec::new();
-        for (path, item) in doc["paths"].as_object().unwrap() {
-            for method in item.as_object().unwrap().keys() {
-                let concrete = path.replace('{', "x").replace('}', "");
-                if routed_to(&functions, method, &concrete) != [binary.as_str()] {
-                    continue;
-                }
-                // A fresh address each time, so no rate limit answers instead.
-                n += 1;
-                let ip = format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255);
-                let mut answers = Vec::new();
-                for state in [&state, &without] {
-                    // Logged in afresh each time: a route may end the session.
-                    let (token, _) = sessions.start("ada@example.com", "c1", 3600).await.unwrap();
-                    let e = event(&method.to_uppercase(), &concrete, None, &ip);
-                    let e = with_cookie(&e, &format!("__Host-portal={token}"));
-                    answers.push(call_raw(binary, state, &e).await.0);
-                }
-                let [with_indexes, without_indexes] = answers[..] else {
-                    unreachable!()
-                };
-                if without_indexes == 503 && with_indexes != 503 {
-                    searching.push(format!("{method} {path}"));
-                }
+        for (method, path, concrete) in &operations {
+            if routed_to(&functions, method, concrete) != [binary.as_str()] {
+                continue;
+            }
+            // A fresh address each time, so no rate limit answers instead.
+            n += 1;
+            let ip = format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255);
+            let mut answers = Vec::new();
+            for state in [&state, &without] {
+                // Logged in afresh each time: a route may end the session.
+                let (token, _) = sessions.start("ada@example.com", "c1", 3600).await.unwrap();
+                let e = event(&method.to_uppercase(), concrete, None, &ip);
+                let e = with_cookie(&e, &format!("__Host-portal={token}"));
+                answers.push(call_raw(binary, state, &e).await.0);
+            }
+            let [with_indexes, without_indexes] = answers[..] else {
+                unreachable!()
+            };
+            if without_indexes == 503 && with_indexes != 503 {
+                searching.push(format!("{method} {path}"));
             }
         }
         assert_eq!(
