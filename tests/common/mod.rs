@@ -147,9 +147,13 @@ impl Server {
                     .to_string();
             }
         };
+        // A fresh connection per request: the server may close a kept-alive one (after an
+        // answer sent before the body was read) just as the next POST, which is never
+        // retried, goes out on it.
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
+            .max_idle_connections_per_host(0)
             .build()
             .into();
         Server {
