@@ -438,6 +438,93 @@ pub async fn concurrent_writers_lose_no_update(store: Arc<dyn Store>) {
     );
 }
 
+pub async fn increments_are_atomic_and_create_the_counter(store: Arc<dyn Store>) {
+    const TASKS: usize = 8;
+    const EACH: usize = 5;
+    let key = Key::new("COUNTER", "ISSUE#2026");
+    let mut handles = Vec::new();
+    for _ in 0..TASKS {
+        let (store, key) = (store.clone(), key.clone());
+        handles.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for _ in 0..EACH {
+                seen.push(store.increment(&key, "last", 1, None).await.unwrap());
+            }
+            seen
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.unwrap());
+    }
+    all.sort_unstable();
+    let expected: Vec<i64> = (1..=(TASKS * EACH) as i64).collect();
+    assert_eq!(
+        all, expected,
+        "every increment got its own value, none lost"
+    );
+    let counter = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(counter.data["last"], (TASKS * EACH) as u64);
+    assert_eq!(
+        counter.version,
+        (TASKS * EACH) as u64,
+        "each increment is a write"
+    );
+
+    // Other fields and the expiry stay; a missing field counts as 0; steps other than 1.
+    store
+        .put(
+            item("COUNTER", "OLD", json!({"name": "ISSUE#2025", "next": 7})).expiring(now() + 3600),
+            Cond::NotExists,
+        )
+        .await
+        .unwrap();
+    let old = Key::new("COUNTER", "OLD");
+    assert_eq!(store.increment(&old, "last", 6, None).await.unwrap(), 6);
+    assert_eq!(store.increment(&old, "last", -2, None).await.unwrap(), 4);
+    let kept = store.get(&old).await.unwrap().unwrap();
+    assert_eq!(
+        (kept.data["name"].as_str(), kept.data["next"].as_u64()),
+        (Some("ISSUE#2025"), Some(7))
+    );
+    assert!(
+        kept.expires_at.is_some_and(|t| t > now()),
+        "the expiry stays"
+    );
+
+    // A new counter takes the given expiry; an expired one starts again from nothing.
+    let window = Key::new("LIMIT#post#x", "W#0");
+    assert_eq!(
+        store
+            .increment(&window, "count", 1, Some(now() + 60))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store
+        .get(&window)
+        .await
+        .unwrap()
+        .unwrap()
+        .expires_at
+        .is_some());
+    store
+        .put(
+            item("LIMIT#post#y", "W#0", json!({"count": 50})).expiring(now() - 1),
+            Cond::None,
+        )
+        .await
+        .unwrap();
+    let expired = Key::new("LIMIT#post#y", "W#0");
+    assert_eq!(
+        store
+            .increment(&expired, "count", 1, Some(now() + 60))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
 /// A tiny deterministic random number generator, so failures repeat.
 struct Rng(u64);
 

@@ -36,6 +36,8 @@ on_both!(
     quotes_are_decided_once,
     every_other_record_round_trips,
     outbox_senders_never_take_one_mail_twice,
+    parallel_hits_are_each_counted_and_capped,
+    idempotency_claims_settle_by_what_committed,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -531,10 +531,18 @@ pub async fn count_requests(store: Arc<dyn Store>, counter: RequestCounter) {
     assert_eq!(counter.take(), 3, "issue and redeem a token");
 
     let issues = Issues::new(store.clone());
+    let mail = |_: &Issue, _: &str| Some(Mail::new("a@example.com", "s", "b"));
+    issues
+        .file(issue(Some("c1")), "KST", 2026, mail)
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.take(),
+        3,
+        "the year's first issue creates its counter"
+    );
     let (filed, tracking) = issues
-        .file(issue(Some("c1")), "KST", 2026, |_: &Issue, _: &str| {
-            Some(Mail::new("a@example.com", "s", "b"))
-        })
+        .file(issue(Some("c1")), "KST", 2026, mail)
         .await
         .unwrap();
     assert_eq!(
@@ -918,4 +926,115 @@ pub async fn outbox_senders_never_take_one_mail_twice(store: Arc<dyn Store>) {
     }
     assert_eq!(answers, [true, true, true, false]);
     assert!(limits.hit("test", "203.0.113.9", limit).await.unwrap());
+}
+
+pub async fn parallel_hits_are_each_counted_and_capped(store: Arc<dyn Store>) {
+    use portal_core::records::guards::{Limit, RateLimits};
+    let limits = RateLimits::new(store.clone());
+    let limit = Limit {
+        max: 10,
+        window: 3600,
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let limits = limits.clone();
+        tasks.push(tokio::spawn(async move {
+            limits.hit("login", "ada@example.com", limit).await.unwrap()
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        allowed += usize::from(t.await.unwrap());
+    }
+    assert_eq!(
+        allowed, 10,
+        "exactly the limit is let through, however many arrive at once"
+    );
+    assert_eq!(
+        limits
+            .current("login", "ada@example.com", 3600)
+            .await
+            .unwrap(),
+        30,
+        "every attempt was counted"
+    );
+}
+
+pub async fn idempotency_claims_settle_by_what_committed(store: Arc<dyn Store>) {
+    use portal_core::records::guards::{Answer, Claim, Idempotency};
+    use portal_core::store::Write;
+    let keys = Idempotency::new(store.clone());
+    let answer = Answer {
+        status: 201,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: r#"{"number":"KST-2026-000001"}"#.into(),
+    };
+    // A refused request gives its key back: the next attempt does the work.
+    let Claim::New(first) = keys.claim("/api/issues", "key-a", "f1").await.unwrap() else {
+        panic!("a new key is claimed")
+    };
+    assert_eq!(
+        keys.claim("/api/issues", "key-a", "f1").await.unwrap(),
+        Claim::InProgress
+    );
+    assert_eq!(
+        keys.claim("/api/issues", "key-a", "f2").await.unwrap(),
+        Claim::Mismatch
+    );
+    assert_eq!(keys.settle(&first).await.unwrap(), None);
+    let Claim::New(second) = keys.claim("/api/issues", "key-a", "f1").await.unwrap() else {
+        panic!("a given-back key is claimed again")
+    };
+    // The work commits with its answer; the attempt then believes it failed (its answer was
+    // lost): settling finds the answer and keeps the key.
+    let work = portal_core::store::Item::new("ISSUE#1", "ISSUE", serde_json::Map::new());
+    store
+        .transact(vec![
+            Write::Put(work, portal_core::Cond::NotExists),
+            second.done(&answer).unwrap(),
+        ])
+        .await
+        .unwrap();
+    let settled = keys
+        .settle(&second)
+        .await
+        .unwrap()
+        .expect("the answer was kept");
+    assert_eq!(
+        (settled.status, settled.body.as_str()),
+        (Some(201), answer.body.as_str())
+    );
+    match keys.claim("/api/issues", "key-a", "f1").await.unwrap() {
+        Claim::Done(replay) => assert_eq!(replay.body, answer.body),
+        other => panic!("a retry gets the first answer, not {other:?}"),
+    }
+    // An attempt that lost its claim (taken over after its lease) cannot commit its work.
+    let Claim::New(old) = keys.claim("/api/issues", "key-b", "f1").await.unwrap() else {
+        panic!()
+    };
+    let mut stale = portal_core::records::to_item(&old.replay).unwrap();
+    stale.data.insert("lease_until".into(), 0.into());
+    store
+        .put(stale, portal_core::Cond::Version(old.version))
+        .await
+        .unwrap();
+    let Claim::New(taker) = keys.claim("/api/issues", "key-b", "f1").await.unwrap() else {
+        panic!("an abandoned claim is taken over")
+    };
+    let late = store
+        .transact(vec![
+            Write::Put(
+                portal_core::store::Item::new("ISSUE#2", "ISSUE", serde_json::Map::new()),
+                portal_core::Cond::NotExists,
+            ),
+            old.done(&answer).unwrap(),
+        ])
+        .await;
+    assert!(late.is_err(), "the old attempt's work does not commit");
+    assert!(store
+        .get(&portal_core::store::Key::new("ISSUE#2", "ISSUE"))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(keys.settle(&taker).await.unwrap(), None);
 }

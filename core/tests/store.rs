@@ -37,6 +37,7 @@ conformance!(
     transaction_shape_is_checked,
     expired_items_are_invisible,
     concurrent_writers_lose_no_update,
+    increments_are_atomic_and_create_the_counter,
     random_operations_match_a_model,
     export_then_import_gives_the_same_items,
 );

@@ -38,6 +38,10 @@ pub enum ApiError {
     /// Too many requests from one address or for one e-mail address; try again later.
     #[error("{0}")]
     TooMany(String),
+    /// Too busy to answer now (writes to the same items kept colliding, or the same
+    /// idempotency key is still being answered); nothing was done: send it again shortly.
+    #[error("{0}")]
+    Busy(String),
     /// Something on our side failed; logged, answered with a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -62,7 +66,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy(_) | ApiError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -72,6 +76,7 @@ impl From<RecordError> for ApiError {
         match e {
             RecordError::Conflict(m) => ApiError::Conflict(m),
             RecordError::NotFound(m) => ApiError::NotFound(format!("{m} not found")),
+            RecordError::Busy(m) => ApiError::Busy(m),
             RecordError::Store(e) => e.into(),
         }
     }
@@ -99,6 +104,15 @@ impl IntoResponse for ApiError {
         };
         let body =
             json!({"error": {"status": status.as_u16(), "message": message, "field": field}});
-        (status, Json(body)).into_response()
+        let mut r = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Not done, or not known to be done: the same request (with the same
+            // idempotency key) may be sent again, and will be answered once.
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        r
     }
 }

@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use portal_core::records::events::{CancelLink, Events, Registration, RegistrationStatus};
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::guard;
+use crate::idempotent::{self, Answer, Idem};
 use crate::input::{self, Input};
 #[allow(unused_imports)]
 use crate::openapi::{ErrorBody, MessageBody};
@@ -110,9 +111,10 @@ pub(crate) async fn seats(
 pub(crate) async fn register(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    idem: Idem,
     body: Input<NewRegistration>,
 ) -> Result<Response, ApiError> {
-    register_for(&state, slug, body, false).await
+    register_for(&state, slug, body, false, idem).await
 }
 
 /// Registers for event `slug`; `customer` when a logged-in customer asks, who may also
@@ -122,6 +124,7 @@ pub(crate) async fn register_for(
     slug: String,
     body: Input<NewRegistration>,
     customer: bool,
+    idem: Idem,
 ) -> Result<Response, ApiError> {
     let v = &body.value;
     input::honeypot(v.website.as_deref())?;
@@ -190,15 +193,22 @@ pub(crate) async fn register_for(
                     r.event_id,
                 ),
             );
-            Ok(vec![
+            let mut writes = vec![
                 Write::Put(to_item(&link)?, Cond::NotExists),
                 Write::Put(to_item(&mail)?, Cond::NotExists),
-            ])
+            ];
+            writes.extend(idem.record(&registered_answer(r, customer, body.from_form))?);
+            Ok(writes)
         })
         .await?;
     crate::mail::deliver(state).await;
-    if body.from_form {
-        let anchor = match registered.status {
+    Ok(idem.respond(registered_answer(&registered, customer, body.from_form)))
+}
+
+/// The answer to a registration: back to the event for a form, its status for JSON.
+fn registered_answer(r: &Registration, customer: bool, form: bool) -> Answer {
+    if form {
+        let anchor = match r.status {
             RegistrationStatus::Confirmed => "registered",
             RegistrationStatus::Waiting => "waitlisted",
         };
@@ -207,23 +217,22 @@ pub(crate) async fn register_for(
         } else {
             "/calendar"
         };
-        return Ok(Redirect::to(&format!("{page}/{slug}#{anchor}")).into_response());
+        return idempotent::redirect(&format!("{page}/{}#{anchor}", r.event_id));
     }
-    let message = match registered.status {
+    let message = match r.status {
         RegistrationStatus::Confirmed => "Your place is booked; a confirmation is on its way.",
         RegistrationStatus::Waiting => {
             "The event is full: you are on the waiting list, and we will e-mail you if a place frees up."
         }
     };
-    Ok((
+    idempotent::json(
         StatusCode::CREATED,
-        Json(Registered {
-            event: slug,
-            status: registered.status,
+        &Registered {
+            event: r.event_id.clone(),
+            status: r.status,
             message: message.into(),
-        }),
+        },
     )
-        .into_response())
 }
 
 fn cancel_key(token: &str) -> Option<Key> {

@@ -17,16 +17,17 @@ use std::net::SocketAddr;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hmac::{Hmac, Mac};
-use portal_core::records::guards::{self, Claim, Idempotency, Limit, RateLimits};
+use portal_core::records::guards::{self, Answer, Claim, Idempotency, Limit, RateLimits};
 use portal_core::store::now;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::idempotent::{to_response, Recorded, KEPT};
 use crate::input::MAX_BODY;
 #[allow(unused_imports)]
 use crate::openapi::{ErrorBody, MessageBody};
@@ -309,13 +310,15 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
         .claim(&scope, &key, &fingerprint)
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
-    let mut replay = match claim {
+    let pending = match claim {
         Claim::Done(replay) => return Ok(replayed(replay)),
-        Claim::InProgress => return Err(ApiError::Conflict(
-            "a request with this idempotency key is still being answered; try again in a moment"
-                .into(),
-        )
-        .into_response()),
+        Claim::InProgress => {
+            return Err(ApiError::Busy(
+                "a request with this idempotency key is still being answered; send it again in a moment"
+                    .into(),
+            )
+            .into_response())
+        }
         Claim::Mismatch => {
             return Err(ApiError::invalid(
                 IDEMPOTENCY_FIELD,
@@ -323,53 +326,59 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
             )
             .into_response())
         }
-        Claim::New(replay) => replay,
+        Claim::New(pending) => pending,
     };
     parts.extensions.insert(ClientIp(ip.0));
+    parts.extensions.insert(pending.clone());
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    if response.extensions().get::<Recorded>().is_some() {
+        // The answer was committed with the work.
+        return Ok(response);
+    }
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
-        // Refused or failed: nothing was done, so the same key may be sent again.
-        let _ = keys.release(&replay).await;
-        return Ok(response);
+        // Refused or failed — or so it seems: if the work's transaction committed after all
+        // (its answer lost on the way), it recorded the answer, and that is the truth to send.
+        return Ok(match keys.settle(&pending).await {
+            Ok(Some(done)) => replayed(done),
+            Ok(None) => response,
+            Err(e) => {
+                tracing::error!("idempotency claim not settled: {e}");
+                response
+            }
+        });
     }
     let (head, body) = response.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20)
         .await
         .unwrap_or_default();
-    replay.status = Some(head.status.as_u16());
-    replay.headers = [header::CONTENT_TYPE, header::LOCATION]
-        .iter()
-        .filter_map(|h| {
-            Some((
-                h.as_str().to_string(),
-                head.headers.get(h)?.to_str().ok()?.to_string(),
-            ))
-        })
-        .collect();
-    replay.body = String::from_utf8_lossy(&body).into_owned();
-    if let Err(e) = keys.finish(&replay).await {
+    let answer = Answer {
+        status: head.status.as_u16(),
+        headers: KEPT
+            .iter()
+            .filter_map(|h| {
+                Some((
+                    h.as_str().to_string(),
+                    head.headers.get(h)?.to_str().ok()?.to_string(),
+                ))
+            })
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    if let Err(e) = keys.finish(&pending, &answer).await {
         tracing::error!("idempotency answer not stored: {e}");
     }
     Ok(Response::from_parts(head, Body::from(body)))
 }
 
 fn replayed(replay: portal_core::records::guards::Replay) -> Response {
-    let status = replay
-        .status
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
-    let mut r = (status, Bytes::from(replay.body)).into_response();
-    for (name, value) in replay.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) {
-            r.headers_mut().insert(n, v);
-        }
-    }
+    let mut r = to_response(Answer {
+        status: replay.status.unwrap_or(200),
+        headers: replay.headers,
+        body: replay.body,
+    });
     r.headers_mut().insert(
         HeaderName::from_static("idempotent-replayed"),
         HeaderValue::from_static("true"),

@@ -14,7 +14,7 @@
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use portal_core::records::issues::{Attachment, Issue, IssueKind, Issues, StatusChange};
@@ -24,6 +24,7 @@ use portal_core::store::{Cond, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::idempotent::{self, Answer, Idem};
 use crate::input::{self, Input, WithFiles};
 #[allow(unused_imports)]
 use crate::openapi::{ErrorBody, MessageBody};
@@ -87,6 +88,7 @@ pub struct Filed {
 #[utoipa::path(post, path = "/api/issues", tag = "issues", summary = "File an issue in a public binder", request_body(content((NewIssue = "application/json"), (NewIssue = "application/x-www-form-urlencoded"), (NewIssue = "multipart/form-data")), description = "The issue; forms may add up to 5 files in `attachments` (png, jpeg, gif, pdf, txt, log, csv; 10 MB each)"), responses((status = 201, description = "Filed; the tracking link is also e-mailed", body = Filed), (status = 303, description = "From a form: to the tracking page"), (status = 404, description = "No public binder", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
 pub(crate) async fn file(
     State(state): State<AppState>,
+    idem: Idem,
     body: WithFiles<NewIssue>,
 ) -> Result<Response, ApiError> {
     let form = body.from_form;
@@ -159,6 +161,7 @@ pub(crate) async fn file(
                 ),
             );
             writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
+            writes.extend(idem.record(&filed_answer(issue, token, &base, form))?);
             Ok(writes)
         })
         .await;
@@ -170,16 +173,20 @@ pub(crate) async fn file(
         }
     };
     crate::mail::deliver(&state).await;
-    let url = format!("{}/track/{token}", settings.base_url);
+    Ok(idem.respond(filed_answer(&issue, &token, &base, form)))
+}
+
+/// The answer to a filing: to the tracking page for a form, the number and link for JSON.
+fn filed_answer(issue: &Issue, token: &str, base: &str, form: bool) -> Answer {
     if form {
-        return Ok(Redirect::to(&format!("/track/{token}")).into_response());
+        return idempotent::redirect(&format!("/track/{token}"));
     }
     let filed = Filed {
         number: issue.number.clone(),
-        tracking_url: url,
+        tracking_url: format!("{base}/track/{token}"),
         status: issue.status.clone(),
     };
-    Ok((StatusCode::CREATED, Json(filed)).into_response())
+    idempotent::json(StatusCode::CREATED, &filed)
 }
 
 /// The category a form names, if any, checked against the binder's list.
@@ -452,15 +459,21 @@ pub struct NewNote {
 pub(crate) async fn add_note(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    idem: Idem,
     body: Input<NewNote>,
 ) -> Response {
-    private(match note(&state, &token, body).await {
+    private(match note(&state, &token, idem, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     })
 }
 
-async fn note(state: &AppState, token: &str, body: Input<NewNote>) -> Result<Response, ApiError> {
+async fn note(
+    state: &AppState,
+    token: &str,
+    idem: Idem,
+    body: Input<NewNote>,
+) -> Result<Response, ApiError> {
     input::honeypot(body.value.website.as_deref())?;
     let text = input::text("body", &body.value.body, 20_000)?;
     let tracked = tracked(state, token).await?;
@@ -478,19 +491,20 @@ async fn note(state: &AppState, token: &str, body: Input<NewNote>) -> Result<Res
         public: true,
         created: portal_core::store::now(),
     };
-    issues.add_note(&note, None).await?;
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/track/{token}")).into_response());
-    }
-    Ok((
-        StatusCode::CREATED,
-        Json(TrackedNote {
-            author: note.author,
-            body: note.body,
-            created: note.created,
-        }),
-    )
-        .into_response())
+    let answer = if body.from_form {
+        idempotent::redirect(&format!("/track/{token}"))
+    } else {
+        idempotent::json(
+            StatusCode::CREATED,
+            &TrackedNote {
+                author: note.author.clone(),
+                body: note.body.clone(),
+                created: note.created,
+            },
+        )
+    };
+    issues.add_note_with(&note, idem.record(&answer)?).await?;
+    Ok(idem.respond(answer))
 }
 
 /// A request to mail a tracking link again.
@@ -515,6 +529,7 @@ pub const RESEND_ANSWER: &str =
 #[utoipa::path(post, path = "/api/track/resend", tag = "issues", summary = "Mail the tracking link again (the same answer whether or not the pair exists)", request_body(content((Resend = "application/json"), (Resend = "application/x-www-form-urlencoded"))), responses((status = 202, description = "The one answer", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
 pub(crate) async fn resend(
     State(state): State<AppState>,
+    idem: Idem,
     body: Input<Resend>,
 ) -> Result<Response, ApiError> {
     let v = &body.value;
@@ -522,29 +537,35 @@ pub(crate) async fn resend(
     let number = input::line("number", &v.number, 40)?;
     let email = input::email("email", &v.email)?;
     crate::guard::limit_email(&state, &email).await?;
+    let answer = if body.from_form {
+        idempotent::redirect("/issues/track#sent")
+    } else {
+        idempotent::json(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({ "message": RESEND_ANSWER }),
+        )
+    };
     let issues = Issues::new(state.store.clone());
     if let Some(found) = issues.by_number(&number).await? {
         let issue = found.record;
         if issue.email.trim().eq_ignore_ascii_case(&email) {
             let base = state.site().settings().base_url.clone();
             issues
-                .new_tracking_token(&issue, |token| {
-                    Mail::new(
-                        &issue.email,
-                        format!("[{}] Your tracking link", issue.number),
-                        format!("Hello {},\n\nhere is a new link to follow issue {}:\n{base}/track/{token}\n\nIf you did not ask for it, you can ignore this e-mail.\n", issue.name, issue.number),
-                    )
-                })
+                .new_tracking_token(
+                    &issue,
+                    |token| {
+                        Mail::new(
+                            &issue.email,
+                            format!("[{}] Your tracking link", issue.number),
+                            format!("Hello {},\n\nhere is a new link to follow issue {}:\n{base}/track/{token}\n\nIf you did not ask for it, you can ignore this e-mail.\n", issue.name, issue.number),
+                        )
+                    },
+                    idem.record(&answer)?,
+                )
                 .await?;
             crate::mail::deliver(&state).await;
+            return Ok(idem.respond(answer));
         }
     }
-    if body.from_form {
-        return Ok(Redirect::to("/issues/track#sent").into_response());
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "message": RESEND_ANSWER })),
-    )
-        .into_response())
+    Ok(idempotent::to_response(answer))
 }

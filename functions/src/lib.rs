@@ -15,6 +15,7 @@
 //! - [`uploads`]: the rules for files sent with forms.
 //! - [`lambda`]: running a group on AWS Lambda.
 //! - [`guard`]: rate limits, form tokens and idempotency keys in front of every form post.
+//! - [`idempotent`]: how a handler records its answer with its work, so a retry is answered once.
 //! - [`openapi`]: the OpenAPI document of all of these, at `/api/openapi.json`.
 //! - [`pages`]: pages rendered on request with the theme.
 //! - [`mail`]: delivering the outbox (`.eml` files locally, Amazon SES on Lambda).
@@ -24,6 +25,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod guard;
+pub mod idempotent;
 pub mod input;
 pub mod issues;
 pub mod lambda;

@@ -7,9 +7,9 @@
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use portal_core::records::outbox::Mail;
 use portal_core::records::requests::Subscription;
 use portal_core::records::sessions::{OneTimeToken, Sessions, TokenKind};
@@ -18,6 +18,7 @@ use portal_core::store::{now, Cond, Key, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::idempotent::{self, Idem};
 use crate::input::{self, Input};
 #[allow(unused_imports)]
 use crate::openapi::{ErrorBody, MessageBody};
@@ -76,6 +77,7 @@ pub struct SignUp {
 pub(crate) async fn subscribe(
     State(state): State<AppState>,
     Path(list): Path<String>,
+    idem: Idem,
     body: Input<SignUp>,
 ) -> Result<Response, ApiError> {
     let v = &body.value;
@@ -99,6 +101,14 @@ pub(crate) async fn subscribe(
         format!("SUB#{}", email_key(&email)),
     );
     let existing = subscriptions.get(&key).await?;
+    let answer = if body.from_form {
+        idempotent::redirect("/newsletter#sent")
+    } else {
+        idempotent::json(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({ "message": SIGNUP_ANSWER }),
+        )
+    };
     // A confirmed address gets no mail: nothing to confirm, and nothing to tell a stranger.
     if !existing.as_ref().is_some_and(|s| s.record.confirmed) {
         let token = random_token();
@@ -130,17 +140,12 @@ pub(crate) async fn subscribe(
             };
             writes.push(Write::Put(to_item(&sub)?, Cond::NotExists));
         }
+        writes.extend(idem.record(&answer)?);
         state.store.transact(writes).await?;
         crate::mail::deliver(&state).await;
+        return Ok(idem.respond(answer));
     }
-    if body.from_form {
-        return Ok(Redirect::to("/newsletter#sent").into_response());
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "message": SIGNUP_ANSWER })),
-    )
-        .into_response())
+    Ok(idempotent::to_response(answer))
 }
 
 /// A confirmation link opened in a browser: a page saying what happened.

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use portal_core::records::outbox::Mail;
 use portal_core::records::requests::{AppointmentRequest, RequestKind, VisitorRequest};
 use portal_core::records::{new_id, to_item};
@@ -16,6 +16,7 @@ use portal_core::store::{now, Cond, Write};
 use serde::Deserialize;
 
 use crate::error::ApiError;
+use crate::idempotent::{self, Idem};
 use crate::input::{self, Input};
 #[allow(unused_imports)]
 use crate::openapi::{ErrorBody, MessageBody};
@@ -64,8 +65,11 @@ fn optional(field: &str, value: &Option<String>, max: usize) -> Result<Option<St
 }
 
 /// Stores `record` with a mail to the business, then answers 303 to `thanks` (forms) or 201.
+/// Stores `record` with its mail to the business in one transaction, with the answer when
+/// the request carries an idempotency key.
 async fn store_and_tell(
     state: &AppState,
+    idem: &Idem,
     record: portal_core::store::Item,
     subject: String,
     body: String,
@@ -73,27 +77,28 @@ async fn store_and_tell(
     thanks: &str,
 ) -> Result<Response, ApiError> {
     let mail = Mail::new(&state.site().settings().business_email, subject, body);
-    state
-        .store
-        .transact(vec![
-            Write::Put(record, Cond::NotExists),
-            Write::Put(to_item(&mail)?, Cond::NotExists),
-        ])
-        .await?;
+    let answer = if from_form {
+        idempotent::redirect(thanks)
+    } else {
+        idempotent::json(
+            StatusCode::CREATED,
+            &serde_json::json!({"message": "Thank you: we will be in touch soon."}),
+        )
+    };
+    let mut writes = vec![
+        Write::Put(record, Cond::NotExists),
+        Write::Put(to_item(&mail)?, Cond::NotExists),
+    ];
+    writes.extend(idem.record(&answer)?);
+    state.store.transact(writes).await?;
     crate::mail::deliver(state).await;
-    if from_form {
-        return Ok(Redirect::to(thanks).into_response());
-    }
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"message": "Thank you: we will be in touch soon."})),
-    )
-        .into_response())
+    Ok(idem.respond(answer))
 }
 
 #[utoipa::path(post, path = "/api/requests", tag = "events", summary = "Ask for a portal login, sales information or an eStore account (`kind`)", request_body(content((NewRequest = "application/json"), (NewRequest = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Received; the business is e-mailed", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
 pub(crate) async fn request(
     State(state): State<AppState>,
+    idem: Idem,
     body: Input<NewRequest>,
 ) -> Result<Response, ApiError> {
     let v = &body.value;
@@ -157,6 +162,7 @@ pub(crate) async fn request(
     let thanks = format!("/request/{}#sent", v.kind.trim());
     store_and_tell(
         &state,
+        &idem,
         to_item(&record)?,
         subject,
         text,
@@ -200,6 +206,7 @@ pub struct NewAppointment {
 #[utoipa::path(post, path = "/api/appointments", tag = "events", summary = "Ask for an appointment", request_body(content((NewAppointment = "application/json"), (NewAppointment = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Received; the business is e-mailed", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
 pub(crate) async fn appointment(
     State(state): State<AppState>,
+    idem: Idem,
     body: Input<NewAppointment>,
 ) -> Result<Response, ApiError> {
     let v = &body.value;
@@ -256,6 +263,7 @@ pub(crate) async fn appointment(
     );
     store_and_tell(
         &state,
+        &idem,
         to_item(&record)?,
         subject,
         text,

@@ -6,7 +6,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use portal_core::records::feedback::ArticleFeedback;
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::guard::{self, ClientIp};
+use crate::idempotent::{self, Idem};
 use crate::input::{self, Input};
 #[allow(unused_imports)]
 use crate::openapi::{ErrorBody, MessageBody};
@@ -230,6 +231,7 @@ pub struct Feedback {
 pub(crate) async fn feedback(
     State(state): State<AppState>,
     Path(article): Path<String>,
+    idem: Idem,
     body: Input<Feedback>,
 ) -> Result<Response, ApiError> {
     let v = &body.value;
@@ -263,15 +265,18 @@ pub(crate) async fn feedback(
         comment,
         created: now(),
     };
-    state.store.put(to_item(&record)?, Cond::NotExists).await?;
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/kb/{article}#feedback-sent")).into_response());
-    }
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"message": "Thank you for your feedback.", "helpful": helpful})),
-    )
-        .into_response())
+    let answer = if body.from_form {
+        idempotent::redirect(&format!("/kb/{article}#feedback-sent"))
+    } else {
+        idempotent::json(
+            StatusCode::CREATED,
+            &serde_json::json!({"message": "Thank you for your feedback.", "helpful": helpful}),
+        )
+    };
+    let mut writes = vec![Write::Put(to_item(&record)?, Cond::NotExists)];
+    writes.extend(idem.record(&answer)?);
+    state.store.transact(writes).await?;
+    Ok(idem.respond(answer))
 }
 
 /// Sending an article's link to someone.
@@ -294,6 +299,7 @@ pub(crate) async fn share(
     State(state): State<AppState>,
     Path(article): Path<String>,
     ip: ClientIp,
+    idem: Idem,
     body: Input<Share>,
 ) -> Result<Response, ApiError> {
     let v = &body.value;
@@ -320,17 +326,17 @@ pub(crate) async fn share(
             site.settings().base_url
         ),
     );
-    state
-        .store
-        .transact(vec![Write::Put(to_item(&mail)?, Cond::NotExists)])
-        .await?;
+    let answer = if body.from_form {
+        idempotent::redirect(&format!("/kb/{article}#shared"))
+    } else {
+        idempotent::json(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({"message": format!("The link is on its way to {email}.")}),
+        )
+    };
+    let mut writes = vec![Write::Put(to_item(&mail)?, Cond::NotExists)];
+    writes.extend(idem.record(&answer)?);
+    state.store.transact(writes).await?;
     crate::mail::deliver(&state).await;
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/kb/{article}#shared")).into_response());
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({"message": format!("The link is on its way to {email}.")})),
-    )
-        .into_response())
+    Ok(idem.respond(answer))
 }

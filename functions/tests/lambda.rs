@@ -1,65 +1,17 @@
 //! Each function binary's router, fed API Gateway HTTP API (v2) events through `lambda_http`,
 //! the way Lambda hands them over: the Lambda path is tested, not assumed.
 
-use std::borrow::Cow;
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Body;
-use portal_core::search::{write_index, SearchDoc};
+use common::state;
 use portal_functions::lambda::{app, bundle_paths};
 use portal_functions::{AppState, LiveSite};
 use serde_json::{json, Value};
 use tower::ServiceExt;
-
-/// A bundle as `PORTAL_SITE_DIR` holds it: site data, a one-article index, the theme.
-fn bundle(dir: &Path) {
-    let site = json!({
-        "settings": {
-            "business": "Kestrel Systems",
-            "base_url": "https://help.example.com",
-            "business_email": "support@example.com",
-            "tracking_prefix": "KST",
-            "binders": [{"id": "support", "name": "Support", "public": true, "categories": []}],
-            "newsletters": [],
-            "limits": {"posts_per_ip": 2, "posts_per_email": 10, "shares_per_ip": 10, "min_fill_seconds": 3}
-        },
-        "events": [{"slug": "seminar", "title": "Seminar", "when": "Tuesday", "starts": 4102444800i64, "capacity": 1}],
-        "page": {"site": {"title": "Kestrel Systems", "base_url": "https://help.example.com", "language": "en-GB",
-            "contact": {"address": ["1 Quay Street", "Bristol"], "phones": [{"label": "Support", "value": "0117 496 0000"}], "emails": [], "hours": [], "note": ""}}, "footer_pages": [], "year": 2026, "topics": [],
-            "assets": {"style.css": "/static/style.css", "favicon.svg": "/static/favicon.svg", "forms.js": "/static/forms.js"}}
-    });
-    std::fs::write(dir.join("site.json"), site.to_string()).unwrap();
-    for index in ["search", "search-customers"] {
-        std::fs::create_dir(dir.join(index)).unwrap();
-        write_index(
-            &dir.join(index),
-            vec![SearchDoc {
-                url: "/kb/refund-a-sale".into(),
-                kind: "article",
-                title: Cow::Borrowed("Refund a sale"),
-                summary: Cow::Borrowed("Give money back for a sale."),
-                body: Cow::Borrowed("Open the sale, choose Refund and confirm the amount."),
-                topic: Cow::Borrowed("Sales"),
-                subtopic: Cow::Borrowed("Refunds"),
-                tags: vec![],
-            }],
-        )
-        .unwrap();
-    }
-    std::fs::create_dir(dir.join("private")).unwrap();
-    let theme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default");
-    std::os::unix::fs::symlink(theme.canonicalize().unwrap(), dir.join("theme")).unwrap();
-}
-
-async fn state(dir: &Path) -> AppState {
-    bundle(dir);
-    let db = format!("sqlite:{}", dir.join("portal.db").display());
-    let store = portal_core::store::open(&db).await.unwrap();
-    store.init().await.unwrap();
-    let site = LiveSite::load(bundle_paths(dir)).unwrap();
-    AppState::new(store, Arc::new(site), Some(dir.join("outbox")))
-}
 
 /// An API Gateway HTTP API (v2) event, as Lambda delivers it.
 fn event(method: &str, path_and_query: &str, body: Option<&Value>, ip: &str) -> String {

@@ -83,7 +83,7 @@ impl Record for CancelLink {
     }
 }
 
-const RETRIES: usize = 50;
+const RETRIES: u32 = 12;
 
 /// Registrations.
 #[derive(Debug, Clone)]
@@ -124,7 +124,7 @@ impl Events {
         extra: impl Fn(&Registration) -> crate::store::StoreResult<Vec<Write>>,
     ) -> RecordResult<Registration> {
         let seats_key = Key::new(format!("EVENT#{}", registration.event_id), "SEATS");
-        for _ in 0..RETRIES {
+        for attempt in 1..=RETRIES {
             let (mut seats, cond) = match self.store.get(&seats_key).await? {
                 Some(item) => {
                     let s = from_item::<Seats>(&self.store.name(), item)?;
@@ -164,12 +164,21 @@ impl Events {
                         registration.email
                     )))
                 }
-                Err(StoreError::TransactionCancelled { .. }) => continue,
+                Err(StoreError::TransactionCancelled { failed })
+                    if failed.iter().any(|(i, _)| *i >= 2) =>
+                {
+                    return Err(RecordError::Busy(
+                        "another request is changing this registration; try again".into(),
+                    ))
+                }
+                Err(StoreError::TransactionCancelled { .. }) => {
+                    tokio::time::sleep(crate::store::backoff(attempt)).await;
+                }
                 Err(e) => return Err(conflict(e, "registration failed")),
             }
         }
-        Err(RecordError::Conflict(
-            "too many registrations at once; try again".into(),
+        Err(RecordError::Busy(
+            "too many registrations at once; try again in a moment".into(),
         ))
     }
 
@@ -189,7 +198,7 @@ impl Events {
             format!("EVENT#{event_id}"),
             format!("REG#{}", email_key(email)),
         );
-        for _ in 0..RETRIES {
+        for attempt in 1..=RETRIES {
             let Some(reg_item) = self.store.get(&reg_key).await? else {
                 return Ok(None);
             };
@@ -227,12 +236,14 @@ impl Events {
             writes.extend(extra.iter().cloned());
             match self.store.transact(writes).await {
                 Ok(()) => return Ok(promoted),
-                Err(StoreError::TransactionCancelled { .. }) => continue,
+                Err(StoreError::TransactionCancelled { .. }) => {
+                    tokio::time::sleep(crate::store::backoff(attempt)).await;
+                }
                 Err(e) => return Err(conflict(e, "cancellation failed")),
             }
         }
-        Err(RecordError::Conflict(
-            "too many changes at once; try again".into(),
+        Err(RecordError::Busy(
+            "too many changes at once; try again in a moment".into(),
         ))
     }
 

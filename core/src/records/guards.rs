@@ -3,7 +3,7 @@
 //!
 //! | Record | `pk` | `sk` |
 //! |---|---|---|
-//! | [`Window`] | `LIMIT#<scope>#<hash of subject>` | `W#<window start>` |
+//! | rate-limit window (`count`) | `LIMIT#<scope>#<hash of subject>` | `W#<window start>` |
 //! | [`Replay`] | `IDEM#<hash of scope and key>` | `REPLAY` |
 //! | [`Secret`] | `SECRET#<name>` | `SECRET` |
 
@@ -12,28 +12,17 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{from_item, to_item, token_hash, Record, RecordError, RecordResult};
-use crate::store::{now, Cond, Key, Store, StoreError};
+use crate::store::{now, Cond, Key, Store, StoreError, StoreResult, Write};
 
-/// Requests counted in one fixed window of one limit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Window {
-    /// The limit's scope and hashed subject (the `pk`).
-    pub id: String,
-    /// Window start, Unix seconds.
-    pub start: i64,
-    /// Requests counted.
-    pub count: u32,
-    /// When the window is forgotten.
-    pub expires_at: i64,
-}
-
-impl Record for Window {
-    fn key(&self) -> Key {
-        Key::new(self.id.clone(), format!("W#{}", self.start))
-    }
-    fn expires_at(&self) -> Option<i64> {
-        Some(self.expires_at)
-    }
+/// The current window of `scope` for `subject`: its start and key.
+fn window_of(scope: &str, subject: &str, window: i64) -> (i64, Key) {
+    let t = now();
+    let start = t - t.rem_euclid(window.max(1));
+    let id = format!(
+        "LIMIT#{scope}#{}",
+        &token_hash(&subject.to_lowercase())[..32]
+    );
+    (start, Key::new(id, format!("W#{start}")))
 }
 
 /// A rate limit: at most `max` requests per `window` seconds.
@@ -45,19 +34,9 @@ pub struct Limit {
     pub window: i64,
 }
 
-/// The current window of `scope` for `subject`: its `pk`, start and key.
-fn window_of(scope: &str, subject: &str, window: i64) -> (String, i64, Key) {
-    let t = now();
-    let start = t - t.rem_euclid(window.max(1));
-    let id = format!(
-        "LIMIT#{scope}#{}",
-        &token_hash(&subject.to_lowercase())[..32]
-    );
-    let key = Key::new(id.clone(), format!("W#{start}"));
-    (id, start, key)
-}
-
-/// Rate limits counted in fixed windows in the store (2 requests per counted hit).
+/// Rate limits counted in fixed windows in the store, one atomic counter per window
+/// (field `count`, 1 request per hit): parallel requests are each counted exactly once, so a
+/// burst cannot slip past the limit between a read and a write.
 #[derive(Debug, Clone)]
 pub struct RateLimits {
     store: Arc<dyn Store>,
@@ -71,15 +50,18 @@ impl RateLimits {
 
     /// How many requests `subject` has made under `scope` in the current window (1 request).
     pub async fn current(&self, scope: &str, subject: &str, window: i64) -> RecordResult<u32> {
-        let (_, _, key) = window_of(scope, subject, window);
-        match self.store.get(&key).await? {
-            Some(item) => Ok(from_item::<Window>(&self.store.name(), item)?.record.count),
-            None => Ok(0),
-        }
+        let (_, key) = window_of(scope, subject, window);
+        Ok(self
+            .store
+            .get(&key)
+            .await?
+            .and_then(|item| item.data.get("count").and_then(|c| c.as_u64()))
+            .map_or(0, |c| u32::try_from(c).unwrap_or(u32::MAX)))
     }
 
     /// Counts one request by `subject` (an IP address, an e-mail address) under `scope`;
-    /// `Ok(false)` when the limit is already reached (then nothing is counted).
+    /// `Ok(false)` when it goes past the limit. The request is counted first and judged
+    /// after, atomically, so however many arrive at once, no more than `max` are allowed.
     ///
     /// ```no_run
     /// # async fn f(store: std::sync::Arc<dyn portal_core::Store>) -> portal_core::records::RecordResult<()> {
@@ -88,36 +70,12 @@ impl RateLimits {
     /// # Ok(()) }
     /// ```
     pub async fn hit(&self, scope: &str, subject: &str, limit: Limit) -> RecordResult<bool> {
-        let (id, start, key) = window_of(scope, subject, limit.window);
-        for _ in 0..20 {
-            let (mut window, cond) = match self.store.get(&key).await? {
-                Some(item) => {
-                    let w = from_item::<Window>(&self.store.name(), item)?;
-                    (w.record, Cond::Version(w.version))
-                }
-                None => (
-                    Window {
-                        id: id.clone(),
-                        start,
-                        count: 0,
-                        expires_at: start + 2 * limit.window,
-                    },
-                    Cond::NotExists,
-                ),
-            };
-            if window.count >= limit.max {
-                return Ok(false);
-            }
-            window.count += 1;
-            match self.store.put(to_item(&window)?, cond).await {
-                Ok(_) => return Ok(true),
-                Err(StoreError::ConditionFailed { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RecordError::Conflict(
-            "too many requests at once; try again".into(),
-        ))
+        let (start, key) = window_of(scope, subject, limit.window);
+        let count = self
+            .store
+            .increment(&key, "count", 1, Some(start + 2 * limit.window))
+            .await?;
+        Ok(count <= i64::from(limit.max))
     }
 }
 
@@ -128,6 +86,14 @@ pub struct Replay {
     pub id: String,
     /// Hash of the request body, so a key reused for another request is caught.
     pub fingerprint: String,
+    /// Which attempt holds the claim: random, so an attempt that finds the claim already
+    /// there (its own write, applied once and answered late) knows it as its own.
+    #[serde(default)]
+    pub attempt: String,
+    /// Until when the attempt holding the claim may still be working (Unix seconds); after
+    /// that another attempt may take the claim over.
+    #[serde(default)]
+    pub lease_until: i64,
     /// `None` while the first request is still being answered.
     #[serde(default)]
     pub status: Option<u16>,
@@ -153,20 +119,60 @@ impl Record for Replay {
 /// How long an answer is kept for replay.
 pub const REPLAY_SECONDS: i64 = 24 * 3600;
 
+/// How long an attempt holds a claim before another may take it over: longer than any
+/// request may run (a Lambda's timeout is 30 s).
+pub const LEASE_SECONDS: i64 = 60;
+
+/// A claim held by this attempt: the record as claimed, at its version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    /// The claim.
+    pub replay: Replay,
+    /// Its version in the store; every write that settles the claim is conditional on it.
+    pub version: u64,
+}
+
+/// An answer to keep for replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers worth replaying.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: String,
+}
+
+impl Pending {
+    /// The write that records `answer` as this claim's outcome. Put it in the same
+    /// transaction as the work: then the work and "done, and here is the answer" commit
+    /// together or not at all, and the transaction fails if the claim was taken over.
+    pub fn done(&self, answer: &Answer) -> StoreResult<Write> {
+        let mut replay = self.replay.clone();
+        replay.status = Some(answer.status);
+        replay.headers = answer.headers.clone();
+        replay.body = answer.body.clone();
+        Ok(Write::Put(to_item(&replay)?, Cond::Version(self.version)))
+    }
+}
+
 /// What to do with a request that carries an idempotency key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// The first time: answer it, then [`Idempotency::finish`] (or [`Idempotency::release`]).
-    New(Replay),
+    /// This attempt holds the key: do the work, recording the answer with
+    /// [`Pending::done`] in its transaction (or [`Idempotency::finish`] after it), or
+    /// [`Idempotency::settle`] when no answer was recorded.
+    New(Pending),
     /// Answered before: send this again.
     Done(Replay),
-    /// The first request with this key is still being answered.
+    /// Another attempt with this key is still being answered.
     InProgress,
     /// The key was used for a different request.
     Mismatch,
 }
 
-/// Idempotency keys: a retried request gets the first answer, and is not carried out twice.
+/// Idempotency keys: a retried request gets the first answer, and is not carried out twice —
+/// not even when a store call's outcome was lost (see [`Idempotency::settle`]).
 #[derive(Debug, Clone)]
 pub struct Idempotency {
     store: Arc<dyn Store>,
@@ -178,46 +184,116 @@ impl Idempotency {
         Idempotency { store }
     }
 
+    /// The record's `pk` for `key` in `scope`.
+    fn id(scope: &str, key: &str) -> String {
+        format!("IDEM#{}", &token_hash(&format!("{scope}\n{key}"))[..40])
+    }
+
     /// Claims `key` in `scope` for a request whose body hashes to `fingerprint`
-    /// (1 request, 2 when it was claimed before).
+    /// (1 request, 2 when it was claimed before, 3 when an abandoned claim is taken over).
     pub async fn claim(&self, scope: &str, key: &str, fingerprint: &str) -> RecordResult<Claim> {
+        let t = now();
         let replay = Replay {
-            id: format!("IDEM#{}", &token_hash(&format!("{scope}\n{key}"))[..40]),
+            id: Self::id(scope, key),
             fingerprint: fingerprint.to_string(),
+            attempt: super::random_token(),
+            lease_until: t + LEASE_SECONDS,
             status: None,
             headers: Vec::new(),
             body: String::new(),
-            expires_at: now() + REPLAY_SECONDS,
+            expires_at: t + REPLAY_SECONDS,
         };
         match self.store.put(to_item(&replay)?, Cond::NotExists).await {
-            Ok(_) => return Ok(Claim::New(replay)),
+            Ok(version) => return Ok(Claim::New(Pending { replay, version })),
             Err(StoreError::ConditionFailed { .. }) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                // The claim may have been written with its answer lost: give it back if so,
+                // rather than leave the key blocked until the lease runs out.
+                self.abandon(&replay).await;
+                return Err(e.into());
+            }
         }
         let Some(item) = self.store.get(&replay.key()).await? else {
             // Expired between the two calls: the caller may try again.
             return Ok(Claim::InProgress);
         };
-        let earlier = from_item::<Replay>(&self.store.name(), item)?.record;
-        Ok(if earlier.fingerprint != fingerprint {
-            Claim::Mismatch
-        } else if earlier.status.is_none() {
-            Claim::InProgress
-        } else {
-            Claim::Done(earlier)
-        })
+        let earlier = from_item::<Replay>(&self.store.name(), item)?;
+        if earlier.record.fingerprint != fingerprint {
+            return Ok(Claim::Mismatch);
+        }
+        if earlier.record.status.is_some() {
+            return Ok(Claim::Done(earlier.record));
+        }
+        if earlier.record.attempt == replay.attempt {
+            // Our own claim, applied by a write whose answer was lost and then retried.
+            return Ok(Claim::New(Pending {
+                replay,
+                version: earlier.version,
+            }));
+        }
+        if earlier.record.lease_until > t {
+            return Ok(Claim::InProgress);
+        }
+        // The attempt that claimed it stopped without settling it (a crash, a timeout): take
+        // it over. Its work, if it ever commits, fails on the claim's version.
+        match self
+            .store
+            .put(to_item(&replay)?, Cond::Version(earlier.version))
+            .await
+        {
+            Ok(version) => Ok(Claim::New(Pending { replay, version })),
+            Err(StoreError::ConditionFailed { .. }) => Ok(Claim::InProgress),
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// Stores the answer to a claimed request.
-    pub async fn finish(&self, replay: &Replay) -> RecordResult<()> {
-        self.store.put(to_item(replay)?, Cond::Exists).await?;
-        Ok(())
+    /// Deletes `replay`'s claim if this attempt holds it and nothing was recorded in it.
+    async fn abandon(&self, replay: &Replay) {
+        let Ok(Some(item)) = self.store.get(&replay.key()).await else {
+            return;
+        };
+        if let Ok(found) = from_item::<Replay>(&self.store.name(), item) {
+            if found.record.attempt == replay.attempt && found.record.status.is_none() {
+                let _ = self
+                    .store
+                    .delete(&replay.key(), Cond::Version(found.version))
+                    .await;
+            }
+        }
     }
 
-    /// Gives a claim back (the request was refused and may be sent again, corrected).
-    pub async fn release(&self, replay: &Replay) -> RecordResult<()> {
-        self.store.delete(&replay.key(), Cond::None).await?;
-        Ok(())
+    /// Stores the answer to a claimed request whose work was not one transaction with
+    /// [`Pending::done`] in it (1 request).
+    pub async fn finish(&self, pending: &Pending, answer: &Answer) -> RecordResult<()> {
+        match pending.done(answer)? {
+            Write::Put(item, cond) => self.store.put(item, cond).await.map(|_| ()),
+            _ => unreachable!("Pending::done is a put"),
+        }
+        .map_err(RecordError::from)
+    }
+
+    /// Settles a claim whose request was refused or failed, whatever its failure was — even
+    /// one whose outcome is unknown, such as a transaction whose answer was lost. The claim is
+    /// given back only if it is still exactly as this attempt made it (1 request); if the
+    /// work's transaction committed after all, it carried the answer and changed the claim, so
+    /// the claim stays and that answer is returned (2 requests): the request was done, once.
+    pub async fn settle(&self, pending: &Pending) -> RecordResult<Option<Replay>> {
+        let key = pending.replay.key();
+        match self
+            .store
+            .delete(&key, Cond::Version(pending.version))
+            .await
+        {
+            Ok(()) => Ok(None),
+            Err(StoreError::ConditionFailed { .. }) => Ok(match self.store.get(&key).await? {
+                Some(item) => {
+                    let now = from_item::<Replay>(&self.store.name(), item)?.record;
+                    now.status.is_some().then_some(now)
+                }
+                None => None,
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -254,7 +330,7 @@ pub async fn secret(store: &Arc<dyn Store>, name: &str) -> RecordResult<Vec<u8>>
             Err(e) => return Err(e.into()),
         }
     }
-    Err(RecordError::Conflict(format!(
+    Err(RecordError::Busy(format!(
         "secret {name} could not be read"
     )))
 }

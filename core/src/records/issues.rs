@@ -112,18 +112,6 @@ impl Record for Note {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Counter {
-    name: String,
-    next: u64,
-}
-
-impl Record for Counter {
-    fn key(&self) -> Key {
-        Key::new(format!("COUNTER#{}", self.name), "COUNTER")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Pointer {
     pk: String,
     sk: String,
@@ -179,8 +167,9 @@ impl Record for IssueSummary {
     }
 }
 
-/// How often creating an issue retries when another creation took the same number.
-const NUMBER_RETRIES: usize = 20;
+/// How many numbers a filing tries before giving up: more than one only when numbers were
+/// handed out outside the counter (an import, an older portal).
+const NUMBER_RETRIES: usize = 5;
 
 /// Issues and notes.
 #[derive(Debug, Clone)]
@@ -196,7 +185,7 @@ impl Issues {
 
     /// Files `issue` (its `id`, `number` and `history` are filled in here) with the next
     /// tracking number `{prefix}-{year}-{n:06}`, a tracking token, and the mail `mail` makes
-    /// from the issue and its token — all in one transaction. Returns the issue and the tracking token (2 requests; more only when
+    /// from the issue and its token — all in one transaction. Returns the issue and the tracking token (2 requests: the number, then the transaction; more only when numbers were handed out outside the counter).
     /// another filing took the same number at the same moment).
     pub async fn file(
         &self,
@@ -231,23 +220,12 @@ impl Issues {
         }];
         let counter_key = Key::new(format!("COUNTER#ISSUE#{year}"), "COUNTER");
         for _ in 0..NUMBER_RETRIES {
-            let (next, cond) = match self.store.get(&counter_key).await? {
-                Some(item) => {
-                    let c = from_item::<Counter>(&self.store.name(), item)?;
-                    (c.record.next, Cond::Version(c.version))
-                }
-                None => (1, Cond::NotExists),
-            };
-            issue.number = format!("{prefix}-{year}-{next:06}");
+            // A number is taken atomically before the transaction: two filings never get the
+            // same one and never wait for each other; a filing that fails skips its number.
+            let n = self.next_number(&counter_key).await?;
+            issue.number = format!("{prefix}-{year}-{n:06}");
             let token = random_token();
             let mut writes = vec![
-                Write::Put(
-                    to_item(&Counter {
-                        name: format!("ISSUE#{year}"),
-                        next: next + 1,
-                    })?,
-                    cond,
-                ),
                 Write::Put(to_item(&issue)?, Cond::NotExists),
                 Write::Put(
                     to_item(&Pointer {
@@ -272,26 +250,49 @@ impl Issues {
             writes.extend(extra(&issue, &token)?);
             match self.store.transact(writes).await {
                 Ok(()) => return Ok((issue, token)),
+                // The number was given out before the counter existed in this form (an
+                // import, an older portal): move the counter past the numbers in use.
                 Err(StoreError::TransactionCancelled { failed })
-                    if failed.iter().all(|(i, _)| *i == 0 || *i == 2) =>
+                    if !failed.is_empty() && failed.iter().all(|(i, _)| *i == 1) =>
                 {
-                    continue
+                    self.skip_used_numbers(&counter_key, n).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(RecordError::Conflict(
-            "too many issues filed at once; try again".into(),
+        Err(RecordError::Busy(
+            "no free tracking number was found; try again".into(),
         ))
     }
 
+    /// The next tracking number of a year's counter (1 request).
+    async fn next_number(&self, counter: &Key) -> RecordResult<u64> {
+        let n = self.store.increment(counter, "last", 1, None).await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// After number `taken` turned out to be in use, moves the counter past every number an
+    /// older counter (field `next`, the next number to give) had handed out.
+    async fn skip_used_numbers(&self, counter: &Key, taken: u64) -> RecordResult<()> {
+        let older = match self.store.get(counter).await? {
+            Some(item) => item.data.get("next").and_then(|n| n.as_u64()).unwrap_or(0),
+            None => 0,
+        };
+        if older > taken + 1 {
+            let by = i64::try_from(older - 1 - taken).unwrap_or(i64::MAX);
+            self.store.increment(counter, "last", by, None).await?;
+        }
+        Ok(())
+    }
+
     /// Makes another tracking token for an issue (the first is stored only as a hash, so a
-    /// lost link is replaced, not recovered) and writes the mail `mail` makes from it in the
-    /// same transaction (1 request).
+    /// lost link is replaced, not recovered) and writes the mail `mail` makes from it, and
+    /// `extra`, in the same transaction (1 request).
     pub async fn new_tracking_token(
         &self,
         issue: &Issue,
         mail: impl Fn(&str) -> Mail,
+        extra: Vec<Write>,
     ) -> RecordResult<String> {
         let token = random_token();
         let pointer = Pointer {
@@ -299,10 +300,11 @@ impl Issues {
             sk: "TRACK".into(),
             issue_id: issue.id.clone(),
         };
-        let writes = vec![
+        let mut writes = vec![
             Write::Put(to_item(&pointer)?, Cond::NotExists),
             Write::Put(to_item(&mail(&token))?, Cond::NotExists),
         ];
+        writes.extend(extra);
         self.store.transact(writes).await?;
         Ok(token)
     }

@@ -165,6 +165,10 @@ pub enum RecordError {
     /// The record does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// The store stayed too busy with other writes to the same items to finish this one in
+    /// time; nothing was written, and the same request may be sent again shortly.
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// Result alias for repositories.

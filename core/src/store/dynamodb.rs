@@ -447,12 +447,125 @@ impl Store for DynamoStore {
             };
             items.push(item);
         }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        // One token for every attempt of this transaction: DynamoDB applies a replayed
+        // TransactWriteItems with the same token at most once (for ten minutes), so neither
+        // the SDK's retries nor the ones below can apply it twice.
+        let token = uuid::Uuid::now_v7().to_string();
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
+                .send()
+                .await;
+            match self.transaction_outcome(result, &writes) {
+                Err(StoreError::TransactionCancelled { failed })
+                    if failed.is_empty() && attempt < COLLISION_RETRIES =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(super::backoff(attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn increment(
+        &self,
+        key: &Key,
+        field: &str,
+        by: i64,
+        expires_at: Option<i64>,
+    ) -> StoreResult<i64> {
+        for _ in 0..5 {
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_attrs(key)))
+                .update_expression("SET #v = #v + :one ADD #d.#f :by")
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(#t) OR #t > :now)",
+                )
+                .expression_attribute_names("#v", "v")
+                .expression_attribute_names("#d", "data")
+                .expression_attribute_names("#f", field)
+                .expression_attribute_names("#t", "ttl")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":by", n(by))
+                .expression_attribute_values(":now", n(now()))
+                .return_values(ReturnValue::UpdatedNew)
+                .send()
+                .await;
+            match out {
+                Ok(out) => {
+                    return out
+                        .attributes
+                        .as_ref()
+                        .and_then(|a| a.get("data"))
+                        .and_then(|d| d.as_m().ok())
+                        .and_then(|d| d.get(field))
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|v| v.parse().ok())
+                        .ok_or_else(|| StoreError::Decode {
+                            store: self.name(),
+                            key: key.clone(),
+                            message: format!("`{field}` is not a whole number"),
+                        })
+                }
+                Err(e) => match self.err(e, Some(key)) {
+                    StoreError::ConditionFailed { .. } => {
+                        // Not there (or expired): create it, unless another increment just did.
+                        let mut data = Attrs::new();
+                        data.insert(field.to_string(), by.into());
+                        let item = Item {
+                            pk: key.pk.clone(),
+                            sk: key.sk.clone(),
+                            version: 0,
+                            expires_at,
+                            data,
+                        };
+                        match self.put(item, Cond::NotExists).await {
+                            Ok(_) => return Ok(by),
+                            Err(StoreError::ConditionFailed { .. }) => continue,
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    other => return Err(other),
+                },
+            }
+        }
+        Err(StoreError::Backend {
+            store: self.name(),
+            message: format!("counter {key} could not be created"),
+        })
+    }
+
+    async fn scan(
+        &self,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> StoreResult<(Vec<Item>, Option<String>)> {
+        self.scan_page(cursor, limit).await
+    }
+}
+
+/// How often a transaction that collided with another one on the same items is tried again
+/// (with the same client request token) before the collision is reported.
+const COLLISION_RETRIES: u32 = 8;
+
+impl DynamoStore {
+    /// What a `TransactWriteItems` answer means for the store's contract.
+    fn transaction_outcome<E: std::fmt::Debug>(
+        &self,
+        result: Result<
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
+            SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, E>,
+        >,
+        writes: &[Write],
+    ) -> StoreResult<()> {
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -471,12 +584,19 @@ impl Store for DynamoStore {
                         return Err(StoreError::TransactionCancelled { failed });
                     }
                 }
+                if let Some(
+                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionInProgressException(_),
+                ) = e.as_service_error()
+                {
+                    // The same token is still being applied by an earlier attempt.
+                    return Err(StoreError::TransactionCancelled { failed: Vec::new() });
+                }
                 Err(self.err(e, None))
             }
         }
     }
 
-    async fn scan(
+    async fn scan_page(
         &self,
         cursor: Option<String>,
         limit: usize,

@@ -19,6 +19,7 @@
 //! - [`Store::transact`] applies up to [`MAX_TRANSACTION`] writes and condition checks on
 //!   distinct keys all together or not at all; if any condition fails nothing is written and
 //!   the error is [`StoreError::TransactionCancelled`], naming which ones failed.
+//! - [`Store::increment`] adds to a number field atomically, creating the item if needed.
 //! - Numbers are stored as DynamoDB stores them: `2.0` reads back as `2`.
 //! - Backend faults (I/O, a corrupt file, a missing table, an item that does not decode) are
 //!   errors that name the store and, where there is one, the key; never panics.
@@ -328,6 +329,22 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Applies all of `writes` or none.
     async fn transact(&self, writes: Vec<Write>) -> StoreResult<()>;
 
+    /// Adds `by` to the whole-number field `field` of the item at `key` and returns the
+    /// field's new value, in one atomic step (1 request, 2 the first time): concurrent
+    /// increments never lose a count and never give up. A missing or expired item is created as
+    /// `{field: by}` expiring at `expires_at`; an existing item keeps its other fields and its
+    /// expiry, and a missing field counts as 0. The item's version increases like any write.
+    ///
+    /// This is the store's counter: tracking numbers and rate-limit windows use it, so a hot
+    /// counter is never a read followed by a conditional write that may lose a race.
+    async fn increment(
+        &self,
+        key: &Key,
+        field: &str,
+        by: i64,
+        expires_at: Option<i64>,
+    ) -> StoreResult<i64>;
+
     /// Every item in the store (expired ones left out), in pages, for export. `cursor` is
     /// `None` at first; the returned cursor is `None` at the end.
     async fn scan(
@@ -397,6 +414,15 @@ pub(crate) fn check_limit(limit: usize) -> StoreResult<()> {
             "a query returns 1 to 1000 items a page, not {limit}"
         )))
     }
+}
+
+/// The wait before retry `attempt` (from 1): 10 ms doubling, with up to half again at random,
+/// so that colliding writers spread out.
+pub(crate) fn backoff(attempt: u32) -> std::time::Duration {
+    let base = 10u64 << attempt.min(6);
+    let mut byte = [0u8; 1];
+    let jitter = getrandom::fill(&mut byte).map_or(0, |()| base * u64::from(byte[0]) / 512);
+    std::time::Duration::from_millis(base + jitter)
 }
 
 /// Now, in Unix seconds.

@@ -358,6 +358,42 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn increment(
+        &self,
+        key: &Key,
+        field: &str,
+        by: i64,
+        expires_at: Option<i64>,
+    ) -> StoreResult<i64> {
+        let (key, field) = (key.clone(), field.to_string());
+        self.write(move |conn, name| {
+            let tx = conn.transaction().map_err(|e| backend(name, e))?;
+            let existing = tx
+                .query_row(
+                    "SELECT pk, sk, v, ttl, data FROM items WHERE pk = ?1 AND sk = ?2 AND (ttl IS NULL OR ttl > ?3)",
+                    params![key.pk, key.sk, now()],
+                    read_row,
+                )
+                .optional()
+                .map_err(|e| backend(name, e))?
+                .map(|(pk, sk, v, ttl, data)| row_to_item(name, pk, sk, v, ttl, data))
+                .transpose()?;
+            let mut item = existing.unwrap_or_else(|| Item {
+                pk: key.pk.clone(),
+                sk: key.sk.clone(),
+                version: 0,
+                expires_at,
+                data: Attrs::new(),
+            });
+            let value = item.data.get(&field).and_then(|v| v.as_i64()).unwrap_or(0) + by;
+            item.data.insert(field, value.into());
+            store_item(&tx, &item, item.version + 1, name)?;
+            tx.commit().map_err(|e| backend(name, e))?;
+            Ok(value)
+        })
+        .await
+    }
+
     async fn scan(
         &self,
         cursor: Option<String>,

@@ -90,7 +90,7 @@ pub(crate) async fn register(
     Path(slug): Path<String>,
     body: crate::input::Input<crate::events::NewRegistration>,
 ) -> Result<Response, ApiError> {
-    crate::events::register_for(&state, slug, body, true).await
+    crate::events::register_for(&state, slug, body, true, crate::idempotent::Idem::default()).await
 }
 
 #[utoipa::path(get, path = "/api/my/search", tag = "account", summary = "Search everything public and the customers-only articles",
