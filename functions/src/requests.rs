@@ -95,7 +95,7 @@ async fn store_and_tell(
     Ok(idem.respond(answer))
 }
 
-#[utoipa::path(post, path = "/api/requests", tag = "events", summary = "Ask for a portal login, sales information or an eStore account (`kind`)", request_body(content((NewRequest = "application/json"), (NewRequest = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Received; the business is e-mailed", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/requests", tag = "events", summary = "Ask for a portal login, sales information or an eStore account (`kind`)", request_body(content((NewRequest = "application/json"), (NewRequest = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Received; the business is e-mailed", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody), (status = 503, description = "Not done, or not known to be done (the store was busy or failed); `Retry-After` says when to send the same request, with the same `Idempotency-Key`, again", body = ErrorBody)))]
 pub(crate) async fn request(
     State(state): State<AppState>,
     idem: Idem,
@@ -203,7 +203,7 @@ pub struct NewAppointment {
     website: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/appointments", tag = "events", summary = "Ask for an appointment", request_body(content((NewAppointment = "application/json"), (NewAppointment = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Received; the business is e-mailed", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/appointments", tag = "events", summary = "Ask for an appointment", request_body(content((NewAppointment = "application/json"), (NewAppointment = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Received; the business is e-mailed", body = MessageBody), (status = 303, description = "From a form"), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody), (status = 503, description = "Not done, or not known to be done (the store was busy or failed); `Retry-After` says when to send the same request, with the same `Idempotency-Key`, again", body = ErrorBody)))]
 pub(crate) async fn appointment(
     State(state): State<AppState>,
     idem: Idem,
