@@ -47,6 +47,7 @@ fn login(email: &str, customer: &str) -> Login {
         password_hash: None,
         disabled: false,
         failed_attempts: 0,
+        credentials: 0,
         created: 0,
     }
 }

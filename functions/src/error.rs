@@ -35,9 +35,15 @@ pub enum ApiError {
     /// The request conflicts with what is stored.
     #[error("{0}")]
     Conflict(String),
-    /// Too many requests from one address or for one e-mail address; try again later.
-    #[error("{0}")]
-    TooMany(String),
+    /// Too many requests for now: the same request is welcome again after `seconds`
+    /// (`Retry-After`).
+    #[error("{message}")]
+    Wait {
+        /// What was refused and why.
+        message: String,
+        /// Seconds until it may be sent again.
+        seconds: i64,
+    },
     /// Too busy to answer now (writes to the same items kept colliding, or the same
     /// idempotency key is still being answered); nothing was done: send it again shortly.
     #[error("{0}")]
@@ -65,7 +71,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Wait { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy(_) | ApiError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -105,6 +111,11 @@ impl IntoResponse for ApiError {
         let body =
             json!({"error": {"status": status.as_u16(), "message": message, "field": field}});
         let mut r = (status, Json(body)).into_response();
+        if let ApiError::Wait { seconds, .. } = &self {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.max(&1).to_string()) {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             // Not done, or not known to be done: the same request (with the same
             // idempotency key) may be sent again, and will be answered once.

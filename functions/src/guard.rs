@@ -74,10 +74,21 @@ pub async fn limit(state: &AppState, scope: &str, subject: &str, max: u32) -> Re
     if ok {
         Ok(())
     } else {
-        Err(ApiError::TooMany(format!(
-            "too many requests; please try again in an hour (at most {max} an hour)"
-        )))
+        Err(ApiError::Wait {
+            message: format!("too many requests; please try again later (at most {max} an hour)"),
+            seconds: RateLimits::retry_after(3600),
+        })
     }
+}
+
+/// Whether two secrets (tokens, signatures) are the same, in time that does not depend on
+/// where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Counts a submission naming `email` against `posts_per_email`.
@@ -135,14 +146,7 @@ pub async fn check_token(state: &AppState, token: &str) -> Result<(), ApiError> 
         .ok_or_else(|| reload("is not a form token"))?;
     let key = form_key(state).await?;
     let expected = sign(&key, issued);
-    // Compare in constant time.
-    let same = expected.len() == signature.len()
-        && expected
-            .bytes()
-            .zip(signature.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
+    if !same_secret(&expected, signature) {
         return Err(reload("is not valid"));
     }
     let age = now() - issued;

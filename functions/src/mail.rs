@@ -100,15 +100,16 @@ impl Mailer for SesMailer {
     }
 }
 
-/// Issues a single-use token of `kind` for `subject`, valid `seconds`, and queues the mail
-/// `mail` makes with it in the same transaction (only the token's hash is stored), then
-/// delivers.
+/// Issues a single-use token of `kind` for `subject`, valid `seconds` (for a login's link,
+/// only while the login's `credentials` stay as given), and queues the mails `mails` makes
+/// with it in the same transaction (only the token's hash is stored), then delivers.
 pub async fn send_link(
     state: &AppState,
     kind: portal_core::records::sessions::TokenKind,
     subject: String,
     seconds: i64,
-    mail: impl FnOnce(&str) -> Mail,
+    credentials: Option<u32>,
+    mails: impl FnOnce(&str) -> Vec<Mail>,
 ) -> Result<(), crate::error::ApiError> {
     use portal_core::records::{random_token, to_item, token_hash};
     use portal_core::store::{now, Cond, Write};
@@ -118,15 +119,13 @@ pub async fn send_link(
         kind,
         subject,
         expires_at: now() + seconds,
+        credentials,
     };
-    let mail = mail(&token);
-    state
-        .store
-        .transact(vec![
-            Write::Put(to_item(&record)?, Cond::NotExists),
-            Write::Put(to_item(&mail)?, Cond::NotExists),
-        ])
-        .await?;
+    let mut writes = vec![Write::Put(to_item(&record)?, Cond::NotExists)];
+    for mail in mails(&token) {
+        writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
+    }
+    state.store.transact(writes).await?;
     deliver(state).await;
     Ok(())
 }

@@ -117,6 +117,7 @@ pub(crate) async fn subscribe(
             kind: TokenKind::NewsletterConfirmation,
             subject: format!("{list}\n{}", email_key(&email)),
             expires_at: now() + CONFIRM_SECONDS,
+            credentials: None,
         };
         let mail = Mail::new(
             &email,

@@ -144,6 +144,7 @@ async fn invite(
                 password_hash: None,
                 disabled: false,
                 failed_attempts: 0,
+                credentials: 0,
                 created: now(),
             };
             customers.create_login(&login).await?;
@@ -156,6 +157,7 @@ async fn invite(
         kind: TokenKind::Activation,
         subject: email_key(&login.email),
         expires_at: now() + portal_functions::auth::ACTIVATION_SECONDS,
+        credentials: Some(login.credentials),
     };
     let mail = Mail::new(
         &login.email,

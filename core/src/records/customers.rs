@@ -101,6 +101,10 @@ pub struct Login {
     /// Failed attempts since the last success, for throttling.
     #[serde(default)]
     pub failed_attempts: u32,
+    /// Increased by every change of the login's password or address: links mailed for it
+    /// (reset, address change) and remembered devices from before the change stop working.
+    #[serde(default)]
+    pub credentials: u32,
     /// Unix seconds.
     pub created: i64,
 }

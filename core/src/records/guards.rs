@@ -70,12 +70,34 @@ impl RateLimits {
     /// # Ok(()) }
     /// ```
     pub async fn hit(&self, scope: &str, subject: &str, limit: Limit) -> RecordResult<bool> {
-        let (start, key) = window_of(scope, subject, limit.window);
+        Ok(self.count(scope, subject, limit.window).await? <= limit.max)
+    }
+
+    /// Counts one request by `subject` under `scope` and returns how many there have been in
+    /// the current window, this one included (1 request).
+    pub async fn count(&self, scope: &str, subject: &str, window: i64) -> RecordResult<u32> {
+        self.add(scope, subject, window, 1).await
+    }
+
+    /// Takes back one request counted with [`RateLimits::count`] (a login that turned out
+    /// right is not a failure) (1 request).
+    pub async fn forgive(&self, scope: &str, subject: &str, window: i64) -> RecordResult<()> {
+        self.add(scope, subject, window, -1).await.map(|_| ())
+    }
+
+    async fn add(&self, scope: &str, subject: &str, window: i64, by: i64) -> RecordResult<u32> {
+        let (start, key) = window_of(scope, subject, window);
         let count = self
             .store
-            .increment(&key, "count", 1, Some(start + 2 * limit.window))
+            .increment(&key, "count", by, Some(start + 2 * window))
             .await?;
-        Ok(count <= i64::from(limit.max))
+        Ok(u32::try_from(count.max(0)).unwrap_or(u32::MAX))
+    }
+
+    /// Seconds until the current window of `window` seconds ends.
+    pub fn retry_after(window: i64) -> i64 {
+        let t = now();
+        window.max(1) - t.rem_euclid(window.max(1))
     }
 }
 

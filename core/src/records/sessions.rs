@@ -56,6 +56,29 @@ impl Record for SessionRef {
     }
 }
 
+/// A browser that has logged in to a login: a random id in its device cookie, stored only as
+/// a hash, valid while the login's credentials are unchanged (`DEVICE#{hash}` / `DEVICE`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    /// SHA-256 of the cookie's id.
+    pub token_hash: String,
+    /// The login's e-mail address (as keys use it).
+    pub email: String,
+    /// The login's credentials when the device logged in.
+    pub credentials: u32,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl Record for Device {
+    fn key(&self) -> Key {
+        Key::new(format!("DEVICE#{}", self.token_hash), "DEVICE")
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
 /// What a one-time token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,6 +104,10 @@ pub struct OneTimeToken {
     pub subject: String,
     /// Unix seconds.
     pub expires_at: i64,
+    /// For a login's link: the login's [`credentials`](super::customers::Login::credentials)
+    /// when the link was made; the link works only while they are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<u32>,
 }
 
 impl Record for OneTimeToken {
@@ -182,6 +209,34 @@ impl Sessions {
         Ok(())
     }
 
+    /// Remembers a browser that logged in to `email` with `credentials` for `seconds`;
+    /// returns the id for its cookie (1 request).
+    pub async fn remember_device(
+        &self,
+        email: &str,
+        credentials: u32,
+        seconds: i64,
+    ) -> RecordResult<String> {
+        let token = random_token();
+        let device = Device {
+            token_hash: token_hash(&token),
+            email: email_key(email),
+            credentials,
+            expires_at: now() + seconds,
+        };
+        self.store.put(to_item(&device)?, Cond::NotExists).await?;
+        Ok(token)
+    }
+
+    /// The remembered device a cookie's id names, if any (1 request).
+    pub async fn device(&self, token: &str) -> RecordResult<Option<Device>> {
+        let key = Key::new(format!("DEVICE#{}", token_hash(token)), "DEVICE");
+        Ok(match self.store.get(&key).await? {
+            Some(item) => Some(from_item(&self.store.name(), item)?.record),
+            None => None,
+        })
+    }
+
     /// Ends every session of a login: 1 query per 1,000 sessions plus 1 request per 12
     /// sessions. Returns how many were ended.
     pub async fn end_all(&self, email: &str) -> RecordResult<usize> {
@@ -232,9 +287,21 @@ impl Sessions {
             kind,
             subject: subject.to_string(),
             expires_at: now() + seconds,
+            credentials: None,
         };
         self.store.put(to_item(&record)?, Cond::NotExists).await?;
         Ok(token)
+    }
+
+    /// The one-time token of `kind`, without using it up (1 request): a cheap look before
+    /// expensive work (hashing a new password) that only a real link deserves.
+    pub async fn peek(&self, token: &str, kind: TokenKind) -> RecordResult<Option<OneTimeToken>> {
+        let key = Key::new(format!("TOKEN#{}", token_hash(token)), "TOKEN");
+        Ok(match self.store.get(&key).await? {
+            Some(item) => Some(from_item::<OneTimeToken>(&self.store.name(), item)?.record)
+                .filter(|t| t.kind == kind),
+            None => None,
+        })
     }
 
     /// Uses a one-time token of `kind`: the first call returns its record and removes it; a

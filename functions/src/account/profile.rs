@@ -214,9 +214,15 @@ pub struct NewEmail {
     /// The new address.
     #[serde(default)]
     pub email: String,
+    /// The login's current password: a session alone cannot move the login.
+    #[serde(default)]
+    pub current: String,
 }
 
-#[utoipa::path(post, path = "/api/my/profile/email", tag = "account", summary = "Change the login's address: a link goes to the new address, and the change waits for it",
+/// Address changes one login may ask for per hour.
+const EMAIL_CHANGES_PER_HOUR: u32 = 5;
+
+#[utoipa::path(post, path = "/api/my/profile/email", tag = "account", summary = "Change the login's address (needs the current password): a link goes to the new address, a notice to the old one, and the change waits for the link",
     request_body(content((NewEmail = "application/json"), (NewEmail = "application/x-www-form-urlencoded"))),
     responses((status = 202, description = "The link is on its way", body = MessageBody), (status = 303, description = "From a form"),
         (status = 401, description = "Not logged in", body = ErrorBody), (status = 422, description = "Not an address", body = ErrorBody)))]
@@ -226,19 +232,39 @@ pub(crate) async fn change_email(
     body: Input<NewEmail>,
 ) -> Result<Response, ApiError> {
     let new = input::email("email", &body.value.email)?;
+    let old = who.session.email.clone();
+    crate::guard::limit(&state, "email-change", &old, EMAIL_CHANGES_PER_HOUR).await?;
     crate::guard::limit_email(&state, &new).await?;
-    let base = state.site().settings().base_url.clone();
+    let found = Customers::new(state.store.clone())
+        .login(&old)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("log in first".into()))?;
+    crate::auth::check_current(&state, &found.record, &body.value.current).await?;
+    let site = state.site();
+    let (base, business) = (
+        site.settings().base_url.clone(),
+        site.settings().business.clone(),
+    );
     crate::mail::send_link(
         &state,
         TokenKind::EmailChange,
-        format!("{}\n{}", email_key(&who.session.email), new),
+        format!("{}\n{}", email_key(&old), new),
         EMAIL_CHANGE_SECONDS,
+        Some(found.record.credentials),
         |token| {
-            Mail::new(
-                &new,
-                "Confirm your new login address",
-                format!("Hello,\n\nplease confirm that this address should be your portal login from now on:\n{base}/my/email/{token}\n\nIf you did not ask for it, ignore this e-mail: nothing changes.\n"),
-            )
+            vec![
+                Mail::new(
+                    &new,
+                    "Confirm your new login address",
+                    format!("Hello,\n\nplease confirm that this address should be your portal login from now on:\n{base}/my/email/{token}\n\nIf you did not ask for it, ignore this e-mail: nothing changes.\n"),
+                ),
+                // The owner hears of it at the address the login has now.
+                Mail::new(
+                    &found.record.email,
+                    "Your login address is about to change",
+                    format!("Hello,\n\nsomeone logged in to your {business} portal login asked to move it to another address. It moves only when a link sent there is followed, within a day.\n\nIf it was not you, change your password now at {base}/login (forgotten it? ask for a reset there): that cancels the move and ends every session.\n"),
+                ),
+            ]
         },
     )
     .await?;
@@ -313,8 +339,16 @@ async fn move_login(state: &AppState, token: &str) -> Result<String, ApiError> {
     let (old, new) = used.subject.split_once('\n').ok_or_else(gone)?;
     let customers = Customers::new(state.store.clone());
     let found = customers.login(old).await?.ok_or_else(gone)?;
+    // A change of password (or a reset) since the link was made cancels it.
+    if used
+        .credentials
+        .is_some_and(|c| c != found.record.credentials)
+    {
+        return Err(gone());
+    }
     let mut moved = found.record.clone();
     moved.email = new.to_string();
+    moved.credentials += 1;
     let mut contact = customers
         .contacts(&moved.customer_id)
         .await?

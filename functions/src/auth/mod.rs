@@ -5,11 +5,15 @@
 //!   SameSite=Lax), stored only as hashes; they end after 30 idle minutes or 12 hours, on
 //!   the server.
 //! - Login answers the same — status, body and, within noise, time — for an unknown address
-//!   and a wrong password. Failures slow an address down (a growing delay after three), and
-//!   after 100 failures in an hour (`login_failures_per_account`) guesses no longer reach the
-//!   account at all, except from a
-//!   browser that has logged in to it before (a signed device cookie), so nobody can lock a
-//!   customer out by guessing. Each IP address has its own hourly limit too.
+//!   and a wrong password. Every attempt is counted before the password is checked (an
+//!   atomic counter, so parallel guesses are each counted): past five a minute an address
+//!   gets 429 with `Retry-After` (nobody's Lambda waits), and past 100 an hour
+//!   (`login_failures_per_account`) guesses no longer reach the account at all, except from a
+//!   browser that has logged in to it before (a random device id kept on the server, void
+//!   once the password or address changes), so nobody can lock a customer out by guessing.
+//!   Each IP address has its own hourly limit too. A current-password check counts the same.
+//! - Reset and activation links are looked up before a password is hashed, and are limited
+//!   per IP address; a change of password or address voids the links mailed before it.
 //! - Every state-changing request must come from the portal's own pages: `Sec-Fetch-Site`
 //!   or `Origin` is checked ([`same_origin`]).
 
@@ -24,8 +28,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use portal_core::records::customers::Customers;
-use portal_core::records::guards::{Limit, RateLimits};
+use portal_core::records::customers::{Customers, Login};
+use portal_core::records::guards::RateLimits;
 use portal_core::records::outbox::Mail;
 use portal_core::records::sessions::{Session, Sessions, TokenKind};
 use portal_core::records::{email_key, token_hash};
@@ -50,6 +54,9 @@ pub const IDLE_SECONDS: i64 = 30 * 60;
 pub const ABSOLUTE_SECONDS: i64 = 12 * 3600;
 /// Activation links last this long.
 pub const ACTIVATION_SECONDS: i64 = 72 * 3600;
+/// A browser that logged in is remembered this long (or until the password or address
+/// changes).
+pub const DEVICE_SECONDS: i64 = 365 * 24 * 3600;
 /// Password-reset links last this long.
 pub const RESET_SECONDS: i64 = 3600;
 /// Answers about passwords take at least this long, whatever happened.
@@ -225,7 +232,7 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         .map(|(_, v)| v.as_str());
     let expected = crate::guard::sign_text(&state, &format!("csrf\n{}", token_hash(&token))).await;
     match (sent, expected) {
-        (Some(s), Ok(e)) if s == e => {
+        (Some(s), Ok(e)) if crate::guard::same_secret(s, &e) => {
             next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
                 .await
         }
@@ -244,9 +251,62 @@ async fn steady(started: Instant) {
     }
 }
 
-/// The device cookie's value for `email`: a signature only the portal can make.
-async fn device_mark(state: &AppState, email: &str) -> Result<String, ApiError> {
-    crate::guard::sign_text(state, &format!("device\n{}", email_key(email))).await
+/// Whether the device cookie in `headers` names a browser that logged in to `login` since
+/// its credentials last changed (1 request when there is a cookie).
+async fn known_device(
+    state: &AppState,
+    headers: &HeaderMap,
+    login: &Login,
+) -> Result<bool, ApiError> {
+    let Some(id) = cookie(headers, DEVICE_COOKIE).filter(|id| well_formed(id)) else {
+        return Ok(false);
+    };
+    Ok(Sessions::new(state.store.clone())
+        .device(id)
+        .await?
+        .is_some_and(|d| d.email == email_key(&login.email) && d.credentials == login.credentials))
+}
+
+/// Whether `token` looks like one of ours (32 hex digits): anything else is refused before
+/// the store is asked.
+fn well_formed(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Attempts on one account per minute before further ones wait (429 with `Retry-After`),
+/// except from a remembered device.
+const ATTEMPTS_PER_MINUTE: u32 = 5;
+
+/// Counts an attempt to prove a login's password (a login, or a current-password check)
+/// *before* the password is checked, so parallel guesses are each counted; refuses it with
+/// 429 past [`ATTEMPTS_PER_MINUTE`]. Returns the attempts of the hour, this one included.
+async fn count_attempt(state: &AppState, email: &str, known_device: bool) -> Result<u32, ApiError> {
+    let limits = RateLimits::new(state.store.clone());
+    let hour = limits.count("login-fail", email, 3600).await?;
+    if !known_device {
+        let minute = limits.count("login-minute", email, 60).await?;
+        if minute > ATTEMPTS_PER_MINUTE {
+            return Err(ApiError::Wait {
+                message: "too many attempts for this login; wait a minute and try again".into(),
+                seconds: RateLimits::retry_after(60),
+            });
+        }
+    }
+    Ok(hour)
+}
+
+/// Takes back an attempt counted with [`count_attempt`] that proved the password.
+async fn forgive_attempt(
+    state: &AppState,
+    email: &str,
+    known_device: bool,
+) -> Result<(), ApiError> {
+    let limits = RateLimits::new(state.store.clone());
+    limits.forgive("login-fail", email, 3600).await?;
+    if !known_device {
+        limits.forgive("login-minute", email, 60).await?;
+    }
+    Ok(())
 }
 
 /// Logging in.
@@ -294,42 +354,27 @@ pub(crate) async fn login(
     if v.password.is_empty() {
         return Err(ApiError::invalid("password", "is required"));
     }
-    let limits = RateLimits::new(state.store.clone());
     let per_ip = state.site().settings().limits.logins_per_ip;
     crate::guard::limit(&state, "login-ip", &ip.0, per_ip).await?;
-    let failures = limits.current("login-fail", &email, 3600).await?;
-    // After three failures each attempt waits longer: 0.5 s, 1 s, 2 s … up to 8 s.
-    if failures >= 3 {
-        let wait = 500u64 << (failures - 3).min(4);
-        tokio::time::sleep(Duration::from_millis(wait)).await;
-    }
-    let known_device = match cookie(&headers, DEVICE_COOKIE) {
-        Some(mark) => mark == device_mark(&state, &email).await?,
-        None => false,
-    };
     let customers = Customers::new(state.store.clone());
     let login = customers.login(&email).await?.map(|l| l.record);
+    let known_device = match &login {
+        Some(l) => known_device(&state, &headers, l).await?,
+        None => false,
+    };
+    let attempts = count_attempt(&state, &email, known_device).await?;
     let cap = state.site().settings().limits.login_failures_per_account;
-    let reaches = failures < cap || known_device;
+    let reaches = attempts <= cap || known_device;
     let hash = login
         .as_ref()
         .filter(|l| !l.disabled && reaches)
         .and_then(|l| l.password_hash.as_deref());
     let ok = password::verify(&v.password, hash).await;
     let Some(login) = login.filter(|_| ok) else {
-        limits
-            .hit(
-                "login-fail",
-                &email,
-                Limit {
-                    max: u32::MAX,
-                    window: 3600,
-                },
-            )
-            .await?;
         steady(started).await;
         return Err(ApiError::Unauthorized(LOGIN_FAILED.into()));
     };
+    forgive_attempt(&state, &email, known_device).await?;
     let (token, session) = Sessions::new(state.store.clone())
         .start(&login.email, &login.customer_id, ABSOLUTE_SECONDS)
         .await?;
@@ -338,7 +383,15 @@ pub(crate) async fn login(
         .await?
         .map(|c| c.record.name)
         .unwrap_or_default();
-    let mark = device_mark(&state, &email).await?;
+    let device = if known_device {
+        None
+    } else {
+        Some(
+            Sessions::new(state.store.clone())
+                .remember_device(&login.email, login.credentials, DEVICE_SECONDS)
+                .await?,
+        )
+    };
     let mut response = if body.from_form {
         Redirect::to("/my/").into_response()
     } else {
@@ -355,10 +408,12 @@ pub(crate) async fn login(
         header::SET_COOKIE,
         set_cookie(COOKIE, &token, ABSOLUTE_SECONDS),
     );
-    h.append(
-        header::SET_COOKIE,
-        set_cookie(DEVICE_COOKIE, &mark, 365 * 24 * 3600),
-    );
+    if let Some(device) = device {
+        h.append(
+            header::SET_COOKIE,
+            set_cookie(DEVICE_COOKIE, &device, DEVICE_SECONDS),
+        );
+    }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     steady(started).await;
     Ok(response)
@@ -414,7 +469,7 @@ pub struct PasswordChange {
     /// The new password.
     #[serde(default)]
     pub password: String,
-    /// End every other session of this login too (`true`, or `on` from a checkbox).
+    /// End every other session of this login (the default); `false` (or `off`) keeps them.
     #[serde(default)]
     pub end_other_sessions: Option<String>,
 }
@@ -434,15 +489,14 @@ pub(crate) async fn change_password(
         .login(&who.session.email)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("log in first".into()))?;
-    if !password::verify(&v.current, found.record.password_hash.as_deref()).await {
-        return Err(ApiError::invalid("current", "is not your current password"));
-    }
+    check_current(&state, &found.record, &v.current).await?;
     let mut login = found.record;
     login.password_hash = Some(password::hash(&v.password).await?);
+    login.credentials += 1;
     customers.update_login(&login, found.version).await?;
-    let end_others = matches!(
+    let end_others = !matches!(
         v.end_other_sessions.as_deref(),
-        Some("true" | "on" | "yes" | "1")
+        Some("false" | "off" | "no" | "0")
     );
     let sessions = Sessions::new(state.store.clone());
     let mut response = if end_others {
@@ -466,6 +520,23 @@ pub(crate) async fn change_password(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// Checks the current password of a signed-in login before a change of credentials,
+/// counting the check like a login attempt (so a stolen session cannot guess it freely).
+pub(crate) async fn check_current(
+    state: &AppState,
+    login: &Login,
+    current: &str,
+) -> Result<(), ApiError> {
+    let email = email_key(&login.email);
+    let attempts = count_attempt(state, &email, false).await?;
+    let cap = state.site().settings().limits.login_failures_per_account;
+    let hash = login.password_hash.as_deref().filter(|_| attempts <= cap);
+    if !password::verify(current, hash).await {
+        return Err(ApiError::invalid("current", "is not your current password"));
+    }
+    forgive_attempt(state, &email, false).await
 }
 
 fn answer(from_form: bool, message: &str) -> Response {
@@ -515,12 +586,13 @@ pub(crate) async fn forgot(
             TokenKind::PasswordReset,
             email_key(&to),
             RESET_SECONDS,
+            Some(login.record.credentials),
             |token| {
-                Mail::new(
+                vec![Mail::new(
                     &to,
                     "Choose a new password",
                     format!("Hello,\n\nsomeone, probably you, asked to reset the password of your portal login.\nChoose a new one here within an hour:\n{base}/reset/{token}\n\nIf it was not you, ignore this e-mail: your password stays as it is.\n"),
-                )
+                )]
             },
         )
         .await?;
@@ -550,34 +622,45 @@ pub struct SetPassword {
 
 async fn set_with_token(
     state: &AppState,
+    ip: &ClientIp,
     body: &SetPassword,
     kind: TokenKind,
 ) -> Result<(), ApiError> {
+    let per_ip = state.site().settings().limits.posts_per_ip;
+    crate::guard::limit(state, "link-ip", &ip.0, per_ip).await?;
     password::check_new("password", &body.password)?;
     let gone =
         || ApiError::NotFound("this link has been used or has expired; ask for a new one".into());
     let token = body.token.trim();
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !well_formed(token) {
         return Err(gone());
     }
-    // Hash first: the token is spent only when the password can be set.
-    let hash = password::hash(&body.password).await?;
-    let used = Sessions::new(state.store.clone())
-        .redeem(token, kind)
-        .await?
-        .ok_or_else(gone)?;
+    // Look first: only a live link is worth hashing a password for (a 19 MiB argon2 hash).
+    let sessions = Sessions::new(state.store.clone());
     let customers = Customers::new(state.store.clone());
+    let link = sessions.peek(token, kind).await?.ok_or_else(gone)?;
+    let usable =
+        |login: &Login| !login.disabled && link.credentials.is_none_or(|c| c == login.credentials);
+    if !customers
+        .login(&link.subject)
+        .await?
+        .is_some_and(|l| usable(&l.record))
+    {
+        return Err(gone());
+    }
+    // Hash before redeeming: the token is spent only when the password can be set.
+    let hash = password::hash(&body.password).await?;
+    let used = sessions.redeem(token, kind).await?.ok_or_else(gone)?;
     let found = customers.login(&used.subject).await?.ok_or_else(gone)?;
     let mut login = found.record;
-    if login.disabled {
+    if !usable(&login) {
         return Err(gone());
     }
     login.password_hash = Some(hash);
     login.failed_attempts = 0;
+    login.credentials += 1;
     customers.update_login(&login, found.version).await?;
-    Sessions::new(state.store.clone())
-        .end_all(&login.email)
-        .await?;
+    sessions.end_all(&login.email).await?;
     Ok(())
 }
 
@@ -587,9 +670,10 @@ async fn set_with_token(
         (status = 404, description = "Used or expired link", body = ErrorBody), (status = 422, description = "The password breaks a rule", body = ErrorBody)))]
 pub(crate) async fn activate(
     State(state): State<AppState>,
+    ip: ClientIp,
     body: Input<SetPassword>,
 ) -> Result<Response, ApiError> {
-    set_with_token(&state, &body.value, TokenKind::Activation).await?;
+    set_with_token(&state, &ip, &body.value, TokenKind::Activation).await?;
     if body.from_form {
         return Ok(Redirect::to("/login#activated").into_response());
     }
@@ -602,9 +686,10 @@ pub(crate) async fn activate(
         (status = 404, description = "Used or expired link", body = ErrorBody), (status = 422, description = "The password breaks a rule", body = ErrorBody)))]
 pub(crate) async fn reset(
     State(state): State<AppState>,
+    ip: ClientIp,
     body: Input<SetPassword>,
 ) -> Result<Response, ApiError> {
-    set_with_token(&state, &body.value, TokenKind::PasswordReset).await?;
+    set_with_token(&state, &ip, &body.value, TokenKind::PasswordReset).await?;
     if body.from_form {
         return Ok(Redirect::to("/login#reset-done").into_response());
     }

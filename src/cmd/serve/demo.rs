@@ -77,6 +77,7 @@ pub async fn seed(
                 password_hash: Some(hash),
                 disabled: false,
                 failed_attempts: 0,
+                credentials: 0,
                 created: now(),
             })
             .await?;
