@@ -29,6 +29,10 @@ pub enum Command {
         /// missing); the embedded store in the data folder by default.
         #[arg(long)]
         store: Option<String>,
+        /// Seed the demo customers (with their published passwords) into an empty store
+        /// given with `--store` too; the default embedded store always gets them when empty.
+        #[arg(long)]
+        demo: bool,
     },
     /// Build and assemble the functions' bundle in OUT/bundle/site: what the Lambda functions
     /// read (site data, search indexes, private pages, theme), shipped as a layer.

@@ -471,6 +471,92 @@ fn a_password_change_ends_other_sessions_unless_asked_not_to() {
 }
 
 #[test]
+fn two_customers_with_the_same_project_and_quote_ids_share_nothing() {
+    let (dir, server) = site("");
+    let db = format!("sqlite:{}", dir.path().join("data/portal.db").display());
+    // A business system gives Ben's account a project and a quote with the ids Ada's have.
+    let records = [
+        serde_json::json!({"pk": "CUSTOMER#demo-2", "sk": "PROJECT#demo-1-project", "version": 1,
+            "data": {"customer_id": "demo-2", "id": "demo-1-project", "name": "Ben's shop fit", "description": "", "status": "active"}}),
+        serde_json::json!({"pk": "PROJECT#demo-2#demo-1-project", "sk": "NOTE#000000000001#ben-note", "version": 1,
+            "data": {"customer_id": "demo-2", "project_id": "demo-1-project", "id": "ben-note", "author": "Staff", "body": "Ben's private project note", "hidden": false, "created": 1}}),
+        serde_json::json!({"pk": "QUOTE#demo-2#demo-1-quote-1", "sk": "COMMENT#000000000001#ben-comment", "version": 1,
+            "data": {"customer_id": "demo-2", "quote_id": "demo-1-quote-1", "id": "ben-comment", "author": "Staff", "body": "Ben's private quote comment", "created": 1}}),
+    ];
+    let file = dir.path().join("overlap.jsonl");
+    std::fs::write(
+        &file,
+        records
+            .iter()
+            .map(|r| r.to_string() + "\n")
+            .collect::<String>(),
+    )
+    .unwrap();
+    let imported = run(&["admin", "import", file.to_str().unwrap(), "--store", &db]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let (_, ada, _) = login(&server, ADA);
+    let (_, ben, _) = login(&server, BEN);
+    let (status, _, adas) = get_as(&server, "/api/my/projects/demo-1-project", &ada);
+    assert_eq!(status, 200);
+    assert!(!adas.contains("Ben's private"), "{adas}");
+    let (status, _, bens) = get_as(&server, "/api/my/projects/demo-1-project", &ben);
+    assert_eq!(status, 200, "{bens}");
+    assert!(bens.contains("Ben's private project note"), "{bens}");
+    assert!(
+        !bens.contains("Internal") && !bens.contains("plan.txt"),
+        "nothing of Ada's: {bens}"
+    );
+    let (_, _, adas_quote) = get_as(&server, "/api/my/quotes/demo-1-quote-1", &ada);
+    assert!(!adas_quote.contains("Ben's private"), "{adas_quote}");
+}
+
+#[test]
+fn a_new_tracking_link_revokes_the_old_one_and_cases_get_none_by_mail() {
+    let (dir, server) = site("");
+    let outbox = dir.path().join("data/outbox");
+    let (status, _, filed) = server.post(
+        "/api/issues",
+        JSON,
+        r#"{"name": "Vi", "email": "vi@example.com", "subject": "Blank receipts", "description": "All blank."}"#,
+    );
+    assert_eq!(status, 201, "{filed}");
+    let filed = json(&filed);
+    let first = common::tracking_token(&filed);
+    let resend = |number: &str, email: &str| {
+        server
+            .post(
+                "/api/track/resend",
+                JSON,
+                &format!(r#"{{"number": "{number}", "email": "{email}"}}"#),
+            )
+            .0
+    };
+    assert_eq!(
+        resend(filed["number"].as_str().unwrap(), "vi@example.com"),
+        202
+    );
+    let second = Server::link_token(&outbox, "vi@example.com", "/track/");
+    assert_ne!(first, second);
+    assert_eq!(server.get(&format!("/api/track/{first}")).0, 404, "revoked");
+    assert_eq!(server.get(&format!("/api/track/{second}")).0, 200);
+    // A customer's case is read behind the login, which can be disabled: no link by mail.
+    let (_, ada, _) = login(&server, ADA);
+    let cases = json(&get_as(&server, "/api/my/issues", &ada).2);
+    let case = cases[0]["number"].as_str().unwrap().to_string();
+    let before = Server::mails(&outbox).len();
+    assert_eq!(resend(&case, ADA.0), 202, "the same answer");
+    assert_eq!(
+        Server::mails(&outbox).len(),
+        before,
+        "but no link is mailed"
+    );
+}
+
+#[test]
 fn state_changes_from_other_sites_or_without_the_form_token_are_refused() {
     let (_dir, server) = site("");
     let (_, cookie, _) = login(&server, ADA);
@@ -489,6 +575,26 @@ fn state_changes_from_other_sites_or_without_the_form_token_are_refused() {
         let (status, _, body) = server.post_with("/api/auth/password", FORM, change, &headers);
         assert_eq!(status, 403, "{headers:?}: {body}");
     }
+    // Logging in or out from another site is refused too, and sets no cookie.
+    let credentials = "email=ada%40harbour-cafe.example&password=harbour+cafe+demo";
+    for (path, body) in [("/api/auth/login", credentials), ("/api/auth/logout", "")] {
+        let (status, headers, _) = server.post_with(
+            path,
+            FORM,
+            body,
+            &[
+                ("cookie", cookie.as_str()),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        );
+        assert_eq!(status, 403, "{path}");
+        assert!(headers.get("set-cookie").is_none(), "{path} set a cookie");
+    }
+    assert_eq!(
+        get_as(&server, "/api/me", &cookie).0,
+        200,
+        "still logged in"
+    );
     // From the account page itself, with its form token, the change goes through.
     let (_, _, page) = get_as(&server, "/my/", &cookie);
     let csrf = page

@@ -327,7 +327,11 @@ fn a_visitor_files_an_issue_and_follows_it() {
     assert_eq!(mails.len(), 1);
     assert!(
         mails[0].contains("To: ada@example.com\r\n")
-            && mails[0].contains(&format!("Subject: [{number}] Receipts come out blank"))
+            && mails[0].contains(&format!("Subject: [{number}] Your issue was received"))
+    );
+    assert!(
+        !mails[0].contains("Receipts come out blank"),
+        "nothing the visitor typed goes to an address nobody confirmed"
     );
     assert!(mails[0].contains(url), "the mail carries the tracking link");
     let date = mails[0]
@@ -571,7 +575,16 @@ fn newsletter_sign_up_needs_confirmation_and_unsubscribes_in_one_click() {
     assert!(all[0].contains("Subject: Please confirm: Product news"));
     let token = link(&all[0], "/newsletter/confirm/");
 
+    // Opening the link (as a mail scanner does) only shows a button.
     let (status, _, page) = server.get(&format!("/newsletter/confirm/{token}"));
+    assert_eq!(status, 200);
+    assert!(page.contains("Confirm my subscription"), "{page}");
+    assert_eq!(mails().len(), 1, "nothing confirmed by a GET");
+    let (status, _, page) = server.post(
+        &format!("/newsletter/confirm/{token}"),
+        "application/x-www-form-urlencoded",
+        "",
+    );
     assert_eq!(status, 200);
     assert!(page.contains("confirmed"));
     assert_eq!(
@@ -863,4 +876,137 @@ fn deploy_site_uploads_the_site_with_content_types_and_cache_headers() {
     ] {
         assert!(site.join(part).exists(), "{part} in the bundle");
     }
+}
+
+/// CloudFront's cache behaviours in the template: (path pattern, origin id), in the order
+/// CloudFront tries them; the default behaviour last, as `*`.
+fn cloudfront_behaviours() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(common::repo().join("infra/template.yaml")).unwrap();
+    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let config = &doc["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let mut behaviours: Vec<(String, String)> = config["CacheBehaviors"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["PathPattern"].as_str().unwrap().to_string(),
+                b["TargetOriginId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    behaviours.push((
+        "*".into(),
+        config["DefaultCacheBehavior"]["TargetOriginId"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    ));
+    behaviours
+}
+
+/// CloudFront's path-pattern match: `*` any run of characters (slashes too), `?` one.
+fn glob(pattern: &[u8], path: &[u8]) -> bool {
+    match (pattern.first(), path.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            glob(&pattern[1..], path) || (!path.is_empty() && glob(pattern, &path[1..]))
+        }
+        (Some(b'?'), Some(_)) => glob(&pattern[1..], &path[1..]),
+        (Some(p), Some(c)) if p == c => glob(&pattern[1..], &path[1..]),
+        _ => false,
+    }
+}
+
+/// The origin CloudFront sends `path` to: the first behaviour whose pattern matches.
+fn origin_of<'a>(behaviours: &'a [(String, String)], path: &str) -> &'a str {
+    behaviours
+        .iter()
+        .find(|(p, _)| glob(p.as_bytes(), path.as_bytes()))
+        .map(|(_, o)| o.as_str())
+        .unwrap()
+}
+
+/// Where each path would land wrongly: function routes that reach the bucket, and built
+/// files that reach the functions.
+fn misrouted(behaviours: &[(String, String)], routes: &[String], files: &[String]) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for r in routes {
+        if origin_of(behaviours, r) != "functions" {
+            wrong.push(format!("route {r} lands on {}", origin_of(behaviours, r)));
+        }
+    }
+    for f in files {
+        if origin_of(behaviours, f) != "site" {
+            wrong.push(format!("file {f} lands on {}", origin_of(behaviours, f)));
+        }
+    }
+    wrong
+}
+
+#[test]
+fn cloudfront_sends_every_function_route_to_the_functions_and_every_built_file_to_the_bucket() {
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let (status, _, doc) = server.get("/api/openapi.json");
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    // Every route the functions serve, with a sample value for each parameter.
+    let routes: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|p| {
+            p.split('/')
+                .map(|part| {
+                    if part.starts_with('{') {
+                        "0123456789abcdef0123456789abcdef"
+                    } else {
+                        part
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    assert!(
+        routes.iter().any(|r| r == "/login") && routes.len() > 40,
+        "{routes:?}"
+    );
+    // Every file the build writes, at its own path and at the pretty URL the viewer-request
+    // function serves it under (a page a function serves too, like /search, excepted).
+    let site = dir.path().join("out/site");
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(&site) {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = format!(
+            "/{}",
+            entry.path().strip_prefix(&site).unwrap().to_str().unwrap()
+        );
+        if let Some(pretty) = rel
+            .strip_suffix("index.html")
+            .or_else(|| rel.strip_suffix(".html"))
+        {
+            if !routes.iter().any(|r| r == pretty) {
+                files.push(pretty.to_string());
+            }
+        }
+        files.push(rel);
+    }
+    assert!(files.len() > 100, "{}", files.len());
+    let behaviours = cloudfront_behaviours();
+    let wrong = misrouted(&behaviours, &routes, &files);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // The check catches a missing pattern: without the login page's, /login goes to the bucket.
+    let without_login: Vec<_> = behaviours
+        .iter()
+        .filter(|(p, _)| p != "/login")
+        .cloned()
+        .collect();
+    assert_eq!(
+        misrouted(&without_login, &routes, &files),
+        ["route /login lands on site"]
+    );
 }

@@ -245,13 +245,15 @@ fn readers_rate_articles_and_share_them_within_limits() {
     let (status, _, answer) = server.post(
         "/api/kb/refund-a-sale/share",
         JSON,
-        r#"{"email": "bo@example.com", "name": "Ada"}"#,
+        r#"{"email": "bo@example.com", "name": "Win a prize at evil.example"}"#,
     );
     assert_eq!(status, 202, "{answer}");
     let mails = outbox(&dir);
     assert_eq!(mails.len(), 1);
     assert!(mails[0].contains("To: bo@example.com\r\n"));
-    assert!(mails[0].contains("Subject: Ada shared an article: Refund a sale"));
+    assert!(mails[0].contains("Subject: An article for you: Refund a sale"));
+    // Nothing the sender typed reaches a stranger's inbox.
+    assert!(!mails[0].contains("evil.example"), "{}", mails[0]);
     assert!(mails[0].contains("https://help.kestrel-systems.co.uk/kb/refund-a-sale"));
     let (status, headers, _) = server.post(
         "/api/kb/refund-a-sale/share",

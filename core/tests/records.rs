@@ -38,6 +38,7 @@ on_both!(
     outbox_senders_never_take_one_mail_twice,
     parallel_hits_are_each_counted_and_capped,
     idempotency_claims_settle_by_what_committed,
+    files_of_hidden_notes_are_as_hidden_as_the_notes,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -627,6 +627,26 @@ pub async fn quotes_are_decided_once(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(list.len(), 1);
+
+    // A quote past its date cannot be accepted (declining it is still fine).
+    let mut old = quote.clone();
+    old.id = "q-old".into();
+    old.valid_until = "2026-11-30".into();
+    quotes.quotes.create(&old).await.unwrap();
+    let read = quotes.quotes.get(&old.key()).await.unwrap().unwrap();
+    let dec_1 = 1_764_547_200; // 2025-12-01
+    let dec_1_next_year = dec_1 + 365 * 86_400;
+    match quotes
+        .decide(&read, true, "ada@example.com", dec_1_next_year)
+        .await
+    {
+        Err(RecordError::Conflict(m)) => assert!(m.contains("expired on 2026-11-30"), "{m}"),
+        other => panic!("an expired quote was accepted: {other:?}"),
+    }
+    assert!(quotes
+        .decide(&read, false, "ada@example.com", dec_1_next_year)
+        .await
+        .is_ok());
 }
 
 async fn round_trip<R: Record + PartialEq + std::fmt::Debug>(store: &Arc<dyn Store>, record: R) {
@@ -684,6 +704,7 @@ pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
     round_trip(
         &store,
         Task {
+            customer_id: "c1".into(),
             project_id: "p1".into(),
             id: "t1".into(),
             title: "Cable the counter".into(),
@@ -696,6 +717,7 @@ pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
     round_trip(
         &store,
         ProjectDocument {
+            customer_id: "c1".into(),
             project_id: "p1".into(),
             id: "d1".into(),
             file_name: "plan.pdf".into(),
@@ -709,6 +731,7 @@ pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
     round_trip(
         &store,
         ProjectNote {
+            customer_id: "c1".into(),
             project_id: "p1".into(),
             id: "n1".into(),
             author: "Staff".into(),
@@ -721,6 +744,7 @@ pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
     round_trip(
         &store,
         ProjectContact {
+            customer_id: "c1".into(),
             project_id: "p1".into(),
             id: "k1".into(),
             name: "Ada".into(),
@@ -1014,7 +1038,7 @@ pub async fn idempotency_claims_settle_by_what_committed(store: Arc<dyn Store>) 
         panic!()
     };
     let mut stale = portal_core::records::to_item(&old.replay).unwrap();
-    stale.data.insert("lease_until".into(), 0.into());
+    stale.data.insert("lease_until".into(), 1.into());
     store
         .put(stale, portal_core::Cond::Version(old.version))
         .await
@@ -1038,4 +1062,54 @@ pub async fn idempotency_claims_settle_by_what_committed(store: Arc<dyn Store>) 
         .unwrap()
         .is_none());
     assert_eq!(keys.settle(&taker).await.unwrap(), None);
+}
+
+pub async fn files_of_hidden_notes_are_as_hidden_as_the_notes(store: Arc<dyn Store>) {
+    use portal_core::records::issues::{Attachment, Note};
+    let issues = Issues::new(store.clone());
+    let (filed, token) = issues
+        .file(issue(None), "KST", 2026, |_: &Issue, _: &str| None)
+        .await
+        .unwrap();
+    for (id, public) in [("public-note", true), ("hidden-note", false)] {
+        let note = Note {
+            issue_id: filed.id.clone(),
+            id: id.into(),
+            author: "Staff".into(),
+            body: "See the file".into(),
+            public,
+            created: 1,
+        };
+        let file = Attachment {
+            issue_id: filed.id.clone(),
+            id: format!("file-of-{id}"),
+            file_name: format!("{id}.txt"),
+            media_type: "text/plain".into(),
+            size: 1,
+            note_id: Some(id.into()),
+            created: 1,
+        };
+        issues
+            .add_note_with(
+                &note,
+                vec![portal_core::store::Write::Put(
+                    portal_core::records::to_item(&file).unwrap(),
+                    portal_core::Cond::NotExists,
+                )],
+            )
+            .await
+            .unwrap();
+    }
+    let names = |files: Vec<Attachment>| files.into_iter().map(|a| a.file_name).collect::<Vec<_>>();
+    assert_eq!(
+        names(issues.attachments(&filed.id, false).await.unwrap()),
+        ["public-note.txt"]
+    );
+    assert_eq!(issues.attachments(&filed.id, true).await.unwrap().len(), 2);
+    let thread = issues
+        .thread_by_token(&token, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(names(thread.attachments), ["public-note.txt"]);
 }

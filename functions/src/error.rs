@@ -62,6 +62,22 @@ impl ApiError {
         }
     }
 
+    /// What the person who asked may be told: the message, except for internal errors, whose
+    /// detail (which can name the store, keys or an AWS resource) is logged under a reference
+    /// that the message gives instead.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::Internal(detail) => {
+                let reference = &portal_core::records::random_token()[..12];
+                tracing::error!(reference, "{detail}");
+                format!(
+                    "something went wrong on our side; please try again in a minute (reference {reference})"
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -97,16 +113,13 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let (message, field) = match &self {
-            ApiError::Invalid { field, message } => (message.clone(), Some(field.clone())),
-            ApiError::Internal(detail) => {
-                tracing::error!("{detail}");
-                (
-                    "something went wrong on our side; please try again in a minute".to_string(),
-                    None,
-                )
-            }
-            other => (other.to_string(), None),
+        let field = match &self {
+            ApiError::Invalid { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        let message = match &self {
+            ApiError::Invalid { message, .. } => message.clone(),
+            other => other.public_message(),
         };
         let body =
             json!({"error": {"status": status.as_u16(), "message": message, "field": field}});
@@ -125,5 +138,27 @@ impl IntoResponse for ApiError {
             );
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_detail_is_logged_never_shown() {
+        let e = ApiError::Internal(
+            "dynamodb:portal: AccessDeniedException arn:aws:iam::123456789012:role/x (item CUSTOMER#c-1 / PROFILE)".into(),
+        );
+        let shown = e.public_message();
+        for secret in ["arn:aws", "dynamodb", "CUSTOMER#", "AccessDenied"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("reference "), "{shown}");
+        let invalid = ApiError::invalid("email", "`x` is not an e-mail address");
+        assert_eq!(
+            invalid.public_message(),
+            "email: `x` is not an e-mail address"
+        );
     }
 }

@@ -185,8 +185,7 @@ pub(crate) async fn register_for(
                 &r.email,
                 subject,
                 format!(
-                    "Hello {},\n\n{first}.\n\n{}\n{}{}\n{base}/calendar/{}\n\nCannot come after all? Cancel here, so someone else can have the place:\n{base}/events/cancel/{token}\n\n{business}\n",
-                    r.name,
+                    "Hello,\n\n{first}.\n\n{}\n{}{}\n{base}/calendar/{}\n\nCannot come after all? Cancel here, so someone else can have the place:\n{base}/events/cancel/{token}\n\n{business}\n",
                     info.title,
                     info.when,
                     info.location.as_deref().map(|l| format!("\n{l}")).unwrap_or_default(),
@@ -315,8 +314,8 @@ pub(crate) async fn cancel(
                     &next.email,
                     format!("A place is yours: {title}"),
                     format!(
-                        "Hello {},\n\na place has freed up, and it is yours: you are registered for {title}.\n{base}/calendar/{}\n",
-                        next.name, next.event_id
+                        "Hello,\n\na place has freed up, and it is yours: you are registered for {title}.\n{base}/calendar/{}\n",
+                        next.event_id
                     ),
                 ))
             },

@@ -256,11 +256,17 @@ pub async fn public_post(State(state): State<AppState>, req: Request, next: Next
 async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, Response> {
     let (mut parts, body) = req.into_parts();
     let ip = client_ip(&parts);
-    let max = state.site().settings().limits.posts_per_ip;
-    if let Err(e) = limit(&state, "post", &ip.0, max).await {
-        // Read what was sent before refusing, so the client is not cut off mid-request.
-        let _ = axum::body::to_bytes(body, MAX_MULTIPART).await;
-        return Err(e.into_response());
+    let per_ip = state.site().settings().limits.posts_per_ip;
+    // A request with an idempotency key is counted once it is known to be new work, so a
+    // client fetching an answer again, or waiting for one, does not use up its address's
+    // allowance; one without a key is counted first.
+    let keyed = parts.headers.contains_key(IDEMPOTENCY_HEADER);
+    if !keyed {
+        if let Err(e) = limit(&state, "post", &ip.0, per_ip).await {
+            // Read what was sent before refusing, so the client is not cut off mid-request.
+            let _ = axum::body::to_bytes(body, MAX_MULTIPART).await;
+            return Err(e.into_response());
+        }
     }
     let raw_type = parts
         .headers
@@ -291,6 +297,11 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
         .map(str::to_string)
         .or(f.idempotency_key.clone());
     let Some(key) = key else {
+        if keyed {
+            limit(&state, "post", &ip.0, per_ip)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        }
         return Ok(next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await);
@@ -332,6 +343,12 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
         }
         Claim::New(pending) => pending,
     };
+    if keyed {
+        if let Err(e) = limit(&state, "post", &ip.0, per_ip).await {
+            let _ = keys.settle(&pending).await;
+            return Err(e.into_response());
+        }
+    }
     parts.extensions.insert(ClientIp(ip.0));
     parts.extensions.insert(pending.clone());
     let response = next

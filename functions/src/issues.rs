@@ -154,10 +154,12 @@ pub(crate) async fn file(
             }
             let mail = Mail::new(
                 &issue.email,
-                format!("[{}] {}", issue.number, issue.subject),
+                // Nothing the visitor typed goes into a mail to an address nobody has
+                // confirmed: the form cannot carry a message to a stranger.
+                format!("[{}] Your issue was received", issue.number),
                 format!(
-                    "Hello {},\n\nthank you for contacting {business}. Your issue has the number {}.\n\nFollow it and add information here:\n{base}/track/{token}\n\nKeep this link private: anyone with it can read the issue.\n",
-                    issue.name, issue.number
+                    "Hello,\n\nthank you for contacting {business}. Your issue has the number {}.\n\nFollow it and add information here:\n{base}/track/{token}\n\nKeep this link private: anyone with it can read the issue. If you did not contact us, you can ignore this e-mail.\n",
+                    issue.number
                 ),
             );
             writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
@@ -168,7 +170,18 @@ pub(crate) async fn file(
     let (issue, token) = match filed {
         Ok(f) => f,
         Err(e) => {
-            remove_files(&state, &stored).await;
+            // After a store fault the transaction may have committed (its answer lost): the
+            // files then belong to a filed issue and stay. Only a definite refusal frees them.
+            if !matches!(
+                e,
+                portal_core::records::RecordError::Store(
+                    portal_core::store::StoreError::Backend { .. }
+                )
+            ) {
+                remove_files(&state, &stored).await;
+            } else if !stored.is_empty() {
+                tracing::warn!("files kept after a filing of unknown outcome: {e}");
+            }
             return Err(e.into());
         }
     };
@@ -367,19 +380,15 @@ pub(crate) async fn download(
 ) -> Result<Response, ApiError> {
     let issue = tracked_issue(&state, &token).await?;
     let gone = || ApiError::NotFound("this issue has no such attachment".into());
-    let repo: portal_core::records::Repo<Attachment> =
-        portal_core::records::Repo::new(state.store.clone());
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(gone());
     }
-    let a = repo
-        .get(&portal_core::store::Key::new(
-            format!("ISSUE#{}", issue.id),
-            format!("ATTACHMENT#{id}"),
-        ))
+    let a = Issues::new(state.store.clone())
+        .attachments(&issue.id, false)
         .await?
-        .ok_or_else(gone)?
-        .record;
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or_else(gone)?;
     Ok(private(
         crate::uploads::download(&state, &a.id, &a.file_name, &a.media_type).await?,
     ))
@@ -548,7 +557,9 @@ pub(crate) async fn resend(
     let issues = Issues::new(state.store.clone());
     if let Some(found) = issues.by_number(&number).await? {
         let issue = found.record;
-        if issue.email.trim().eq_ignore_ascii_case(&email) {
+        // Only a visitor's ticket gets a link by mail: a customer's case is read in the
+        // customer area, behind a login that can be disabled.
+        if issue.kind == IssueKind::Ticket && issue.email.trim().eq_ignore_ascii_case(&email) {
             let base = state.site().settings().base_url.clone();
             issues
                 .new_tracking_token(
@@ -557,7 +568,7 @@ pub(crate) async fn resend(
                         Mail::new(
                             &issue.email,
                             format!("[{}] Your tracking link", issue.number),
-                            format!("Hello {},\n\nhere is a new link to follow issue {}:\n{base}/track/{token}\n\nIf you did not ask for it, you can ignore this e-mail.\n", issue.name, issue.number),
+                            format!("Hello,\n\nhere is a new link to follow issue {}:\n{base}/track/{token}\n\nThe links sent before no longer work. If you did not ask for it, you can ignore this e-mail.\n", issue.number),
                         )
                     },
                     idem.record(&answer)?,

@@ -13,7 +13,10 @@
 //!   `theme/` (the theme folder), shipped beside the binary;
 //! - `PORTAL_BLOBS` (groups with files): where files go, `s3:BUCKET`; without it uploads are
 //!   refused;
-//! - `PORTAL_MAIL_FROM` (the mailer): the SES identity mail is sent from.
+//! - `PORTAL_MAIL_FROM` (the mailer): the SES identity mail is sent from;
+//! - `PORTAL_ORIGIN_SECRET`: the secret CloudFront sends in `X-Portal-Origin`; when set, a
+//!   request without it is refused and the caller's address is the viewer's
+//!   (`CloudFront-Viewer-Address`), IPv6 counted per /64.
 
 use std::future::Future;
 use std::path::Path;
@@ -22,7 +25,7 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
@@ -115,12 +118,75 @@ impl Function {
     }
 }
 
-/// Puts API Gateway's `sourceIp` where the guards look for the caller's address.
-pub async fn source_ip(mut req: Request, next: Next) -> Response {
-    let ip = match req.request_context_ref() {
+/// The header CloudFront adds to every request it forwards to the functions, carrying a
+/// secret that only CloudFront and the functions know (`PORTAL_ORIGIN_SECRET`).
+pub const ORIGIN_HEADER: &str = "x-portal-origin";
+
+/// The header in which CloudFront tells the viewer's address and port.
+pub const VIEWER_HEADER: &str = "cloudfront-viewer-address";
+
+/// The address a limit counts a caller under: an IPv4 address as it is, an IPv6 address by
+/// its /64 (one home or phone holds a whole /64, so counting single addresses would let one
+/// device take billions of turns).
+pub fn address_bucket(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!(
+                "{}/64",
+                std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0)
+            )
+        }
+    }
+}
+
+/// The address in a `CloudFront-Viewer-Address` value (`ADDRESS:PORT`, the IPv6 address
+/// without brackets).
+fn viewer_address(value: &str) -> Option<std::net::IpAddr> {
+    let (address, port) = value.trim().rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    address.trim_matches(['[', ']']).parse().ok()
+}
+
+/// Who is calling, for the guards: behind CloudFront (when `origin_secret` is set) the
+/// viewer's address CloudFront saw, trusted only on a request that carries the secret —
+/// anything else did not come through CloudFront and is refused; otherwise API Gateway's
+/// `sourceIp`. `X-Forwarded-For`, which anyone can write, is never read.
+async fn caller(origin_secret: Option<Arc<str>>, mut req: Request, next: Next) -> Response {
+    let source = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
         _ => None,
     };
+    let (origin, viewer) = {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        (header(ORIGIN_HEADER), header(VIEWER_HEADER))
+    };
+    let ip = match &origin_secret {
+        Some(secret) => {
+            if !origin.is_some_and(|h| crate::guard::same_secret(&h, secret)) {
+                return crate::ApiError::Forbidden(
+                    "the portal is reached through its own address only".into(),
+                )
+                .into_response();
+            }
+            viewer
+                .as_deref()
+                .and_then(viewer_address)
+                .map(address_bucket)
+                .or(source)
+        }
+        None => source,
+    };
+    let ip = ip.map(|ip| match ip.parse() {
+        Ok(parsed) => address_bucket(parsed),
+        Err(_) => ip,
+    });
     if let Some(ip) = ip {
         req.extensions_mut().insert(ClientIp(ip));
     }
@@ -128,12 +194,24 @@ pub async fn source_ip(mut req: Request, next: Next) -> Response {
 }
 
 /// The router a Lambda serves: a group's routes (see [`crate::groups`]) behind the layer that
-/// takes the caller's address from API Gateway.
+/// says who is calling (the viewer behind CloudFront, else API Gateway's `sourceIp`); behind CloudFront when `PORTAL_ORIGIN_SECRET` is set.
 pub fn app(routes: Router) -> Router {
-    routes.layer(axum::middleware::from_fn(source_ip))
+    let secret = std::env::var("PORTAL_ORIGIN_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+    app_behind(routes, secret)
 }
 
-/// Logging to standard output (Lambda sends it to CloudWatch) at the levels `RUST_LOG` names
+/// As [`app`], with the origin secret given (`None`: not behind CloudFront).
+pub fn app_behind(routes: Router, origin_secret: Option<String>) -> Router {
+    let secret: Option<Arc<str>> = origin_secret.map(Arc::from);
+    routes.layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| caller(secret.clone(), req, next),
+    ))
+}
+
+/// Logging to standard output as JSON lines (Lambda's JSON log format sends them to
+/// CloudWatch as fields) at the levels `RUST_LOG` names
 /// (`info` by default; targets as in `warn,portal_functions=debug`), and a single-threaded
 /// runtime: one Lambda instance answers one request at a time.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
@@ -142,7 +220,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .and_then(|s| s.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().without_time())
+        .with(tracing_subscriber::fmt::layer().json().without_time())
         .with(filter)
         .init();
     tokio::runtime::Builder::new_current_thread()

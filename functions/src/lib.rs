@@ -116,7 +116,14 @@ fn signed_in(routes: Router<AppState>, state: AppState) -> Router {
             state.clone(),
             auth::csrf,
         ))
-        .route_layer(axum::middleware::from_fn(auth::same_origin))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::session_limit,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::same_origin,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             pages::form_errors,

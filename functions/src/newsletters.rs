@@ -36,7 +36,10 @@ pub const SIGNUP_ANSWER: &str =
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/newsletters/{list}/subscriptions", post(subscribe))
-        .route("/newsletter/confirm/{token}", get(confirm))
+        .route(
+            "/newsletter/confirm/{token}",
+            get(confirm_page).post(confirm),
+        )
         .route(
             "/newsletter/unsubscribe/{token}",
             get(unsubscribe_page).post(unsubscribe),
@@ -149,14 +152,52 @@ pub(crate) async fn subscribe(
     Ok(idempotent::to_response(answer))
 }
 
-/// A confirmation link opened in a browser: a page saying what happened.
-#[utoipa::path(get, path = "/newsletter/confirm/{token}", tag = "events", summary = "Confirm a sign-up (HTML; single use)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "Confirmed", content_type = "text/html"), (status = 404, description = "Used or expired", content_type = "text/html")))]
+/// A confirmation link opened in a browser (or fetched by a mail scanner) only shows a
+/// button: a GET changes nothing.
+#[utoipa::path(get, path = "/newsletter/confirm/{token}", tag = "events", summary = "The confirmation page: a button, so link scanners confirm nobody (HTML)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "The page", content_type = "text/html"), (status = 404, description = "Used or expired", content_type = "text/html")))]
+pub(crate) async fn confirm_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    let site = state.site();
+    let live = token.len() == 32
+        && token.bytes().all(|b| b.is_ascii_hexdigit())
+        && matches!(
+            Sessions::new(state.store.clone())
+                .peek(&token, TokenKind::NewsletterConfirmation)
+                .await,
+            Ok(Some(_))
+        );
+    if !live {
+        return site.pages.message(
+            StatusCode::NOT_FOUND,
+            &Message::new(
+                "Link not valid",
+                "this confirmation link has been used or has expired; sign up again",
+            )
+            .link("Sign up again", "/newsletter"),
+        );
+    }
+    let mut m = Message::new(
+        "Confirm your subscription",
+        "Press the button to receive this newsletter.",
+    );
+    m.button = Some((
+        format!("/newsletter/confirm/{token}"),
+        "Confirm my subscription".into(),
+    ));
+    site.pages.message(StatusCode::OK, &m)
+}
+
+/// The confirmation page's button: a page saying what happened.
+#[utoipa::path(post, path = "/newsletter/confirm/{token}", tag = "events", summary = "Confirm a sign-up (HTML; single use)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "Confirmed", content_type = "text/html"), (status = 404, description = "Used or expired", content_type = "text/html")))]
 pub(crate) async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match confirm_token(&state, &token).await {
         Ok(r) => r,
         Err(e) => state.site().pages.message(
             e.status(),
-            &Message::new("Link not valid", e.to_string()).link("Sign up again", "/newsletter"),
+            &Message::new("Link not valid", e.public_message())
+                .link("Sign up again", "/newsletter"),
         ),
     }
 }

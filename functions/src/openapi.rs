@@ -49,6 +49,7 @@ pub struct MessageBody {
         crate::requests::request,
         crate::requests::appointment,
         crate::newsletters::subscribe,
+        crate::newsletters::confirm_page,
         crate::newsletters::confirm,
         crate::newsletters::unsubscribe_page,
         crate::newsletters::unsubscribe,

@@ -159,7 +159,8 @@ pub(crate) fn results_page(
         Err(e) => {
             return site.pages.message(
                 e.status(),
-                &crate::pages::Message::new("Search", e.to_string()).link("Search again", action),
+                &crate::pages::Message::new("Search", e.public_message())
+                    .link("Search again", action),
             )
         }
     };
@@ -286,7 +287,8 @@ pub struct Share {
     /// The recipient.
     #[serde(default)]
     pub email: String,
-    /// Who sends it, shown in the e-mail.
+    /// Who sends it: accepted for older forms, never put in the e-mail (mail to an address
+    /// nobody confirmed carries no free text).
     #[serde(default)]
     pub name: Option<String>,
     /// The honeypot.
@@ -306,22 +308,20 @@ pub(crate) async fn share(
     input::honeypot(v.website.as_deref())?;
     let title = article_title(&state, &article)?;
     let email = input::email("email", &v.email)?;
-    let name = match v.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => Some(input::line("name", n, 100)?),
-        None => None,
-    };
+    if let Some(n) = v.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        input::line("name", n, 100)?;
+    }
     let site = state.site();
     let limits = site.settings().limits;
     guard::limit(&state, "share", &ip.0, limits.shares_per_ip).await?;
     guard::limit_email(&state, &email).await?;
-    let from = name.unwrap_or_else(|| "Someone".into());
-    // Only the article's title and link go out: no free text, so the form cannot be used
-    // to send arbitrary messages in the business's name.
+    // Only the article's title and link go out: no free text (not even the sender's name),
+    // so the form cannot be used to send messages in the business's name.
     let mail = Mail::new(
         &email,
-        format!("{from} shared an article: {title}"),
+        format!("An article for you: {title}"),
         format!(
-            "Hello,\n\n{from} thought this article from {} would help you:\n\n{title}\n{}/kb/{article}\n\nYou will not receive further e-mails unless you ask for them.\n",
+            "Hello,\n\nsomeone thought this article from {} would help you:\n\n{title}\n{}/kb/{article}\n\nYou will not receive further e-mails unless you ask for them.\n",
             site.settings().business,
             site.settings().base_url
         ),

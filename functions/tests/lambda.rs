@@ -663,3 +663,180 @@ async fn a_function_opens_the_search_indexes_exactly_when_one_of_its_routes_sear
         );
     }
 }
+
+/// A body that records whether anything read it.
+fn watched_body(read: Arc<std::sync::atomic::AtomicBool>) -> Body {
+    let chunks = (0..40).map(move |_| {
+        read.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'x'; 1 << 20]))
+    });
+    Body::from_stream(futures_util::stream::iter(chunks))
+}
+
+#[tokio::test]
+async fn a_large_form_with_a_made_up_session_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let read = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let req = axum::http::Request::post("/api/my/projects/demo-1-project/documents")
+        .header("content-type", "multipart/form-data; boundary=x")
+        .header("cookie", format!("__Host-portal={}", "ab".repeat(16)))
+        .header("sec-fetch-site", "same-origin")
+        .body(watched_body(read.clone()))
+        .unwrap();
+    let res = app(portal_functions::group("account", state))
+        .oneshot(req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(
+        !read.load(std::sync::atomic::Ordering::SeqCst),
+        "the 40 MB body was read"
+    );
+}
+
+/// `event` as CloudFront forwards it: through the edge at `edge`, with the viewer's address
+/// and port, the origin secret (if any) and any other headers.
+fn via_cloudfront(
+    method: &str,
+    path: &str,
+    body: &Value,
+    viewer: &str,
+    secret: Option<&str>,
+    extra: &[(&str, &str)],
+) -> String {
+    let mut e: Value =
+        serde_json::from_str(&event(method, path, Some(body), "130.176.0.1")).unwrap();
+    let headers = e["headers"].as_object_mut().unwrap();
+    headers.insert("cloudfront-viewer-address".into(), json!(viewer));
+    if let Some(s) = secret {
+        headers.insert("x-portal-origin".into(), json!(s));
+    }
+    for (k, v) in extra {
+        headers.insert(k.to_string(), json!(v));
+    }
+    e.to_string()
+}
+
+#[tokio::test]
+async fn behind_cloudfront_limits_count_the_viewer_not_the_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let secret = Some("origin-secret-0123456789abcdef".to_string());
+    let send = |event: String| {
+        let router = portal_functions::lambda::app_behind(
+            portal_functions::group("events", state.clone()),
+            secret.clone(),
+        );
+        async move {
+            let req = lambda_http::request::from_str(&event).unwrap();
+            let req = req.map(|b| Body::from(b.to_vec()));
+            router.oneshot(req).await.unwrap().status().as_u16()
+        }
+    };
+    let path = "/api/events/seminar/registrations";
+    let reg = |n: u32| json!({"name": format!("Guest {n}"), "email": format!("g{n}@example.com")});
+    let s = Some("origin-secret-0123456789abcdef");
+    // posts_per_ip = 2: one viewer's third post is refused, whatever X-Forwarded-For says …
+    let mut first = Vec::new();
+    for n in 0..3 {
+        let spoof = format!("203.0.113.{n}");
+        first.push(
+            send(via_cloudfront(
+                "POST",
+                path,
+                &reg(n),
+                "198.51.100.7:51000",
+                s,
+                &[("x-forwarded-for", &spoof)],
+            ))
+            .await,
+        );
+    }
+    assert_eq!(first, [201, 201, 429]);
+    // … while another viewer behind the same edge is not.
+    assert_eq!(
+        send(via_cloudfront(
+            "POST",
+            path,
+            &reg(10),
+            "198.51.100.8:51000",
+            s,
+            &[]
+        ))
+        .await,
+        201
+    );
+    // IPv6 addresses count by their /64.
+    let mut six = Vec::new();
+    for (n, viewer) in [
+        "2001:db8:1:2::10:443",
+        "2001:db8:1:2:ffff::1:443",
+        "2001:db8:1:2::99:443",
+    ]
+    .iter()
+    .enumerate()
+    {
+        six.push(
+            send(via_cloudfront(
+                "POST",
+                path,
+                &reg(20 + n as u32),
+                viewer,
+                s,
+                &[],
+            ))
+            .await,
+        );
+    }
+    assert_eq!(six, [201, 201, 429]);
+    // Without the origin secret the request did not come through CloudFront: refused, and a
+    // forged viewer address counts for nothing.
+    assert_eq!(
+        send(via_cloudfront(
+            "POST",
+            path,
+            &reg(30),
+            "192.0.2.1:1",
+            None,
+            &[]
+        ))
+        .await,
+        403
+    );
+    assert_eq!(
+        send(via_cloudfront(
+            "POST",
+            path,
+            &reg(31),
+            "192.0.2.1:1",
+            Some("a guess"),
+            &[]
+        ))
+        .await,
+        403
+    );
+}
+
+#[tokio::test]
+async fn behind_cloudfront_a_browser_sending_only_origin_is_known_by_the_site_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let login = |origin: &str| {
+        let mut e: Value =
+            serde_json::from_str(&event("POST", "/api/auth/login", None, "198.51.100.7")).unwrap();
+        let h = e["headers"].as_object_mut().unwrap();
+        h.insert(
+            "content-type".into(),
+            json!("application/x-www-form-urlencoded"),
+        );
+        h.insert("origin".into(), json!(origin));
+        e["body"] = json!("email=ada%40example.com&password=wrong+password");
+        e.to_string()
+    };
+    // The Host is the API's own address (CloudFront rewrites it); the Origin is the site's.
+    let (status, _) = call("auth", &state, &login("https://help.example.com")).await;
+    assert_eq!(status, 401, "checked, not refused as cross-site");
+    let (status, _) = call("auth", &state, &login("https://evil.example")).await;
+    assert_eq!(status, 403);
+}

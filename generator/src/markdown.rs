@@ -72,20 +72,13 @@ pub fn render(markdown: &str) -> Rendered {
             Event::Start(Tag::Heading { .. }) => heading = Some((out.len(), String::new())),
             Event::End(TagEnd::Heading(level)) => {
                 if let Some((start, title)) = heading.take() {
-                    let Event::Start(Tag::Heading {
-                        level: l,
-                        id,
-                        classes,
-                        attrs,
-                    }) = out[start].clone()
-                    else {
+                    let Event::Start(Tag::Heading { level: l, id, .. }) = out[start].clone() else {
                         unreachable!("a heading starts with its start tag")
                     };
-                    let id = unique_id(
-                        &mut ids,
-                        id.map(|i| i.to_string())
-                            .unwrap_or_else(|| slug::slugify(&title)),
-                    );
+                    // An id an editor gives (`{#id}`) is made a slug like the others, and
+                    // other heading attributes (`{.class key=value}`) are dropped: nothing
+                    // written there reaches the page as markup (a quote, an event handler).
+                    let id = unique_id(&mut ids, slug::slugify(id.as_deref().unwrap_or(&title)));
                     if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
                         toc.push(TocEntry {
                             level: *level as u8,
@@ -96,8 +89,8 @@ pub fn render(markdown: &str) -> Rendered {
                     out[start] = Event::Start(Tag::Heading {
                         level: l,
                         id: Some(CowStr::from(id.clone())),
-                        classes,
-                        attrs,
+                        classes: Vec::new(),
+                        attrs: Vec::new(),
                     });
                     out.push(Event::InlineHtml(CowStr::from(format!(
                         r##" <a class="anchor" href="#{id}" aria-label="Link to this section">#</a>"##
@@ -207,6 +200,29 @@ mod tests {
         assert!(r.html.contains("<del>old</del>"));
         assert!(r.html.contains(r#"<span class="task done" aria-hidden="true">☑</span><span class="visually-hidden">Done: </span>done"#), "{}", r.html);
         assert!(r.html.contains("footnote-definition"));
+    }
+
+    #[test]
+    fn heading_ids_and_attributes_carry_no_markup() {
+        let r = render(
+            "## One {#a\"onmouseover=alert(1)}\n\n## Two {.cls onclick=alert(2) data-z=1}\n\n## Three {#<img src=x onerror=alert(3)>}\n",
+        );
+        for bad in [
+            " onmouseover=",
+            " onclick=",
+            " onerror=",
+            " data-z=",
+            "class=\"cls\"",
+            "\"onmouseover",
+        ] {
+            assert!(!r.html.contains(bad), "{bad} in {}", r.html);
+        }
+        let ids: Vec<_> = r.toc.iter().map(|t| t.id.as_str()).collect();
+        assert!(
+            ids.iter()
+                .all(|i| i.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')),
+            "{ids:?}"
+        );
     }
 
     #[test]

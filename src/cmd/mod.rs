@@ -19,7 +19,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             distribution,
         } => deploy::run(&site, &bucket, distribution.as_deref()),
         Command::Admin { store, command } => admin::run(&store, command),
-        Command::Serve { site, port, store } => serve::run(&site, port, store.as_deref()),
+        Command::Serve {
+            site,
+            port,
+            store,
+            demo,
+        } => serve::run(&site, port, store.as_deref(), demo),
         Command::Search {
             query,
             index,

@@ -48,7 +48,7 @@ pub fn demo_site(
             Server::start_with(
                 &content,
                 &out,
-                &["--store", spec],
+                &["--store", spec, "--demo"],
                 &[
                     ("AWS_ENDPOINT_URL", endpoint.as_str()),
                     ("AWS_ACCESS_KEY_ID", "test"),

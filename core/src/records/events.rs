@@ -83,7 +83,7 @@ impl Record for CancelLink {
     }
 }
 
-const RETRIES: u32 = 12;
+const RETRIES: u32 = 8;
 
 /// Registrations.
 #[derive(Debug, Clone)]

@@ -253,7 +253,12 @@ impl Idempotency {
                 version: earlier.version,
             }));
         }
-        if earlier.record.lease_until > t {
+        // A claim made before leases existed holds one from when it was made.
+        let lease_until = match earlier.record.lease_until {
+            0 => earlier.record.expires_at - REPLAY_SECONDS + LEASE_SECONDS,
+            until => until,
+        };
+        if lease_until > t {
             return Ok(Claim::InProgress);
         }
         // The attempt that claimed it stopped without settling it (a crash, a timeout): take
@@ -264,7 +269,23 @@ impl Idempotency {
             .await
         {
             Ok(version) => Ok(Claim::New(Pending { replay, version })),
-            Err(StoreError::ConditionFailed { .. }) => Ok(Claim::InProgress),
+            Err(StoreError::ConditionFailed { .. }) => {
+                // Taken by another attempt — or by this one, its answer lost and retried.
+                match self.store.get(&replay.key()).await? {
+                    Some(item) => {
+                        let now = from_item::<Replay>(&self.store.name(), item)?;
+                        Ok(if now.record.attempt == replay.attempt {
+                            Claim::New(Pending {
+                                replay,
+                                version: now.version,
+                            })
+                        } else {
+                            Claim::InProgress
+                        })
+                    }
+                    None => Ok(Claim::InProgress),
+                }
+            }
             Err(e) => Err(e.into()),
         }
     }

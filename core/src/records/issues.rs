@@ -10,7 +10,7 @@ use super::{
     conflict, from_item, new_id, random_token, to_item, token_hash, Record, RecordError,
     RecordResult, Versioned,
 };
-use crate::store::{now, Cond, Key, Query, Store, StoreError, Write};
+use crate::store::{now, Cond, Key, Query, Store, StoreError, StoreResult, Write};
 
 /// What kind of issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,12 +116,79 @@ struct Pointer {
     pk: String,
     sk: String,
     issue_id: String,
+    /// For a tracking link: when it stops working unless used before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
 }
 
 impl Record for Pointer {
     fn key(&self) -> Key {
         Key::new(&self.pk, &self.sk)
     }
+    fn expires_at(&self) -> Option<i64> {
+        self.expires_at
+    }
+}
+
+/// Remembers a tracking link beside its issue (`ISSUE#{id}` / `TRACKREF#{hash}`), so a new
+/// link can revoke the older ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct TrackRef {
+    issue_id: String,
+    token_hash: String,
+    expires_at: i64,
+}
+
+impl Record for TrackRef {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("ISSUE#{}", self.issue_id),
+            format!("TRACKREF#{}", self.token_hash),
+        )
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+/// How long a tracking link works after it was last used (or made).
+pub const TRACK_LINK_SECONDS: i64 = 180 * 24 * 3600;
+
+/// The pointer and the reference that make `token` a tracking link of `issue_id`.
+fn tracking_link(issue_id: &str, token: &str) -> StoreResult<[Write; 2]> {
+    let hash = token_hash(token);
+    let expires_at = now() + TRACK_LINK_SECONDS;
+    Ok([
+        Write::Put(
+            to_item(&Pointer {
+                pk: format!("TRACK#{hash}"),
+                sk: "TRACK".into(),
+                issue_id: issue_id.to_string(),
+                expires_at: Some(expires_at),
+            })?,
+            Cond::NotExists,
+        ),
+        Write::Put(
+            to_item(&TrackRef {
+                issue_id: issue_id.to_string(),
+                token_hash: hash,
+                expires_at,
+            })?,
+            Cond::NotExists,
+        ),
+    ])
+}
+
+/// `attachments` without the files of the notes in `hidden`: a hidden note's files are as
+/// hidden as the note.
+fn without_hidden(
+    attachments: Vec<Attachment>,
+    hidden: &std::collections::HashSet<String>,
+) -> Vec<Attachment> {
+    attachments
+        .into_iter()
+        .filter(|a| a.note_id.as_ref().is_none_or(|n| !hidden.contains(n)))
+        .collect()
 }
 
 /// What a customer's issue list shows, kept beside the customer so the list is one query
@@ -232,18 +299,12 @@ impl Issues {
                         pk: format!("TRACKNUM#{}", issue.number),
                         sk: "TRACKNUM".into(),
                         issue_id: issue.id.clone(),
-                    })?,
-                    Cond::NotExists,
-                ),
-                Write::Put(
-                    to_item(&Pointer {
-                        pk: format!("TRACK#{}", token_hash(&token)),
-                        sk: "TRACK".into(),
-                        issue_id: issue.id.clone(),
+                        expires_at: None,
                     })?,
                     Cond::NotExists,
                 ),
             ];
+            writes.extend(tracking_link(&issue.id, &token)?);
             if let Some(summary) = IssueSummary::of(&issue) {
                 writes.push(Write::Put(to_item(&summary)?, Cond::NotExists));
             }
@@ -255,7 +316,7 @@ impl Issues {
                 Err(StoreError::TransactionCancelled { failed })
                     if !failed.is_empty() && failed.iter().all(|(i, _)| *i == 1) =>
                 {
-                    self.skip_used_numbers(&counter_key, n).await?;
+                    self.skip_used_numbers(&counter_key).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -271,23 +332,29 @@ impl Issues {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// After number `taken` turned out to be in use, moves the counter past every number an
-    /// older counter (field `next`, the next number to give) had handed out.
-    async fn skip_used_numbers(&self, counter: &Key, taken: u64) -> RecordResult<()> {
-        let older = match self.store.get(counter).await? {
-            Some(item) => item.data.get("next").and_then(|n| n.as_u64()).unwrap_or(0),
-            None => 0,
+    /// After a number turned out to be in use, moves the counter up to the last number an
+    /// older counter (field `next`, the next number to give) had handed out — never past it,
+    /// however many filings find the collision at once (a conditional write).
+    async fn skip_used_numbers(&self, counter: &Key) -> RecordResult<()> {
+        let Some(item) = self.store.get(counter).await? else {
+            return Ok(());
         };
-        if older > taken + 1 {
-            let by = i64::try_from(older - 1 - taken).unwrap_or(i64::MAX);
-            self.store.increment(counter, "last", by, None).await?;
+        let older = item.data.get("next").and_then(|n| n.as_i64()).unwrap_or(0);
+        let last = item.data.get("last").and_then(|n| n.as_i64()).unwrap_or(0);
+        if older - 1 > last {
+            let mut raised = item.clone();
+            raised.data.insert("last".into(), (older - 1).into());
+            match self.store.put(raised, Cond::Version(item.version)).await {
+                Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(())
     }
 
     /// Makes another tracking token for an issue (the first is stored only as a hash, so a
-    /// lost link is replaced, not recovered) and writes the mail `mail` makes from it, and
-    /// `extra`, in the same transaction (1 request).
+    /// lost link is replaced, not recovered), revokes the links made before it, and writes
+    /// the mail `mail` makes from it, and `extra`, in the same transaction (2 requests).
     pub async fn new_tracking_token(
         &self,
         issue: &Issue,
@@ -295,16 +362,31 @@ impl Issues {
         extra: Vec<Write>,
     ) -> RecordResult<String> {
         let token = random_token();
-        let pointer = Pointer {
-            pk: format!("TRACK#{}", token_hash(&token)),
-            sk: "TRACK".into(),
-            issue_id: issue.id.clone(),
-        };
-        let mut writes = vec![
-            Write::Put(to_item(&pointer)?, Cond::NotExists),
-            Write::Put(to_item(&mail(&token))?, Cond::NotExists),
-        ];
+        let older = self
+            .store
+            .query(
+                &Query::partition(format!("ISSUE#{}", issue.id))
+                    .prefix("TRACKREF#")
+                    .limit(20),
+            )
+            .await?;
+        let mut writes = Vec::from(tracking_link(&issue.id, &token)?);
+        writes.push(Write::Put(to_item(&mail(&token))?, Cond::NotExists));
         writes.extend(extra);
+        // The links mailed before stop working.
+        for r in older
+            .items
+            .iter()
+            .take(crate::store::MAX_TRANSACTION - writes.len())
+        {
+            let hash = r.sk.trim_start_matches("TRACKREF#");
+            writes.push(Write::Delete(
+                Key::new(format!("TRACK#{hash}"), "TRACK"),
+                Cond::None,
+            ));
+            writes.push(Write::Delete(r.key(), Cond::None));
+        }
+        writes.truncate(crate::store::MAX_TRANSACTION);
         self.store.transact(writes).await?;
         Ok(token)
     }
@@ -349,7 +431,9 @@ impl Issues {
         let Some(item) = self.store.get(&key).await? else {
             return Ok(None);
         };
-        let pointer = from_item::<Pointer>(&self.store.name(), item)?.record;
+        let pointer = from_item::<Pointer>(&self.store.name(), item)?;
+        self.renew(&pointer).await;
+        let pointer = pointer.record;
         let page = self
             .store
             .query(&Query::partition(format!("ISSUE#{}", pointer.issue_id)).limit(1000))
@@ -360,6 +444,7 @@ impl Issues {
             notes: Vec::new(),
             attachments: Vec::new(),
         };
+        let mut hidden = std::collections::HashSet::new();
         for item in page.items {
             if item.sk == "ISSUE" {
                 thread.issue = Some(from_item(&name, item)?);
@@ -367,12 +452,32 @@ impl Issues {
                 let note: Note = from_item(&name, item)?.record;
                 if include_hidden || note.public {
                     thread.notes.push(note);
+                } else {
+                    hidden.insert(note.id);
                 }
             } else if item.sk.starts_with("ATTACHMENT#") {
                 thread.attachments.push(from_item(&name, item)?.record);
             }
         }
+        thread.attachments = without_hidden(std::mem::take(&mut thread.attachments), &hidden);
         Ok(thread.issue.is_some().then_some(thread))
+    }
+
+    /// Keeps a tracking link working for [`TRACK_LINK_SECONDS`] after this use (a write at
+    /// most once a day per link; a failure only leaves the older expiry).
+    async fn renew(&self, pointer: &Versioned<Pointer>) {
+        let Some(at) = pointer.record.expires_at else {
+            return;
+        };
+        let until = now() + TRACK_LINK_SECONDS;
+        if until - at < 24 * 3600 {
+            return;
+        }
+        let mut renewed = pointer.record.clone();
+        renewed.expires_at = Some(until);
+        if let Ok(item) = to_item(&renewed) {
+            let _ = self.store.put(item, Cond::Version(pointer.version)).await;
+        }
     }
 
     /// The issue with a tracking number (2 requests).
@@ -435,10 +540,21 @@ impl Issues {
             Write::Put(to_item(note)?, Cond::NotExists),
         ];
         writes.extend(extra);
-        self.store
-            .transact(writes)
-            .await
-            .map_err(|e| conflict(e, format!("issue {} does not exist", note.issue_id)))
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionCancelled { failed })
+                if failed.iter().any(|(i, _)| *i == 0) =>
+            {
+                Err(RecordError::Conflict(format!(
+                    "issue {} does not exist",
+                    note.issue_id
+                )))
+            }
+            Err(StoreError::TransactionCancelled { .. }) => Err(RecordError::Busy(
+                "another request is changing this issue; try again in a moment".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The notes of an issue, oldest first; hidden ones only when `include_hidden` (1 request
@@ -464,21 +580,35 @@ impl Issues {
             .collect())
     }
 
-    /// The attachments of an issue, oldest first (1 request per 1,000).
-    pub async fn attachments(&self, issue_id: &str) -> RecordResult<Vec<Attachment>> {
+    /// The attachments of an issue, oldest first; files of hidden notes only when
+    /// `include_hidden` (1 request for the issue's first 1,000 notes and files).
+    pub async fn attachments(
+        &self,
+        issue_id: &str,
+        include_hidden: bool,
+    ) -> RecordResult<Vec<Attachment>> {
         let page = self
             .store
-            .query(
-                &Query::partition(format!("ISSUE#{issue_id}"))
-                    .prefix("ATTACHMENT#")
-                    .limit(1000),
-            )
+            .query(&Query::partition(format!("ISSUE#{issue_id}")).limit(1000))
             .await?;
         let name = self.store.name();
-        page.items
-            .into_iter()
-            .map(|i| from_item(&name, i).map(|v| v.record).map_err(Into::into))
-            .collect()
+        let mut hidden = std::collections::HashSet::new();
+        let mut attachments = Vec::new();
+        for item in page.items {
+            if item.sk.starts_with("NOTE#") {
+                let note: Note = from_item(&name, item)?.record;
+                if !note.public {
+                    hidden.insert(note.id);
+                }
+            } else if item.sk.starts_with("ATTACHMENT#") {
+                attachments.push(from_item::<Attachment>(&name, item)?.record);
+            }
+        }
+        Ok(if include_hidden {
+            attachments
+        } else {
+            without_hidden(attachments, &hidden)
+        })
     }
 
     /// A customer's issues, newest first (1 request).

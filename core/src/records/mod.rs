@@ -15,8 +15,10 @@
 //! | issue | `ISSUE#{id}` | `ISSUE` |
 //! | issue note | `ISSUE#{id}` | `NOTE#{time}#{note}` |
 //! | tracking number → issue | `TRACKNUM#{number}` | `TRACKNUM` |
-//! | tracking token → issue | `TRACK#{token hash}` | `TRACK` |
-//! | issue number counter | `COUNTER#ISSUE#{year}` | `COUNTER` |
+//! | tracking token → issue (expires unless used) | `TRACK#{token hash}` | `TRACK` |
+//! | an issue's tracking links, to revoke them | `ISSUE#{id}` | `TRACKREF#{token hash}` |
+//! | issue number counter (`last`, an atomic counter) | `COUNTER#ISSUE#{year}` | `COUNTER` |
+//! | remembered browser of a login | `DEVICE#{id hash}` | `DEVICE` |
 //! | a customer's issues | `CUSTOMER#{id}` | `ISSUE#{time}#{issue}` |
 //! | invoice | `CUSTOMER#{id}` | `INVOICE#{date}#{invoice}` |
 //! | payment | `CUSTOMER#{id}` | `PAYMENT#{date}#{payment}` |
@@ -26,9 +28,9 @@
 //! | binder (issue queue) | `BINDERS` | `BINDER#{binder}` |
 //! | attachment of an issue | `ISSUE#{id}` | `ATTACHMENT#{attachment}` |
 //! | quote | `CUSTOMER#{id}` | `QUOTE#{date}#{quote}` |
-//! | quote comment | `QUOTE#{quote}` | `COMMENT#{time}#{comment}` |
+//! | quote comment | `QUOTE#{customer}#{quote}` | `COMMENT#{time}#{comment}` |
 //! | project | `CUSTOMER#{id}` | `PROJECT#{project}` |
-//! | project task / document / note / contact | `PROJECT#{project}` | `TASK#…` / `DOC#…` / `NOTE#…` / `CONTACT#…` |
+//! | project task / document / note / contact | `PROJECT#{customer}#{project}` | `TASK#…` / `DOC#…` / `NOTE#…` / `CONTACT#…` |
 //! | secured document shared with a customer | `CUSTOMER#{id}` | `DOCUMENT#{date}#{document}` |
 //! | expense or timesheet report | `CUSTOMER#{id}` | `REPORT#{date}#{report}` |
 //! | newsletter subscription | `NEWSLETTER#{list}` | `SUB#{email}` |

@@ -31,9 +31,19 @@ impl Record for Project {
     }
 }
 
+/// The partition of a project's tasks, documents, notes and contacts:
+/// `PROJECT#{customer}#{project}`.
+pub fn children_pk(customer_id: &str, project_id: &str) -> String {
+    format!("PROJECT#{customer_id}#{project_id}")
+}
+
 /// A task of a project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Task {
+    /// The customer whose project it is: part of the key, so two customers' projects
+    /// with the same id never share anything.
+    #[serde(default)]
+    pub customer_id: String,
     /// The project.
     pub project_id: String,
     /// Identifier.
@@ -53,7 +63,7 @@ pub struct Task {
 impl Record for Task {
     fn key(&self) -> Key {
         Key::new(
-            format!("PROJECT#{}", self.project_id),
+            children_pk(&self.customer_id, &self.project_id),
             format!("TASK#{:06}#{}", self.position, self.id),
         )
     }
@@ -62,6 +72,10 @@ impl Record for Task {
 /// A document of a project (the bytes live in blob storage).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectDocument {
+    /// The customer whose project it is: part of the key, so two customers' projects
+    /// with the same id never share anything.
+    #[serde(default)]
+    pub customer_id: String,
     /// The project.
     pub project_id: String,
     /// Identifier, also the blob key.
@@ -81,7 +95,7 @@ pub struct ProjectDocument {
 impl Record for ProjectDocument {
     fn key(&self) -> Key {
         Key::new(
-            format!("PROJECT#{}", self.project_id),
+            children_pk(&self.customer_id, &self.project_id),
             format!("DOC#{:012}#{}", self.created, self.id),
         )
     }
@@ -90,6 +104,10 @@ impl Record for ProjectDocument {
 /// A note on a project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectNote {
+    /// The customer whose project it is: part of the key, so two customers' projects
+    /// with the same id never share anything.
+    #[serde(default)]
+    pub customer_id: String,
     /// The project.
     pub project_id: String,
     /// Identifier.
@@ -108,7 +126,7 @@ pub struct ProjectNote {
 impl Record for ProjectNote {
     fn key(&self) -> Key {
         Key::new(
-            format!("PROJECT#{}", self.project_id),
+            children_pk(&self.customer_id, &self.project_id),
             format!("NOTE#{:012}#{}", self.created, self.id),
         )
     }
@@ -117,6 +135,10 @@ impl Record for ProjectNote {
 /// A person related to a project (from the customer or the business).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectContact {
+    /// The customer whose project it is: part of the key, so two customers' projects
+    /// with the same id never share anything.
+    #[serde(default)]
+    pub customer_id: String,
     /// The project.
     pub project_id: String,
     /// Identifier.
@@ -133,7 +155,7 @@ pub struct ProjectContact {
 impl Record for ProjectContact {
     fn key(&self) -> Key {
         Key::new(
-            format!("PROJECT#{}", self.project_id),
+            children_pk(&self.customer_id, &self.project_id),
             format!("CONTACT#{}", self.id),
         )
     }

@@ -52,9 +52,18 @@ impl Record for Quote {
     }
 }
 
+/// The partition of a quote's comments: `QUOTE#{customer}#{quote}`.
+pub fn comments_pk(customer_id: &str, quote_id: &str) -> String {
+    format!("QUOTE#{customer_id}#{quote_id}")
+}
+
 /// A comment on a quote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuoteComment {
+    /// The customer whose quote it is: part of the key, so two customers' quotes with the
+    /// same id never share comments.
+    #[serde(default)]
+    pub customer_id: String,
     /// The quote.
     pub quote_id: String,
     /// Identifier.
@@ -70,7 +79,7 @@ pub struct QuoteComment {
 impl Record for QuoteComment {
     fn key(&self) -> Key {
         Key::new(
-            format!("QUOTE#{}", self.quote_id),
+            comments_pk(&self.customer_id, &self.quote_id),
             format!("COMMENT#{:012}#{}", self.created, self.id),
         )
     }
@@ -107,6 +116,15 @@ impl Quotes {
             return Err(RecordError::Conflict(format!(
                 "quote {} has been decided already",
                 quote.record.number
+            )));
+        }
+        let today = chrono::DateTime::from_timestamp(at, 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        if accept && !quote.record.valid_until.is_empty() && quote.record.valid_until < today {
+            return Err(RecordError::Conflict(format!(
+                "quote {} expired on {}; ask us for a new one",
+                quote.record.number, quote.record.valid_until
             )));
         }
         let mut decided = quote.record.clone();

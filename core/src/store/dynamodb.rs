@@ -554,7 +554,7 @@ impl Store for DynamoStore {
 
 /// How often a transaction that collided with another one on the same items is tried again
 /// (with the same client request token) before the collision is reported.
-const COLLISION_RETRIES: u32 = 8;
+const COLLISION_RETRIES: u32 = 5;
 
 impl DynamoStore {
     /// What a `TransactWriteItems` answer means for the store's contract.
@@ -588,8 +588,12 @@ impl DynamoStore {
                     aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionInProgressException(_),
                 ) = e.as_service_error()
                 {
-                    // The same token is still being applied by an earlier attempt.
-                    return Err(StoreError::TransactionCancelled { failed: Vec::new() });
+                    // The same token is still being applied by an earlier attempt: the outcome
+                    // is not known yet, so this is not a cancellation.
+                    return Err(StoreError::Backend {
+                        store: self.name(),
+                        message: "the transaction is still being applied".into(),
+                    });
                 }
                 Err(self.err(e, None))
             }

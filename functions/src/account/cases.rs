@@ -96,7 +96,7 @@ async fn own_issue(
 
 async fn view(state: &AppState, issue: &Issue) -> Result<CaseView, ApiError> {
     let attachments = Issues::new(state.store.clone())
-        .attachments(&issue.id)
+        .attachments(&issue.id, false)
         .await?
         .into_iter()
         .map(|a| crate::account::work::FileView {
@@ -359,7 +359,7 @@ pub(crate) async fn attachment(
 ) -> Result<Response, ApiError> {
     let issue = own_issue(&state, &who, &number).await?;
     let a = Issues::new(state.store.clone())
-        .attachments(&issue.record.id)
+        .attachments(&issue.record.id, false)
         .await?
         .into_iter()
         .find(|a| a.id == id)

@@ -343,7 +343,7 @@ pub(crate) async fn payments_json(
 
 /// A CSV field, quoted when it needs to be, and never read as a formula by a spreadsheet.
 pub(crate) fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -467,7 +467,13 @@ async fn quote_with_comments(state: &AppState, q: &Quote) -> Result<QuoteView, A
     let mut view = quote_view(q);
     view.comments = Quotes::new(state.store.clone())
         .comments
-        .list(&format!("QUOTE#{}", q.id), "COMMENT#", 1000, None, false)
+        .list(
+            &portal_core::records::quotes::comments_pk(&q.customer_id, &q.id),
+            "COMMENT#",
+            1000,
+            None,
+            false,
+        )
         .await?
         .0
         .into_iter()
@@ -502,6 +508,7 @@ pub(crate) async fn comment(
 ) -> Result<Response, ApiError> {
     let q = own_quote(&state, &who, &id).await?;
     let c = portal_core::records::quotes::QuoteComment {
+        customer_id: q.record.customer_id.clone(),
         quote_id: q.record.id.clone(),
         id: portal_core::records::new_id(),
         author: who.session.email.clone(),
@@ -669,10 +676,13 @@ pub(crate) async fn page(
     let site = state.site();
     match render(state, who).await {
         Ok(r) => private(r),
-        Err(e) => private(site.pages.message(
-            e.status(),
-            &crate::pages::Message::new("Not found", e.to_string()).link("Your account", "/my/"),
-        )),
+        Err(e) => private(
+            site.pages.message(
+                e.status(),
+                &crate::pages::Message::new("Not found", e.public_message())
+                    .link("Your account", "/my/"),
+            ),
+        ),
     }
 }
 
@@ -778,5 +788,8 @@ mod tests {
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("plain"), "plain");
+        // A spreadsheet skips a leading tab or carriage return and reads the formula after.
+        assert_eq!(csv_field("\t=1+1"), "'\t=1+1");
+        assert_eq!(csv_field("\r=1+1"), "\"'\r=1+1\"");
     }
 }

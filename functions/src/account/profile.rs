@@ -322,7 +322,7 @@ pub(crate) async fn confirm_email(
         ),
         Err(e) => site.pages.message(
             e.status(),
-            &Message::new("Address not changed", e.to_string()).link("Your account", "/my/"),
+            &Message::new("Address not changed", e.public_message()).link("Your account", "/my/"),
         ),
     }
 }

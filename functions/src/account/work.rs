@@ -103,7 +103,7 @@ async fn own_project(state: &AppState, who: &SignedIn, id: &str) -> Result<Proje
 }
 
 async fn project_view(state: &AppState, p: Project) -> Result<ProjectView, ApiError> {
-    let pk = format!("PROJECT#{}", p.id);
+    let pk = portal_core::records::projects::children_pk(&p.customer_id, &p.id);
     let tasks: Vec<Task> = Repo::new(state.store.clone())
         .list(&pk, "TASK#", 1000, None, false)
         .await?
@@ -238,6 +238,7 @@ pub(crate) async fn add_note(
 ) -> Result<Response, ApiError> {
     let p = own_project(&state, &who, &id).await?;
     let note = ProjectNote {
+        customer_id: p.customer_id.clone(),
         project_id: p.id.clone(),
         id: new_id(),
         author: who.session.email.clone(),
@@ -288,6 +289,7 @@ pub(crate) async fn upload(
     let repo: Repo<ProjectDocument> = Repo::new(state.store.clone());
     for f in files {
         let doc = ProjectDocument {
+            customer_id: p.customer_id.clone(),
             project_id: p.id.clone(),
             id: new_id(),
             file_name: f.file_name.clone(),
@@ -335,7 +337,13 @@ pub(crate) async fn project_document(
 ) -> Result<Response, ApiError> {
     let p = own_project(&state, &who, &id).await?;
     let docs: Vec<ProjectDocument> = Repo::new(state.store.clone())
-        .list(&format!("PROJECT#{}", p.id), "DOC#", 1000, None, false)
+        .list(
+            &portal_core::records::projects::children_pk(&p.customer_id, &p.id),
+            "DOC#",
+            1000,
+            None,
+            false,
+        )
         .await?
         .0;
     let d = docs

@@ -136,21 +136,27 @@ impl FromRequestParts<AppState> for SignedIn {
 /// Browsers say where a request comes from in `Sec-Fetch-Site` (or, older ones, `Origin`);
 /// a form post that says neither is refused too. API clients sending JSON without either
 /// header are not browsers, and a cross-site page cannot send JSON without our consent.
-pub async fn same_origin(req: Request, next: Next) -> Response {
+pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
     let h = req.headers();
     let text = |name| h.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     let host = text(header::HOST).unwrap_or("");
+    // Behind CloudFront the Host is the API's own; the portal's address is the site's.
+    let site = state.site();
+    let base = site.settings().base_url.trim_end_matches('/');
     let allowed = match (
         text(HeaderName::from_static("sec-fetch-site")),
         text(header::ORIGIN),
     ) {
         (Some(site), _) => site == "same-origin" || site == "none",
-        (None, Some(origin)) => origin
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host),
+        (None, Some(origin)) => {
+            origin.trim_end_matches('/') == base
+                || origin
+                    .split_once("://")
+                    .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+        }
         (None, None) => !text(header::CONTENT_TYPE).is_some_and(|c| {
             let c = c.to_ascii_lowercase();
             c.starts_with("application/x-www-form-urlencoded")
@@ -168,6 +174,26 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
 }
 
 use axum::http::HeaderName;
+
+/// Posts one session may make per hour (comments, notes, files, registrations, changes).
+pub const POSTS_PER_SESSION: u32 = 300;
+
+/// Middleware: counts every post made with a session cookie against [`POSTS_PER_SESSION`],
+/// so a stolen or scripted session cannot send mail or files without end.
+pub async fn session_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let token = cookie(req.headers(), COOKIE)
+        .filter(|t| well_formed(t))
+        .map(token_hash);
+    match token {
+        Some(subject) if req.method() == Method::POST => {
+            match crate::guard::limit(&state, "session-post", &subject, POSTS_PER_SESSION).await {
+                Ok(()) => next.run(req).await,
+                Err(e) => e.into_response(),
+            }
+        }
+        _ => next.run(req).await,
+    }
+}
 
 /// The hidden form field that carries the session's form token.
 pub const CSRF_FIELD: &str = "csrf";
@@ -209,6 +235,16 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         || WITHOUT_SESSION.contains(&req.uri().path())
     {
         return next.run(req).await;
+    }
+    // A form post needs a live session: a made-up cookie is refused before the body (up to
+    // 50 MB of files) is read.
+    let live = well_formed(&token)
+        && matches!(
+            Sessions::new(state.store.clone()).get(&token).await,
+            Ok(Some(_))
+        );
+    if !live {
+        return ApiError::Unauthorized("log in first".into()).into_response();
     }
     let (parts, body) = req.into_parts();
     let max = if multipart {

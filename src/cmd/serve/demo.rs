@@ -224,6 +224,7 @@ async fn work(
     {
         Repo::new(store.clone())
             .create(&Task {
+                customer_id: project.customer_id.clone(),
                 project_id: project.id.clone(),
                 id: new_id(),
                 title: title.into(),
@@ -248,6 +249,7 @@ async fn work(
     {
         Repo::new(store.clone())
             .create(&ProjectNote {
+                customer_id: project.customer_id.clone(),
                 project_id: project.id.clone(),
                 id: new_id(),
                 author: "Kestrel Systems".into(),
@@ -259,6 +261,7 @@ async fn work(
     }
     Repo::new(store.clone())
         .create(&ProjectContact {
+            customer_id: project.customer_id.clone(),
             project_id: project.id.clone(),
             id: "engineer".into(),
             name: "Priya Shah".into(),
@@ -272,6 +275,7 @@ async fn work(
             project.name
         );
         let doc = ProjectDocument {
+            customer_id: project.customer_id.clone(),
             project_id: project.id.clone(),
             id: new_id(),
             file_name: "plan.txt".into(),

@@ -15,26 +15,29 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use crate::cli::SiteArgs;
 
 /// Builds, then serves until Ctrl-C.
-pub fn run(args: &SiteArgs, port: u16, store: Option<&str>) -> anyhow::Result<()> {
+pub fn run(args: &SiteArgs, port: u16, store: Option<&str>, demo: bool) -> anyhow::Result<()> {
     let report = super::build::build(args)?;
     println!("{report}");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let store = store.map(str::to_string);
-    runtime.block_on(serve(args.clone(), port, store))
+    runtime.block_on(serve(args.clone(), port, store, demo))
 }
 
-async fn serve(args: SiteArgs, port: u16, store: Option<String>) -> anyhow::Result<()> {
+async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> anyhow::Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
 
+    // Demo customers have published passwords: they go only into the default embedded store
+    // (a newcomer's first run), or into another store when asked for with --demo.
+    let seed = demo || store.is_none();
     let state = functions(&args, store).await?;
     let prefix = state.site().settings().tracking_prefix.clone();
-    if demo::seed(&state.store, state.blobs.as_ref(), &prefix).await? {
+    if seed && demo::seed(&state.store, state.blobs.as_ref(), &prefix).await? {
         println!("Demo data created; log in at /login as:");
         for (email, password, customer) in demo::LOGINS {
             println!("  {email} / {password}  ({customer})");
