@@ -3,17 +3,71 @@
 //! Lines end in CRLF and are folded at 75 octets without splitting a character; text values
 //! are escaped; times are written in UTC (`…Z`), so every calendar program places them right
 //! whatever time zone the event was written in, and all-day events are `VALUE=DATE` with an
-//! exclusive end. Each event is stamped with its file's last change, so rebuilding unchanged
-//! content writes the same bytes (and a deploy has nothing to send again).
+//! exclusive end. Each event is stamped with its file's last commit in the content's git
+//! history (its start when the file has none), never with the checkout's file times: a fresh
+//! clone builds the same bytes as the editor's machine, and a deploy has nothing to send again.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::SiteConfig;
 use crate::content::Event;
 
-/// Writes a VCALENDAR holding `events`, each stamped with its file's last change (`stamp`
-/// when that cannot be read).
-pub fn calendar(site: &SiteConfig, name: &str, events: &[&Event], stamp: DateTime<Utc>) -> String {
+/// When each of `events`' files was last committed, from one `git log` over them all; files
+/// outside a git repository or never committed are left out.
+pub fn last_commits(events: &[&Event]) -> HashMap<PathBuf, DateTime<Utc>> {
+    let mut found = HashMap::new();
+    let paths: Vec<PathBuf> = events
+        .iter()
+        .filter_map(|e| e.source.path.canonicalize().ok())
+        .collect();
+    let Some(dir) = paths.first().and_then(|p| p.parent()) else {
+        return found;
+    };
+    let git = |args: &[&str], files: &[PathBuf]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .args(files)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let Some(top) = git(&["rev-parse", "--show-toplevel"], &[]) else {
+        return found;
+    };
+    let top = PathBuf::from(top.trim());
+    let Some(log) = git(&["log", "--format=%x01%ct", "--name-only", "--"], &paths) else {
+        return found;
+    };
+    let mut when = None;
+    for line in log.lines() {
+        if let Some(t) = line.strip_prefix('\u{1}') {
+            when = t
+                .parse::<i64>()
+                .ok()
+                .and_then(|t| DateTime::from_timestamp(t, 0));
+        } else if let (Some(t), false) = (when, line.is_empty()) {
+            // Newest first: the first time a file appears is its last commit.
+            found.entry(top.join(line)).or_insert(t);
+        }
+    }
+    found
+}
+
+/// Writes a VCALENDAR holding `events`, each stamped with its file's last commit in
+/// `commits` (see [`last_commits`]), or with its start when it has none.
+pub fn calendar(
+    site: &SiteConfig,
+    name: &str,
+    events: &[&Event],
+    commits: &HashMap<PathBuf, DateTime<Utc>>,
+) -> String {
     let mut out = String::new();
     line(&mut out, "BEGIN:VCALENDAR");
     line(&mut out, "VERSION:2.0");
@@ -25,6 +79,13 @@ pub fn calendar(site: &SiteConfig, name: &str, events: &[&Event], stamp: DateTim
     line(&mut out, "METHOD:PUBLISH");
     line(&mut out, &format!("X-WR-CALNAME:{}", escape(name)));
     for e in events {
+        let stamp = e
+            .source
+            .path
+            .canonicalize()
+            .ok()
+            .and_then(|p| commits.get(&p).copied())
+            .unwrap_or_else(|| e.start.with_timezone(&Utc));
         event(&mut out, site, e, stamp);
     }
     line(&mut out, "END:VCALENDAR");
@@ -43,10 +104,6 @@ fn event(out: &mut String, site: &SiteConfig, e: &Event, stamp: DateTime<Utc>) {
     let url = format!("{}{}", site.base_url, e.url());
     line(out, "BEGIN:VEVENT");
     line(out, &format!("UID:{}@{}", e.slug, host));
-    let stamp = std::fs::metadata(&e.source.path)
-        .and_then(|m| m.modified())
-        .map(DateTime::<Utc>::from)
-        .unwrap_or(stamp);
     line(out, &format!("DTSTAMP:{}", utc(stamp)));
     if e.all_day {
         line(

@@ -168,3 +168,65 @@ fn atom_feed_lists_recent_public_articles() {
         "customers-only article left out"
     );
 }
+
+/// The DTSTAMP of the event whose UID starts with `slug`.
+fn stamp_of(ics: &str, slug: &str) -> String {
+    let unfolded = unfold(ics);
+    let cal = read_calendar(&unfolded).expect("parses");
+    let event = cal
+        .components
+        .iter()
+        .find(|c| c.name == "VEVENT" && prop(c, "UID").starts_with(slug))
+        .unwrap();
+    prop(event, "DTSTAMP")
+}
+
+#[test]
+fn calendar_stamps_come_from_git_history_not_file_times() {
+    // The demo content is in git: an event is stamped with its file's last commit.
+    let demo = TestSite::demo();
+    demo.build().unwrap();
+    let file = demo.content.join("calendar/christmas-closure.md");
+    let committed = std::process::Command::new("git")
+        .arg("-C")
+        .arg(file.parent().unwrap())
+        .args(["log", "-1", "--format=%ct", "--"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let committed: i64 = String::from_utf8_lossy(&committed.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let expected = chrono::DateTime::from_timestamp(committed, 0)
+        .unwrap()
+        .format("%Y%m%dT%H%M%SZ")
+        .to_string();
+    assert_eq!(
+        stamp_of(&demo.read("calendar.ics"), "christmas-closure"),
+        expected
+    );
+
+    // Outside git, touching a file (as a fresh checkout does to all of them) changes nothing.
+    let s = TestSite::new();
+    let event = "+++\ntitle = \"Open day\"\nstart = 2027-03-01T10:00:00\nend = 2027-03-01T12:00:00\n+++\nCome in.\n";
+    s.file("calendar/open-day.md", event);
+    s.build().unwrap();
+    let first = s.read("calendar.ics");
+    let path = s.content.join("calendar/open-day.md");
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000),
+        )
+        .unwrap();
+    s.build().unwrap();
+    assert_eq!(s.read("calendar.ics"), first, "byte-identical");
+    assert_eq!(
+        stamp_of(&first, "open-day"),
+        "20270301T100000Z",
+        "the event's start"
+    );
+}

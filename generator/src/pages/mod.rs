@@ -349,19 +349,20 @@ impl<'a> Site<'a> {
 
     /// The non-HTML outputs: iCalendar feeds, the Atom feed, the sitemap and robots.txt.
     pub fn feeds(&self, page_urls: &[String]) -> Vec<(String, String)> {
+        let commits = crate::ics::last_commits(&self.events);
         let mut out = vec![(
             "/calendar.ics".to_string(),
             crate::ics::calendar(
                 self.config,
                 &format!("{} events", self.config.title),
                 &self.events,
-                self.now,
+                &commits,
             ),
         )];
         out.extend(self.events.iter().map(|e| {
             (
                 e.ics_url(),
-                crate::ics::calendar(self.config, &e.title, &[*e], self.now),
+                crate::ics::calendar(self.config, &e.title, &[*e], &commits),
             )
         }));
         out.push((
