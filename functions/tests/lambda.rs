@@ -594,19 +594,43 @@ fn only_functions_that_keep_files_or_send_mail_may_touch_the_bucket_or_ses() {
         let binary = res["Metadata"]["BuildProperties"]["Binary"]
             .as_str()
             .unwrap();
-        let policies: Vec<&str> = res["Properties"]["Policies"]
-            .as_sequence()
-            .unwrap()
+        let listed = res["Properties"]["Policies"].as_sequence().unwrap();
+        let mut policies: Vec<&str> = listed
             .iter()
             .filter_map(|p| p.as_mapping()?.keys().next()?.as_str())
             .collect();
+        // Inline statements: their actions, checked for rights no function needs.
+        let actions: Vec<&str> = listed
+            .iter()
+            .filter_map(|p| p["Statement"].as_sequence())
+            .flatten()
+            .flat_map(|st| st["Action"].as_sequence().into_iter().flatten())
+            .filter_map(|a| a.as_str())
+            .collect();
+        for forbidden in [
+            "dynamodb:Scan",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DeleteTable",
+            "s3:PutObjectAcl",
+            "s3:PutLifecycleConfiguration",
+            "s3:ListBucket",
+        ] {
+            assert!(!actions.contains(&forbidden), "{binary} may {forbidden}");
+        }
+        assert!(
+            !policies.contains(&"DynamoDBCrudPolicy") && !policies.contains(&"S3CrudPolicy"),
+            "{binary}: a broad policy template"
+        );
+        if actions.iter().any(|a| a.starts_with("s3:")) {
+            policies.push("S3 objects");
+        }
         let env = &res["Properties"]["Environment"]["Variables"];
         // A binary links the S3 client only if it keeps files, and only those get the bucket;
         // every function queues mail, and only the mailer sends it.
         let files = binary_source(binary).contains(".with_files()");
         let mailer = binary == "mailer";
         for (policy, variable, granted) in [
-            ("S3CrudPolicy", "PORTAL_BLOBS", files),
+            ("S3 objects", "PORTAL_BLOBS", files),
             ("SESCrudPolicy", "PORTAL_MAIL_FROM", mailer),
         ] {
             assert_eq!(policies.contains(&policy), granted, "{binary}: {policy}");
