@@ -323,7 +323,12 @@ fn a_reset_link_changes_the_password_once_and_ends_every_session() {
     );
     let token = Server::link_token(&dir.path().join("data/outbox"), BEN.0, "/reset/");
     let body = format!(r#"{{"token": "{token}", "password": "new shelves for poetry"}}"#);
-    assert_eq!(server.post("/api/auth/reset", JSON, &body).0, 200);
+    let (status, headers, _) = server.post("/api/auth/reset", JSON, &body);
+    assert_eq!(status, 200);
+    assert!(
+        set_cookie(&headers, "__Host-portal-device").is_some(),
+        "the browser that reset the password stays remembered"
+    );
     assert_eq!(
         server.post("/api/auth/reset", JSON, &body).0,
         404,
@@ -429,6 +434,30 @@ fn a_password_reset_cancels_a_pending_address_change() {
         401
     );
     assert_eq!(login(&server, (BEN.0, "a fresh start for ben")).0, 200);
+}
+
+#[test]
+fn guesses_at_the_login_page_never_stop_the_owner_changing_the_password() {
+    let (_dir, server) = site("");
+    let (_, ben, _) = login(&server, BEN);
+    let guesses: Vec<u16> = (0..7)
+        .map(|_| login(&server, (BEN.0, "a guess")).0)
+        .collect();
+    assert_eq!(guesses.last(), Some(&429), "{guesses:?}");
+    let (status, headers, body) = server.post_with(
+        "/api/auth/password",
+        JSON,
+        &format!(
+            r#"{{"current": "{}", "password": "still my own shop"}}"#,
+            BEN.1
+        ),
+        &[("cookie", &ben)],
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        set_cookie(&headers, "__Host-portal-device").is_some(),
+        "this browser stays remembered under the new password"
+    );
 }
 
 #[test]

@@ -1100,12 +1100,29 @@ pub async fn files_of_hidden_notes_are_as_hidden_as_the_notes(store: Arc<dyn Sto
             .await
             .unwrap();
     }
+    // A file whose note is not found is as hidden as a hidden note's (fail closed).
+    let orphan = Attachment {
+        issue_id: filed.id.clone(),
+        id: "file-of-nothing".into(),
+        file_name: "orphan.txt".into(),
+        media_type: "text/plain".into(),
+        size: 1,
+        note_id: Some("no-such-note".into()),
+        created: 1,
+    };
+    store
+        .put(
+            portal_core::records::to_item(&orphan).unwrap(),
+            portal_core::Cond::NotExists,
+        )
+        .await
+        .unwrap();
     let names = |files: Vec<Attachment>| files.into_iter().map(|a| a.file_name).collect::<Vec<_>>();
     assert_eq!(
         names(issues.attachments(&filed.id, false).await.unwrap()),
         ["public-note.txt"]
     );
-    assert_eq!(issues.attachments(&filed.id, true).await.unwrap().len(), 2);
+    assert_eq!(issues.attachments(&filed.id, true).await.unwrap().len(), 3);
     let thread = issues
         .thread_by_token(&token, false)
         .await

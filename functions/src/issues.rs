@@ -446,7 +446,7 @@ pub(crate) async fn track_page(
         }
         Err(e) => site.pages.message(
             e.status(),
-            &Message::new("Tracking link not found", e.to_string())
+            &Message::new("Tracking link not found", e.public_message())
                 .link("Ask for a new link", "/issues/track"),
         ),
     })

@@ -175,11 +175,17 @@ async fn caller(origin_secret: Option<Arc<str>>, mut req: Request, next: Next) -
                 )
                 .into_response();
             }
-            viewer
-                .as_deref()
-                .and_then(viewer_address)
-                .map(address_bucket)
-                .or(source)
+            // CloudFront always reports the viewer; without it every caller would share the
+            // edge's address, so such a request is refused too.
+            match viewer.as_deref().and_then(viewer_address) {
+                Some(ip) => Some(address_bucket(ip)),
+                None => {
+                    return crate::ApiError::Forbidden(
+                        "the request does not say where it comes from".into(),
+                    )
+                    .into_response()
+                }
+            }
         }
         None => source,
     };

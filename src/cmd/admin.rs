@@ -144,7 +144,7 @@ async fn invite(
                 password_hash: None,
                 disabled: false,
                 failed_attempts: 0,
-                credentials: 0,
+                credentials: portal_core::records::customers::Login::fresh_credentials(),
                 created: now(),
             };
             customers.create_login(&login).await?;

@@ -109,6 +109,14 @@ pub struct Login {
     pub created: i64,
 }
 
+impl Login {
+    /// A random starting value for [`Login::credentials`], so a login made again for an
+    /// address does not honour links or devices of the one before it.
+    pub fn fresh_credentials() -> u32 {
+        u32::from_str_radix(&super::random_token()[..8], 16).unwrap_or(0)
+    }
+}
+
 impl Record for Login {
     fn key(&self) -> Key {
         Key::new(format!("LOGIN#{}", email_key(&self.email)), "LOGIN")

@@ -179,15 +179,16 @@ fn tracking_link(issue_id: &str, token: &str) -> StoreResult<[Write; 2]> {
     ])
 }
 
-/// `attachments` without the files of the notes in `hidden`: a hidden note's files are as
-/// hidden as the note.
-fn without_hidden(
+/// The files of `attachments` a customer or visitor may see: those sent with the issue and
+/// those of a note read and found public. A file whose note was not read (or is hidden) stays
+/// hidden: this fails closed.
+fn only_visible(
     attachments: Vec<Attachment>,
-    hidden: &std::collections::HashSet<String>,
+    public_notes: &std::collections::HashSet<String>,
 ) -> Vec<Attachment> {
     attachments
         .into_iter()
-        .filter(|a| a.note_id.as_ref().is_none_or(|n| !hidden.contains(n)))
+        .filter(|a| a.note_id.as_ref().is_none_or(|n| public_notes.contains(n)))
         .collect()
 }
 
@@ -373,11 +374,11 @@ impl Issues {
         let mut writes = Vec::from(tracking_link(&issue.id, &token)?);
         writes.push(Write::Put(to_item(&mail(&token))?, Cond::NotExists));
         writes.extend(extra);
-        // The links mailed before stop working.
+        // The links mailed before stop working (two writes each).
         for r in older
             .items
             .iter()
-            .take(crate::store::MAX_TRANSACTION - writes.len())
+            .take((crate::store::MAX_TRANSACTION - writes.len()) / 2)
         {
             let hash = r.sk.trim_start_matches("TRACKREF#");
             writes.push(Write::Delete(
@@ -386,7 +387,6 @@ impl Issues {
             ));
             writes.push(Write::Delete(r.key(), Cond::None));
         }
-        writes.truncate(crate::store::MAX_TRANSACTION);
         self.store.transact(writes).await?;
         Ok(token)
     }
@@ -434,50 +434,50 @@ impl Issues {
         let pointer = from_item::<Pointer>(&self.store.name(), item)?;
         self.renew(&pointer).await;
         let pointer = pointer.record;
-        let page = self
-            .store
-            .query(&Query::partition(format!("ISSUE#{}", pointer.issue_id)).limit(1000))
-            .await?;
-        let name = self.store.name();
-        let mut thread = Thread {
-            issue: None,
-            notes: Vec::new(),
-            attachments: Vec::new(),
-        };
-        let mut hidden = std::collections::HashSet::new();
-        for item in page.items {
-            if item.sk == "ISSUE" {
-                thread.issue = Some(from_item(&name, item)?);
-            } else if item.sk.starts_with("NOTE#") {
-                let note: Note = from_item(&name, item)?.record;
-                if include_hidden || note.public {
-                    thread.notes.push(note);
-                } else {
-                    hidden.insert(note.id);
-                }
-            } else if item.sk.starts_with("ATTACHMENT#") {
-                thread.attachments.push(from_item(&name, item)?.record);
-            }
+        let mut thread = self.partition(&pointer.issue_id).await?;
+        if !include_hidden {
+            let public = thread
+                .notes
+                .iter()
+                .filter(|n| n.public)
+                .map(|n| n.id.clone())
+                .collect();
+            thread.attachments = only_visible(std::mem::take(&mut thread.attachments), &public);
+            thread.notes.retain(|n| n.public);
         }
-        thread.attachments = without_hidden(std::mem::take(&mut thread.attachments), &hidden);
         Ok(thread.issue.is_some().then_some(thread))
     }
 
-    /// Keeps a tracking link working for [`TRACK_LINK_SECONDS`] after this use (a write at
-    /// most once a day per link; a failure only leaves the older expiry).
+    /// Keeps a tracking link working for [`TRACK_LINK_SECONDS`] after this use, its pointer
+    /// and its reference beside the issue together (a write at most once a day per link; a
+    /// failure only leaves the older expiry). A link made before links expired gets its expiry
+    /// and its reference now, so a resend can revoke it from then on.
     async fn renew(&self, pointer: &Versioned<Pointer>) {
-        let Some(at) = pointer.record.expires_at else {
-            return;
-        };
         let until = now() + TRACK_LINK_SECONDS;
-        if until - at < 24 * 3600 {
+        if pointer
+            .record
+            .expires_at
+            .is_some_and(|at| until - at < 24 * 3600)
+        {
             return;
         }
         let mut renewed = pointer.record.clone();
         renewed.expires_at = Some(until);
-        if let Ok(item) = to_item(&renewed) {
-            let _ = self.store.put(item, Cond::Version(pointer.version)).await;
-        }
+        let reference = TrackRef {
+            issue_id: pointer.record.issue_id.clone(),
+            token_hash: pointer.record.pk.trim_start_matches("TRACK#").to_string(),
+            expires_at: until,
+        };
+        let (Ok(p), Ok(r)) = (to_item(&renewed), to_item(&reference)) else {
+            return;
+        };
+        let _ = self
+            .store
+            .transact(vec![
+                Write::Put(p, Cond::Version(pointer.version)),
+                Write::Put(r, Cond::None),
+            ])
+            .await;
     }
 
     /// The issue with a tracking number (2 requests).
@@ -587,28 +587,53 @@ impl Issues {
         issue_id: &str,
         include_hidden: bool,
     ) -> RecordResult<Vec<Attachment>> {
-        let page = self
-            .store
-            .query(&Query::partition(format!("ISSUE#{issue_id}")).limit(1000))
-            .await?;
+        let thread = self.partition(issue_id).await?;
+        Ok(if include_hidden {
+            thread.attachments
+        } else {
+            let public = thread
+                .notes
+                .iter()
+                .filter(|n| n.public)
+                .map(|n| n.id.clone())
+                .collect();
+            only_visible(thread.attachments, &public)
+        })
+    }
+
+    /// Everything in an issue's partition — the issue, every note, every file — read to the
+    /// end (1 request per 1,000 items or 1 MB).
+    async fn partition(&self, issue_id: &str) -> RecordResult<Thread> {
         let name = self.store.name();
-        let mut hidden = std::collections::HashSet::new();
-        let mut attachments = Vec::new();
-        for item in page.items {
-            if item.sk.starts_with("NOTE#") {
-                let note: Note = from_item(&name, item)?.record;
-                if !note.public {
-                    hidden.insert(note.id);
+        let mut thread = Thread {
+            issue: None,
+            notes: Vec::new(),
+            attachments: Vec::new(),
+        };
+        let mut cursor = None;
+        loop {
+            let page = self
+                .store
+                .query(
+                    &Query::partition(format!("ISSUE#{issue_id}"))
+                        .limit(1000)
+                        .after(cursor),
+                )
+                .await?;
+            for item in page.items {
+                if item.sk == "ISSUE" {
+                    thread.issue = Some(from_item(&name, item)?);
+                } else if item.sk.starts_with("NOTE#") {
+                    thread.notes.push(from_item(&name, item)?.record);
+                } else if item.sk.starts_with("ATTACHMENT#") {
+                    thread.attachments.push(from_item(&name, item)?.record);
                 }
-            } else if item.sk.starts_with("ATTACHMENT#") {
-                attachments.push(from_item::<Attachment>(&name, item)?.record);
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(thread),
             }
         }
-        Ok(if include_hidden {
-            attachments
-        } else {
-            without_hidden(attachments, &hidden)
-        })
     }
 
     /// A customer's issues, newest first (1 request).

@@ -139,6 +139,19 @@ impl Sessions {
         customer_id: &str,
         seconds: i64,
     ) -> RecordResult<(String, Session)> {
+        self.start_checked(email, customer_id, seconds, None).await
+    }
+
+    /// As [`Sessions::start`], only while the login is still at `login_version` (the version
+    /// its password was checked against): a session cannot be born after a change of
+    /// password or address that ended every other one (1 request).
+    pub async fn start_checked(
+        &self,
+        email: &str,
+        customer_id: &str,
+        seconds: i64,
+        login_version: Option<u64>,
+    ) -> RecordResult<(String, Session)> {
         let token = random_token();
         let now = now();
         let session = Session {
@@ -154,12 +167,20 @@ impl Sessions {
             token_hash: session.token_hash.clone(),
             expires_at: session.expires_at,
         };
+        let mut writes = vec![
+            Write::Put(to_item(&session)?, Cond::NotExists),
+            Write::Put(to_item(&reference)?, Cond::NotExists),
+        ];
+        if let Some(v) = login_version {
+            writes.push(Write::Check(
+                Key::new(format!("LOGIN#{}", session.email), "LOGIN"),
+                Cond::Version(v),
+            ));
+        }
         self.store
-            .transact(vec![
-                Write::Put(to_item(&session)?, Cond::NotExists),
-                Write::Put(to_item(&reference)?, Cond::NotExists),
-            ])
-            .await?;
+            .transact(writes)
+            .await
+            .map_err(|e| super::conflict(e, "the login changed meanwhile; log in again"))?;
         Ok((token, session))
     }
 

@@ -239,7 +239,7 @@ pub(crate) async fn change_email(
         .login(&old)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("log in first".into()))?;
-    crate::auth::check_current(&state, &found.record, &body.value.current).await?;
+    crate::auth::check_current(&state, &who, &found.record, &body.value.current).await?;
     let site = state.site();
     let (base, business) = (
         site.settings().base_url.clone(),

@@ -238,11 +238,13 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     }
     // A form post needs a live session: a made-up cookie is refused before the body (up to
     // 50 MB of files) is read.
-    let live = well_formed(&token)
-        && matches!(
-            Sessions::new(state.store.clone()).get(&token).await,
-            Ok(Some(_))
-        );
+    // Logging out needs no live session: an ended one is cleared all the same.
+    let live = req.uri().path() == "/api/auth/logout"
+        || well_formed(&token)
+            && matches!(
+                Sessions::new(state.store.clone()).get(&token).await,
+                Ok(Some(_))
+            );
     if !live {
         return ApiError::Unauthorized("log in first".into()).into_response();
     }
@@ -393,7 +395,9 @@ pub(crate) async fn login(
     let per_ip = state.site().settings().limits.logins_per_ip;
     crate::guard::limit(&state, "login-ip", &ip.0, per_ip).await?;
     let customers = Customers::new(state.store.clone());
-    let login = customers.login(&email).await?.map(|l| l.record);
+    let found = customers.login(&email).await?;
+    let login_version = found.as_ref().map(|l| l.version);
+    let login = found.map(|l| l.record);
     let known_device = match &login {
         Some(l) => known_device(&state, &headers, l).await?,
         None => false,
@@ -412,7 +416,12 @@ pub(crate) async fn login(
     };
     forgive_attempt(&state, &email, known_device).await?;
     let (token, session) = Sessions::new(state.store.clone())
-        .start(&login.email, &login.customer_id, ABSOLUTE_SECONDS)
+        .start_checked(
+            &login.email,
+            &login.customer_id,
+            ABSOLUTE_SECONDS,
+            login_version,
+        )
         .await?;
     let customer = customers
         .get(&login.customer_id)
@@ -525,11 +534,11 @@ pub(crate) async fn change_password(
         .login(&who.session.email)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("log in first".into()))?;
-    check_current(&state, &found.record, &v.current).await?;
+    check_current(&state, &who, &found.record, &v.current).await?;
     let mut login = found.record;
     login.password_hash = Some(password::hash(&v.password).await?);
     login.credentials += 1;
-    customers.update_login(&login, found.version).await?;
+    let version = customers.update_login(&login, found.version).await?;
     let end_others = !matches!(
         v.end_other_sessions.as_deref(),
         Some("false" | "off" | "no" | "0")
@@ -538,7 +547,12 @@ pub(crate) async fn change_password(
     let mut response = if end_others {
         sessions.end_all(&login.email).await?;
         let (token, _) = sessions
-            .start(&login.email, &login.customer_id, ABSOLUTE_SECONDS)
+            .start_checked(
+                &login.email,
+                &login.customer_id,
+                ABSOLUTE_SECONDS,
+                Some(version),
+            )
             .await?;
         let mut r = answer(
             body.from_form,
@@ -552,27 +566,43 @@ pub(crate) async fn change_password(
     } else {
         answer(body.from_form, "Your password is changed.")
     };
+    // This browser stays remembered under the new credentials (the others are forgotten).
+    let device = sessions
+        .remember_device(&login.email, login.credentials, DEVICE_SECONDS)
+        .await?;
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(DEVICE_COOKIE, &device, DEVICE_SECONDS),
+    );
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
-/// Checks the current password of a signed-in login before a change of credentials,
-/// counting the check like a login attempt (so a stolen session cannot guess it freely).
+/// Current-password checks one session may make per hour.
+const CURRENT_CHECKS_PER_SESSION: u32 = 10;
+
+/// Checks the current password of a signed-in login before a change of credentials. The
+/// check is counted per session before it is made (a stolen session cannot guess freely),
+/// not per account, so guesses at the login page never stop the owner changing a password.
 pub(crate) async fn check_current(
     state: &AppState,
+    who: &SignedIn,
     login: &Login,
     current: &str,
 ) -> Result<(), ApiError> {
-    let email = email_key(&login.email);
-    let attempts = count_attempt(state, &email, false).await?;
-    let cap = state.site().settings().limits.login_failures_per_account;
-    let hash = login.password_hash.as_deref().filter(|_| attempts <= cap);
-    if !password::verify(current, hash).await {
+    crate::guard::limit(
+        state,
+        "current-password",
+        &who.session.token_hash,
+        CURRENT_CHECKS_PER_SESSION,
+    )
+    .await?;
+    if !password::verify(current, login.password_hash.as_deref()).await {
         return Err(ApiError::invalid("current", "is not your current password"));
     }
-    forgive_attempt(state, &email, false).await
+    Ok(())
 }
 
 fn answer(from_form: bool, message: &str) -> Response {
@@ -661,7 +691,7 @@ async fn set_with_token(
     ip: &ClientIp,
     body: &SetPassword,
     kind: TokenKind,
-) -> Result<(), ApiError> {
+) -> Result<String, ApiError> {
     let per_ip = state.site().settings().limits.posts_per_ip;
     crate::guard::limit(state, "link-ip", &ip.0, per_ip).await?;
     password::check_new("password", &body.password)?;
@@ -697,7 +727,11 @@ async fn set_with_token(
     login.credentials += 1;
     customers.update_login(&login, found.version).await?;
     sessions.end_all(&login.email).await?;
-    Ok(())
+    // The browser that followed the link is the owner's: it stays remembered.
+    sessions
+        .remember_device(&login.email, login.credentials, DEVICE_SECONDS)
+        .await
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/api/auth/activate", tag = "auth", summary = "Set the first password of a login with the activation link's token",
@@ -709,11 +743,13 @@ pub(crate) async fn activate(
     ip: ClientIp,
     body: Input<SetPassword>,
 ) -> Result<Response, ApiError> {
-    set_with_token(&state, &ip, &body.value, TokenKind::Activation).await?;
-    if body.from_form {
-        return Ok(Redirect::to("/login#activated").into_response());
-    }
-    Ok(Json(serde_json::json!({"message": "Your password is set; log in now."})).into_response())
+    let device = set_with_token(&state, &ip, &body.value, TokenKind::Activation).await?;
+    let r = if body.from_form {
+        Redirect::to("/login#activated").into_response()
+    } else {
+        Json(serde_json::json!({"message": "Your password is set; log in now."})).into_response()
+    };
+    Ok(remembered(r, &device))
 }
 
 #[utoipa::path(post, path = "/api/auth/reset", tag = "auth", summary = "Choose a new password with the reset link's token; every session ends",
@@ -725,14 +761,23 @@ pub(crate) async fn reset(
     ip: ClientIp,
     body: Input<SetPassword>,
 ) -> Result<Response, ApiError> {
-    set_with_token(&state, &ip, &body.value, TokenKind::PasswordReset).await?;
-    if body.from_form {
-        return Ok(Redirect::to("/login#reset-done").into_response());
-    }
-    Ok(
+    let device = set_with_token(&state, &ip, &body.value, TokenKind::PasswordReset).await?;
+    let r = if body.from_form {
+        Redirect::to("/login#reset-done").into_response()
+    } else {
         Json(serde_json::json!({"message": "Your password is changed; log in now."}))
-            .into_response(),
-    )
+            .into_response()
+    };
+    Ok(remembered(r, &device))
+}
+
+/// `r` with the device cookie of a browser to remember.
+fn remembered(mut r: Response, device: &str) -> Response {
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(DEVICE_COOKIE, device, DEVICE_SECONDS),
+    );
+    r
 }
 
 fn no_store(mut r: Response) -> Response {
