@@ -11,7 +11,8 @@
 //!   (`login_failures_per_account`) guesses no longer reach the account at all, except from a
 //!   browser that has logged in to it before (a random device id kept on the server, void
 //!   once the password or address changes), so nobody can lock a customer out by guessing.
-//!   Each IP address has its own hourly limit too. A current-password check counts the same.
+//!   Each IP address has its own hourly limit too. A current-password check (before a change
+//!   of password or address) is counted per session, so guesses elsewhere never block it.
 //! - Reset and activation links are looked up before a password is hashed, and are limited
 //!   per IP address; a change of password or address voids the links mailed before it.
 //! - Every state-changing request must come from the portal's own pages: `Sec-Fetch-Site`
