@@ -179,17 +179,18 @@ fn tracking_link(issue_id: &str, token: &str) -> StoreResult<[Write; 2]> {
     ])
 }
 
-/// The files of `attachments` a customer or visitor may see: those sent with the issue and
-/// those of a note read and found public. A file whose note was not read (or is hidden) stays
-/// hidden: this fails closed.
-fn only_visible(
-    attachments: Vec<Attachment>,
-    public_notes: &std::collections::HashSet<String>,
-) -> Vec<Attachment> {
-    attachments
-        .into_iter()
-        .filter(|a| a.note_id.as_ref().is_none_or(|n| public_notes.contains(n)))
-        .collect()
+impl Thread {
+    /// What a customer or visitor may see: public notes, the files sent with the issue, and
+    /// the files of notes read and found public. A file whose note was not read (or is
+    /// hidden) stays hidden: this fails closed.
+    fn public(mut self) -> Thread {
+        self.notes.retain(|n| n.public);
+        let public: std::collections::HashSet<&str> =
+            self.notes.iter().map(|n| n.id.as_str()).collect();
+        self.attachments
+            .retain(|a| a.note_id.as_deref().is_none_or(|n| public.contains(n)));
+        self
+    }
 }
 
 /// What a customer's issue list shows, kept beside the customer so the list is one query
@@ -436,14 +437,7 @@ impl Issues {
         let pointer = pointer.record;
         let mut thread = self.partition(&pointer.issue_id).await?;
         if !include_hidden {
-            let public = thread
-                .notes
-                .iter()
-                .filter(|n| n.public)
-                .map(|n| n.id.clone())
-                .collect();
-            thread.attachments = only_visible(std::mem::take(&mut thread.attachments), &public);
-            thread.notes.retain(|n| n.public);
+            thread = thread.public();
         }
         Ok(thread.issue.is_some().then_some(thread))
     }
@@ -591,13 +585,7 @@ impl Issues {
         Ok(if include_hidden {
             thread.attachments
         } else {
-            let public = thread
-                .notes
-                .iter()
-                .filter(|n| n.public)
-                .map(|n| n.id.clone())
-                .collect();
-            only_visible(thread.attachments, &public)
+            thread.public().attachments
         })
     }
 
