@@ -10,13 +10,16 @@ That copy is also a deep copy of the whole table, taken for every transaction, s
 time in proportion to the table's size and a test that files a thousand issues slows to seconds
 per request. Here the copy shares the table's untouched items and deep-copies only the items the
 transaction names, which is all a rollback needs (moto changes the items a transaction names and
-no others). Arguments are moto_server's (-H HOST -p PORT)."""
+no others). moto's register of every object it makes is turned off for DynamoDB's models, so
+copies do not pile up in memory. Arguments are moto_server's (-H HOST -p PORT)."""
 import copy
 import sys
 from collections import defaultdict
 
 import moto.dynamodb.models as models
 import moto.server
+from moto.dynamodb.models import dynamo_type
+from moto.dynamodb.models import table as table_module
 from moto.dynamodb.models.dynamo_type import DynamoType
 
 _run_simple = moto.server.run_simple
@@ -88,4 +91,21 @@ def _transact_write_items(self, transact_items):
 
 
 models.DynamoDBBackend.transact_write_items = _transact_write_items
+
+
+class _Untracked(list):
+    """An instance register that keeps nothing."""
+
+    def append(self, _item):
+        pass
+
+
+# moto registers every model object it ever makes (for its /moto-api data view, unused here),
+# copies included: each transaction's table backup and each updated item's old copy would
+# stay in memory for the life of the server (gigabytes over a test run).
+for _module in (models, dynamo_type, table_module):
+    for _cls in vars(_module).values():
+        if isinstance(_cls, type) and hasattr(_cls, "instances_tracked"):
+            _cls.instances_tracked = _Untracked()
+
 moto.server.main(sys.argv[1:])
