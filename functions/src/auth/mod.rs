@@ -117,7 +117,16 @@ impl FromRequestParts<AppState> for SignedIn {
             return Err(out());
         }
         let sessions = Sessions::new(state.store.clone());
-        let session = sessions.get(&token).await?.ok_or_else(out)?;
+        // The form-token check may have read it already for this request.
+        let known = parts
+            .extensions
+            .get::<Session>()
+            .filter(|s| s.token_hash == token_hash(&token))
+            .cloned();
+        let session = match known {
+            Some(s) => s,
+            None => sessions.get(&token).await?.ok_or_else(out)?,
+        };
         let t = now();
         let last = session.last_seen.max(session.created);
         if t >= session.expires_at || t - last > IDLE_SECONDS {
@@ -215,7 +224,7 @@ const WITHOUT_SESSION: &[&str] = &[
 
 /// Middleware: a form post made with a session cookie must carry that session's form token
 /// in the `csrf` field; the pages of the customer area put it in every form.
-pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn csrf(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let kind = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -240,14 +249,25 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     // A form post needs a live session: a made-up cookie is refused before the body (up to
     // 50 MB of files) is read.
     // Logging out needs no live session: an ended one is cleared all the same.
-    let live = req.uri().path() == "/api/auth/logout"
-        || well_formed(&token)
-            && matches!(
-                Sessions::new(state.store.clone()).get(&token).await,
-                Ok(Some(_))
-            );
-    if !live {
-        return ApiError::Unauthorized("log in first".into()).into_response();
+    let session = if well_formed(&token) {
+        Sessions::new(state.store.clone())
+            .get(&token)
+            .await
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    let logout = req.uri().path() == "/api/auth/logout";
+    match session {
+        // The handler's `SignedIn` takes the session from here instead of reading it again.
+        Some(s) => {
+            req.extensions_mut().insert(s);
+        }
+        None if !logout => {
+            return ApiError::Unauthorized("log in first".into()).into_response();
+        }
+        None => {}
     }
     let (parts, body) = req.into_parts();
     let max = if multipart {
