@@ -881,9 +881,8 @@ fn deploy_site_uploads_the_site_with_content_types_and_cache_headers() {
 /// CloudFront's cache behaviours in the template: (path pattern, origin id), in the order
 /// CloudFront tries them; the default behaviour last, as `*`.
 fn cloudfront_behaviours() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(common::repo().join("infra/template.yaml")).unwrap();
-    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
-    let config = &doc["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let config = distribution_config();
+    let config = &config;
     let mut behaviours: Vec<(String, String)> = config["CacheBehaviors"]
         .as_sequence()
         .unwrap()
@@ -903,6 +902,41 @@ fn cloudfront_behaviours() -> Vec<(String, String)> {
             .to_string(),
     ));
     behaviours
+}
+
+/// The template's `DistributionConfig`.
+fn distribution_config() -> serde_norway::Value {
+    let text = std::fs::read_to_string(common::repo().join("infra/template.yaml")).unwrap();
+    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    doc["Resources"]["Distribution"]["Properties"]["DistributionConfig"].clone()
+}
+
+/// The origins CloudFront asks, in turn, for a behaviour targeting `target`: an origin
+/// group's members (the next asked when the one before answers one of `failover` statuses),
+/// or the one origin.
+fn origins_asked(config: &serde_norway::Value, target: &str) -> (Vec<String>, Vec<u16>) {
+    let groups = config["OriginGroups"]["Items"].as_sequence();
+    let group = groups
+        .into_iter()
+        .flatten()
+        .find(|g| g["Id"].as_str() == Some(target));
+    match group {
+        None => (vec![target.to_string()], Vec::new()),
+        Some(g) => (
+            g["Members"]["Items"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|m| m["OriginId"].as_str().unwrap().to_string())
+                .collect(),
+            g["FailoverCriteria"]["StatusCodes"]["Items"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_u64().unwrap() as u16)
+                .collect(),
+        ),
+    }
 }
 
 /// CloudFront's path-pattern match: `*` any run of characters (slashes too), `?` one.
@@ -930,15 +964,19 @@ fn origin_of<'a>(behaviours: &'a [(String, String)], path: &str) -> &'a str {
 /// Where each path would land wrongly: function routes that reach the bucket, and built
 /// files that reach the functions.
 fn misrouted(behaviours: &[(String, String)], routes: &[String], files: &[String]) -> Vec<String> {
+    let config = distribution_config();
     let mut wrong = Vec::new();
     for r in routes {
+        // A function route goes to the functions alone: an origin group would ask the
+        // bucket first and take only GET and HEAD.
         if origin_of(behaviours, r) != "functions" {
             wrong.push(format!("route {r} lands on {}", origin_of(behaviours, r)));
         }
     }
     for f in files {
-        if origin_of(behaviours, f) != "site" {
-            wrong.push(format!("file {f} lands on {}", origin_of(behaviours, f)));
+        let (asked, _) = origins_asked(&config, origin_of(behaviours, f));
+        if asked[0] != "site" {
+            wrong.push(format!("file {f} lands on {}", asked[0]));
         }
     }
     wrong
@@ -1007,6 +1045,28 @@ fn cloudfront_sends_every_function_route_to_the_functions_and_every_built_file_t
         .collect();
     assert_eq!(
         misrouted(&without_login, &routes, &files),
-        ["route /login lands on site"]
+        ["route /login lands on site-then-functions"]
+    );
+
+    // A page the build did not write: the bucket answers 403 (it lets no one list it), and
+    // CloudFront asks the functions next, whose $default route answers with the 404 page.
+    let config = distribution_config();
+    for missing in [
+        "/kb/no-such-article",
+        "/no/such/page.html",
+        "/static/gone.css",
+    ] {
+        assert!(!files.iter().any(|f| f == missing));
+        let (asked, failover) = origins_asked(&config, origin_of(&behaviours, missing));
+        assert_eq!(asked, ["site", "functions"], "{missing}");
+        assert!(
+            failover.contains(&403) && failover.contains(&404),
+            "{failover:?}"
+        );
+    }
+    // No error page replaces what an origin said: a function's JSON 404 reaches its client.
+    assert!(
+        config.get("CustomErrorResponses").is_none(),
+        "custom error responses apply to every origin, the functions' answers too"
     );
 }

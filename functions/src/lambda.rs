@@ -14,6 +14,8 @@
 //! - `PORTAL_BLOBS` (groups with files): where files go, `s3:BUCKET`; without it uploads are
 //!   refused;
 //! - `PORTAL_MAIL_FROM` (the mailer): the SES identity mail is sent from;
+//! - `PORTAL_SIGNING_KEY`: the key that signs form tokens and device cookies (from Secrets
+//!   Manager); without it the key is made once and kept in the store;
 //! - `PORTAL_ORIGIN_SECRET`: the secret CloudFront sends in `X-Portal-Origin`; when set, a
 //!   request without it is refused and the caller's address is the viewer's
 //!   (`CloudFront-Viewer-Address`), IPv6 counted per /64.
@@ -72,6 +74,7 @@ pub struct Function {
     routes: fn(AppState) -> Router,
     files: Option<FilesOpener>,
     search: Option<IndexOpener>,
+    not_found: bool,
 }
 
 impl Function {
@@ -81,6 +84,7 @@ impl Function {
             routes,
             files: None,
             search: None,
+            not_found: false,
         }
     }
 
@@ -96,13 +100,42 @@ impl Function {
         self
     }
 
+    /// Answers every address no route takes ([`crate::search::not_found`]): the function
+    /// behind the API's `$default` route, where CloudFront sends pages missing from the bucket.
+    pub fn with_not_found(mut self) -> Function {
+        self.not_found = true;
+        self
+    }
+
+    /// The group's router, with the not-found answer when [`Function::with_not_found`] asked.
+    pub fn router(&self, state: AppState) -> Router {
+        let routes = (self.routes)(state.clone());
+        if self.not_found {
+            routes.merge(
+                Router::new()
+                    .fallback(crate::search::not_found)
+                    .with_state(state),
+            )
+        } else {
+            routes
+        }
+    }
+
     /// The state this function runs with, from its environment.
     pub async fn state(&self) -> Result<AppState, lambda_http::Error> {
         let spec = std::env::var("PORTAL_STORE").unwrap_or_else(|_| "dynamodb:portal".into());
         let dir = std::env::var("PORTAL_SITE_DIR").unwrap_or_else(|_| "site".into());
         let store = portal_core::store::open(&spec).await?;
         let site = LiveSite::load_with(bundle_paths(Path::new(&dir)), self.search)?;
-        let state = AppState::new(store, Arc::new(site), None);
+        let mut state = AppState::new(store, Arc::new(site), None);
+        if let Some(key) = std::env::var("PORTAL_SIGNING_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+        {
+            state = state
+                .with_signing_key(&key)
+                .map_err(|e| format!("PORTAL_SIGNING_KEY: {e}"))?;
+        }
         Ok(match (self.files, std::env::var("PORTAL_BLOBS")) {
             (Some(open), Ok(spec)) => state.with_blobs(open(spec).await?),
             _ => state,
@@ -113,7 +146,7 @@ impl Function {
     pub fn run(self) -> Result<(), lambda_http::Error> {
         runtime()?.block_on(async {
             let state = self.state().await?;
-            lambda_http::run(app((self.routes)(state))).await
+            lambda_http::run(app(self.router(state))).await
         })
     }
 }

@@ -59,7 +59,7 @@ impl Pages {
             .map_err(|e| format!("{}: {}", templates.display(), error_chain(&e)))?;
         tera.autoescape_on(vec![".html"]);
         tera.set_escape_fn(escape_html);
-        for name in ["message.html", "track.html", "search.html"] {
+        for name in ["message.html", "track.html", "search.html", "404.html"] {
             if !tera.get_template_names().any(|n| n == name) {
                 return Err(format!(
                     "{}: missing template `{name}`",

@@ -193,6 +193,34 @@ pub(crate) fn results_page(
         .unwrap_or_else(|e| e.into_response())
 }
 
+/// What the portal answers at an address nothing serves. Behind CloudFront the bucket's
+/// 403 or 404 for a missing page fails over to this (the distribution's origin group), so
+/// only pages get the theme's 404 page: a GET or HEAD outside `/api/` gets it with status
+/// 404, anything else a JSON 404 (an API client's error is never swapped for a page).
+pub async fn not_found(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    let path = uri.path();
+    let page = (method == axum::http::Method::GET || method == axum::http::Method::HEAD)
+        && !path.starts_with("/api/");
+    if !page {
+        return ApiError::NotFound(format!("nothing is served at {method} {path}")).into_response();
+    }
+    let site = state.site();
+    let ctx = site.pages.context("404", "Page not found", "/404.html");
+    let mut response = site
+        .pages
+        .render("404.html", &ctx, StatusCode::NOT_FOUND)
+        .unwrap_or_else(|e| e.into_response());
+    response.headers_mut().insert(
+        axum::http::header::HeaderName::from_static("x-robots-tag"),
+        axum::http::HeaderValue::from_static("noindex"),
+    );
+    response
+}
+
 /// The title of the public article `slug`, or 404.
 fn article_title(state: &AppState, slug: &str) -> Result<String, ApiError> {
     let unknown = || ApiError::NotFound(format!("there is no article `{slug}`"));

@@ -158,6 +158,9 @@ impl LiveSite {
     }
 }
 
+/// The shortest signing key [`AppState::with_signing_key`] takes, in bytes.
+pub const MIN_SIGNING_KEY: usize = 32;
+
 /// Handler state.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -167,7 +170,9 @@ pub struct AppState {
     pub site: Arc<LiveSite>,
     /// How mail leaves the outbox; without one, mail stays queued.
     pub mailer: Option<Arc<dyn Mailer>>,
-    /// The key that signs form tokens, read from the store on first use.
+    /// The key that signs form tokens and device cookies: given by
+    /// [`AppState::with_signing_key`] (from Secrets Manager on AWS), else read from the store
+    /// on first use.
     pub form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// Where attachments are kept; without one, files are refused.
     pub blobs: Option<Arc<dyn BlobStore>>,
@@ -189,6 +194,23 @@ impl AppState {
     pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = Some(mailer);
         self
+    }
+
+    /// The same state, signing with `key` instead of a key kept in the store.
+    ///
+    /// # Errors
+    /// A key shorter than [`MIN_SIGNING_KEY`] bytes.
+    pub fn with_signing_key(mut self, key: &str) -> Result<Self, String> {
+        if key.len() < MIN_SIGNING_KEY {
+            return Err(format!(
+                "the signing key has {} characters; it needs at least {MIN_SIGNING_KEY}",
+                key.len()
+            ));
+        }
+        self.form_key = Arc::new(tokio::sync::OnceCell::new_with(Some(
+            key.as_bytes().to_vec(),
+        )));
+        Ok(self)
     }
 
     /// The same state, keeping attachments in `blobs`.

@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::http::header;
 use common::state;
-use portal_functions::lambda::{app, bundle_paths};
+use portal_functions::lambda::{app, bundle_paths, Function};
 use portal_functions::{AppState, LiveSite};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -469,9 +470,16 @@ fn template_functions() -> Vec<(String, Vec<(String, String)>)> {
         if let Some(events) = res["Properties"]["Events"].as_mapping() {
             for (_, e) in events {
                 if e["Type"].as_str() == Some("HttpApi") {
+                    // Without a path and a method, SAM makes the API's `$default` route.
                     routes.push((
-                        e["Properties"]["Method"].as_str().unwrap().to_string(),
-                        e["Properties"]["Path"].as_str().unwrap().to_string(),
+                        e["Properties"]["Method"]
+                            .as_str()
+                            .unwrap_or("ANY")
+                            .to_string(),
+                        e["Properties"]["Path"]
+                            .as_str()
+                            .unwrap_or(DEFAULT_ROUTE)
+                            .to_string(),
                     ));
                 }
             }
@@ -481,9 +489,15 @@ fn template_functions() -> Vec<(String, Vec<(String, String)>)> {
     out
 }
 
+/// The route API Gateway gives what no other route takes.
+const DEFAULT_ROUTE: &str = "$default";
+
 /// Whether API Gateway's route `(method, pattern)` takes `method path`: `{name}` is one
-/// segment, `{proxy+}` the rest, `ANY` every method.
+/// segment, `{proxy+}` the rest, `ANY` every method, `$default` anything.
 fn takes(route: &(String, String), method: &str, path: &str) -> bool {
+    if route.1 == DEFAULT_ROUTE {
+        return true;
+    }
     if route.0 != "ANY" && !route.0.eq_ignore_ascii_case(method) {
         return false;
     }
@@ -518,6 +532,7 @@ fn routed_to<'a>(
         let segments: Vec<&str> = r.1.split('/').collect();
         let literal = segments.iter().filter(|s| !s.starts_with('{')).count();
         (
+            r.1 != DEFAULT_ROUTE,
             !r.1.contains("{proxy+}"),
             literal,
             segments.len(),
@@ -577,6 +592,141 @@ async fn the_deployment_template_routes_every_documented_route_to_its_function()
             "{method} {path}: routed to {routed:?}, served by {serving:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn what_no_route_takes_gets_the_404_page_from_the_one_function_behind_the_default_route() {
+    let functions = template_functions();
+    let defaults: Vec<&str> = functions
+        .iter()
+        .filter(|(_, routes)| routes.iter().any(|r| r.1 == DEFAULT_ROUTE))
+        .map(|(b, _)| b.as_str())
+        .collect();
+    assert_eq!(defaults, ["search"]);
+    // That binary answers what no route takes, and only it does.
+    for (binary, _) in &functions {
+        assert_eq!(
+            binary_source(binary).contains(".with_not_found()"),
+            binary == "search",
+            "{binary}"
+        );
+    }
+    // A page the bucket lacks reaches API Gateway, which hands it to that function.
+    assert_eq!(
+        routed_to(&functions, "GET", "/kb/no-such-article.html"),
+        ["search"]
+    );
+    assert_eq!(routed_to(&functions, "GET", "/login"), ["auth"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
+    let function = Function::new(portal_functions::groups::search)
+        .with_search()
+        .with_not_found();
+    let ask = |method: &str, path: &str| {
+        let req = lambda_http::request::from_str(&event(method, path, None, "192.0.2.4")).unwrap();
+        let req = req.map(|b| Body::from(b.to_vec()));
+        let app = app(function.router(state.clone()));
+        async move {
+            let res = app.oneshot(req).await.unwrap();
+            let status = res.status().as_u16();
+            let kind = res.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            (status, kind, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    // A page: the theme's 404 page, with the site's header, status 404.
+    let (status, kind, body) = ask("GET", "/kb/no-such-article.html").await;
+    assert_eq!(status, 404);
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(
+        body.contains("Page not found") && body.contains("<nav"),
+        "{body}"
+    );
+    // An API path or a post: JSON saying what was asked.
+    for (method, path) in [("GET", "/api/no-such-thing"), ("POST", "/kb/nope")] {
+        let (status, kind, body) = ask(method, path).await;
+        assert_eq!(status, 404, "{method} {path}");
+        assert_eq!(kind, "application/json", "{method} {path}");
+        assert!(body.contains(path), "{body}");
+    }
+    // The group's own routes are unchanged.
+    let (status, kind, _) = ask("GET", "/api/search?q=refund").await;
+    assert_eq!((status, kind.as_str()), (200, "application/json"));
+}
+
+#[tokio::test]
+async fn on_aws_the_signing_key_comes_from_secrets_manager_and_never_from_the_table() {
+    // The template hands every function a generated secret, never a literal.
+    let doc = template();
+    let value = doc["Globals"]["Function"]["Environment"]["Variables"]["PORTAL_SIGNING_KEY"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let secret = value
+        .strip_prefix("{{resolve:secretsmanager:${")
+        .and_then(|v| v.split_once('}'))
+        .map(|(name, _)| name.to_string())
+        .unwrap_or_else(|| {
+            panic!("PORTAL_SIGNING_KEY is not a Secrets Manager reference: {value}")
+        });
+    let resource = &doc["Resources"][secret.as_str()];
+    assert_eq!(
+        resource["Type"].as_str(),
+        Some("AWS::SecretsManager::Secret")
+    );
+    assert!(
+        resource["Properties"]["GenerateSecretString"]["PasswordLength"]
+            .as_u64()
+            .unwrap()
+            >= 32
+    );
+
+    // A function given the key signs with it: tokens hold across instances over other
+    // stores, and nothing is written to the table.
+    let dir = tempfile::tempdir().unwrap();
+    let key = "k".repeat(48);
+    let one = state(&folder(&dir, "one"))
+        .await
+        .with_signing_key(&key)
+        .unwrap();
+    let two = state(&folder(&dir, "two"))
+        .await
+        .with_signing_key(&key)
+        .unwrap();
+    let token = portal_functions::guard::issue_token(&one).await.unwrap();
+    let (issued, signature) = token.split_once('.').unwrap();
+    let text = portal_functions::guard::sign_text(&two, issued)
+        .await
+        .unwrap();
+    assert_eq!(text, signature);
+    let secret_item = portal_core::store::Key::new("SECRET#form-token", "SECRET");
+    assert!(one.store.get(&secret_item).await.unwrap().is_none());
+    // Another key does not verify it; a short key is refused with its length.
+    let other = state(&folder(&dir, "three"))
+        .await
+        .with_signing_key(&"x".repeat(40))
+        .unwrap();
+    assert_ne!(
+        portal_functions::guard::sign_text(&other, issued)
+            .await
+            .unwrap(),
+        signature
+    );
+    let short = state(&folder(&dir, "four")).await.with_signing_key("abc");
+    assert!(short.unwrap_err().contains("3 characters"));
+}
+
+/// A new folder `name` in `dir`.
+fn folder(dir: &tempfile::TempDir, name: &str) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::create_dir_all(&path).unwrap();
+    path
 }
 
 /// The source of the function binary `name`.

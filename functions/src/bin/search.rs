@@ -3,5 +3,8 @@
 use portal_functions::{groups, lambda::Function};
 
 fn main() -> Result<(), lambda_http::Error> {
-    Function::new(groups::search).with_search().run()
+    Function::new(groups::search)
+        .with_search()
+        .with_not_found()
+        .run()
 }
