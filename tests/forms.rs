@@ -5,7 +5,7 @@
 mod common;
 
 use common::Server;
-use serde_json::Value;
+use serde_json::{json as value, Value};
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -665,6 +665,158 @@ fn the_issue_form_takes_checked_attachments_served_only_as_downloads() {
     assert_eq!(status, 422);
     // Two issues, two mails: refused submissions sent nothing.
     assert_eq!(outbox(&dir).len(), 2);
+}
+
+/// PUTs `body` to `url` (a path on `server`, or a whole URL) with `headers`: status and body.
+fn put(server: &Server, url: &str, headers: &Value, body: &[u8]) -> (u16, String) {
+    let url = if url.starts_with('/') {
+        format!("{}{url}", server.base)
+    } else {
+        url.to_string()
+    };
+    let mut req = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .put(&url);
+    for (name, value) in headers.as_object().unwrap() {
+        req = req.header(name.as_str(), value.as_str().unwrap());
+    }
+    let mut r = req.send(body).expect("answered");
+    (
+        r.status().as_u16(),
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// Announces `name` of `size` bytes: the status and the answer (the slot).
+fn announce(server: &Server, name: &str, size: usize) -> (u16, Value) {
+    let (status, _, body) = server.post(
+        "/api/uploads",
+        JSON,
+        &serde_json::json!({"file_name": name, "size": size}).to_string(),
+    );
+    (status, json(&body))
+}
+
+#[test]
+fn files_uploaded_before_the_form_is_sent_are_checked_when_it_arrives_and_refused_ones_removed() {
+    let (dir, server) = site("");
+    let blobs = dir.path().join("data/blobs");
+    let count = || std::fs::read_dir(&blobs).map(|d| d.count()).unwrap_or(0);
+    let issue = |uploads: &[&str]| {
+        serde_json::json!({"name": "Ada", "email": "ada@example.com", "subject": "Printer error",
+            "description": "See the photo.", "uploads": uploads})
+        .to_string()
+    };
+    // Announce, send, then name the token in the form: the file is the issue's.
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-rest-of-image";
+    let (status, slot) = announce(&server, "Photo 1.PNG", png.len());
+    assert_eq!(status, 201, "{slot}");
+    assert_eq!(slot["method"], "PUT");
+    assert_eq!(slot["headers"]["content-type"], "image/png");
+    let url = slot["url"].as_str().unwrap();
+    assert!(url.starts_with("/api/uploads/"), "{url}");
+    assert_eq!(put(&server, url, &slot["headers"], png).0, 204);
+    let (status, _, filed) = server.post(
+        "/api/issues",
+        JSON,
+        &issue(&[slot["upload"].as_str().unwrap()]),
+    );
+    assert_eq!(status, 201, "{filed}");
+    let token = common::tracking_token(&json(&filed));
+    let tracked = json(&server.get(&format!("/api/track/{token}")).2);
+    let files = tracked["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{tracked}");
+    assert_eq!(files[0]["file_name"], "Photo 1.PNG");
+    assert_eq!(files[0]["media_type"], "image/png");
+    assert_eq!(files[0]["size"], png.len());
+    let id = files[0]["id"].as_str().unwrap();
+    let (status, headers, _) = server.get(&format!("/api/track/{token}/attachments/{id}"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"Photo 1.PNG\""
+    );
+    let kept = count();
+
+    // Refused when announced: a type not taken, too large, empty.
+    for (name, size, field) in [
+        ("page.html", 10, "file_name"),
+        ("big.pdf", 10 * 1024 * 1024 + 1, "size"),
+        ("empty.txt", 0, "size"),
+    ] {
+        let (status, answer) = announce(&server, name, size);
+        assert_eq!(status, 422, "{name}: {answer}");
+        assert_eq!(answer["error"]["field"], field, "{answer}");
+    }
+    // Refused when sent: not the size announced; a made-up token.
+    let (_, slot) = announce(&server, "notes.txt", 5);
+    let (status, answer) = put(
+        &server,
+        slot["url"].as_str().unwrap(),
+        &slot["headers"],
+        b"more than five",
+    );
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer.contains("announced as 5 bytes"), "{answer}");
+    assert_eq!(
+        put(&server, "/api/uploads/made.up.token", &value!({}), b"x").0,
+        422
+    );
+
+    // Refused when the form arrives: content that is not what the name says (and the file is
+    // removed), a token never sent, a forged token, six files.
+    let (_, slot) = announce(&server, "scan.pdf", 11);
+    assert_eq!(
+        put(
+            &server,
+            slot["url"].as_str().unwrap(),
+            &slot["headers"],
+            b"MZ\x90 binary!"
+        )
+        .0,
+        204
+    );
+    assert_eq!(count(), kept + 1);
+    let (status, _, answer) = server.post(
+        "/api/issues",
+        JSON,
+        &issue(&[slot["upload"].as_str().unwrap()]),
+    );
+    assert_eq!(status, 422, "{answer}");
+    let answer = json(&answer);
+    assert_eq!(answer["error"]["field"], "uploads");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("scan.pdf"),
+        "{answer}"
+    );
+    assert_eq!(count(), kept, "the refused file was removed");
+    let (_, never) = announce(&server, "later.txt", 3);
+    let forged = {
+        let t = never["upload"].as_str().unwrap();
+        format!("{}0", &t[..t.len() - 1])
+    };
+    for uploads in [
+        vec![never["upload"].as_str().unwrap().to_string()],
+        vec![forged],
+        vec!["x".repeat(6); 6],
+    ] {
+        let refs: Vec<&str> = uploads.iter().map(String::as_str).collect();
+        let (status, _, answer) = server.post("/api/issues", JSON, &issue(&refs));
+        assert_eq!(status, 422, "{answer}");
+    }
+    // A form that takes no files refuses upload tokens too.
+    let (status, _, _) = server.post(
+        "/api/newsletters/seminars/subscriptions",
+        JSON,
+        &serde_json::json!({"email": "x@example.com", "uploads": [slot["upload"]]}).to_string(),
+    );
+    assert_eq!(status, 422);
+    assert_eq!(count(), kept);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! file name, so they cannot point outside the folder.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -16,6 +17,22 @@ pub struct BlobError {
     pub message: String,
 }
 
+/// A request a browser makes itself to put a file in the store (a presigned S3 `PUT`), so
+/// the file never passes through a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectUpload {
+    /// The method, `PUT`.
+    pub method: String,
+    /// Where to send the file.
+    pub url: String,
+    /// Headers to send with it, exactly (they are signed).
+    pub headers: Vec<(String, String)>,
+}
+
+/// The tag an object uploaded by a browser carries until a submission claims it
+/// ([`BlobStore::claim`]); the bucket's lifecycle rule removes objects still carrying it.
+pub const PENDING_TAG: (&str, &str) = ("portal", "pending");
+
 /// Where files are kept.
 #[async_trait]
 pub trait BlobStore: Send + Sync + std::fmt::Debug {
@@ -25,6 +42,38 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
     /// Removes `key` (no error if it is not there).
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
+    /// The size of the blob under `key`, if there is one.
+    async fn size(&self, key: &str) -> Result<Option<u64>, BlobError>;
+
+    /// A request that lets a browser put `size` bytes of `media_type` under `key` itself, for
+    /// `valid` from now; `None` where the store offers none (the portal takes the file then).
+    async fn upload_url(
+        &self,
+        _key: &str,
+        _media_type: &str,
+        _size: u64,
+        _valid: Duration,
+    ) -> Result<Option<DirectUpload>, BlobError> {
+        Ok(None)
+    }
+
+    /// A link that downloads `key` as an attachment named `file_name` of `media_type`, for
+    /// `valid` from now; `None` where the store offers none (the portal sends the file then).
+    async fn download_url(
+        &self,
+        _key: &str,
+        _file_name: &str,
+        _media_type: &str,
+        _valid: Duration,
+    ) -> Result<Option<String>, BlobError> {
+        Ok(None)
+    }
+
+    /// Marks an uploaded blob as belonging to a record, so the rule that removes unclaimed
+    /// uploads leaves it alone.
+    async fn claim(&self, _key: &str) -> Result<(), BlobError> {
+        Ok(())
+    }
 }
 
 /// Blobs as files in a folder.
@@ -89,6 +138,14 @@ impl BlobStore for FolderBlobs {
         match tokio::fs::remove_file(self.path(key)?).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(key, e)),
             _ => Ok(()),
+        }
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, BlobError> {
+        match tokio::fs::metadata(self.path(key)?).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(key, e)),
         }
     }
 }
@@ -169,6 +226,109 @@ impl BlobStore for S3Blobs {
             .map(|_| ())
             .map_err(|e| s3_err(key, e))
     }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, BlobError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(s3_err(key, e)),
+        }
+    }
+
+    async fn upload_url(
+        &self,
+        key: &str,
+        media_type: &str,
+        size: u64,
+        valid: Duration,
+    ) -> Result<Option<DirectUpload>, BlobError> {
+        let config = presigning(key, valid)?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(media_type)
+            .content_length(i64::try_from(size).unwrap_or(i64::MAX))
+            .tagging(format!("{}={}", PENDING_TAG.0, PENDING_TAG.1))
+            .presigned(config)
+            .await
+            .map_err(|e| s3_err(key, e))?;
+        Ok(Some(DirectUpload {
+            method: request.method().to_string(),
+            url: request.uri().to_string(),
+            // The browser sets the length and the host itself (it may not write them).
+            headers: request
+                .headers()
+                .filter(|(name, _)| {
+                    !name.eq_ignore_ascii_case("content-length")
+                        && !name.eq_ignore_ascii_case("host")
+                })
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        }))
+    }
+
+    async fn download_url(
+        &self,
+        key: &str,
+        file_name: &str,
+        media_type: &str,
+        valid: Duration,
+    ) -> Result<Option<String>, BlobError> {
+        let config = presigning(key, valid)?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(attachment(file_name))
+            .response_content_type(media_type)
+            .response_cache_control("private, no-store")
+            .presigned(config)
+            .await
+            .map_err(|e| s3_err(key, e))?;
+        Ok(Some(request.uri().to_string()))
+    }
+
+    async fn claim(&self, key: &str) -> Result<(), BlobError> {
+        self.client
+            .delete_object_tagging()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| s3_err(key, e))
+    }
+}
+
+fn presigning(
+    key: &str,
+    valid: Duration,
+) -> Result<aws_sdk_s3::presigning::PresigningConfig, BlobError> {
+    aws_sdk_s3::presigning::PresigningConfig::expires_in(valid).map_err(|e| BlobError {
+        key: key.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// A `Content-Disposition` that makes a browser save the file as `file_name` (quotes and
+/// backslashes replaced, non-ASCII dropped: header values are ASCII).
+pub fn attachment(file_name: &str) -> String {
+    let name: String = file_name
+        .chars()
+        .map(|c| if matches!(c, '"' | '\\') { '_' } else { c })
+        .filter(|c| c.is_ascii() && !c.is_ascii_control())
+        .collect();
+    format!("attachment; filename=\"{name}\"")
 }
 
 impl S3Blobs {

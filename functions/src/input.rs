@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::CSRF_FIELD;
 use crate::error::ApiError;
 use crate::guard::{FORM_TOKEN, IDEMPOTENCY_FIELD};
-use crate::uploads::Upload;
+use crate::uploads::{Upload, UPLOADS_FIELD};
 
 /// Largest body accepted for a form or JSON request without files.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -32,6 +32,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
         if let Some(f) = body.files.first() {
             return Err(ApiError::invalid(&f.field, "this form takes no files"));
         }
+        if !body.uploaded.is_empty() {
+            return Err(ApiError::invalid(UPLOADS_FIELD, "this form takes no files"));
+        }
         Ok(Input {
             value: body.value,
             from_form: body.from_form,
@@ -45,8 +48,11 @@ pub struct WithFiles<T> {
     pub value: T,
     /// Whether it came from an HTML form (so the answer is a redirect).
     pub from_form: bool,
-    /// Files sent with a `multipart/form-data` form (checked by [`crate::uploads::check`]).
+    /// Files sent with a `multipart/form-data` form (checked by [`crate::uploads::receive`]).
     pub files: Vec<Upload>,
+    /// Tokens of files uploaded beforehand, from the `uploads` field (a list in JSON, the
+    /// field repeated in a form).
+    pub uploaded: Vec<String>,
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
@@ -81,24 +87,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
         if kind.starts_with("application/json") {
             let mut json: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| field_error(&e.to_string()))?;
+            let mut uploaded = Vec::new();
             if let Some(map) = json.as_object_mut() {
                 map.remove(FORM_TOKEN);
                 map.remove(IDEMPOTENCY_FIELD);
                 map.remove(CSRF_FIELD);
+                if let Some(list) = map.remove(UPLOADS_FIELD) {
+                    uploaded = serde_json::from_value::<Vec<String>>(list).map_err(|_| {
+                        ApiError::invalid(UPLOADS_FIELD, "must be a list of upload tokens")
+                    })?;
+                }
             }
             let value = serde_json::from_value(json).map_err(|e| field_error(&e.to_string()))?;
             Ok(WithFiles {
                 value,
                 from_form: false,
                 files: Vec::new(),
+                uploaded,
             })
         } else if kind.starts_with("application/x-www-form-urlencoded") {
             let pairs: Vec<(String, String)> =
                 serde_urlencoded::from_bytes(&body).map_err(|e| field_error(&e.to_string()))?;
+            let (uploaded, pairs) = split_uploads(pairs);
             Ok(WithFiles {
                 value: from_pairs(pairs)?,
                 from_form: true,
                 files: Vec::new(),
+                uploaded,
             })
         } else {
             Err(ApiError::BadBody(
@@ -158,11 +173,25 @@ async fn multipart<T: DeserializeOwned, S: Send + Sync>(
             }
         }
     }
+    let (uploaded, pairs) = split_uploads(pairs);
     Ok(WithFiles {
         value: from_pairs(pairs)?,
         from_form: true,
         files,
+        uploaded,
     })
+}
+
+/// The `uploads` fields of a form (the tokens, empty ones dropped), and the other fields.
+fn split_uploads(pairs: Vec<(String, String)>) -> (Vec<String>, Vec<(String, String)>) {
+    let (uploads, rest): (Vec<_>, Vec<_>) =
+        pairs.into_iter().partition(|(k, _)| k == UPLOADS_FIELD);
+    let tokens = uploads
+        .into_iter()
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
+    (tokens, rest)
 }
 
 /// Turns a decoder's message ("missing field `email` at line 1 …") into a field error.

@@ -30,7 +30,7 @@ use crate::input::{self, Input, WithFiles};
 use crate::openapi::{ErrorBody, MessageBody};
 use crate::pages::{date_text, Message};
 use crate::state::AppState;
-use crate::uploads::{self, CheckedFile};
+use crate::uploads;
 
 /// The group's routes.
 pub fn router() -> Router<AppState> {
@@ -85,7 +85,7 @@ pub struct Filed {
     pub status: String,
 }
 
-#[utoipa::path(post, path = "/api/issues", tag = "issues", summary = "File an issue in a public binder", request_body(content((NewIssue = "application/json"), (NewIssue = "application/x-www-form-urlencoded"), (NewIssue = "multipart/form-data")), description = "The issue; forms may add up to 5 files in `attachments` (png, jpeg, gif, pdf, txt, log, csv; 10 MB each)"), responses((status = 201, description = "Filed; the tracking link is also e-mailed", body = Filed), (status = 303, description = "From a form: to the tracking page"), (status = 404, description = "No public binder", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody), (status = 503, description = "Not done, or not known to be done (the store was busy or failed); `Retry-After` says when to send the same request, with the same `Idempotency-Key`, again", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/issues", tag = "issues", summary = "File an issue in a public binder", request_body(content((NewIssue = "application/json"), (NewIssue = "application/x-www-form-urlencoded"), (NewIssue = "multipart/form-data")), description = "The issue; up to 5 files (png, jpeg, gif, pdf, txt, log, csv; 10 MB each) sent in `attachments` (multipart) or uploaded beforehand (`POST /api/uploads`) and named by their tokens in `uploads`"), responses((status = 201, description = "Filed; the tracking link is also e-mailed", body = Filed), (status = 303, description = "From a form: to the tracking page"), (status = 404, description = "No public binder", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody), (status = 503, description = "Not done, or not known to be done (the store was busy or failed); `Retry-After` says when to send the same request, with the same `Idempotency-Key`, again", body = ErrorBody)))]
 pub(crate) async fn file(
     State(state): State<AppState>,
     idem: Idem,
@@ -99,7 +99,7 @@ pub(crate) async fn file(
             "is not a file field of this form",
         ));
     }
-    let files = uploads::check("attachments", body.files)?;
+    let (sent, uploaded) = (body.files, body.uploaded);
     input::honeypot(v.website.as_deref())?;
     let site = state.site();
     let settings = site.settings();
@@ -132,21 +132,21 @@ pub(crate) async fn file(
         created: 0,
     };
     crate::guard::limit_email(&state, &issue.email).await?;
-    // The files go first, under fresh random keys; the issue's transaction then records them,
-    // and if it fails they are removed again.
-    let stored = store_files(&state, files).await?;
+    // The files go first, under fresh random keys (or are checked where they were uploaded);
+    // the issue's transaction then records them, and if it fails they are removed again.
+    let stored = uploads::receive(&state, "attachments", sent, &uploaded).await?;
     let year = portal_core::records::utc_year(portal_core::store::now());
     let (base, business) = (settings.base_url.clone(), settings.business.clone());
     let filed = Issues::new(state.store.clone())
         .file_with(issue, &settings.tracking_prefix, year, |issue, token| {
             let mut writes = Vec::new();
-            for (id, f) in &stored {
+            for f in &stored {
                 let a = Attachment {
                     issue_id: issue.id.clone(),
-                    id: id.clone(),
+                    id: f.key.clone(),
                     file_name: f.file_name.clone(),
                     media_type: f.media_type.to_string(),
-                    size: f.bytes.len() as u64,
+                    size: f.size,
                     note_id: None,
                     created: issue.created,
                 };
@@ -178,7 +178,7 @@ pub(crate) async fn file(
                     portal_core::store::StoreError::Backend { .. }
                 )
             ) {
-                remove_files(&state, &stored).await;
+                uploads::forget(&state, &stored).await;
             } else if !stored.is_empty() {
                 tracing::warn!("files kept after a filing of unknown outcome: {e}");
             }
@@ -216,44 +216,6 @@ pub(crate) fn category(
             format!("`{c}` is not a category of {}", binder.name),
         )),
         None => Ok(None),
-    }
-}
-
-/// Stores checked files in the blob store under new random keys.
-pub(crate) async fn store_files(
-    state: &AppState,
-    files: Vec<CheckedFile>,
-) -> Result<Vec<(String, CheckedFile)>, ApiError> {
-    if files.is_empty() {
-        return Ok(Vec::new());
-    }
-    let Some(blobs) = &state.blobs else {
-        return Err(ApiError::invalid(
-            "attachments",
-            "this portal cannot store files yet; send the issue without them",
-        ));
-    };
-    let mut stored = Vec::with_capacity(files.len());
-    for f in files {
-        // Time-ordered, so the files list in the order they were sent; the blob store is
-        // private and a download needs the issue's tracking token as well.
-        let id = portal_core::records::new_id();
-        if let Err(e) = blobs.put(&id, f.bytes.clone()).await {
-            remove_files(state, &stored).await;
-            return Err(ApiError::Internal(e.to_string()));
-        }
-        stored.push((id, f));
-    }
-    Ok(stored)
-}
-
-pub(crate) async fn remove_files(state: &AppState, stored: &[(String, CheckedFile)]) {
-    if let Some(blobs) = &state.blobs {
-        for (id, _) in stored {
-            if let Err(e) = blobs.delete(id).await {
-                tracing::warn!("attachment left behind: {e}");
-            }
-        }
     }
 }
 
@@ -373,7 +335,7 @@ fn size_text(bytes: u64) -> String {
 }
 
 /// `GET /api/track/{token}/attachments/{id}`: a file of the issue, always as a download.
-#[utoipa::path(get, path = "/api/track/{token}/attachments/{id}", tag = "issues", summary = "Download a file of the issue", params(("token" = String, Path, description = "The tracking token"), ("id" = String, Path, description = "The attachment")), responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/track/{token}/attachments/{id}", tag = "issues", summary = "Download a file of the issue", params(("token" = String, Path, description = "The tracking token"), ("id" = String, Path, description = "The attachment")), responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 303, description = "To a short-lived link that downloads the file (where the store gives such links)"), (status = 404, description = "Not found", body = ErrorBody)))]
 pub(crate) async fn download(
     State(state): State<AppState>,
     Path((token, id)): Path<(String, String)>,

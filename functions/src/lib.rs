@@ -52,9 +52,12 @@ pub const GROUPS: &[&str] = &["issues", "events", "search", "auth", "account"];
 pub mod groups {
     use super::*;
 
-    /// Filing issues, tracking them, their notes and files.
+    /// Filing issues, tracking them, their notes and files; uploads of files for any form.
     pub fn issues(state: AppState) -> Router {
-        guarded(super::issues::router(), state)
+        // An upload is counted under its own limit (a form may bring five files), and carries
+        // no form fields for the post guard to read.
+        guarded(super::issues::router(), state.clone())
+            .merge(super::uploads::router().with_state(state))
     }
 
     /// Event registrations, requests, appointments, newsletters and form tokens.

@@ -46,6 +46,8 @@ pub struct MessageBody {
         crate::issues::add_note,
         crate::issues::resend,
         crate::issues::download,
+        crate::uploads::announce,
+        crate::uploads::receive_bytes,
         crate::requests::request,
         crate::requests::appointment,
         crate::newsletters::subscribe,

@@ -256,16 +256,15 @@ pub(crate) async fn add_note(
         public: true,
         created: now(),
     };
-    let files = crate::uploads::check("attachments", body.files)?;
-    let stored = crate::issues::store_files(&state, files).await?;
+    let stored = crate::uploads::receive(&state, "attachments", body.files, &body.uploaded).await?;
     let mut extra = Vec::new();
-    for (id, f) in &stored {
+    for f in &stored {
         let a = Attachment {
             issue_id: note.issue_id.clone(),
-            id: id.clone(),
+            id: f.key.clone(),
             file_name: f.file_name.clone(),
             media_type: f.media_type.to_string(),
-            size: f.bytes.len() as u64,
+            size: f.size,
             note_id: Some(note.id.clone()),
             created: note.created,
         };
@@ -275,7 +274,7 @@ pub(crate) async fn add_note(
         .add_note_with(&note, extra)
         .await
     {
-        crate::issues::remove_files(&state, &stored).await;
+        crate::uploads::forget(&state, &stored).await;
         return Err(e.into());
     }
     if body.from_form {

@@ -278,32 +278,25 @@ pub(crate) async fn upload(
             "is not a file field of this form",
         ));
     }
-    let files = uploads::check("file", body.files)?;
-    if files.is_empty() {
+    if body.files.is_empty() && body.uploaded.is_empty() {
         return Err(ApiError::invalid("file", "choose a file to upload"));
     }
-    let blobs = state
-        .blobs
-        .clone()
-        .ok_or_else(|| ApiError::invalid("file", "this portal cannot store files yet"))?;
+    let stored = uploads::receive(&state, "file", body.files, &body.uploaded).await?;
     let repo: Repo<ProjectDocument> = Repo::new(state.store.clone());
-    for f in files {
+    for (i, f) in stored.iter().enumerate() {
         let doc = ProjectDocument {
             customer_id: p.customer_id.clone(),
             project_id: p.id.clone(),
-            id: new_id(),
+            id: f.key.clone(),
             file_name: f.file_name.clone(),
             media_type: f.media_type.to_string(),
-            size: f.bytes.len() as u64,
+            size: f.size,
             uploaded_by: who.session.email.clone(),
             created: now(),
         };
-        blobs
-            .put(&doc.id, f.bytes)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
         if let Err(e) = repo.create(&doc).await {
-            let _ = blobs.delete(&doc.id).await;
+            // This file and those after it are not recorded: they go.
+            uploads::forget(&state, &stored[i..]).await;
             return Err(e.into());
         }
     }
