@@ -981,6 +981,34 @@ fn projects_show_visible_work_and_take_documents_and_reports_add_up() {
     assert_eq!(project["documents"].as_array().unwrap().len(), 2);
     let (status, _, answer) = upload(part("menu.html", "<script>alert(1)</script>"));
     assert_eq!(status, 422, "{answer}");
+    // Or sent beforehand (as the page's script does) and named by its token in the form.
+    let rota = "day,who\nmon,ada\n";
+    let (status, _, slot) = server.post(
+        "/api/uploads",
+        "application/json",
+        &serde_json::json!({"file_name": "rota.csv", "size": rota.len()}).to_string(),
+    );
+    assert_eq!(status, 201, "{slot}");
+    let slot = json(&slot);
+    let sent = ureq::put(&format!("{}{}", server.base, slot["url"].as_str().unwrap()))
+        .header("content-type", "text/csv")
+        .send(rota.as_bytes())
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 204);
+    let (status, headers, _) = server.post_with(
+        "/api/my/projects/demo-1-project/documents",
+        "application/x-www-form-urlencoded",
+        &format!("csrf={csrf}&uploads={}", slot["upload"].as_str().unwrap()),
+        &[("cookie", &ada), ("sec-fetch-site", "same-origin")],
+    );
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/my/projects/demo-1-project");
+    let project = json(&get_as(&server, "/api/my/projects/demo-1-project", &ada).2);
+    let docs = project["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 3, "{project}");
+    assert!(docs
+        .iter()
+        .any(|d| d["file_name"] == "rota.csv" && d["media_type"] == "text/csv"));
     let (_, ben, _) = login(&server, BEN);
     let ben_csrf = csrf_of(&get_as(&server, "/my/", &ben).2);
     let (status, _, _) = server.post_with(

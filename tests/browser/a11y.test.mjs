@@ -189,6 +189,33 @@ test('with JavaScript, forms carry a form token and an idempotency key, and the 
   await page.close();
 });
 
+test('with JavaScript, a file goes ahead of the form and the form names it; a refused file is explained beside the field', async () => {
+  const page = await browser.newPage();
+  const posts = [];
+  page.on('request', (r) => { if (r.method() !== 'GET') posts.push({ method: r.method(), url: new URL(r.url()).pathname, body: r.postData() || '' }); });
+  await page.goto(base + '/issues/new');
+  await page.waitForFunction(() => document.querySelector('input[name="form_token"]').value !== '');
+  await page.getByLabel('Your name').fill('Ada Lovelace');
+  await page.getByLabel('E-mail address').fill('ada@example.com');
+  await page.getByLabel('Subject').fill('Drawer will not open');
+  await page.getByLabel('What happened?').fill('The cash drawer stays shut; the log is attached.');
+  // A file of a type the portal does not take is refused before anything is sent.
+  await page.getByLabel('Attachments (optional)').setInputFiles({ name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<p>hi</p>') });
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('alert').filter({ hasText: 'page.html' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/issues/new', 'still on the form');
+  await page.getByLabel('Attachments (optional)').setInputFiles({ name: 'drawer.log', mimeType: 'text/plain', buffer: Buffer.from('ERROR 7: drawer jammed\n') });
+  await page.waitForTimeout(3100); // the form's minimum fill time
+  await Promise.all([page.waitForURL(/\/track\/[0-9a-f]{32}$/), page.getByRole('button', { name: 'Send' }).click()]);
+  assert.ok(await page.getByRole('link', { name: 'drawer.log' }).isVisible(), 'the file is listed');
+  const sent = posts.map((p) => `${p.method} ${p.url.replace(/[^/]{40,}$/, 'TOKEN')}`);
+  assert.deepEqual(sent.slice(-3), ['POST /api/uploads', 'PUT /api/uploads/TOKEN', 'POST /api/issues'], sent.join('\n'));
+  const form = posts[posts.length - 1];
+  assert.ok(!form.body.includes('drawer jammed'), 'the form itself carries no file');
+  assert.match(form.body, /name="uploads"/);
+  await page.close();
+});
+
 test('a customer logs in without JavaScript, and the customer area is accessible', async () => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();

@@ -1,6 +1,9 @@
 // Progressive enhancement for the site's forms; every form works without it.
 // - Fills each form's hidden form_token (GET /api/forms/token) and idempotency_key, so a
 //   double-clicked or retried submission is answered once.
+// - Sends a form's files ahead of it: each is announced (POST /api/uploads) and sent where
+//   the answer says (straight to storage on AWS, so no size limit of the functions applies),
+//   then the form carries their tokens in `uploads` instead of the files.
 // - On the issue form, suggests knowledge-base articles matching the subject while the
 //   visitor types (GET /api/search).
 (function () {
@@ -17,6 +20,67 @@
   }
   document.querySelectorAll('input[data-idempotency-key]').forEach(function (k) {
     if (window.crypto && crypto.randomUUID) k.value = crypto.randomUUID();
+  });
+
+  function sendAhead(file) {
+    var refused = function (r, what) {
+      return r.json().catch(function () { return null; }).then(function (j) {
+        throw new Error((j && j.error && j.error.message) || (file.name + ': ' + what));
+      });
+    };
+    return fetch('/api/uploads', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ file_name: file.name, size: file.size, media_type: file.type })
+    }).then(function (r) {
+      return r.ok ? r.json() : refused(r, 'refused');
+    }).then(function (slot) {
+      var local = slot.url.charAt(0) === '/';
+      return fetch(slot.url, {
+        method: slot.method,
+        headers: slot.headers,
+        body: file,
+        credentials: local ? 'same-origin' : 'omit'
+      }).then(function (r) {
+        return r.ok ? slot.upload : refused(r, 'could not be sent');
+      });
+    });
+  }
+  Array.prototype.forEach.call(document.forms, function (form) {
+    var inputs = form.querySelectorAll('input[type="file"]');
+    if (!inputs.length || !window.fetch || !window.Promise) return;
+    var status = document.createElement('p');
+    status.className = 'upload-status';
+    status.setAttribute('role', 'status');
+    inputs[inputs.length - 1].parentNode.appendChild(status);
+    form.addEventListener('submit', function (ev) {
+      var files = [];
+      inputs.forEach(function (i) {
+        if (!i.disabled) Array.prototype.forEach.call(i.files || [], function (f) { files.push(f); });
+      });
+      if (!files.length) return;
+      ev.preventDefault();
+      if (form.getAttribute('aria-busy') === 'true') return;
+      form.setAttribute('aria-busy', 'true');
+      status.textContent = files.length === 1 ? 'Sending the file…' : 'Sending ' + files.length + ' files…';
+      Promise.all(files.map(sendAhead)).then(function (tokens) {
+        inputs.forEach(function (i) { i.disabled = true; });
+        tokens.forEach(function (t) {
+          var hidden = document.createElement('input');
+          hidden.type = 'hidden';
+          hidden.name = 'uploads';
+          hidden.value = t;
+          form.appendChild(hidden);
+        });
+        status.textContent = 'Sending the form…';
+        form.submit();
+      }).catch(function (e) {
+        form.removeAttribute('aria-busy');
+        status.setAttribute('role', 'alert');
+        status.textContent = e.message;
+      });
+    });
   });
 
   var box = document.querySelector('[data-suggest-for]');
