@@ -722,6 +722,46 @@ async fn on_aws_the_signing_key_comes_from_secrets_manager_and_never_from_the_ta
     assert!(short.unwrap_err().contains("3 characters"));
 }
 
+#[test]
+fn with_its_own_name_the_api_answers_only_there_and_cloudfront_uses_it() {
+    let doc = template();
+    let text = |v: &serde_norway::Value| serde_json::to_string(v).unwrap();
+    let api = &doc["Resources"]["Api"]["Properties"];
+    // Switched off exactly when the API has its own name…
+    let disabled = text(&api["DisableExecuteApiEndpoint"]);
+    assert!(
+        disabled == r#"{"!If":["HasApiDomain",true,false]}"#,
+        "{disabled}"
+    );
+    // …which is the name CloudFront's origin for the functions uses, at the stage's root.
+    let config = &doc["Resources"]["Distribution"]["Properties"]["DistributionConfig"];
+    let origin = config["Origins"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|o| o["Id"].as_str() == Some("functions"))
+        .unwrap();
+    let host = text(&origin["DomainName"]);
+    assert!(
+        host.contains("HasApiDomain")
+            && host.contains("ApiDomainName")
+            && host.contains("execute-api"),
+        "{host}"
+    );
+    assert!(text(&origin["OriginPath"]).contains("AWS::NoValue"));
+    // The name is mapped to the API's stage, with its certificate, only when it is given.
+    for name in ["ApiDomain", "ApiDomainMapping"] {
+        assert_eq!(
+            doc["Resources"][name]["Condition"].as_str(),
+            Some("HasApiDomain"),
+            "{name}"
+        );
+    }
+    assert!(text(&doc["Resources"]["ApiDomainMapping"]["Properties"]["ApiId"]).contains("Api"));
+    // Without it the functions still refuse what does not carry CloudFront's secret.
+    assert!(text(&origin["OriginCustomHeaders"]).contains("X-Portal-Origin"));
+}
+
 /// A new folder `name` in `dir`.
 fn folder(dir: &tempfile::TempDir, name: &str) -> std::path::PathBuf {
     let path = dir.path().join(name);
