@@ -155,3 +155,62 @@ async fn blobs_round_trip_in_a_folder_and_in_s3() {
         "keys cannot climb out"
     );
 }
+
+/// A confined store, as IAM's leading-key condition confines a function: its partitions
+/// work as ever; any other is refused, a transaction touching one is refused whole, and it
+/// may not scan.
+#[tokio::test]
+async fn a_confined_store_touches_only_its_partitions() {
+    use portal_core::store::{Cond, Confined, Item, Key, Query, SkRange, Store, Write};
+    let backend = common::sqlite();
+    backend.store.init().await.unwrap();
+    let store = Confined::new(backend.store.clone(), "issues", &["ISSUE#*", "OUTBOX"]);
+    let item = |pk: &str| Item::new(pk, "A", serde_json::Map::new());
+    store.put(item("ISSUE#1"), Cond::None).await.unwrap();
+    store.put(item("OUTBOX"), Cond::None).await.unwrap();
+    assert!(store
+        .get(&Key::new("ISSUE#1", "A"))
+        .await
+        .unwrap()
+        .is_some());
+    let refused = store
+        .get(&Key::new("LOGIN#ada@example.com", "LOGIN"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("AccessDenied")
+            && refused.contains("`LOGIN#ada@example.com`")
+            && refused.contains("issues"),
+        "{refused}"
+    );
+    assert!(
+        store.put(item("OUTBOXES"), Cond::None).await.is_err(),
+        "exact names are exact"
+    );
+    let query = Query {
+        pk: "CUSTOMER#c1".into(),
+        range: SkRange::All,
+        limit: 10,
+        descending: false,
+        cursor: None,
+    };
+    assert!(store.query(&query).await.is_err());
+    assert!(store
+        .increment(&Key::new("COUNTER#X", "C"), "n", 1, None)
+        .await
+        .is_err());
+    // One write outside makes the whole transaction refused: nothing of it is written.
+    let writes = vec![
+        Write::Put(item("ISSUE#2"), Cond::NotExists),
+        Write::Put(item("LOGIN#x"), Cond::None),
+    ];
+    assert!(store.transact(writes).await.is_err());
+    assert!(backend
+        .store
+        .get(&Key::new("ISSUE#2", "A"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.scan(None, 10).await.is_err());
+}

@@ -102,11 +102,100 @@ pub fn group(name: &str, state: AppState) -> Router {
     }
 }
 
-/// Every route of every group, for `portal serve`.
+/// The partitions of the table each function may touch: its IAM policy's
+/// `dynamodb:LeadingKeys` patterns in `infra/template.yaml` (a test holds the two equal).
+///
+/// Every group writes mail to the outbox and counts requests (`LIMIT#`); the guarded
+/// groups keep idempotency claims (`IDEM#`). The signing key is not in the table on AWS
+/// (`PORTAL_SIGNING_KEY`), so no function reads `SECRET#`.
+pub const PARTITIONS: &[(&str, &[&str])] = &[
+    (
+        "issues",
+        &[
+            "ISSUE#*",
+            "TRACK#*",
+            "TRACKNUM#*",
+            "COUNTER#*",
+            "IDEM#*",
+            "LIMIT#*",
+            "OUTBOX",
+        ],
+    ),
+    (
+        "events",
+        &[
+            "EVENT#*",
+            "REGCANCEL#*",
+            "NEWSLETTER#*",
+            "UNSUB#*",
+            "TOKEN#*",
+            "REQUESTS",
+            "APPOINTMENTS",
+            "IDEM#*",
+            "LIMIT#*",
+            "OUTBOX",
+        ],
+    ),
+    (
+        "search",
+        &["KB#*", "SESSION#*", "IDEM#*", "LIMIT#*", "OUTBOX"],
+    ),
+    (
+        "auth",
+        &[
+            "LOGIN#*",
+            "SESSION#*",
+            "DEVICE#*",
+            "TOKEN#*",
+            "CUSTOMER#*",
+            "LIMIT#*",
+            "OUTBOX",
+        ],
+    ),
+    (
+        "account",
+        &[
+            "CUSTOMER#*",
+            "SESSION#*",
+            "LOGIN#*",
+            "TOKEN#*",
+            "PROJECT#*",
+            "QUOTE#*",
+            "ISSUE#*",
+            "TRACK#*",
+            "TRACKNUM#*",
+            "COUNTER#*",
+            "EVENT#*",
+            "REGCANCEL#*",
+            "AUDIT#*",
+            "IDEM#*",
+            "LIMIT#*",
+            "OUTBOX",
+        ],
+    ),
+    ("mailer", &["OUTBOX"]),
+];
+
+/// The partitions the function `name` may touch (see [`PARTITIONS`]).
+pub fn partitions(name: &str) -> &'static [&'static str] {
+    PARTITIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, p)| *p)
+        .unwrap_or(&[])
+}
+
+/// Every route of every group, for `portal serve`: each group over a store confined to its
+/// function's partitions ([`PARTITIONS`]), as IAM confines it on AWS, so a handler that
+/// reaches beyond its function's policy fails here, in the tests, and not first in the field.
 pub fn router(state: AppState) -> Router {
     let mut all = Router::new();
     for name in GROUPS {
-        all = all.merge(group(name, state.clone()));
+        let confined =
+            portal_core::store::Confined::new(state.store.clone(), name, partitions(name));
+        let mut own = state.clone();
+        own.store = std::sync::Arc::new(confined);
+        all = all.merge(group(name, own));
     }
     all
 }

@@ -762,6 +762,65 @@ fn with_its_own_name_the_api_answers_only_there_and_cloudfront_uses_it() {
     assert!(text(&origin["OriginCustomHeaders"]).contains("X-Portal-Origin"));
 }
 
+#[test]
+fn each_function_may_touch_only_the_partitions_its_group_uses() {
+    let doc = template();
+    let mut seen = Vec::new();
+    for res in function_resources(&doc) {
+        let binary = res["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap();
+        let statements: Vec<&serde_norway::Value> = res["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["Statement"].as_sequence())
+            .flatten()
+            .filter(|st| {
+                st["Action"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .any(|a| a.as_str().is_some_and(|a| a.starts_with("dynamodb:")))
+            })
+            .collect();
+        assert_eq!(statements.len(), 1, "{binary}: one statement for the table");
+        let keys: Vec<&str> = statements[0]["Condition"]["ForAllValues:StringLike"]
+            ["dynamodb:LeadingKeys"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{binary}: no leading-key condition"))
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        // The template grants what `portal serve` confines each group to in every test.
+        assert_eq!(keys, portal_functions::partitions(binary), "{binary}");
+        assert!(!keys.contains(&"*") && !keys.iter().any(|k| k.starts_with("SECRET")));
+        seen.push(binary.to_string());
+    }
+    seen.sort();
+    let mut listed: Vec<String> = portal_functions::PARTITIONS
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(seen, listed);
+    // What only one function may touch: the logins' password hashes and the devices.
+    for (partition, only) in [
+        ("LOGIN#ada@example.com", &["auth", "account"][..]),
+        ("DEVICE#x", &["auth"]),
+    ] {
+        let may: Vec<&str> = portal_functions::PARTITIONS
+            .iter()
+            .filter(|(_, p)| {
+                p.iter()
+                    .any(|k| portal_core::store::Confined::matches(k, partition))
+            })
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(may, only, "{partition}");
+    }
+}
+
 /// A new folder `name` in `dir`.
 fn folder(dir: &tempfile::TempDir, name: &str) -> std::path::PathBuf {
     let path = dir.path().join(name);

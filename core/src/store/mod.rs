@@ -24,6 +24,7 @@
 //! - Backend faults (I/O, a corrupt file, a missing table, an item that does not decode) are
 //!   errors that name the store and, where there is one, the key; never panics.
 
+mod confined;
 mod dynamodb;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -34,6 +35,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use confined::Confined;
 pub use dynamodb::DynamoStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

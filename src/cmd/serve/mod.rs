@@ -94,6 +94,12 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
         }
     });
 
+    // The key that signs form tokens is read from the store (made there the first time)
+    // before the function groups are confined to their partitions; on AWS it comes from the
+    // environment and no function reads it from the table.
+    portal_functions::guard::issue_token(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("the signing key: {e}"))?;
     let app = app::router(served, portal_functions::router(state));
     axum::serve(
         listener,
