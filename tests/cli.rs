@@ -261,8 +261,7 @@ fn admin_moves_a_store_from_sqlite_to_dynamodb_and_back_unchanged() {
     assert!(!again.status.success(), "an import never overwrites");
     assert!(String::from_utf8_lossy(&again.stderr).contains("condition failed"));
 
-    let endpoint =
-        std::env::var("PORTAL_TEST_DYNAMODB").expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+    let endpoint = common::aws_endpoint();
     let table = format!("dynamodb:cli-{}", std::process::id());
     let aws = |args: &[&str]| {
         common::portal()
@@ -740,8 +739,7 @@ async fn invalidated(client: &aws_sdk_cloudfront::Client, id: &str) -> Vec<Vec<S
 
 #[test]
 fn deploy_site_uploads_the_site_with_content_types_and_cache_headers() {
-    let endpoint =
-        std::env::var("PORTAL_TEST_DYNAMODB").expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+    let endpoint = common::aws_endpoint();
     let dir = demo_copy();
     let bucket = format!("site-{}", std::process::id());
     let agent: ureq::Agent = ureq::Agent::config_builder()

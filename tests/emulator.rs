@@ -123,8 +123,7 @@ fn json(text: &str) -> Value {
 
 #[test]
 fn the_functions_file_track_and_log_in_under_the_lambda_emulator_on_dynamodb() {
-    let endpoint =
-        std::env::var("PORTAL_TEST_DYNAMODB").expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+    let endpoint = common::aws_endpoint();
     let aws = [
         ("AWS_ENDPOINT_URL", endpoint.as_str()),
         ("AWS_ACCESS_KEY_ID", "test"),

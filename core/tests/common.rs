@@ -25,9 +25,7 @@ pub fn sqlite() -> Backend {
 }
 
 pub fn endpoint() -> String {
-    std::env::var("PORTAL_TEST_DYNAMODB").unwrap_or_else(|_| {
-        panic!("PORTAL_TEST_DYNAMODB is not set: run the tests with scripts/test, which starts a local DynamoDB (moto) and sets it")
-    })
+    portal_core::aws::test_endpoint()
 }
 
 /// Counts the DynamoDB API requests a client makes (one per operation, retries aside).

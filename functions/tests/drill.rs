@@ -182,9 +182,7 @@ impl HttpConnector for FaultyConnector {
 /// A DynamoDB client of the local server whose calls pass through `plan`; it retries as the
 /// portal's does (`attempts` in all).
 fn client(plan: Arc<Plan>, attempts: u32) -> aws_sdk_dynamodb::Client {
-    let endpoint = std::env::var("PORTAL_TEST_DYNAMODB").expect(
-        "PORTAL_TEST_DYNAMODB is not set: run the tests with scripts/test, which starts a local DynamoDB (moto)",
-    );
+    let endpoint = portal_core::aws::test_endpoint();
     let creds = aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests");
     let http = SharedHttpClient::new(Faulty {
         inner: portal_core::aws::http_client(),

@@ -16,9 +16,7 @@ use tower::ServiceExt;
 
 /// An S3 client of the local AWS API.
 fn s3() -> aws_sdk_s3::Client {
-    let endpoint = std::env::var("PORTAL_TEST_DYNAMODB").expect(
-        "PORTAL_TEST_DYNAMODB is not set: run the tests with scripts/test, which starts the local AWS API (moto)",
-    );
+    let endpoint = portal_core::aws::test_endpoint();
     let config = aws_sdk_s3::Config::builder()
         .http_client(portal_core::aws::http_client())
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())

@@ -290,8 +290,7 @@ fn ses_sent(endpoint: &str) -> f64 {
 
 #[tokio::test]
 async fn mail_goes_out_through_ses_and_a_failed_send_is_retried_not_lost() {
-    let endpoint =
-        std::env::var("PORTAL_TEST_DYNAMODB").expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+    let endpoint = portal_core::aws::test_endpoint();
     let dir = tempfile::tempdir().unwrap();
     let from = format!("portal-{}@example.com", std::process::id());
     let client = ses(&endpoint);

@@ -19,7 +19,7 @@ pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let store = portal_core::store::open(spec).await?;
+        let store = store::open(spec).await?;
         match command {
             AdminCommand::Init => {
                 store.init().await?;
@@ -144,7 +144,7 @@ async fn invite(
                 password_hash: None,
                 disabled: false,
                 failed_attempts: 0,
-                credentials: portal_core::records::customers::Login::fresh_credentials(),
+                credentials: Login::fresh_credentials(),
                 created: now(),
             };
             customers.create_login(&login).await?;

@@ -43,8 +43,7 @@ pub fn demo_site(
     let server = match store {
         None => Server::start(&content, &out),
         Some(spec) => {
-            let endpoint = std::env::var("PORTAL_TEST_DYNAMODB")
-                .expect("PORTAL_TEST_DYNAMODB: run scripts/test");
+            let endpoint = aws_endpoint();
             Server::start_with(
                 &content,
                 &out,
@@ -131,6 +130,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("portal serve starts");
+        SERVERS.lock().unwrap().push(child.id());
         let stdout = lines(child.stdout.take().unwrap(), "out");
         let stderr = lines(child.stderr.take().unwrap(), "err");
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -263,8 +263,29 @@ fn wait_line(rx: &Receiver<String>, text: &str, secs: u64) -> Option<String> {
     None
 }
 
+/// The servers started by this test process, stopped by [`aws_endpoint`] before it ends the
+/// process (their `Drop` would not run).
+static SERVERS: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// The local AWS API (see [`portal_core::aws::test_endpoint`]); without one, the servers
+/// this process started are stopped first, then the process ends with the message.
+pub fn aws_endpoint() -> String {
+    let var = std::env::var(portal_core::aws::TEST_ENDPOINT_VAR).unwrap_or_default();
+    if var.is_empty() {
+        for pid in SERVERS.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+    portal_core::aws::test_endpoint()
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
+        let id = self.child.id();
+        SERVERS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|pid| *pid != id);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -77,7 +77,7 @@ pub async fn seed(
                 password_hash: Some(hash),
                 disabled: false,
                 failed_attempts: 0,
-                credentials: portal_core::records::customers::Login::fresh_credentials(),
+                credentials: Login::fresh_credentials(),
                 created: now(),
             })
             .await?;
