@@ -718,6 +718,8 @@ fn files_uploaded_before_the_form_is_sent_are_checked_when_it_arrives_and_refuse
     let url = slot["url"].as_str().unwrap();
     assert!(url.starts_with("/api/uploads/"), "{url}");
     assert_eq!(put(&server, url, &slot["headers"], png).0, 204);
+    // The URL takes one file: a second is refused, whatever it holds.
+    assert_eq!(put(&server, url, &slot["headers"], png).0, 409);
     let (status, _, filed) = server.post(
         "/api/issues",
         JSON,
@@ -738,6 +740,18 @@ fn files_uploaded_before_the_form_is_sent_are_checked_when_it_arrives_and_refuse
         headers["content-disposition"],
         "attachment; filename=\"Photo 1.PNG\""
     );
+    // The upload went with that form: the token brings nothing to another, and one form
+    // cannot name it twice.
+    let used = slot["upload"].as_str().unwrap();
+    let (status, _, answer) = server.post("/api/issues", JSON, &issue(&[used]));
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer.contains("has not arrived, or was sent with another form"),
+        "{answer}"
+    );
+    let (status, _, answer) = server.post("/api/issues", JSON, &issue(&[used, used]));
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer.contains("named twice"), "{answer}");
     let kept = count();
 
     // Refused when announced: a type not taken, too large, empty.

@@ -29,8 +29,9 @@ pub struct DirectUpload {
     pub headers: Vec<(String, String)>,
 }
 
-/// The tag an object uploaded by a browser carries until a submission claims it
-/// ([`BlobStore::claim`]); the bucket's lifecycle rule removes objects still carrying it.
+/// The tag an object uploaded by a browser carries; the bucket's lifecycle rule removes such
+/// objects after a day. A submission that takes the file keeps the bytes it checked under a
+/// new key of its own, without the tag, and removes the upload.
 pub const PENDING_TAG: (&str, &str) = ("portal", "pending");
 
 /// Where files are kept.
@@ -69,10 +70,10 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
-    /// Marks an uploaded blob as belonging to a record, so the rule that removes unclaimed
-    /// uploads leaves it alone.
-    async fn claim(&self, _key: &str) -> Result<(), BlobError> {
-        Ok(())
+    /// Whether browsers send files to this store themselves ([`BlobStore::upload_url`]), so
+    /// the portal takes none through its own upload route.
+    fn takes_direct_uploads(&self) -> bool {
+        false
     }
 }
 
@@ -119,7 +120,7 @@ impl BlobStore for FolderBlobs {
             .await
             .map_err(|e| io(key, e))?;
         // Written aside and renamed, so a reader never sees half a file.
-        let tmp = path.with_extension("part");
+        let tmp = path.with_extension(format!("{}.part", crate::records::random_token()));
         tokio::fs::write(&tmp, bytes)
             .await
             .map_err(|e| io(key, e))?;
@@ -238,6 +239,9 @@ impl BlobStore for S3Blobs {
         {
             Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            // Without the right to list the bucket (the functions have none), S3 answers a
+            // missing key with 403.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Ok(None),
             Err(e) => Err(s3_err(key, e)),
         }
     }
@@ -298,15 +302,8 @@ impl BlobStore for S3Blobs {
         Ok(Some(request.uri().to_string()))
     }
 
-    async fn claim(&self, key: &str) -> Result<(), BlobError> {
-        self.client
-            .delete_object_tagging()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| s3_err(key, e))
+    fn takes_direct_uploads(&self) -> bool {
+        true
     }
 }
 
@@ -320,15 +317,38 @@ fn presigning(
     })
 }
 
-/// A `Content-Disposition` that makes a browser save the file as `file_name` (quotes and
-/// backslashes replaced, non-ASCII dropped: header values are ASCII).
+/// A `Content-Disposition` that makes a browser save the file as `file_name`: an ASCII
+/// `filename` (quotes and backslashes replaced, other characters dropped) and, for a name
+/// that is not plain ASCII, its UTF-8 form in `filename*` (RFC 6266).
+///
+/// ```
+/// use portal_core::blobs::attachment;
+/// assert_eq!(attachment("plan.pdf"), "attachment; filename=\"plan.pdf\"");
+/// assert_eq!(
+///     attachment("Kostenplan ä.pdf"),
+///     "attachment; filename=\"Kostenplan .pdf\"; filename*=UTF-8''Kostenplan%20%C3%A4.pdf"
+/// );
+/// ```
 pub fn attachment(file_name: &str) -> String {
     let name: String = file_name
         .chars()
         .map(|c| if matches!(c, '"' | '\\') { '_' } else { c })
         .filter(|c| c.is_ascii() && !c.is_ascii_control())
         .collect();
-    format!("attachment; filename=\"{name}\"")
+    if file_name.is_ascii() {
+        return format!("attachment; filename=\"{name}\"");
+    }
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{name}\"; filename*=UTF-8''{encoded}")
 }
 
 impl S3Blobs {

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portal_core::records::RecordError;
 use portal_core::store::StoreError;
-use serde_json::json;
+use serde::Serialize;
 
 /// What a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +110,31 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The error envelope every failing call answers with.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// The HTTP status.
+    pub status: u16,
+    /// What is wrong, for people.
+    pub message: String,
+    /// The field at fault, if one is.
+    pub field: Option<String>,
+}
+
+/// A plain answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageBody {
+    /// What happened, for people.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -121,8 +146,13 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { message, .. } => message.clone(),
             other => other.public_message(),
         };
-        let body =
-            json!({"error": {"status": status.as_u16(), "message": message, "field": field}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                status: status.as_u16(),
+                message,
+                field,
+            },
+        };
         let mut r = (status, Json(body)).into_response();
         if let ApiError::Wait { seconds, .. } = &self {
             if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.max(&1).to_string()) {

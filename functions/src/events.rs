@@ -15,11 +15,11 @@ use portal_core::store::{now, Cond, Key, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::{ErrorBody, MessageBody};
 use crate::guard;
 use crate::idempotent::{self, Answer, Idem};
 use crate::input::{self, Input};
-#[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
 use crate::pages::Message;
 use crate::state::{AppState, EventInfo};
 
@@ -200,7 +200,7 @@ pub(crate) async fn register_for(
             Ok(writes)
         })
         .await?;
-    crate::mail::deliver(state).await;
+    state.deliver_mail().await;
     Ok(idem.respond(registered_answer(&registered, customer, body.from_form)))
 }
 
@@ -321,6 +321,6 @@ pub(crate) async fn cancel(
             },
         )
         .await?;
-    crate::mail::deliver(&state).await;
+    state.deliver_mail().await;
     Ok(site.pages.message(StatusCode::OK, &done))
 }

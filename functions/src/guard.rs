@@ -27,17 +27,14 @@ use portal_core::store::now;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::idempotent::{to_response, Recorded, KEPT};
-use crate::input::MAX_BODY;
 #[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
+use crate::error::{ErrorBody, MessageBody};
+use crate::fields::MAX_BODY;
+use crate::fields::MAX_MULTIPART;
+use crate::idempotent::{to_response, Recorded, KEPT};
 use crate::state::AppState;
-use crate::uploads::MAX_MULTIPART;
 
-/// The hidden form field carrying the form token.
-pub const FORM_TOKEN: &str = "form_token";
-/// The hidden form field carrying the idempotency key.
-pub const IDEMPOTENCY_FIELD: &str = "idempotency_key";
+pub use crate::fields::{FORM_TOKEN, IDEMPOTENCY_FIELD};
 /// The header carrying the idempotency key.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 /// How long a form token stays good.

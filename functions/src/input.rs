@@ -8,13 +8,21 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::auth::CSRF_FIELD;
 use crate::error::ApiError;
-use crate::guard::{FORM_TOKEN, IDEMPOTENCY_FIELD};
-use crate::uploads::{Upload, UPLOADS_FIELD};
+use crate::fields::{CSRF_FIELD, FORM_TOKEN, IDEMPOTENCY_FIELD, UPLOADS_FIELD};
 
-/// Largest body accepted for a form or JSON request without files.
-pub const MAX_BODY: usize = 64 * 1024;
+pub use crate::fields::MAX_BODY;
+
+/// A file as it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The form field it came in.
+    pub field: String,
+    /// The name the sender gave it.
+    pub file_name: String,
+    /// Its content.
+    pub bytes: Vec<u8>,
+}
 
 /// A request body read as JSON or as a form post (also `multipart/form-data`, without files).
 pub struct Input<T> {

@@ -24,10 +24,10 @@ use portal_core::store::{Cond, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::{ErrorBody, MessageBody};
 use crate::idempotent::{self, Answer, Idem};
 use crate::input::{self, Input, WithFiles};
-#[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
 use crate::pages::{date_text, Message};
 use crate::state::AppState;
 use crate::uploads;
@@ -170,22 +170,11 @@ pub(crate) async fn file(
     let (issue, token) = match filed {
         Ok(f) => f,
         Err(e) => {
-            // After a store fault the transaction may have committed (its answer lost): the
-            // files then belong to a filed issue and stay. Only a definite refusal frees them.
-            if !matches!(
-                e,
-                portal_core::records::RecordError::Store(
-                    portal_core::store::StoreError::Backend { .. }
-                )
-            ) {
-                uploads::forget(&state, &stored).await;
-            } else if !stored.is_empty() {
-                tracing::warn!("files kept after a filing of unknown outcome: {e}");
-            }
+            uploads::forget_unless_written(&state, &stored, &e).await;
             return Err(e.into());
         }
     };
-    crate::mail::deliver(&state).await;
+    state.deliver_mail().await;
     Ok(idem.respond(filed_answer(&issue, &token, &base, form)))
 }
 
@@ -536,7 +525,7 @@ pub(crate) async fn resend(
                     idem.record(&answer)?,
                 )
                 .await?;
-            crate::mail::deliver(&state).await;
+            state.deliver_mail().await;
             return Ok(idem.respond(answer));
         }
     }

@@ -24,6 +24,7 @@ pub mod account;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod fields;
 pub mod guard;
 pub mod idempotent;
 pub mod input;
@@ -72,8 +73,8 @@ pub mod groups {
     /// Search as JSON and as a page, the public one and the customers' one behind a login;
     /// article feedback and sharing; the OpenAPI document.
     pub fn search(state: AppState) -> Router {
-        guarded(super::search::router(), state.clone())
-            .merge(signed_in(super::account::search_router(), state))
+        let routes = super::search::router().route("/api/openapi.json", get(openapi::openapi_json));
+        guarded(routes, state.clone()).merge(signed_in(super::account::search_router(), state))
     }
 
     /// Logins, sessions and passwords.

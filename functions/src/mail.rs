@@ -14,8 +14,6 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use portal_core::records::outbox::{Mail, Outbox};
 use portal_core::records::Record;
 
-use crate::state::AppState;
-
 /// Mails taken per delivery round.
 const BATCH: usize = 50;
 
@@ -98,50 +96,6 @@ impl Mailer for SesMailer {
             .map(|_| ())
             .map_err(|e| format!("SES: {}", aws_sdk_sesv2::error::DisplayErrorContext(e)))
     }
-}
-
-/// Issues a single-use token of `kind` for `subject`, valid `seconds` (for a login's link,
-/// only while the login's `credentials` stay as given), and queues the mails `mails` makes
-/// with it in the same transaction (only the token's hash is stored), then delivers.
-pub async fn send_link(
-    state: &AppState,
-    kind: portal_core::records::sessions::TokenKind,
-    subject: String,
-    seconds: i64,
-    credentials: Option<u32>,
-    mails: impl FnOnce(&str) -> Vec<Mail>,
-) -> Result<(), crate::error::ApiError> {
-    use portal_core::records::{random_token, to_item, token_hash};
-    use portal_core::store::{now, Cond, Write};
-    let token = random_token();
-    let record = portal_core::records::sessions::OneTimeToken {
-        token_hash: token_hash(&token),
-        kind,
-        subject,
-        expires_at: now() + seconds,
-        credentials,
-    };
-    let mut writes = vec![Write::Put(to_item(&record)?, Cond::NotExists)];
-    for mail in mails(&token) {
-        writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
-    }
-    state.store.transact(writes).await?;
-    deliver(state).await;
-    Ok(())
-}
-
-/// Delivers the due mails with the state's mailer; failures are logged and left queued.
-/// Returns how many were sent.
-pub async fn deliver(state: &AppState) -> usize {
-    let Some(mailer) = &state.mailer else {
-        return 0;
-    };
-    deliver_with(state, mailer.as_ref()).await
-}
-
-/// Delivers the due mails with `mailer`.
-pub async fn deliver_with(state: &AppState, mailer: &dyn Mailer) -> usize {
-    deliver_from(&state.store, mailer).await
 }
 
 /// Delivers the due mails of `store` with `mailer`.

@@ -18,10 +18,10 @@ use portal_core::store::{now, Cond, Key, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::{ErrorBody, MessageBody};
 use crate::idempotent::{self, Idem};
 use crate::input::{self, Input};
-#[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
 use crate::pages::Message;
 use crate::state::AppState;
 
@@ -146,7 +146,7 @@ pub(crate) async fn subscribe(
         }
         writes.extend(idem.record(&answer)?);
         state.store.transact(writes).await?;
-        crate::mail::deliver(&state).await;
+        state.deliver_mail().await;
         return Ok(idem.respond(answer));
     }
     Ok(idempotent::to_response(answer))
@@ -240,7 +240,7 @@ async fn confirm_token(state: &AppState, token: &str) -> Result<Response, ApiErr
             Write::Put(to_item(&welcome)?, Cond::NotExists),
         ])
         .await?;
-    crate::mail::deliver(state).await;
+    state.deliver_mail().await;
     Ok(state.site().pages.message(
         StatusCode::OK,
         &Message::new(

@@ -3,33 +3,9 @@
 
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Serialize;
+
+pub use crate::error::{ErrorBody, ErrorDetail, MessageBody};
 use utoipa::OpenApi;
-
-/// The error envelope every failing call answers with.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// The error.
-    pub error: ErrorDetail,
-}
-
-/// What went wrong.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    /// The HTTP status.
-    pub status: u16,
-    /// What is wrong, for people.
-    pub message: String,
-    /// The field at fault, if one is.
-    pub field: Option<String>,
-}
-
-/// A plain answer.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MessageBody {
-    /// What happened, for people.
-    pub message: String,
-}
 
 /// The document.
 #[derive(OpenApi)]

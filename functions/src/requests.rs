@@ -16,10 +16,10 @@ use portal_core::store::{now, Cond, Write};
 use serde::Deserialize;
 
 use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::{ErrorBody, MessageBody};
 use crate::idempotent::{self, Idem};
 use crate::input::{self, Input};
-#[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
 use crate::state::AppState;
 
 /// The group's routes.
@@ -91,7 +91,7 @@ async fn store_and_tell(
     ];
     writes.extend(idem.record(&answer)?);
     state.store.transact(writes).await?;
-    crate::mail::deliver(state).await;
+    state.deliver_mail().await;
     Ok(idem.respond(answer))
 }
 

@@ -17,11 +17,11 @@ use portal_core::store::{now, Cond, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::{ErrorBody, MessageBody};
 use crate::guard::{self, ClientIp};
 use crate::idempotent::{self, Idem};
 use crate::input::{self, Input};
-#[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
 use crate::state::{AppState, Site};
 
 /// Longest search accepted, in characters.
@@ -38,7 +38,6 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search_page))
         .route("/api/kb/{article}/feedback", post(feedback))
         .route("/api/kb/{article}/share", post(share))
-        .route("/api/openapi.json", get(crate::openapi::openapi_json))
 }
 
 /// `GET /api/search` and `GET /search` parameters.
@@ -365,6 +364,6 @@ pub(crate) async fn share(
     let mut writes = vec![Write::Put(to_item(&mail)?, Cond::NotExists)];
     writes.extend(idem.record(&answer)?);
     state.store.transact(writes).await?;
-    crate::mail::deliver(&state).await;
+    state.deliver_mail().await;
     Ok(idem.respond(answer))
 }

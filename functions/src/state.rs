@@ -219,6 +219,15 @@ impl AppState {
         self
     }
 
+    /// Delivers the due mails with the state's mailer (none on AWS, where the `mailer`
+    /// function sends them); failures are logged and left queued. Returns how many were sent.
+    pub async fn deliver_mail(&self) -> usize {
+        match &self.mailer {
+            Some(mailer) => crate::mail::deliver_from(&self.store, mailer.as_ref()).await,
+            None => 0,
+        }
+    }
+
     /// The site as the latest build left it.
     pub fn site(&self) -> Arc<Site> {
         self.site.get()

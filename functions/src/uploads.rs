@@ -27,22 +27,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 #[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
+use crate::error::{ErrorBody, MessageBody};
 use crate::state::AppState;
 
 /// How long an upload token, and the URL it comes with, may be used.
 pub const UPLOAD_VALID: Duration = Duration::from_secs(3600);
 /// How long a download link works.
 pub const DOWNLOAD_VALID: Duration = Duration::from_secs(300);
-/// The form field that names uploaded files by their tokens.
-pub const UPLOADS_FIELD: &str = "uploads";
-
-/// Files per submission.
-pub const MAX_FILES: usize = 5;
-/// Bytes per file (10 MiB).
-pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
-/// The largest multipart body: every file at its largest, and the text fields.
-pub const MAX_MULTIPART: usize = MAX_FILES * MAX_FILE_BYTES + 256 * 1024;
+pub use crate::fields::{MAX_FILES, MAX_FILE_BYTES, MAX_MULTIPART, UPLOADS_FIELD};
+pub use crate::input::Upload;
 
 /// The accepted types: (media type, file name endings).
 pub const ALLOWED: &[(&str, &[&str])] = &[
@@ -53,17 +46,6 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ("text/plain", &["txt", "log"]),
     ("text/csv", &["csv"]),
 ];
-
-/// A file as it arrived.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upload {
-    /// The form field it came in.
-    pub field: String,
-    /// The name the sender gave it.
-    pub file_name: String,
-    /// Its content.
-    pub bytes: Vec<u8>,
-}
 
 /// A file that passed the checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -441,6 +423,8 @@ pub(crate) async fn announce(
     params(("token" = String, Path, description = "The `upload` token `POST /api/uploads` gave")),
     request_body(content((String = "application/octet-stream")), description = "The file's bytes, exactly the size announced"),
     responses((status = 204, description = "Received; name the token in the form's `uploads` field"),
+        (status = 404, description = "The store takes files itself (send them to the URL the announcement gave)", body = ErrorBody),
+        (status = 409, description = "The file was sent already", body = ErrorBody),
         (status = 422, description = "Not an upload token, expired, or not the size announced", body = ErrorBody)))]
 pub(crate) async fn receive_bytes(
     State(state): State<AppState>,
@@ -463,6 +447,23 @@ pub(crate) async fn receive_bytes(
         .blobs
         .as_ref()
         .ok_or_else(|| ApiError::invalid("token", "this portal cannot store files yet"))?;
+    if blobs.takes_direct_uploads() {
+        return Err(ApiError::NotFound(
+            "files go to the URL `POST /api/uploads` gave".into(),
+        ));
+    }
+    let internal = |e: portal_core::blobs::BlobError| ApiError::Internal(e.to_string());
+    if blobs
+        .size(&announced.key)
+        .await
+        .map_err(internal)?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(format!(
+            "`{}` was sent already",
+            announced.file_name
+        )));
+    }
     blobs
         .put(&announced.key, bytes.to_vec())
         .await
@@ -492,10 +493,14 @@ pub struct StoredFile {
     pub size: u64,
 }
 
-/// The files of a submission in `field`: those `sent` in the form, checked and stored under
-/// new keys, and those `uploaded` beforehand (by their tokens), checked where they lie and
-/// removed if refused. Uploaded files are claimed, so the rule that clears unclaimed uploads
-/// leaves them.
+/// The files of a submission in `field`: those `sent` in the form, and those `uploaded`
+/// beforehand (by their tokens), all checked, and kept under new keys of the portal's own.
+///
+/// An uploaded file is read, checked, and its checked bytes written under a new key, then
+/// the upload is removed: what is kept is exactly what was checked, even if someone sends
+/// new bytes to the upload's URL meanwhile, and a token cannot bring one file to two
+/// records (once taken, the upload is gone). A refused upload is removed at once. On any
+/// refusal, the files this call kept are removed again.
 pub async fn receive(
     state: &AppState,
     field: &str,
@@ -508,8 +513,18 @@ pub async fn receive(
             format!("send at most {MAX_FILES} files"),
         ));
     }
-    let checked = check(field, sent)?;
-    if checked.is_empty() && uploaded.is_empty() {
+    if let Some((i, _)) = uploaded
+        .iter()
+        .enumerate()
+        .find(|(i, t)| uploaded[..*i].contains(t))
+    {
+        return Err(ApiError::invalid(
+            UPLOADS_FIELD,
+            format!("upload {} is named twice", i + 1),
+        ));
+    }
+    let mut files = check(field, sent)?;
+    if files.is_empty() && uploaded.is_empty() {
         return Ok(Vec::new());
     }
     let Some(blobs) = &state.blobs else {
@@ -519,16 +534,22 @@ pub async fn receive(
         ));
     };
     let internal = |e: portal_core::blobs::BlobError| ApiError::Internal(e.to_string());
-    let mut out = Vec::with_capacity(checked.len() + uploaded.len());
+    // First every upload is checked where it lies; nothing is kept until all pass.
+    let mut taken = Vec::with_capacity(uploaded.len());
     for token in uploaded {
         let a = Announced::from_token(state, UPLOADS_FIELD, token).await?;
         let name = &a.file_name;
-        let size = blobs.size(&a.key).await.map_err(internal)?.ok_or_else(|| {
+        let not_there = || {
             ApiError::invalid(
                 UPLOADS_FIELD,
-                format!("`{name}` has not arrived; send it again"),
+                format!("`{name}` has not arrived, or was sent with another form; send it again"),
             )
-        })?;
+        };
+        let size = blobs
+            .size(&a.key)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_there)?;
         // Refused files are removed at once: nothing unchecked stays in the store.
         let refuse = |e: ApiError| async {
             if let Err(d) = blobs.delete(&a.key).await {
@@ -551,25 +572,23 @@ pub async fn receive(
             .get(&a.key)
             .await
             .map_err(internal)?
-            .unwrap_or_default();
+            .ok_or_else(not_there)?;
         let upload = Upload {
             field: UPLOADS_FIELD.into(),
             file_name: a.file_name.clone(),
             bytes,
         };
-        let file = match check(UPLOADS_FIELD, vec![upload]) {
-            Ok(mut f) => f.remove(0),
+        match check(UPLOADS_FIELD, vec![upload]) {
+            Ok(mut f) => {
+                files.push(f.remove(0));
+                taken.push(a.key);
+            }
             Err(e) => return refuse(e).await,
-        };
-        blobs.claim(&a.key).await.map_err(internal)?;
-        out.push(StoredFile {
-            key: a.key.clone(),
-            file_name: file.file_name,
-            media_type: file.media_type,
-            size,
-        });
+        }
     }
-    for f in checked {
+    // Then the checked bytes are kept under new keys, and the uploads removed.
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
         // Time-ordered, so the files list in the order they were sent; the blob store is
         // private and a download needs the record's own check as well.
         let key = portal_core::records::new_id();
@@ -585,7 +604,32 @@ pub async fn receive(
             size,
         });
     }
+    for key in taken {
+        if let Err(e) = blobs.delete(&key).await {
+            tracing::warn!("a taken upload is left for the lifecycle rule: {e}");
+        }
+    }
     Ok(out)
+}
+
+/// Removes the files of a submission whose record was not written because of `e` — unless
+/// `e` leaves it unknown whether the record was written (a store fault after which the
+/// write may have committed, its answer lost): then the files may belong to a record, and
+/// stay (an orphan costs storage; a removed file would cost the record its file).
+pub async fn forget_unless_written(
+    state: &AppState,
+    files: &[StoredFile],
+    e: &portal_core::records::RecordError,
+) {
+    let unknown = matches!(
+        e,
+        portal_core::records::RecordError::Store(portal_core::store::StoreError::Backend { .. })
+    );
+    if !unknown {
+        forget(state, files).await;
+    } else if !files.is_empty() {
+        tracing::warn!("files kept after a write of unknown outcome: {e}");
+    }
 }
 
 /// Removes the files of a submission that was refused.

@@ -1,7 +1,7 @@
 //! Files on AWS, against S3 on the local AWS API (moto): the browser announces a file, sends
 //! it to S3 itself through the presigned URL it is given, and the form that names it has it
-//! checked where it lies — claimed when it passes, removed when it does not — and downloads
-//! go through short-lived presigned links.
+//! checked where it lies — kept under a key of the portal's own when it passes, removed when
+//! it does not — and downloads go through short-lived presigned links.
 
 mod common;
 
@@ -138,10 +138,17 @@ async fn files_go_to_s3_and_back_through_presigned_links_checked_in_between() {
     let key = token.split('.').next().unwrap();
     assert_eq!(tags(&s3, &bucket, key).await, ["portal=pending"]);
 
-    // The form names it: checked, claimed (the tag that would expire it is gone), attached.
+    // The same token twice in one form is refused, and nothing is taken.
+    let (status, _, twice) =
+        call(&state, "POST", "/api/issues", Some(issue(&[token, token]))).await;
+    assert_eq!(status, 422, "{twice}");
+    assert!(exists(&s3, &bucket, key).await);
+
+    // The form names it: checked, and the checked bytes kept under a new key without the
+    // tag that would expire them; the upload is gone.
     let (status, _, filed) = call(&state, "POST", "/api/issues", Some(issue(&[token]))).await;
     assert_eq!(status, 201, "{filed}");
-    assert!(tags(&s3, &bucket, key).await.is_empty());
+    assert!(!exists(&s3, &bucket, key).await);
     let tracking = filed["tracking_url"]
         .as_str()
         .unwrap()
@@ -150,8 +157,26 @@ async fn files_go_to_s3_and_back_through_presigned_links_checked_in_between() {
         .unwrap()
         .to_string();
     let (_, _, tracked) = call(&state, "GET", &format!("/api/track/{tracking}"), None).await;
-    assert_eq!(tracked["attachments"][0]["id"], key, "{tracked}");
-    assert_eq!(tracked["attachments"][0]["size"], png.len());
+    assert_eq!(tracked["attachments"][0]["size"], png.len(), "{tracked}");
+    let kept = tracked["attachments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(kept, key);
+    assert!(tags(&s3, &bucket, &kept).await.is_empty());
+    // Other bytes sent to the upload's URL afterwards change nothing that was kept (the
+    // download below gives the first bytes); named again, they are checked afresh and kept
+    // as another file of their own.
+    assert_eq!(
+        send(&slot, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-other-bytes!!"),
+        200
+    );
+    let (status, _, again) = call(&state, "POST", "/api/issues", Some(issue(&[token]))).await;
+    assert_eq!(
+        status, 201,
+        "a re-sent upload is a new file of the new issue: {again}"
+    );
+    let key = kept.as_str();
 
     // The download is a redirect to a short-lived link that saves the file under its name.
     let (status, headers, _) = call(

@@ -321,11 +321,7 @@ async fn mail_goes_out_through_ses_and_a_failed_send_is_retried_not_lost() {
         queued[0].next_attempt > portal_core::store::now(),
         "it backs off"
     );
-    assert_eq!(
-        portal_functions::mail::deliver(&state).await,
-        0,
-        "not due yet"
-    );
+    assert_eq!(state.deliver_mail().await, 0, "not due yet");
 
     // Once the sender is verified and the mail is due, it goes out and leaves the outbox.
     client
@@ -344,7 +340,7 @@ async fn mail_goes_out_through_ses_and_a_failed_send_is_retried_not_lost() {
         )
         .await
         .unwrap();
-    assert_eq!(portal_functions::mail::deliver(&state).await, 1);
+    assert_eq!(state.deliver_mail().await, 1);
     assert!(outbox.pending(10).await.unwrap().is_empty());
     assert_eq!(ses_sent(&endpoint), before + 1.0);
 }

@@ -7,16 +7,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rayon::prelude::*;
-use tera::Context;
 
 use crate::config::SiteConfig;
 use crate::content;
 use crate::error::{Error, Problem, Result};
 use crate::output::Staging;
-use crate::pages::{Job, Site};
+use crate::pages::Site;
 
 /// Called as pages are written with (done, total).
 pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -222,18 +221,4 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         elapsed: started.elapsed(),
         site: opts.out.join("site"),
     })
-}
-
-/// Today's date in `tz`.
-pub(crate) fn today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
-    now.with_timezone(&tz).date_naive()
-}
-
-/// A page to render: where it goes, which template, with what.
-pub(crate) fn job(url: impl Into<String>, template: &'static str, ctx: Context) -> Job {
-    Job {
-        url: url.into(),
-        template,
-        ctx: crate::pages::Ctx::Ready(ctx),
-    }
 }

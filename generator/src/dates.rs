@@ -118,3 +118,8 @@ pub fn parse_tz(name: &str) -> Result<Tz, String> {
         format!("unknown time zone `{name}`, expected an IANA name such as Europe/London")
     })
 }
+
+/// Today's date in `tz`.
+pub(crate) fn today(now: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> chrono::NaiveDate {
+    now.with_timezone(&tz).date_naive()
+}

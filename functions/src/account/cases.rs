@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::{page, private};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
-use crate::input::{self, Input, WithFiles};
 #[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
+use crate::error::{ErrorBody, MessageBody};
+use crate::input::{self, Input, WithFiles};
 use crate::pages::date_text;
 use crate::state::AppState;
 
@@ -274,7 +274,7 @@ pub(crate) async fn add_note(
         .add_note_with(&note, extra)
         .await
     {
-        crate::uploads::forget(&state, &stored).await;
+        crate::uploads::forget_unless_written(&state, &stored, &e).await;
         return Err(e.into());
     }
     if body.from_form {

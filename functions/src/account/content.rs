@@ -11,7 +11,7 @@ use super::{page, private};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
-use crate::openapi::ErrorBody;
+use crate::error::ErrorBody;
 use crate::search::{results_page, run, SearchAnswer, SearchParams};
 use crate::state::AppState;
 

@@ -23,9 +23,9 @@ pub mod work;
 
 use crate::auth::SignedIn;
 use crate::error::ApiError;
-use crate::input::Input;
 #[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
+use crate::error::{ErrorBody, MessageBody};
+use crate::input::Input;
 use crate::state::AppState;
 
 /// The customers' search, served beside the public one by the `search` group: the one group
@@ -53,7 +53,7 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/my/issues/{number}/notes",
             post(cases::add_note).layer(axum::extract::DefaultBodyLimit::max(
-                crate::uploads::MAX_MULTIPART,
+                crate::fields::MAX_MULTIPART,
             )),
         )
         .route(
@@ -68,7 +68,7 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/my/projects/{id}/documents",
             post(work::upload).layer(axum::extract::DefaultBodyLimit::max(
-                crate::uploads::MAX_MULTIPART,
+                crate::fields::MAX_MULTIPART,
             )),
         )
         .route(

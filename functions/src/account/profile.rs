@@ -19,9 +19,9 @@ use serde_json::json;
 use super::private;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
-use crate::input::{self, Input};
 #[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
+use crate::error::{ErrorBody, MessageBody};
+use crate::input::{self, Input};
 use crate::pages::Message;
 use crate::state::AppState;
 
@@ -245,7 +245,7 @@ pub(crate) async fn change_email(
         site.settings().base_url.clone(),
         site.settings().business.clone(),
     );
-    crate::mail::send_link(
+    crate::auth::links::send_link(
         &state,
         TokenKind::EmailChange,
         format!("{}\n{}", email_key(&old), new),

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::{page, private};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
-use crate::input::{self, Input, WithFiles};
 #[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
+use crate::error::{ErrorBody, MessageBody};
+use crate::input::{self, Input, WithFiles};
 use crate::pages::date_text;
 use crate::state::AppState;
 use crate::uploads;
@@ -295,8 +295,10 @@ pub(crate) async fn upload(
             created: now(),
         };
         if let Err(e) = repo.create(&doc).await {
-            // This file and those after it are not recorded: they go.
-            uploads::forget(&state, &stored[i..]).await;
+            // The files after this one are not recorded: they go; this one goes unless its
+            // record may have been written after all.
+            uploads::forget(&state, &stored[i + 1..]).await;
+            uploads::forget_unless_written(&state, &stored[i..=i], &e).await;
             return Err(e.into());
         }
     }

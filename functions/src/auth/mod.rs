@@ -18,6 +18,7 @@
 //! - Every state-changing request must come from the portal's own pages: `Sec-Fetch-Site`
 //!   or `Origin` is checked ([`same_origin`]).
 
+pub mod links;
 pub mod password;
 
 use std::time::{Duration, Instant};
@@ -38,10 +39,10 @@ use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::{ErrorBody, MessageBody};
 use crate::guard::ClientIp;
 use crate::input::{self, Input};
-#[allow(unused_imports)]
-use crate::openapi::{ErrorBody, MessageBody};
 use crate::pages::Message;
 use crate::state::AppState;
 
@@ -178,7 +179,7 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
         next.run(req).await
     } else {
         // Read what was sent before refusing, so the client is not cut off mid-request.
-        let _ = axum::body::to_bytes(req.into_body(), crate::uploads::MAX_MULTIPART).await;
+        let _ = axum::body::to_bytes(req.into_body(), crate::fields::MAX_MULTIPART).await;
         ApiError::Forbidden("requests from other sites are refused".into()).into_response()
     }
 }
@@ -205,8 +206,7 @@ pub async fn session_limit(State(state): State<AppState>, req: Request, next: Ne
     }
 }
 
-/// The hidden form field that carries the session's form token.
-pub const CSRF_FIELD: &str = "csrf";
+pub use crate::fields::CSRF_FIELD;
 
 /// The form token of a session: a signature of its hash, which only the portal can make and
 /// only pages of that session carry.
@@ -271,9 +271,9 @@ pub async fn csrf(State(state): State<AppState>, mut req: Request, next: Next) -
     }
     let (parts, body) = req.into_parts();
     let max = if multipart {
-        crate::uploads::MAX_MULTIPART
+        crate::fields::MAX_MULTIPART
     } else {
-        crate::input::MAX_BODY
+        crate::fields::MAX_BODY
     };
     let Ok(bytes) = axum::body::to_bytes(body, max).await else {
         return ApiError::BadBody("the form is too large".into()).into_response();
@@ -668,7 +668,7 @@ pub(crate) async fn forgot(
     {
         let base = state.site().settings().base_url.clone();
         let to = login.record.email.clone();
-        crate::mail::send_link(
+        crate::auth::links::send_link(
             &state,
             TokenKind::PasswordReset,
             email_key(&to),

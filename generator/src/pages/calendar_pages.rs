@@ -4,8 +4,8 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde_json::{json, Value};
 use tera::Context;
 
+use super::job;
 use super::{Job, Site};
-use crate::builder::job;
 use crate::calendar::{self, EventView};
 use crate::content::Event;
 

@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 use tera::Context;
 
+use super::job;
 use super::{Job, Site};
-use crate::builder::job;
 use crate::calendar;
 use crate::content::Article;
 use crate::kb::{self, tag_url};

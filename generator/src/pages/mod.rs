@@ -10,10 +10,10 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 use tera::Context;
 
-use crate::builder::{job, today};
 use crate::calendar;
 use crate::config::SiteConfig;
 use crate::content::{Article, Content, Document, Event, Visibility};
+use crate::dates::today;
 use crate::error::{Error, Problem, Result};
 use crate::kb;
 use portal_core::search::SearchDoc;
@@ -533,5 +533,14 @@ fn entry<'a>(
         topic: Cow::Borrowed(topic),
         subtopic: Cow::Borrowed(""),
         tags: Vec::new(),
+    }
+}
+
+/// A page to render: where it goes, which template, with what.
+pub(crate) fn job(url: impl Into<String>, template: &'static str, ctx: Context) -> Job {
+    Job {
+        url: url.into(),
+        template,
+        ctx: Ctx::Ready(ctx),
     }
 }

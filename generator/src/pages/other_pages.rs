@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
+use super::job;
 use super::{human_size, Job, Site};
-use crate::builder::job;
 use crate::calendar::{self, EventView};
 use crate::content::Article;
 

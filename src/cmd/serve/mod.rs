@@ -71,7 +71,7 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
         let mut every = tokio::time::interval(Duration::from_secs(15));
         loop {
             every.tick().await;
-            portal_functions::mail::deliver(&mailing).await;
+            mailing.deliver_mail().await;
         }
     });
     let rebuild_args = args.clone();

@@ -50,6 +50,14 @@
   Array.prototype.forEach.call(document.forms, function (form) {
     var inputs = form.querySelectorAll('input[type="file"]');
     if (!inputs.length || !window.fetch || !window.Promise) return;
+    // Back to a page the browser kept: its uploads went with the form sent then; the files
+    // are chosen and sent afresh.
+    window.addEventListener('pageshow', function (ev) {
+      if (!ev.persisted) return;
+      form.querySelectorAll('input[name="uploads"]').forEach(function (h) { h.remove(); });
+      inputs.forEach(function (i) { i.disabled = false; });
+      form.removeAttribute('aria-busy');
+    });
     var status = document.createElement('p');
     status.className = 'upload-status';
     status.setAttribute('role', 'status');
