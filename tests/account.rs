@@ -133,12 +133,10 @@ fn unknown_addresses_and_wrong_passwords_get_the_same_answer_in_the_same_time() 
     }
     assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
     assert_eq!(answers[0].0, 401);
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2]
-    };
-    let [mut a, mut b] = timings;
-    let (unknown, wrong) = (median(&mut a), median(&mut b));
+    // The fastest of each kind: other tests running beside this one only ever add time, so
+    // the minimum is what the answer itself costs.
+    let fastest = |v: &[Duration]| v.iter().min().copied().unwrap();
+    let (unknown, wrong) = (fastest(&timings[0]), fastest(&timings[1]));
     let gap = unknown.abs_diff(wrong);
     assert!(
         gap < Duration::from_millis(150),
@@ -172,6 +170,16 @@ fn guessing_slows_an_address_down_but_cannot_lock_its_owner_out() {
     assert_eq!(status, 200);
     let device = set_cookie(&headers, "__Host-portal-device").unwrap();
     let device = device.split(';').next().unwrap().to_string();
+    // Attempts are counted per calendar minute: start early in one, so the six attempts
+    // below fall in the same window however slowly the machine runs.
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 60;
+    if second > 30 {
+        std::thread::sleep(Duration::from_secs(61 - second));
+    }
     for _ in 0..2 {
         assert_eq!(login(&server, (ADA.0, "a wrong guess")).0, 401);
     }

@@ -236,7 +236,7 @@ fn registered_answer(r: &Registration, customer: bool, form: bool) -> Answer {
 
 fn cancel_key(token: &str) -> Option<Key> {
     (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| Key::new(format!("REGCANCEL#{}", token_hash(token)), "CANCEL"))
+        .then(|| portal_core::records::events::CancelLink::key_of(&token_hash(token)))
 }
 
 #[utoipa::path(get, path = "/events/cancel/{token}", tag = "events", summary = "The cancel page: a button (HTML)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "The page", content_type = "text/html"), (status = 404, description = "Nothing to cancel", content_type = "text/html")))]

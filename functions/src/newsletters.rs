@@ -11,11 +11,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use portal_core::records::outbox::Mail;
-use portal_core::records::requests::Subscription;
+use portal_core::records::requests::{Subscription, UnsubscribeLink};
 use portal_core::records::sessions::{OneTimeToken, Sessions, TokenKind};
-use portal_core::records::{email_key, random_token, to_item, token_hash, Record, Repo};
-use portal_core::store::{now, Cond, Key, Write};
-use serde::{Deserialize, Serialize};
+use portal_core::records::{email_key, random_token, to_item, token_hash, Repo};
+use portal_core::store::{now, Cond, Write};
+use serde::Deserialize;
 
 use crate::error::ApiError;
 #[allow(unused_imports)]
@@ -45,23 +45,6 @@ pub fn router() -> Router<AppState> {
             get(unsubscribe_page).post(unsubscribe),
         )
         .layer(DefaultBodyLimit::max(input::MAX_BODY))
-}
-
-/// Where a one-click unsubscribe link leads (`UNSUB#{token hash}` / `UNSUB`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UnsubscribeLink {
-    /// SHA-256 of the token.
-    pub token_hash: String,
-    /// The list.
-    pub list: String,
-    /// The address.
-    pub email: String,
-}
-
-impl Record for UnsubscribeLink {
-    fn key(&self) -> Key {
-        Key::new(format!("UNSUB#{}", self.token_hash), "UNSUB")
-    }
 }
 
 /// A sign-up.
@@ -99,10 +82,7 @@ pub(crate) async fn subscribe(
         None => None,
     };
     let subscriptions: Repo<Subscription> = Repo::new(state.store.clone());
-    let key = Key::new(
-        format!("NEWSLETTER#{list}"),
-        format!("SUB#{}", email_key(&email)),
-    );
+    let key = Subscription::key_of(&list, &email);
     let existing = subscriptions.get(&key).await?;
     let answer = if body.from_form {
         idempotent::redirect("/newsletter#sent")
@@ -214,7 +194,7 @@ async fn confirm_token(state: &AppState, token: &str) -> Result<Response, ApiErr
         .ok_or_else(gone)?;
     let (list, email) = used.subject.split_once('\n').ok_or_else(gone)?;
     let subscriptions: Repo<Subscription> = Repo::new(state.store.clone());
-    let key = Key::new(format!("NEWSLETTER#{list}"), format!("SUB#{email}"));
+    let key = Subscription::key_of(list, email);
     let found = subscriptions.get(&key).await?.ok_or_else(gone)?;
     let mut sub = found.record;
     sub.confirmed = true;
@@ -276,12 +256,9 @@ pub(crate) async fn unsubscribe(
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     let links: Repo<UnsubscribeLink> = Repo::new(state.store.clone());
-    let key = Key::new(format!("UNSUB#{}", token_hash(&token)), "UNSUB");
+    let key = UnsubscribeLink::key_of(&token_hash(&token));
     if let Some(found) = links.get(&key).await? {
-        let sub = Key::new(
-            format!("NEWSLETTER#{}", found.record.list),
-            format!("SUB#{}", found.record.email),
-        );
+        let sub = Subscription::key_of(&found.record.list, &found.record.email);
         state
             .store
             .transact(vec![

@@ -77,9 +77,16 @@ pub struct CancelLink {
     pub email: String,
 }
 
+impl CancelLink {
+    /// Where the link whose token hashes to `token_hash` is kept.
+    pub fn key_of(token_hash: &str) -> Key {
+        Key::new(format!("REGCANCEL#{token_hash}"), "CANCEL")
+    }
+}
+
 impl Record for CancelLink {
     fn key(&self) -> Key {
-        Key::new(format!("REGCANCEL#{}", self.token_hash), "CANCEL")
+        CancelLink::key_of(&self.token_hash)
     }
 }
 

@@ -219,6 +219,11 @@ impl<R: Record> Repo<R> {
         }
     }
 
+    /// The store it reads and writes.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// Stores a new record; one already at its key is a conflict (1 request).
     pub async fn create(&self, record: &R) -> RecordResult<()> {
         self.store

@@ -1,10 +1,12 @@
 //! Projects shared with a customer: tasks with progress, documents, notes and related
 //! contacts. Hidden tasks and notes are for staff only.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::Record;
-use crate::store::Key;
+use super::{Record, RecordResult, Repo};
+use crate::store::{Key, Store};
 
 /// A project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,12 +24,92 @@ pub struct Project {
     pub status: String,
 }
 
+impl Project {
+    /// Where project `id` of `customer_id` is kept.
+    pub fn key_of(customer_id: &str, id: &str) -> Key {
+        Key::new(format!("CUSTOMER#{customer_id}"), format!("PROJECT#{id}"))
+    }
+}
+
 impl Record for Project {
     fn key(&self) -> Key {
-        Key::new(
-            format!("CUSTOMER#{}", self.customer_id),
-            format!("PROJECT#{}", self.id),
-        )
+        Project::key_of(&self.customer_id, &self.id)
+    }
+}
+
+/// Everything a project holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectParts {
+    /// Its tasks (hidden ones too: the caller decides who sees them).
+    pub tasks: Vec<Task>,
+    /// Its documents.
+    pub documents: Vec<ProjectDocument>,
+    /// Its notes (hidden ones too).
+    pub notes: Vec<ProjectNote>,
+    /// Its contacts.
+    pub contacts: Vec<ProjectContact>,
+}
+
+/// Projects and what they hold, always within one customer's records.
+#[derive(Debug, Clone)]
+pub struct Projects {
+    store: Arc<dyn Store>,
+}
+
+impl Projects {
+    /// The repository over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Projects { store }
+    }
+
+    /// Project `id` of `customer_id`, if that customer has it (1 request).
+    pub async fn get(&self, customer_id: &str, id: &str) -> RecordResult<Option<Project>> {
+        Ok(Repo::<Project>::new(self.store.clone())
+            .get(&Project::key_of(customer_id, id))
+            .await?
+            .map(|p| p.record))
+    }
+
+    /// The projects of `customer_id` (1 request).
+    pub async fn of_customer(&self, customer_id: &str) -> RecordResult<Vec<Project>> {
+        Ok(Repo::new(self.store.clone())
+            .list(
+                &format!("CUSTOMER#{customer_id}"),
+                "PROJECT#",
+                100,
+                None,
+                false,
+            )
+            .await?
+            .0)
+    }
+
+    /// The documents of `project` (1 request).
+    pub async fn documents(&self, project: &Project) -> RecordResult<Vec<ProjectDocument>> {
+        self.children(project, "DOC#").await
+    }
+
+    /// Everything `project` holds (4 requests).
+    pub async fn parts(&self, project: &Project) -> RecordResult<ProjectParts> {
+        Ok(ProjectParts {
+            tasks: self.children(project, "TASK#").await?,
+            documents: self.children(project, "DOC#").await?,
+            notes: self.children(project, "NOTE#").await?,
+            contacts: self.children(project, "CONTACT#").await?,
+        })
+    }
+
+    async fn children<R: Record>(&self, project: &Project, prefix: &str) -> RecordResult<Vec<R>> {
+        Ok(Repo::new(self.store.clone())
+            .list(
+                &children_pk(&project.customer_id, &project.id),
+                prefix,
+                1000,
+                None,
+                false,
+            )
+            .await?
+            .0)
     }
 }
 

@@ -103,6 +103,41 @@ impl Quotes {
         }
     }
 
+    /// The comments on `quote`, oldest first (1 request).
+    pub async fn comments_of(&self, quote: &Quote) -> RecordResult<Vec<QuoteComment>> {
+        Ok(self
+            .comments
+            .list(
+                &comments_pk(&quote.customer_id, &quote.id),
+                "COMMENT#",
+                1000,
+                None,
+                false,
+            )
+            .await?
+            .0)
+    }
+
+    /// The quotes of `customer` with their versions (to decide once), newest first
+    /// (1 request).
+    pub async fn of_customer(&self, customer: &str) -> RecordResult<Vec<Versioned<Quote>>> {
+        let store = self.quotes.store();
+        let page = store
+            .query(
+                &crate::store::Query::partition(format!("CUSTOMER#{customer}"))
+                    .prefix("QUOTE#")
+                    .limit(1000)
+                    .descending(),
+            )
+            .await?;
+        let name = store.name();
+        Ok(page
+            .items
+            .into_iter()
+            .map(|i| super::from_item(&name, i))
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Accepts or declines a quote read at `version`, once: a decided quote, or one changed in
     /// between (another tab deciding first), is a conflict (1 request).
     pub async fn decide(

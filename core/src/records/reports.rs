@@ -1,9 +1,45 @@
 //! Secured documents and expense or timesheet reports shared with a customer.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::Record;
-use crate::store::Key;
+use super::{Record, RecordResult, Repo};
+use crate::store::{Key, Store};
+
+/// The documents and reports shared with a customer, newest first (1 request each).
+#[derive(Debug, Clone)]
+pub struct Shared {
+    store: Arc<dyn Store>,
+}
+
+impl Shared {
+    /// The repository over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Shared { store }
+    }
+
+    /// The documents shared with `customer_id`, newest first.
+    pub async fn documents(&self, customer_id: &str) -> RecordResult<Vec<SecuredDocument>> {
+        self.newest_first(customer_id, "DOCUMENT#").await
+    }
+
+    /// The reports shared with `customer_id`, newest first.
+    pub async fn reports(&self, customer_id: &str) -> RecordResult<Vec<Report>> {
+        self.newest_first(customer_id, "REPORT#").await
+    }
+
+    async fn newest_first<R: Record>(
+        &self,
+        customer_id: &str,
+        prefix: &str,
+    ) -> RecordResult<Vec<R>> {
+        Ok(Repo::new(self.store.clone())
+            .list(&format!("CUSTOMER#{customer_id}"), prefix, 1000, None, true)
+            .await?
+            .0)
+    }
+}
 
 /// A document shared with one customer (the bytes live in blob storage).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,12 +22,44 @@ pub struct Subscription {
     pub created: i64,
 }
 
+impl Subscription {
+    /// Where the subscription of `email` to `list` is kept.
+    pub fn key_of(list: &str, email: &str) -> Key {
+        Key::new(
+            format!("NEWSLETTER#{list}"),
+            format!("SUB#{}", email_key(email)),
+        )
+    }
+}
+
 impl Record for Subscription {
     fn key(&self) -> Key {
-        Key::new(
-            format!("NEWSLETTER#{}", self.list),
-            format!("SUB#{}", email_key(&self.email)),
-        )
+        Subscription::key_of(&self.list, &self.email)
+    }
+}
+
+/// Where a one-click unsubscribe link leads; only the token's hash is kept
+/// (`UNSUB#{token hash}` / `UNSUB`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnsubscribeLink {
+    /// SHA-256 of the token.
+    pub token_hash: String,
+    /// The list.
+    pub list: String,
+    /// The address.
+    pub email: String,
+}
+
+impl UnsubscribeLink {
+    /// Where the link whose token hashes to `token_hash` is kept.
+    pub fn key_of(token_hash: &str) -> Key {
+        Key::new(format!("UNSUB#{token_hash}"), "UNSUB")
+    }
+}
+
+impl Record for UnsubscribeLink {
+    fn key(&self) -> Key {
+        UnsubscribeLink::key_of(&self.token_hash)
     }
 }
 

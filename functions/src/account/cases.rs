@@ -12,7 +12,7 @@ use portal_core::records::{new_id, to_item, Versioned};
 use portal_core::store::{now, Cond, Write};
 use serde::{Deserialize, Serialize};
 
-use super::{page, private};
+use super::page::{page, private};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]

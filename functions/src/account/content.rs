@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 
-use super::{page, private};
+use super::page::{page, private};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]

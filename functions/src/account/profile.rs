@@ -16,7 +16,7 @@ use portal_core::store::{Cond, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::private;
+use super::page::private;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]

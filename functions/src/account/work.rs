@@ -6,13 +6,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use portal_core::records::projects::{Project, ProjectContact, ProjectDocument, ProjectNote, Task};
-use portal_core::records::reports::{Report, ReportKind, SecuredDocument};
+use portal_core::records::projects::{Project, ProjectDocument, ProjectNote, Projects};
+use portal_core::records::reports::{Report, ReportKind, SecuredDocument, Shared};
 use portal_core::records::{new_id, Repo};
 use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
-use super::{page, private};
+use super::page::{page, private};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
@@ -92,34 +92,16 @@ pub struct ContactView {
 }
 
 async fn own_project(state: &AppState, who: &SignedIn, id: &str) -> Result<Project, ApiError> {
-    let repo: Repo<Project> = Repo::new(state.store.clone());
-    repo.get(&portal_core::store::Key::new(
-        format!("CUSTOMER#{}", who.session.customer_id),
-        format!("PROJECT#{id}"),
-    ))
-    .await?
-    .map(|p| p.record)
-    .ok_or_else(|| ApiError::NotFound("there is no such project in your account".into()))
+    Projects::new(state.store.clone())
+        .get(&who.session.customer_id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("there is no such project in your account".into()))
 }
 
 async fn project_view(state: &AppState, p: Project) -> Result<ProjectView, ApiError> {
-    let pk = portal_core::records::projects::children_pk(&p.customer_id, &p.id);
-    let tasks: Vec<Task> = Repo::new(state.store.clone())
-        .list(&pk, "TASK#", 1000, None, false)
-        .await?
-        .0;
-    let docs: Vec<ProjectDocument> = Repo::new(state.store.clone())
-        .list(&pk, "DOC#", 1000, None, false)
-        .await?
-        .0;
-    let notes: Vec<ProjectNote> = Repo::new(state.store.clone())
-        .list(&pk, "NOTE#", 1000, None, false)
-        .await?
-        .0;
-    let contacts: Vec<ProjectContact> = Repo::new(state.store.clone())
-        .list(&pk, "CONTACT#", 1000, None, false)
-        .await?
-        .0;
+    let parts = Projects::new(state.store.clone()).parts(&p).await?;
+    let (tasks, docs, notes, contacts) =
+        (parts.tasks, parts.documents, parts.notes, parts.contacts);
     let tasks: Vec<TaskView> = tasks
         .into_iter()
         .filter(|t| !t.hidden)
@@ -184,17 +166,9 @@ pub(crate) async fn projects(
     state: &AppState,
     who: &SignedIn,
 ) -> Result<Vec<ProjectView>, ApiError> {
-    let repo: Repo<Project> = Repo::new(state.store.clone());
-    let list = repo
-        .list(
-            &format!("CUSTOMER#{}", who.session.customer_id),
-            "PROJECT#",
-            100,
-            None,
-            false,
-        )
-        .await?
-        .0;
+    let list = Projects::new(state.store.clone())
+        .of_customer(&who.session.customer_id)
+        .await?;
     let mut out = Vec::with_capacity(list.len());
     for p in list {
         out.push(project_view(state, p).await?);
@@ -331,16 +305,7 @@ pub(crate) async fn project_document(
     Path((id, doc)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let p = own_project(&state, &who, &id).await?;
-    let docs: Vec<ProjectDocument> = Repo::new(state.store.clone())
-        .list(
-            &portal_core::records::projects::children_pk(&p.customer_id, &p.id),
-            "DOC#",
-            1000,
-            None,
-            false,
-        )
-        .await?
-        .0;
+    let docs = Projects::new(state.store.clone()).documents(&p).await?;
     let d = docs
         .into_iter()
         .find(|d| d.id == doc)
@@ -360,16 +325,9 @@ pub struct DocumentView {
 }
 
 async fn own_documents(state: &AppState, who: &SignedIn) -> Result<Vec<SecuredDocument>, ApiError> {
-    Ok(Repo::new(state.store.clone())
-        .list(
-            &format!("CUSTOMER#{}", who.session.customer_id),
-            "DOCUMENT#",
-            1000,
-            None,
-            true,
-        )
-        .await?
-        .0)
+    Ok(Shared::new(state.store.clone())
+        .documents(&who.session.customer_id)
+        .await?)
 }
 
 #[utoipa::path(get, path = "/api/my/documents", tag = "account", summary = "Documents shared with this customer",
@@ -442,7 +400,7 @@ pub struct ReportView {
 
 fn quantity_text(kind: ReportKind, q: i64) -> String {
     match kind {
-        ReportKind::Expenses => super::Money::of(q).text,
+        ReportKind::Expenses => super::money::Money::of(q).text,
         ReportKind::Timesheet => format!("{}.{:02} h", q / 100, (q % 100).abs()),
     }
 }
@@ -474,16 +432,9 @@ fn report_view(r: &Report) -> ReportView {
 }
 
 async fn own_reports(state: &AppState, who: &SignedIn) -> Result<Vec<Report>, ApiError> {
-    Ok(Repo::new(state.store.clone())
-        .list(
-            &format!("CUSTOMER#{}", who.session.customer_id),
-            "REPORT#",
-            1000,
-            None,
-            true,
-        )
-        .await?
-        .0)
+    Ok(Shared::new(state.store.clone())
+        .reports(&who.session.customer_id)
+        .await?)
 }
 
 #[utoipa::path(get, path = "/api/my/reports", tag = "account", summary = "Expense and timesheet reports shared with this customer, with totals",
@@ -527,13 +478,16 @@ pub(crate) async fn report_csv(
     for l in &r.lines {
         out.push_str(&format!(
             "{},{},{:.2}\r\n",
-            super::csv_field(&l.date),
-            super::csv_field(&l.description),
+            super::billing::csv_field(&l.date),
+            super::billing::csv_field(&l.description),
             l.quantity as f64 / 100.0
         ));
     }
     out.push_str(&format!("total,,{:.2}\r\n", r.total() as f64 / 100.0));
-    Ok(super::csv_download(out, &format!("report-{}.csv", r.date)))
+    Ok(super::billing::csv_download(
+        out,
+        &format!("report-{}.csv", r.date),
+    ))
 }
 
 #[utoipa::path(get, path = "/my/projects/{id}", tag = "account", summary = "A project (HTML)",

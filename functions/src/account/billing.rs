@@ -1,0 +1,305 @@
+//! Invoices, payments and the CSV statement: JSON, the invoice page, the account summary.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use portal_core::records::billing::{Billing, Invoice, Payment};
+use portal_core::records::customers::Customers;
+use serde::Serialize;
+
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::{ErrorBody, MessageBody};
+use crate::state::AppState;
+
+use super::{money::*, page::*};
+
+/// An invoice as its customer sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InvoiceView {
+    /// Identifier.
+    pub id: String,
+    /// Invoice number.
+    pub number: String,
+    /// Issue date.
+    pub date: String,
+    /// Due date.
+    pub due: String,
+    /// `open` or `paid`.
+    pub status: String,
+    /// Lines.
+    pub lines: Vec<LineView>,
+    /// Total before VAT.
+    pub net: Money,
+    /// VAT.
+    pub vat: Money,
+    /// Total.
+    pub total: Money,
+}
+
+pub(super) fn invoice_view(i: &Invoice) -> InvoiceView {
+    let (lines, net, vat, total) = lines(&i.lines);
+    InvoiceView {
+        id: i.id.clone(),
+        number: i.number.clone(),
+        date: i.date.clone(),
+        due: i.due.clone(),
+        status: i.status.clone(),
+        lines,
+        net,
+        vat,
+        total,
+    }
+}
+
+/// A payment.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PaymentView {
+    /// Date.
+    pub date: String,
+    /// Amount.
+    pub amount: Money,
+    /// How it was paid.
+    pub method: String,
+    /// The invoice it paid, if one.
+    pub invoice_id: Option<String>,
+}
+
+pub(super) fn payment_view(p: &Payment) -> PaymentView {
+    PaymentView {
+        date: p.date.clone(),
+        amount: Money::of(p.amount_cents),
+        method: p.method.clone(),
+        invoice_id: p.invoice_id.clone(),
+    }
+}
+
+/// The account's summary.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    /// Customer number.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// Account status.
+    pub status: String,
+    /// What is owed (positive) or in credit (negative).
+    pub balance: Money,
+    /// The login.
+    pub email: String,
+}
+
+pub(super) async fn account(state: &AppState, who: &SignedIn) -> Result<AccountView, ApiError> {
+    let c = Customers::new(state.store.clone())
+        .get(&who.session.customer_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("your customer account".into()))?
+        .record;
+    Ok(AccountView {
+        number: c.number,
+        name: c.name,
+        status: c.status,
+        balance: Money::of(c.balance_cents),
+        email: who.session.email.clone(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/my/account", tag = "account", summary = "The customer account: name, status, balance",
+    responses((status = 200, description = "The account", body = AccountView), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn account_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
+    Ok(private(Json(account(&state, &who).await?).into_response()))
+}
+
+pub(super) async fn all_invoices(
+    state: &AppState,
+    customer: &str,
+) -> Result<Vec<Invoice>, ApiError> {
+    Ok(Billing::new(state.store.clone())
+        .invoices(customer, 1000, None)
+        .await?
+        .0)
+}
+
+#[utoipa::path(get, path = "/api/my/invoices", tag = "account", summary = "Invoice history, newest first",
+    responses((status = 200, description = "Invoices", body = Vec<InvoiceView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn invoices_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
+    let list: Vec<InvoiceView> = all_invoices(&state, &who.session.customer_id)
+        .await?
+        .iter()
+        .map(invoice_view)
+        .collect();
+    Ok(private(Json(list).into_response()))
+}
+
+pub(super) async fn own_invoice(
+    state: &AppState,
+    who: &SignedIn,
+    id: &str,
+) -> Result<Invoice, ApiError> {
+    all_invoices(state, &who.session.customer_id)
+        .await?
+        .into_iter()
+        .find(|i| i.id == id)
+        .ok_or_else(|| ApiError::NotFound("there is no such invoice in your account".into()))
+}
+
+#[utoipa::path(get, path = "/api/my/invoices/{id}", tag = "account", summary = "One invoice with its lines",
+    params(("id" = String, Path, description = "The invoice")),
+    responses((status = 200, description = "The invoice", body = InvoiceView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+pub(crate) async fn invoice_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let i = own_invoice(&state, &who, &id).await?;
+    Ok(private(Json(invoice_view(&i)).into_response()))
+}
+
+pub(super) async fn all_payments(
+    state: &AppState,
+    customer: &str,
+) -> Result<Vec<Payment>, ApiError> {
+    Ok(Billing::new(state.store.clone())
+        .payments(customer, 1000, None)
+        .await?
+        .0)
+}
+
+#[utoipa::path(get, path = "/api/my/payments", tag = "account", summary = "Payment history, newest first",
+    responses((status = 200, description = "Payments", body = Vec<PaymentView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn payments_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
+    let list: Vec<PaymentView> = all_payments(&state, &who.session.customer_id)
+        .await?
+        .iter()
+        .map(payment_view)
+        .collect();
+    Ok(private(Json(list).into_response()))
+}
+
+/// A CSV field, quoted when it needs to be, and never read as a formula by a spreadsheet.
+pub(crate) fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[utoipa::path(get, path = "/api/my/statement.csv", tag = "account", summary = "A statement of invoices and payments as CSV",
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn statement_csv(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
+    let customer = &who.session.customer_id;
+    let (invoices, payments) = (
+        all_invoices(&state, customer).await?,
+        all_payments(&state, customer).await?,
+    );
+    let number_of = |id: &Option<String>| {
+        invoices
+            .iter()
+            .find(|i| Some(&i.id) == id.as_ref())
+            .map(|i| i.number.clone())
+            .unwrap_or_default()
+    };
+    let mut rows: Vec<(String, String, String, i64)> = invoices
+        .iter()
+        .map(|i| {
+            (
+                i.date.clone(),
+                "Invoice".into(),
+                i.number.clone(),
+                i.total_cents(),
+            )
+        })
+        .chain(payments.iter().map(|p| {
+            (
+                p.date.clone(),
+                format!("Payment ({})", p.method),
+                number_of(&p.invoice_id),
+                -p.amount_cents,
+            )
+        }))
+        .collect();
+    rows.sort();
+    let mut out = String::from("date,entry,reference,amount,balance\r\n");
+    let mut balance = 0;
+    for (date, entry, reference, cents) in rows {
+        balance += cents;
+        out.push_str(&format!(
+            "{},{},{},{:.2},{:.2}\r\n",
+            csv_field(&date),
+            csv_field(&entry),
+            csv_field(&reference),
+            cents as f64 / 100.0,
+            balance as f64 / 100.0
+        ));
+    }
+    Ok(csv_download(out, "statement.csv"))
+}
+
+/// `body` as a private CSV download called `file_name`.
+pub(crate) fn csv_download(body: String, file_name: &str) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    private(r)
+}
+
+#[utoipa::path(get, path = "/my/invoices/{id}", tag = "account", summary = "An invoice (HTML)",
+    params(("id" = String, Path, description = "The invoice")),
+    responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "Not in this account", content_type = "text/html")))]
+pub(crate) async fn invoice_page(
+    State(state): State<AppState>,
+    who: Result<SignedIn, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    page(&state, who, async |state: &AppState, who: SignedIn| {
+        let i = own_invoice(state, &who, &id).await?;
+        let site = state.site();
+        let mut ctx = site
+            .pages
+            .context("account", &format!("Invoice {}", i.number), "/my/");
+        ctx.insert("invoice", &invoice_view(&i));
+        site.pages.render("my/invoice.html", &ctx, StatusCode::OK)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_cannot_become_formulas() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("plain"), "plain");
+        // A spreadsheet skips a leading tab or carriage return and reads the formula after.
+        assert_eq!(csv_field("\t=1+1"), "'\t=1+1");
+        assert_eq!(csv_field("\r=1+1"), "\"'\r=1+1\"");
+    }
+}

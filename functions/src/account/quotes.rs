@@ -1,0 +1,253 @@
+//! Quotes: reading them with their comments, commenting, and deciding once (JSON and page).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use portal_core::records::quotes::{Quote, QuoteState, Quotes};
+use portal_core::records::Versioned;
+use portal_core::store::now;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::SignedIn;
+use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::{ErrorBody, MessageBody};
+use crate::input::Input;
+use crate::state::AppState;
+
+use super::{money::*, page::*};
+
+/// A quote as its customer sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuoteView {
+    /// Identifier.
+    pub id: String,
+    /// Quote number.
+    pub number: String,
+    /// Date.
+    pub date: String,
+    /// Valid until.
+    pub valid_until: String,
+    /// `open`, `accepted` or `declined`.
+    pub state: String,
+    /// Lines.
+    pub lines: Vec<LineView>,
+    /// Total before VAT.
+    pub net: Money,
+    /// VAT.
+    pub vat: Money,
+    /// Total.
+    pub total: Money,
+    /// Who decided, if anyone.
+    pub decided_by: Option<String>,
+    /// Comments on it, oldest first (only with one quote).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<CommentView>,
+}
+
+/// A comment on a quote.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommentView {
+    /// Who wrote it.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// As people read it.
+    pub created_text: String,
+}
+
+/// A quote with its comments.
+pub(super) async fn quote_with_comments(
+    state: &AppState,
+    q: &Quote,
+) -> Result<QuoteView, ApiError> {
+    let mut view = quote_view(q);
+    view.comments = Quotes::new(state.store.clone())
+        .comments_of(q)
+        .await?
+        .into_iter()
+        .map(|c| CommentView {
+            author: c.author,
+            body: c.body,
+            created_text: crate::pages::date_text(c.created),
+        })
+        .collect();
+    Ok(view)
+}
+
+/// A comment.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    /// Text.
+    #[serde(default)]
+    pub body: String,
+}
+
+#[utoipa::path(post, path = "/api/my/quotes/{id}/comments", tag = "account", summary = "Comment on a quote",
+    params(("id" = String, Path, description = "The quote")),
+    request_body(content((NewComment = "application/json"), (NewComment = "application/x-www-form-urlencoded"))),
+    responses((status = 201, description = "Added", body = QuoteView), (status = 303, description = "From a form: back to the quote"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody)))]
+pub(crate) async fn comment(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    body: Input<NewComment>,
+) -> Result<Response, ApiError> {
+    let q = own_quote(&state, &who, &id).await?;
+    let c = portal_core::records::quotes::QuoteComment {
+        customer_id: q.record.customer_id.clone(),
+        quote_id: q.record.id.clone(),
+        id: portal_core::records::new_id(),
+        author: who.session.email.clone(),
+        body: crate::input::text("body", &body.value.body, 5000)?,
+        created: now(),
+    };
+    Quotes::new(state.store.clone()).comments.create(&c).await?;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/my/quotes/{id}")).into_response());
+    }
+    Ok(private(
+        (
+            StatusCode::CREATED,
+            Json(quote_with_comments(&state, &q.record).await?),
+        )
+            .into_response(),
+    ))
+}
+
+pub(super) fn quote_view(q: &Quote) -> QuoteView {
+    let (lines, net, vat, total) = lines(&q.lines);
+    QuoteView {
+        id: q.id.clone(),
+        number: q.number.clone(),
+        date: q.date.clone(),
+        valid_until: q.valid_until.clone(),
+        state: match q.state {
+            QuoteState::Open => "open",
+            QuoteState::Accepted => "accepted",
+            QuoteState::Declined => "declined",
+        }
+        .into(),
+        lines,
+        net,
+        vat,
+        total,
+        decided_by: q.decided.as_ref().map(|(by, _)| by.clone()),
+        comments: Vec::new(),
+    }
+}
+
+/// The customer's quotes with their versions (for deciding once), newest first, in one query.
+pub(super) async fn own_quotes(
+    state: &AppState,
+    customer: &str,
+) -> Result<Vec<Versioned<Quote>>, ApiError> {
+    Ok(Quotes::new(state.store.clone())
+        .of_customer(customer)
+        .await?)
+}
+
+pub(super) async fn own_quote(
+    state: &AppState,
+    who: &SignedIn,
+    id: &str,
+) -> Result<Versioned<Quote>, ApiError> {
+    own_quotes(state, &who.session.customer_id)
+        .await?
+        .into_iter()
+        .find(|q| q.record.id == id)
+        .ok_or_else(|| ApiError::NotFound("there is no such quote in your account".into()))
+}
+
+#[utoipa::path(get, path = "/api/my/quotes", tag = "account", summary = "The quotes prepared for this customer",
+    responses((status = 200, description = "Quotes", body = Vec<QuoteView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn quotes_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Response, ApiError> {
+    let list: Vec<QuoteView> = own_quotes(&state, &who.session.customer_id)
+        .await?
+        .iter()
+        .map(|q| quote_view(&q.record))
+        .collect();
+    Ok(private(Json(list).into_response()))
+}
+
+#[utoipa::path(get, path = "/api/my/quotes/{id}", tag = "account", summary = "One quote with its lines",
+    params(("id" = String, Path, description = "The quote")),
+    responses((status = 200, description = "The quote", body = QuoteView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+pub(crate) async fn quote_json(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let q = own_quote(&state, &who, &id).await?;
+    Ok(private(
+        Json(quote_with_comments(&state, &q.record).await?).into_response(),
+    ))
+}
+
+/// Accepting or declining a quote.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// `accept` or `decline`.
+    #[serde(default)]
+    pub decision: String,
+}
+
+#[utoipa::path(post, path = "/api/my/quotes/{id}/decision", tag = "account", summary = "Accept or decline a quote, once",
+    params(("id" = String, Path, description = "The quote")),
+    request_body(content((Decision = "application/json"), (Decision = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "Decided", body = QuoteView), (status = 303, description = "From a form: back to the quote"),
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody),
+        (status = 409, description = "Decided already (for example in another tab)", body = ErrorBody), (status = 422, description = "Neither accept nor decline", body = ErrorBody)))]
+pub(crate) async fn decide(
+    State(state): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    body: Input<Decision>,
+) -> Result<Response, ApiError> {
+    let accept = match body.value.decision.trim() {
+        "accept" => true,
+        "decline" => false,
+        other => {
+            return Err(ApiError::invalid(
+                "decision",
+                format!("`{other}` is neither accept nor decline"),
+            ))
+        }
+    };
+    let q = own_quote(&state, &who, &id).await?;
+    let decided = Quotes::new(state.store.clone())
+        .decide(&q, accept, &who.session.email, now())
+        .await?;
+    if body.from_form {
+        return Ok(Redirect::to(&format!("/my/quotes/{id}")).into_response());
+    }
+    Ok(private(Json(quote_view(&decided)).into_response()))
+}
+
+#[utoipa::path(get, path = "/my/quotes/{id}", tag = "account", summary = "A quote, with buttons to accept or decline it (HTML)",
+    params(("id" = String, Path, description = "The quote")),
+    responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "Not in this account", content_type = "text/html")))]
+pub(crate) async fn quote_page(
+    State(state): State<AppState>,
+    who: Result<SignedIn, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    page(&state, who, async |state: &AppState, who: SignedIn| {
+        let q = own_quote(state, &who, &id).await?;
+        let site = state.site();
+        let mut ctx = site
+            .pages
+            .context("account", &format!("Quote {}", q.record.number), "/my/");
+        ctx.insert("quote", &quote_with_comments(state, &q.record).await?);
+        ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
+        site.pages.render("my/quote.html", &ctx, StatusCode::OK)
+    })
+    .await
+}

@@ -1,0 +1,250 @@
+//! Logging in and out: attempts counted before the password is checked, the same answer for
+//! an unknown address and a wrong password, remembered devices.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use portal_core::records::customers::{Customers, Login};
+use portal_core::records::email_key;
+use portal_core::records::guards::RateLimits;
+use portal_core::records::sessions::Sessions;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::{ErrorBody, MessageBody};
+use crate::guard::ClientIp;
+use crate::input::{self, Input};
+use crate::state::AppState;
+
+use super::password;
+use super::{consts::*, session::*};
+
+/// Answers no sooner than [`STEADY`] after `started`, so timing tells nothing.
+pub(super) async fn steady(started: Instant) {
+    if let Some(rest) = STEADY.checked_sub(started.elapsed()) {
+        tokio::time::sleep(rest).await;
+    }
+}
+
+/// Whether the device cookie in `headers` names a browser that logged in to `login` since
+/// its credentials last changed (1 request when there is a cookie).
+pub(super) async fn known_device(
+    state: &AppState,
+    headers: &HeaderMap,
+    login: &Login,
+) -> Result<bool, ApiError> {
+    let Some(id) = cookie(headers, DEVICE_COOKIE).filter(|id| well_formed(id)) else {
+        return Ok(false);
+    };
+    Ok(Sessions::new(state.store.clone())
+        .device(id)
+        .await?
+        .is_some_and(|d| d.email == email_key(&login.email) && d.credentials == login.credentials))
+}
+
+/// Whether `token` looks like one of ours (32 hex digits): anything else is refused before
+/// the store is asked.
+pub(super) fn well_formed(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Attempts on one account per minute before further ones wait (429 with `Retry-After`),
+/// except from a remembered device.
+pub(super) const ATTEMPTS_PER_MINUTE: u32 = 5;
+
+/// Counts an attempt to prove a login's password (a login, or a current-password check)
+/// *before* the password is checked, so parallel guesses are each counted; refuses it with
+/// 429 past [`ATTEMPTS_PER_MINUTE`]. Returns the attempts of the hour, this one included.
+pub(super) async fn count_attempt(
+    state: &AppState,
+    email: &str,
+    known_device: bool,
+) -> Result<u32, ApiError> {
+    let limits = RateLimits::new(state.store.clone());
+    let hour = limits.count("login-fail", email, 3600).await?;
+    if !known_device {
+        let minute = limits.count("login-minute", email, 60).await?;
+        if minute > ATTEMPTS_PER_MINUTE {
+            return Err(ApiError::Wait {
+                message: "too many attempts for this login; wait a minute and try again".into(),
+                seconds: RateLimits::retry_after(60),
+            });
+        }
+    }
+    Ok(hour)
+}
+
+/// Takes back an attempt counted with [`count_attempt`] that proved the password.
+pub(super) async fn forgive_attempt(
+    state: &AppState,
+    email: &str,
+    known_device: bool,
+) -> Result<(), ApiError> {
+    let limits = RateLimits::new(state.store.clone());
+    limits.forgive("login-fail", email, 3600).await?;
+    if !known_device {
+        limits.forgive("login-minute", email, 60).await?;
+    }
+    Ok(())
+}
+
+/// Logging in.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// The login's e-mail address.
+    #[serde(default)]
+    pub email: String,
+    /// The password.
+    #[serde(default)]
+    pub password: String,
+}
+
+/// Who is logged in.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// The login's e-mail address.
+    pub email: String,
+    /// The customer account.
+    pub customer_id: String,
+    /// The customer's name.
+    pub customer_name: String,
+    /// When the session ends at the latest, Unix seconds.
+    pub session_ends: i64,
+}
+
+/// The one answer to a failed login.
+pub const LOGIN_FAILED: &str = "the e-mail address or the password is wrong";
+
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", summary = "Log in; sets the session cookie",
+    request_body(content((Credentials = "application/json"), (Credentials = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "Logged in", body = Me), (status = 303, description = "From a form: to /my/"),
+        (status = 401, description = "Unknown address or wrong password (one answer)", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = ErrorBody)))]
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Input<Credentials>,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let v = &body.value;
+    let email = input::line("email", &v.email, 254)?;
+    if v.password.is_empty() {
+        return Err(ApiError::invalid("password", "is required"));
+    }
+    let per_ip = state.site().settings().limits.logins_per_ip;
+    crate::guard::limit(&state, "login-ip", &ip.0, per_ip).await?;
+    let customers = Customers::new(state.store.clone());
+    let found = customers.login(&email).await?;
+    let login_version = found.as_ref().map(|l| l.version);
+    let login = found.map(|l| l.record);
+    let known_device = match &login {
+        Some(l) => known_device(&state, &headers, l).await?,
+        None => false,
+    };
+    let attempts = count_attempt(&state, &email, known_device).await?;
+    let cap = state.site().settings().limits.login_failures_per_account;
+    let reaches = attempts <= cap || known_device;
+    let hash = login
+        .as_ref()
+        .filter(|l| !l.disabled && reaches)
+        .and_then(|l| l.password_hash.as_deref());
+    let ok = password::verify(&v.password, hash).await;
+    let Some(login) = login.filter(|_| ok) else {
+        steady(started).await;
+        return Err(ApiError::Unauthorized(LOGIN_FAILED.into()));
+    };
+    forgive_attempt(&state, &email, known_device).await?;
+    let (token, session) = Sessions::new(state.store.clone())
+        .start_checked(
+            &login.email,
+            &login.customer_id,
+            ABSOLUTE_SECONDS,
+            login_version,
+        )
+        .await?;
+    let customer = customers
+        .get(&login.customer_id)
+        .await?
+        .map(|c| c.record.name)
+        .unwrap_or_default();
+    let device = if known_device {
+        None
+    } else {
+        Some(
+            Sessions::new(state.store.clone())
+                .remember_device(&login.email, login.credentials, DEVICE_SECONDS)
+                .await?,
+        )
+    };
+    let mut response = if body.from_form {
+        Redirect::to("/my/").into_response()
+    } else {
+        Json(Me {
+            email: login.email.clone(),
+            customer_id: login.customer_id.clone(),
+            customer_name: customer,
+            session_ends: session.expires_at,
+        })
+        .into_response()
+    };
+    let h = response.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(COOKIE, &token, ABSOLUTE_SECONDS),
+    );
+    if let Some(device) = device {
+        h.append(
+            header::SET_COOKIE,
+            set_cookie(DEVICE_COOKIE, &device, DEVICE_SECONDS),
+        );
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    steady(started).await;
+    Ok(response)
+}
+
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", summary = "Log out: the session ends on the server",
+    responses((status = 204, description = "Logged out"), (status = 303, description = "From a form: to the home page")))]
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = cookie(&headers, COOKIE) {
+        Sessions::new(state.store.clone()).end(token).await?;
+    }
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let mut response = if form {
+        Redirect::to("/").into_response()
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    };
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(COOKIE, "", 0));
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/me", tag = "auth", summary = "Who is logged in",
+    responses((status = 200, description = "The login", body = Me), (status = 401, description = "Not logged in", body = ErrorBody)))]
+pub(crate) async fn me(State(state): State<AppState>, who: SignedIn) -> Result<Json<Me>, ApiError> {
+    let customer = Customers::new(state.store.clone())
+        .get(&who.session.customer_id)
+        .await?
+        .map(|c| c.record.name)
+        .unwrap_or_default();
+    Ok(Json(Me {
+        email: who.session.email,
+        customer_id: who.session.customer_id,
+        customer_name: customer,
+        session_ends: who.session.expires_at,
+    }))
+}
