@@ -21,14 +21,18 @@ pub struct SiteData {
     pub page: serde_json::Value,
 }
 
-/// A help-desk binder as the functions see it.
+/// A binder: an issue queue (the public help desk, or a secured one for customers' cases),
+/// as `site.toml` declares it and the functions read it from `site.json`. The one binder
+/// type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BinderSettings {
-    /// Identifier used in forms and URLs.
+    /// Identifier used in forms, URLs and the API, e.g. `support`.
     pub id: String,
     /// Name shown to people.
     pub name: String,
     /// Whether visitors without a login may file into it.
+    #[serde(default)]
     pub public: bool,
     /// Categories offered on the form.
     #[serde(default)]

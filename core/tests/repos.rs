@@ -14,7 +14,7 @@ use portal_core::store::Store;
 
 use portal_core::records::audit::AuditEntry;
 use portal_core::records::forums::{ForumCategory, Post, Thread};
-use portal_core::records::issues::{Attachment, Binder};
+use portal_core::records::issues::Attachment;
 use portal_core::records::projects::{Project, ProjectContact, ProjectDocument, ProjectNote, Task};
 use portal_core::records::quotes::{QuoteState, Quotes};
 use portal_core::records::reports::{Report, ReportKind, ReportLine, SecuredDocument};
@@ -666,17 +666,6 @@ async fn round_trip<R: Record + PartialEq + std::fmt::Debug>(store: &Arc<dyn Sto
 }
 
 pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
-    round_trip(
-        &store,
-        Binder {
-            id: "cases".into(),
-            name: "Service cases".into(),
-            public: false,
-            categories: vec!["Installation".into()],
-            customer_statuses: vec!["closed".into()],
-        },
-    )
-    .await;
     round_trip(
         &store,
         Attachment {

@@ -35,7 +35,7 @@ pub struct SiteConfig {
     pub contact: Contact,
     /// Issue queues that visitors may file into.
     #[serde(default)]
-    pub binders: Vec<Binder>,
+    pub binders: Vec<portal_core::site::BinderSettings>,
     /// Newsletter lists visitors may subscribe to.
     #[serde(default)]
     pub newsletters: Vec<Newsletter>,
@@ -82,22 +82,6 @@ pub struct Hours {
     pub days: String,
     /// e.g. "08:30–17:30" or "Closed".
     pub hours: String,
-}
-
-/// An issue queue (the public help desk, or a secured one for customers).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Binder {
-    /// Identifier used in URLs and the API, e.g. `support`.
-    pub id: String,
-    /// Name shown to people.
-    pub name: String,
-    /// Whether visitors without a login may file into it.
-    #[serde(default)]
-    pub public: bool,
-    /// Categories offered on the form.
-    #[serde(default)]
-    pub categories: Vec<String>,
 }
 
 /// A newsletter list.

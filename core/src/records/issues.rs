@@ -651,29 +651,6 @@ impl Issues {
     }
 }
 
-/// An issue queue: the public help desk, or a secured one for customers' cases or bugs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Binder {
-    /// Identifier, e.g. `support`.
-    pub id: String,
-    /// Name shown to people.
-    pub name: String,
-    /// Whether visitors without a login may file into it.
-    pub public: bool,
-    /// Categories offered on the form.
-    #[serde(default)]
-    pub categories: Vec<String>,
-    /// Statuses a customer may set themselves (e.g. `closed`, `reopened`).
-    #[serde(default)]
-    pub customer_statuses: Vec<String>,
-}
-
-impl Record for Binder {
-    fn key(&self) -> Key {
-        Key::new("BINDERS", format!("BINDER#{}", self.id))
-    }
-}
-
 /// What is known of a file attached to an issue; the bytes live in blob storage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {

@@ -25,7 +25,6 @@
 //! | event seats | `EVENT#{event}` | `SEATS` |
 //! | registration (one per e-mail) | `EVENT#{event}` | `REG#{email}` |
 //! | outbox mail | `OUTBOX` | `MAIL#{time}#{mail}` |
-//! | binder (issue queue) | `BINDERS` | `BINDER#{binder}` |
 //! | attachment of an issue | `ISSUE#{id}` | `ATTACHMENT#{attachment}` |
 //! | quote | `CUSTOMER#{id}` | `QUOTE#{date}#{quote}` |
 //! | quote comment | `QUOTE#{customer}#{quote}` | `COMMENT#{time}#{comment}` |

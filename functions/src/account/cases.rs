@@ -62,7 +62,7 @@ pub struct CaseView {
     /// Public notes, oldest first.
     pub notes: Vec<NoteView>,
     /// Files sent with the issue and its notes.
-    pub attachments: Vec<crate::account::work::FileView>,
+    pub attachments: Vec<super::files::FileView>,
 }
 
 /// A public note.
@@ -99,7 +99,7 @@ async fn view(state: &AppState, issue: &Issue) -> Result<CaseView, ApiError> {
         .attachments(&issue.id, false)
         .await?
         .into_iter()
-        .map(|a| crate::account::work::FileView {
+        .map(|a| super::files::FileView {
             url: format!("/api/my/issues/{}/attachments/{}", issue.number, a.id),
             id: a.id,
             file_name: a.file_name,
@@ -363,5 +363,5 @@ pub(crate) async fn attachment(
         .into_iter()
         .find(|a| a.id == id)
         .ok_or_else(|| ApiError::NotFound("this issue has no such file".into()))?;
-    crate::account::work::download(&state, &a.id, &a.file_name, &a.media_type).await
+    super::files::download(&state, &a.id, &a.file_name, &a.media_type).await
 }

@@ -61,10 +61,13 @@ pub(crate) async fn dashboard(
                 .for_customer(&customer, 100)
                 .await?,
         );
-        ctx.insert("projects", &super::work::projects(state, &who).await?);
+        ctx.insert("projects", &super::projects::projects(state, &who).await?);
         ctx.insert("profile", &super::profile::profile(state, &who).await?);
-        ctx.insert("documents", &super::work::documents(state, &who).await?);
-        ctx.insert("reports", &super::work::reports(state, &who).await?);
+        ctx.insert(
+            "documents",
+            &super::documents::documents(state, &who).await?,
+        );
+        ctx.insert("reports", &super::reports::reports(state, &who).await?);
         ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
         site.pages.render("my/index.html", &ctx, StatusCode::OK)
     })

@@ -7,11 +7,14 @@ pub mod billing;
 pub mod cases;
 pub mod content;
 pub mod dashboard;
+pub mod documents;
+pub mod files;
 pub mod money;
 pub mod page;
 pub mod profile;
+pub mod projects;
 pub mod quotes;
-pub mod work;
+pub mod reports;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -55,24 +58,24 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/my/issues/{number}/status", post(cases::set_status))
         .route("/my/issues/{number}", get(cases::issue_page))
-        .route("/api/my/projects", get(work::projects_json))
-        .route("/api/my/projects/{id}", get(work::project_json))
-        .route("/api/my/projects/{id}/notes", post(work::add_note))
+        .route("/api/my/projects", get(projects::projects_json))
+        .route("/api/my/projects/{id}", get(projects::project_json))
+        .route("/api/my/projects/{id}/notes", post(projects::add_note))
         .route(
             "/api/my/projects/{id}/documents",
-            post(work::upload).layer(axum::extract::DefaultBodyLimit::max(
+            post(projects::upload).layer(axum::extract::DefaultBodyLimit::max(
                 crate::fields::MAX_MULTIPART,
             )),
         )
         .route(
             "/api/my/projects/{id}/documents/{doc}",
-            get(work::project_document),
+            get(projects::project_document),
         )
-        .route("/api/my/documents", get(work::documents_json))
-        .route("/api/my/documents/{id}", get(work::document))
-        .route("/api/my/reports", get(work::reports_json))
-        .route("/api/my/reports/{file}", get(work::report_csv))
-        .route("/my/projects/{id}", get(work::project_page))
+        .route("/api/my/documents", get(documents::documents_json))
+        .route("/api/my/documents/{id}", get(documents::document))
+        .route("/api/my/reports", get(reports::reports_json))
+        .route("/api/my/reports/{file}", get(reports::report_csv))
+        .route("/my/projects/{id}", get(projects::project_page))
         .route(
             "/api/my/profile",
             get(profile::get_profile).post(profile::update_profile),

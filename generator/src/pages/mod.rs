@@ -17,7 +17,7 @@ use crate::dates::today;
 use crate::error::{Error, Problem, Result};
 use crate::kb;
 use portal_core::search::SearchDoc;
-use portal_core::site::{BinderSettings, EventInfo, NewsletterSettings, Settings, SiteData};
+use portal_core::site::{EventInfo, NewsletterSettings, Settings, SiteData};
 
 mod calendar_pages;
 mod kb_pages;
@@ -210,16 +210,7 @@ impl<'a> Site<'a> {
                     .map(|e| e.value.clone())
                     .unwrap_or_default(),
                 tracking_prefix: c.tracking_prefix.clone(),
-                binders: c
-                    .binders
-                    .iter()
-                    .map(|b| BinderSettings {
-                        id: b.id.clone(),
-                        name: b.name.clone(),
-                        public: b.public,
-                        categories: b.categories.clone(),
-                    })
-                    .collect(),
+                binders: c.binders.clone(),
                 newsletters: c
                     .newsletters
                     .iter()

@@ -113,7 +113,7 @@ impl<'a> Site<'a> {
                 .collect::<Vec<_>>(),
         );
         jobs.push(job("/search/", "search.html", search));
-        let public_binders: Vec<&crate::config::Binder> =
+        let public_binders: Vec<&portal_core::site::BinderSettings> =
             self.config.binders.iter().filter(|b| b.public).collect();
         let mut issue = self.base(
             "support",

@@ -1,13 +1,12 @@
-//! A customer's projects (tasks with progress, documents, notes, contacts), the documents
-//! shared with them, and their expense and timesheet reports. Hidden tasks and hidden notes
-//! are dropped here, before anything is serialised, so no response can carry them.
+//! A customer's projects: tasks with progress, documents, notes and contacts, as JSON and
+//! as a page; notes and documents added by the customer. Hidden tasks and hidden notes are
+//! dropped here, before anything is serialised, so no response can carry them.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use portal_core::records::projects::{Project, ProjectDocument, ProjectNote, Projects};
-use portal_core::records::reports::{Report, ReportKind, SecuredDocument, Shared};
 use portal_core::records::{new_id, Repo};
 use portal_core::store::now;
 use serde::{Deserialize, Serialize};
@@ -21,6 +20,8 @@ use crate::input::{self, Input, WithFiles};
 use crate::pages::date_text;
 use crate::state::AppState;
 use crate::uploads;
+
+use super::files::*;
 
 /// A project as its customer sees it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -54,21 +55,6 @@ pub struct TaskView {
     pub progress: u8,
 }
 
-/// A file that can be downloaded.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FileView {
-    /// Identifier.
-    pub id: String,
-    /// File name.
-    pub file_name: String,
-    /// Media type.
-    pub media_type: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Where to download it.
-    pub url: String,
-}
-
 /// A note.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoteView {
@@ -91,14 +77,18 @@ pub struct ContactView {
     pub email: Option<String>,
 }
 
-async fn own_project(state: &AppState, who: &SignedIn, id: &str) -> Result<Project, ApiError> {
+pub(super) async fn own_project(
+    state: &AppState,
+    who: &SignedIn,
+    id: &str,
+) -> Result<Project, ApiError> {
     Projects::new(state.store.clone())
         .get(&who.session.customer_id, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("there is no such project in your account".into()))
 }
 
-async fn project_view(state: &AppState, p: Project) -> Result<ProjectView, ApiError> {
+pub(super) async fn project_view(state: &AppState, p: Project) -> Result<ProjectView, ApiError> {
     let parts = Projects::new(state.store.clone()).parts(&p).await?;
     let (tasks, docs, notes, contacts) =
         (parts.tasks, parts.documents, parts.notes, parts.contacts);
@@ -284,18 +274,6 @@ pub(crate) async fn upload(
     ))
 }
 
-/// Serves a stored file as a download, privately.
-pub(crate) async fn download(
-    state: &AppState,
-    key: &str,
-    file_name: &str,
-    media_type: &str,
-) -> Result<Response, ApiError> {
-    Ok(private(
-        crate::uploads::download(state, key, file_name, media_type).await?,
-    ))
-}
-
 #[utoipa::path(get, path = "/api/my/projects/{id}/documents/{doc}", tag = "account", summary = "Download a project document",
     params(("id" = String, Path, description = "The project"), ("doc" = String, Path, description = "The document")),
     responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
@@ -311,183 +289,6 @@ pub(crate) async fn project_document(
         .find(|d| d.id == doc)
         .ok_or_else(|| ApiError::NotFound("there is no such document on this project".into()))?;
     download(&state, &d.id, &d.file_name, &d.media_type).await
-}
-
-/// A document shared with the customer.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DocumentView {
-    /// Title.
-    pub title: String,
-    /// Date.
-    pub date: String,
-    /// The file.
-    pub file: FileView,
-}
-
-async fn own_documents(state: &AppState, who: &SignedIn) -> Result<Vec<SecuredDocument>, ApiError> {
-    Ok(Shared::new(state.store.clone())
-        .documents(&who.session.customer_id)
-        .await?)
-}
-
-#[utoipa::path(get, path = "/api/my/documents", tag = "account", summary = "Documents shared with this customer",
-    responses((status = 200, description = "Documents", body = Vec<DocumentView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
-pub(crate) async fn documents_json(
-    State(state): State<AppState>,
-    who: SignedIn,
-) -> Result<Response, ApiError> {
-    Ok(private(
-        Json(documents(&state, &who).await?).into_response(),
-    ))
-}
-
-/// The documents shared with the customer.
-pub(crate) async fn documents(
-    state: &AppState,
-    who: &SignedIn,
-) -> Result<Vec<DocumentView>, ApiError> {
-    Ok(own_documents(state, who)
-        .await?
-        .into_iter()
-        .map(|d| DocumentView {
-            title: d.title,
-            date: d.date,
-            file: FileView {
-                url: format!("/api/my/documents/{}", d.id),
-                id: d.id,
-                file_name: d.file_name,
-                media_type: d.media_type,
-                size: d.size,
-            },
-        })
-        .collect())
-}
-
-#[utoipa::path(get, path = "/api/my/documents/{id}", tag = "account", summary = "Download a shared document",
-    params(("id" = String, Path, description = "The document")),
-    responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
-pub(crate) async fn document(
-    State(state): State<AppState>,
-    who: SignedIn,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let d = own_documents(&state, &who)
-        .await?
-        .into_iter()
-        .find(|d| d.id == id)
-        .ok_or_else(|| ApiError::NotFound("there is no such document in your account".into()))?;
-    download(&state, &d.id, &d.file_name, &d.media_type).await
-}
-
-/// An expense or timesheet report with its total.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReportView {
-    /// Identifier.
-    pub id: String,
-    /// `expenses` or `timesheet`.
-    pub kind: String,
-    /// Title.
-    pub title: String,
-    /// Date.
-    pub date: String,
-    /// Lines: date, description, amount as text.
-    pub lines: Vec<(String, String, String)>,
-    /// The total as text: money for expenses, hours for timesheets.
-    pub total: String,
-    /// The CSV download.
-    pub csv_url: String,
-}
-
-fn quantity_text(kind: ReportKind, q: i64) -> String {
-    match kind {
-        ReportKind::Expenses => super::money::Money::of(q).text,
-        ReportKind::Timesheet => format!("{}.{:02} h", q / 100, (q % 100).abs()),
-    }
-}
-
-fn report_view(r: &Report) -> ReportView {
-    ReportView {
-        id: r.id.clone(),
-        kind: match r.kind {
-            ReportKind::Expenses => "expenses",
-            ReportKind::Timesheet => "timesheet",
-        }
-        .into(),
-        title: r.title.clone(),
-        date: r.date.clone(),
-        lines: r
-            .lines
-            .iter()
-            .map(|l| {
-                (
-                    l.date.clone(),
-                    l.description.clone(),
-                    quantity_text(r.kind, l.quantity),
-                )
-            })
-            .collect(),
-        total: quantity_text(r.kind, r.total()),
-        csv_url: format!("/api/my/reports/{}.csv", r.id),
-    }
-}
-
-async fn own_reports(state: &AppState, who: &SignedIn) -> Result<Vec<Report>, ApiError> {
-    Ok(Shared::new(state.store.clone())
-        .reports(&who.session.customer_id)
-        .await?)
-}
-
-#[utoipa::path(get, path = "/api/my/reports", tag = "account", summary = "Expense and timesheet reports shared with this customer, with totals",
-    responses((status = 200, description = "Reports", body = Vec<ReportView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
-pub(crate) async fn reports_json(
-    State(state): State<AppState>,
-    who: SignedIn,
-) -> Result<Response, ApiError> {
-    Ok(private(Json(reports(&state, &who).await?).into_response()))
-}
-
-/// The customer's reports.
-pub(crate) async fn reports(state: &AppState, who: &SignedIn) -> Result<Vec<ReportView>, ApiError> {
-    Ok(own_reports(state, who)
-        .await?
-        .iter()
-        .map(report_view)
-        .collect())
-}
-
-#[utoipa::path(get, path = "/api/my/reports/{file}", tag = "account", summary = "A report as CSV (`{id}.csv`)",
-    params(("file" = String, Path, description = "The report's id followed by .csv")),
-    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
-pub(crate) async fn report_csv(
-    State(state): State<AppState>,
-    who: SignedIn,
-    Path(file): Path<String>,
-) -> Result<Response, ApiError> {
-    let gone = || ApiError::NotFound("there is no such report in your account".into());
-    let id = file.strip_suffix(".csv").ok_or_else(gone)?;
-    let r = own_reports(&state, &who)
-        .await?
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(gone)?;
-    let unit = match r.kind {
-        ReportKind::Expenses => "amount",
-        ReportKind::Timesheet => "hours",
-    };
-    let mut out = format!("date,description,{unit}\r\n");
-    for l in &r.lines {
-        out.push_str(&format!(
-            "{},{},{:.2}\r\n",
-            super::billing::csv_field(&l.date),
-            super::billing::csv_field(&l.description),
-            l.quantity as f64 / 100.0
-        ));
-    }
-    out.push_str(&format!("total,,{:.2}\r\n", r.total() as f64 / 100.0));
-    Ok(super::billing::csv_download(
-        out,
-        &format!("report-{}.csv", r.date),
-    ))
 }
 
 #[utoipa::path(get, path = "/my/projects/{id}", tag = "account", summary = "A project (HTML)",
