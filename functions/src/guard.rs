@@ -202,6 +202,37 @@ fn fields(content_type: &str, body: &[u8]) -> Fields {
     split(pairs)
 }
 
+/// The guard fields of a read body; files count in the fingerprint by their field, their
+/// name and a hash of their content.
+fn fields_of(parsed: &crate::input::Parsed) -> Fields {
+    use crate::input::Parsed;
+    let pairs = match parsed {
+        Parsed::Json(serde_json::Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), v)
+            })
+            .collect(),
+        Parsed::Json(other) => vec![("".into(), other.to_string())],
+        Parsed::Form(pairs) => pairs.clone(),
+        Parsed::Multipart { pairs, files } => {
+            let mut all = pairs.clone();
+            for f in files {
+                all.push((
+                    format!("{}\n{}", f.field, f.file_name),
+                    hex(&Sha256::digest(&f.bytes)),
+                ));
+            }
+            all
+        }
+    };
+    split(pairs)
+}
+
 /// The guard fields apart from the rest, which are sorted for the fingerprint.
 fn split(pairs: Vec<(String, String)>) -> Fields {
     let mut f = Fields::default();
@@ -277,11 +308,17 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
     let bytes = axum::body::to_bytes(body, max).await.map_err(|_| {
         ApiError::BadBody(format!("the request is larger than {} KiB", max / 1024)).into_response()
     })?;
-    let f = if multipart {
-        multipart_fields(&raw_type, bytes.clone()).await
-    } else {
-        fields(&content_type, &bytes)
+    // The body is read here once; the handler's extractor takes what was read
+    // (`input::Parsed` in the request's extensions). A body that cannot be read is passed on
+    // as it came, for the extractor to say what is wrong with it.
+    let parsed = crate::input::parse(&raw_type, bytes.clone()).await.ok();
+    let f = match &parsed {
+        Some(p) => fields_of(p),
+        None => fields(&content_type, &bytes),
     };
+    if let Some(p) = parsed {
+        parts.extensions.insert(p);
+    }
     if let Some(token) = &f.form_token {
         check_token(&state, token)
             .await

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::fields::{CSRF_FIELD, FORM_TOKEN, IDEMPOTENCY_FIELD, UPLOADS_FIELD};
+use crate::fields::{CSRF_FIELD, FORM_TOKEN, IDEMPOTENCY_FIELD, MAX_MULTIPART, UPLOADS_FIELD};
 
 pub use crate::fields::MAX_BODY;
 
@@ -66,22 +66,21 @@ pub struct WithFiles<T> {
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(mut req: Request, state: &S) -> Result<Self, ApiError> {
+        // A public form's body was read by the guard already: it is taken, not read again.
+        if let Some(parsed) = req.extensions_mut().remove::<Parsed>() {
+            return with_files(parsed);
+        }
         let kind = req
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
-            .to_ascii_lowercase();
-        if kind.starts_with("multipart/form-data") {
-            return multipart(req, state).await;
-        }
-        let too_large = || {
-            ApiError::BadBody(format!(
-                "the request is larger than {} KiB",
-                MAX_BODY / 1024
-            ))
-        };
+            .to_string();
+        let multipart = kind.to_ascii_lowercase().starts_with("multipart/form-data");
+        let max = if multipart { MAX_MULTIPART } else { MAX_BODY };
+        let too_large =
+            || ApiError::BadBody(format!("the request is larger than {} KiB", max / 1024));
         let body = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large()
@@ -89,12 +88,61 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
                 ApiError::BadBody(r.body_text())
             }
         })?;
-        if body.len() > MAX_BODY {
+        if body.len() > max {
             return Err(too_large());
         }
-        if kind.starts_with("application/json") {
-            let mut json: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|e| field_error(&e.to_string()))?;
+        with_files(parse(&kind, body).await?)
+    }
+}
+
+/// A request body as read once: the guard of public posts reads it (for its own fields and
+/// the request's fingerprint) and leaves it in the request's extensions, where
+/// [`WithFiles`] and [`Input`] take it.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    /// `application/json`.
+    Json(serde_json::Value),
+    /// `application/x-www-form-urlencoded`: the fields in order.
+    Form(Vec<(String, String)>),
+    /// `multipart/form-data`: the text fields in order, and the files.
+    Multipart {
+        /// The text fields.
+        pairs: Vec<(String, String)>,
+        /// The files.
+        files: Vec<Upload>,
+    },
+}
+
+/// Reads `body`, sent as `content_type` (JSON, a form, or a multipart form).
+pub async fn parse(content_type: &str, body: Bytes) -> Result<Parsed, ApiError> {
+    let kind = content_type.to_ascii_lowercase();
+    if kind.starts_with("multipart/form-data") {
+        let req = Request::builder()
+            .header(CONTENT_TYPE, content_type)
+            .body(axum::body::Body::from(body))
+            .map_err(|e| ApiError::BadBody(e.to_string()))?;
+        let (pairs, files) = read_multipart(req).await?;
+        Ok(Parsed::Multipart { pairs, files })
+    } else if kind.starts_with("application/json") {
+        Ok(Parsed::Json(
+            serde_json::from_slice(&body).map_err(|e| field_error(&e.to_string()))?,
+        ))
+    } else if kind.starts_with("application/x-www-form-urlencoded") {
+        Ok(Parsed::Form(
+            serde_urlencoded::from_bytes(&body).map_err(|e| field_error(&e.to_string()))?,
+        ))
+    } else {
+        Err(ApiError::BadBody(
+            "send application/json, application/x-www-form-urlencoded or multipart/form-data"
+                .into(),
+        ))
+    }
+}
+
+/// A read body as `T`, without the guard fields, with its files and upload tokens.
+fn with_files<T: DeserializeOwned>(parsed: Parsed) -> Result<WithFiles<T>, ApiError> {
+    match parsed {
+        Parsed::Json(mut json) => {
             let mut uploaded = Vec::new();
             if let Some(map) = json.as_object_mut() {
                 map.remove(FORM_TOKEN);
@@ -113,9 +161,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
                 files: Vec::new(),
                 uploaded,
             })
-        } else if kind.starts_with("application/x-www-form-urlencoded") {
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&body).map_err(|e| field_error(&e.to_string()))?;
+        }
+        Parsed::Form(pairs) => {
             let (uploaded, pairs) = split_uploads(pairs);
             Ok(WithFiles {
                 value: from_pairs(pairs)?,
@@ -123,11 +170,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
                 files: Vec::new(),
                 uploaded,
             })
-        } else {
-            Err(ApiError::BadBody(
-                "send application/json, application/x-www-form-urlencoded or multipart/form-data"
-                    .into(),
-            ))
+        }
+        Parsed::Multipart { pairs, files } => {
+            let (uploaded, pairs) = split_uploads(pairs);
+            Ok(WithFiles {
+                value: from_pairs(pairs)?,
+                from_form: true,
+                files,
+                uploaded,
+            })
         }
     }
 }
@@ -142,13 +193,11 @@ fn from_pairs<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<T, Ap
     serde_urlencoded::from_str(&encoded).map_err(|e| field_error(&e.to_string()))
 }
 
-/// A `multipart/form-data` form: text fields into `T`, file fields into [`Input::files`].
-async fn multipart<T: DeserializeOwned, S: Send + Sync>(
-    req: Request,
-    state: &S,
-) -> Result<WithFiles<T>, ApiError> {
+/// A `multipart/form-data` body: its text fields and its files (an empty file input sends
+/// a part with no name and no content, which is no file).
+async fn read_multipart(req: Request) -> Result<(Vec<(String, String)>, Vec<Upload>), ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| ApiError::BadBody(e.body_text());
-    let mut form = Multipart::from_request(req, state)
+    let mut form = Multipart::from_request(req, &())
         .await
         .map_err(|e| ApiError::BadBody(e.body_text()))?;
     let mut pairs = Vec::new();
@@ -181,13 +230,7 @@ async fn multipart<T: DeserializeOwned, S: Send + Sync>(
             }
         }
     }
-    let (uploaded, pairs) = split_uploads(pairs);
-    Ok(WithFiles {
-        value: from_pairs(pairs)?,
-        from_form: true,
-        files,
-        uploaded,
-    })
+    Ok((pairs, files))
 }
 
 /// The `uploads` fields of a form (the tokens, empty ones dropped), and the other fields.
@@ -303,5 +346,46 @@ mod tests {
         assert!(text("f", &"x".repeat(11), 10).is_err());
         assert!(line("f", "a\nb", 10).is_err());
         assert!(text("f", "a\u{0}b", 10).is_err());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Note {
+        body: String,
+    }
+
+    #[tokio::test]
+    async fn a_body_read_by_the_guard_is_taken_not_read_again() {
+        // What the guard read is in the extensions; the body itself is gone (empty here), so
+        // the value can only come from what was read.
+        let parsed = parse(
+            "multipart/form-data; boundary=b",
+            Bytes::from_static(
+                b"--b\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nHello\r\n--b\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"a.txt\"\r\n\r\nhi\r\n--b\r\nContent-Disposition: form-data; name=\"form_token\"\r\n\r\nt\r\n--b--\r\n",
+            ),
+        )
+        .await
+        .unwrap();
+        let mut req = Request::builder()
+            .header(CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        req.extensions_mut().insert(parsed);
+        let got = WithFiles::<Note>::from_request(req, &()).await.unwrap();
+        assert_eq!(got.value.body, "Hello");
+        assert!(got.from_form);
+        assert_eq!(got.files.len(), 1);
+        assert_eq!(got.files[0].bytes, b"hi");
+        // Without it, the body is read as it came.
+        let req = Request::builder()
+            .header(CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(
+                r#"{"body": "Hi", "uploads": ["x"]}"#,
+            ))
+            .unwrap();
+        let got = WithFiles::<Note>::from_request(req, &()).await.unwrap();
+        assert_eq!(
+            (got.value.body.as_str(), got.uploaded),
+            ("Hi", vec!["x".to_string()])
+        );
     }
 }
