@@ -95,14 +95,6 @@ pub fn check(field: &str, uploads: Vec<Upload>) -> Result<Vec<CheckedFile>, ApiE
             .rsplit_once('.')
             .map(|(_, e)| e.to_ascii_lowercase())
             .unwrap_or_default();
-        let allowed = || {
-            ALLOWED
-                .iter()
-                .flat_map(|(_, exts)| exts.iter())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let Some(media_type) = sniff(&u.bytes, &extension) else {
             return Err(ApiError::invalid(
                 field,
@@ -139,6 +131,7 @@ pub(super) fn type_of_name(name: &str) -> Option<&'static str> {
         .map(|(t, _)| *t)
 }
 
+/// The accepted file name endings, for messages: "png, jpg, …".
 pub(super) fn allowed() -> String {
     ALLOWED
         .iter()
