@@ -1,6 +1,6 @@
 //! The one error type of the handlers. Every error becomes the same JSON envelope:
-//! `{"error": {"status": 400, "message": "…", "field": "email"}}`; internal details are
-//! logged, never shown.
+//! `{"error": {"status": 400, "message": "…", "field": "email"}}`, which a browser sees as the
+//! theme's message page ([`crate::view::render`]); internal details are logged, never shown.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -118,7 +118,7 @@ pub struct ErrorBody {
 }
 
 /// What went wrong.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// The HTTP status.
     pub status: u16,
@@ -135,25 +135,48 @@ pub struct MessageBody {
     pub message: String,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let field = match &self {
+impl MessageBody {
+    /// An answer saying `message`.
+    pub fn new(message: impl Into<String>) -> MessageBody {
+        MessageBody {
+            message: message.into(),
+        }
+    }
+}
+
+impl ApiError {
+    /// What the envelope says: status, public message and field.
+    pub fn detail(&self) -> ErrorDetail {
+        let field = match self {
             ApiError::Invalid { field, .. } => Some(field.clone()),
             _ => None,
         };
-        let message = match &self {
+        let message = match self {
             ApiError::Invalid { message, .. } => message.clone(),
             other => other.public_message(),
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                status: status.as_u16(),
-                message,
-                field,
-            },
-        };
-        let mut r = (status, Json(body)).into_response();
+        ErrorDetail {
+            status: self.status().as_u16(),
+            message,
+            field,
+        }
+    }
+}
+
+/// The envelope as JSON; the detail also rides in the response's extensions, where
+/// [`crate::view::render`] finds it to show a browser the theme's page instead.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = self.detail();
+        let mut r = (
+            status,
+            Json(ErrorBody {
+                error: detail.clone(),
+            }),
+        )
+            .into_response();
+        r.extensions_mut().insert(detail);
         if let ApiError::Wait { seconds, .. } = &self {
             if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.max(&1).to_string()) {
                 r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);

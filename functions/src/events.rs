@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use portal_core::records::events::{CancelLink, Events, Registration, RegistrationStatus};
@@ -18,10 +18,11 @@ use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
 use crate::guard;
-use crate::idempotent::{self, Answer, Idem};
+use crate::idempotent::{Answer, Idem};
 use crate::input::{self, Input};
 use crate::pages::Message;
 use crate::state::{AppState, EventInfo};
+use crate::view::View;
 
 /// The group's routes.
 pub fn router() -> Router<AppState> {
@@ -206,25 +207,25 @@ pub(crate) async fn register_for(
 
 /// The answer to a registration: back to the event for a form, its status for JSON.
 fn registered_answer(r: &Registration, customer: bool, form: bool) -> Answer {
-    if form {
-        let anchor = match r.status {
-            RegistrationStatus::Confirmed => "registered",
-            RegistrationStatus::Waiting => "waitlisted",
-        };
-        let page = if customer {
-            "/my/calendar"
-        } else {
-            "/calendar"
-        };
-        return idempotent::redirect(&format!("{page}/{}#{anchor}", r.event_id));
-    }
+    let anchor = match r.status {
+        RegistrationStatus::Confirmed => "registered",
+        RegistrationStatus::Waiting => "waitlisted",
+    };
+    let page = if customer {
+        "/my/calendar"
+    } else {
+        "/calendar"
+    };
+
     let message = match r.status {
         RegistrationStatus::Confirmed => "Your place is booked; a confirmation is on its way.",
         RegistrationStatus::Waiting => {
             "The event is full: you are on the waiting list, and we will e-mail you if a place frees up."
         }
     };
-    idempotent::json(
+    crate::view::done(
+        form,
+        &format!("{page}/{}#{anchor}", r.event_id),
         StatusCode::CREATED,
         &Registered {
             event: r.event_id.clone(),
@@ -251,14 +252,15 @@ pub(crate) async fn cancel_page(
         None => None,
     };
     let Some(found) = found else {
-        return site.pages.message(
+        return View::message(
             StatusCode::NOT_FOUND,
-            &Message::new(
+            Message::new(
                 "Nothing to cancel",
                 "This registration has been cancelled already, or the link is not complete.",
             )
             .link("See the calendar", "/calendar/"),
-        );
+        )
+        .into_response();
     };
     let title = site
         .data
@@ -276,7 +278,7 @@ pub(crate) async fn cancel_page(
         format!("/events/cancel/{token}"),
         "Cancel my registration".into(),
     ));
-    site.pages.message(StatusCode::OK, &m)
+    View::message(StatusCode::OK, m).into_response()
 }
 
 #[utoipa::path(post, path = "/events/cancel/{token}", tag = "events", summary = "Cancel a registration; the place goes to the longest-waiting registration", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "Cancelled", content_type = "text/html")))]
@@ -292,10 +294,10 @@ pub(crate) async fn cancel(
     )
     .link("See the calendar", "/calendar/");
     let Some(key) = cancel_key(&token) else {
-        return Ok(site.pages.message(StatusCode::OK, &done));
+        return Ok(View::message(StatusCode::OK, done).into_response());
     };
     let Some(found) = links.get(&key).await? else {
-        return Ok(site.pages.message(StatusCode::OK, &done));
+        return Ok(View::message(StatusCode::OK, done).into_response());
     };
     let link = found.record;
     let title = site
@@ -322,5 +324,5 @@ pub(crate) async fn cancel(
         )
         .await?;
     state.deliver_mail().await;
-    Ok(site.pages.message(StatusCode::OK, &done))
+    Ok(View::message(StatusCode::OK, done).into_response())
 }

@@ -38,6 +38,7 @@ pub mod requests;
 pub mod search;
 pub mod state;
 pub mod uploads;
+pub mod view;
 
 pub use error::ApiError;
 pub use state::{AppState, BinderSettings, LiveSite, NewsletterSettings, Settings, SitePaths};
@@ -219,7 +220,7 @@ fn signed_in(routes: Router<AppState>, state: AppState) -> Router {
         ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            pages::form_errors,
+            view::render,
         ))
         .with_state(state)
 }
@@ -232,7 +233,7 @@ fn guarded(routes: Router<AppState>, state: AppState) -> Router {
         ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            pages::form_errors,
+            view::render,
         ))
         .with_state(state)
 }

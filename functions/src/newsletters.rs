@@ -7,7 +7,7 @@
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use portal_core::records::outbox::Mail;
@@ -24,6 +24,7 @@ use crate::idempotent::{self, Idem};
 use crate::input::{self, Input};
 use crate::pages::Message;
 use crate::state::AppState;
+use crate::view::{done, View};
 
 /// How long a confirmation link works.
 const CONFIRM_SECONDS: i64 = 7 * 24 * 3600;
@@ -84,14 +85,12 @@ pub(crate) async fn subscribe(
     let subscriptions: Repo<Subscription> = Repo::new(state.store.clone());
     let key = Subscription::key_of(&list, &email);
     let existing = subscriptions.get(&key).await?;
-    let answer = if body.from_form {
-        idempotent::redirect("/newsletter#sent")
-    } else {
-        idempotent::json(
-            StatusCode::ACCEPTED,
-            &serde_json::json!({ "message": SIGNUP_ANSWER }),
-        )
-    };
+    let answer = done(
+        body.from_form,
+        "/newsletter#sent",
+        StatusCode::ACCEPTED,
+        &MessageBody::new(SIGNUP_ANSWER),
+    );
     // A confirmed address gets no mail: nothing to confirm, and nothing to tell a stranger.
     if !existing.as_ref().is_some_and(|s| s.record.confirmed) {
         let token = random_token();
@@ -139,7 +138,7 @@ pub(crate) async fn confirm_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Response {
-    let site = state.site();
+    let _site = state.site();
     let live = token.len() == 32
         && token.bytes().all(|b| b.is_ascii_hexdigit())
         && matches!(
@@ -149,14 +148,15 @@ pub(crate) async fn confirm_page(
             Ok(Some(_))
         );
     if !live {
-        return site.pages.message(
+        return View::message(
             StatusCode::NOT_FOUND,
-            &Message::new(
+            Message::new(
                 "Link not valid",
                 "this confirmation link has been used or has expired; sign up again",
             )
             .link("Sign up again", "/newsletter"),
-        );
+        )
+        .into_response();
     }
     let mut m = Message::new(
         "Confirm your subscription",
@@ -166,7 +166,7 @@ pub(crate) async fn confirm_page(
         format!("/newsletter/confirm/{token}"),
         "Confirm my subscription".into(),
     ));
-    site.pages.message(StatusCode::OK, &m)
+    View::message(StatusCode::OK, m).into_response()
 }
 
 /// The confirmation page's button: a page saying what happened.
@@ -174,11 +174,11 @@ pub(crate) async fn confirm_page(
 pub(crate) async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match confirm_token(&state, &token).await {
         Ok(r) => r,
-        Err(e) => state.site().pages.message(
+        Err(e) => View::message(
             e.status(),
-            &Message::new("Link not valid", e.public_message())
-                .link("Sign up again", "/newsletter"),
-        ),
+            Message::new("Link not valid", e.public_message()).link("Sign up again", "/newsletter"),
+        )
+        .into_response(),
     }
 }
 
@@ -221,21 +221,18 @@ async fn confirm_token(state: &AppState, token: &str) -> Result<Response, ApiErr
         ])
         .await?;
     state.deliver_mail().await;
-    Ok(state.site().pages.message(
-        StatusCode::OK,
-        &Message::new(
+    Ok(View::message(StatusCode::OK, Message::new(
             "Subscribed",
             "Thank you: your subscription is confirmed. Every newsletter carries a link to unsubscribe with one click.",
         )
-        .link("Back to the home page", "/"),
-    ))
+        .link("Back to the home page", "/")).into_response())
 }
 
 /// A link opened in a browser (or prefetched by a mail scanner) only shows a button; the
 /// button, or a mail program's one-click POST (RFC 8058), unsubscribes.
 #[utoipa::path(get, path = "/newsletter/unsubscribe/{token}", tag = "events", summary = "The unsubscribe page: a button, so link scanners unsubscribe nobody (HTML)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "The page", content_type = "text/html")))]
 pub(crate) async fn unsubscribe_page(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     Path(token): Path<String>,
 ) -> Response {
     let token: String = token.chars().filter(char::is_ascii_hexdigit).collect();
@@ -247,7 +244,7 @@ pub(crate) async fn unsubscribe_page(
         format!("/newsletter/unsubscribe/{token}"),
         "Unsubscribe me".into(),
     ));
-    state.site().pages.message(StatusCode::OK, &message)
+    View::message(StatusCode::OK, message).into_response()
 }
 
 #[utoipa::path(post, path = "/newsletter/unsubscribe/{token}", tag = "events", summary = "Unsubscribe (the button, or a mail program's one-click POST, RFC 8058)", params(("token" = String, Path, description = "The 32-character token from the link")), responses((status = 200, description = "Unsubscribed", content_type = "text/html")))]
@@ -267,12 +264,13 @@ pub(crate) async fn unsubscribe(
             ])
             .await?;
     }
-    Ok(state.site().pages.message(
+    Ok(View::message(
         StatusCode::OK,
-        &Message::new(
+        Message::new(
             "Unsubscribed",
             "You will receive no more of this newsletter.",
         )
         .link("Back to the home page", "/"),
-    ))
+    )
+    .into_response())
 }

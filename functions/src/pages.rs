@@ -5,8 +5,7 @@
 
 use std::path::Path;
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header;
 use portal_core::text::{error_chain, escape_html};
 use serde::Serialize;
 use serde_json::Value;
@@ -59,6 +58,8 @@ impl Pages {
             .map_err(|e| format!("{}: {}", templates.display(), error_chain(&e)))?;
         tera.autoescape_on(vec![".html"]);
         tera.set_escape_fn(escape_html);
+        tera.register_filter("date_text", filter(date_text));
+        tera.register_filter("size_text", filter(|n| size_text(n.max(0) as u64)));
         for name in ["message.html", "track.html", "search.html", "404.html"] {
             if !tera.get_template_names().any(|n| n == name) {
                 return Err(format!(
@@ -82,32 +83,25 @@ impl Pages {
         c
     }
 
-    /// Renders `template` with `ctx` as an HTML response with `status`.
-    pub fn render(
-        &self,
-        template: &str,
-        ctx: &Context,
-        status: StatusCode,
-    ) -> Result<Response, ApiError> {
-        let html = self
-            .tera
+    /// Renders `template` with `ctx`.
+    pub fn html(&self, template: &str, ctx: &Context) -> Result<String, ApiError> {
+        self.tera
             .render(template, ctx)
-            .map_err(|e| ApiError::Internal(format!("template {template}: {}", error_chain(&e))))?;
-        Ok((status, Html(html)).into_response())
+            .map_err(|e| ApiError::Internal(format!("template {template}: {}", error_chain(&e))))
     }
 
-    /// A message page, not to be indexed.
-    pub fn message(&self, status: StatusCode, message: &Message) -> Response {
+    /// A message page; should even the message template fail, a plain page saying the same.
+    pub fn message_html(&self, message: &Message) -> String {
         let mut ctx = self.context("message", &message.title, "/");
         ctx.insert("message", message);
-        let mut response = self
-            .render("message.html", &ctx, status)
-            .unwrap_or_else(|e| e.into_response());
-        response.headers_mut().insert(
-            header::HeaderName::from_static("x-robots-tag"),
-            HeaderValue::from_static("noindex"),
-        );
-        response
+        self.html("message.html", &ctx).unwrap_or_else(|e| {
+            tracing::error!("{e}");
+            format!(
+                "<!doctype html><title>{0}</title><h1>{0}</h1><p>{1}</p>",
+                escape_html(&message.title),
+                escape_html(&message.paragraphs.join(" "))
+            )
+        })
     }
 }
 
@@ -124,71 +118,28 @@ pub fn wants_html(headers: &axum::http::HeaderMap) -> bool {
     }
 }
 
+/// A Tera filter showing a number as `text` does.
+fn filter(text: impl Fn(i64) -> String + Send + Sync + 'static) -> impl tera::Filter + 'static {
+    move |value: &Value, _: &std::collections::HashMap<String, Value>| {
+        value
+            .as_i64()
+            .map(|n| Value::String(text(n)))
+            .ok_or_else(|| tera::Error::msg(format!("`{value}` is not a whole number")))
+    }
+}
+
+/// A size as people read it: "12 KB", "3.4 MB".
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{} KB", bytes.div_ceil(1024)),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
+}
+
 /// A time as people read it: "24 November 2026, 09:12 UTC".
 pub fn date_text(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|t| t.format("%-d %B %Y, %H:%M UTC").to_string())
         .unwrap_or_default()
-}
-
-/// Middleware: a refused form post from a browser gets the theme's message page, saying what
-/// is wrong and linking back to the form, instead of the JSON error envelope API clients get.
-pub async fn form_errors(
-    axum::extract::State(state): axum::extract::State<crate::AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let kind = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let from_form = req.method() == axum::http::Method::POST
-        && (kind.starts_with("application/x-www-form-urlencoded")
-            || kind.starts_with("multipart/form-data"));
-    // Back to the page the form was on, when it is one of ours.
-    let back = req
-        .headers()
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.parse::<axum::http::Uri>().ok())
-        .filter(|u| {
-            u.host().is_none()
-                || req
-                    .headers()
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .is_some_and(|h| u.authority().is_some_and(|a| a.as_str() == h))
-        })
-        .map(|u| u.path().to_string())
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"));
-    let response = next.run(req).await;
-    let status = response.status();
-    let json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !from_form || !status.is_client_error() || !json {
-        return response;
-    }
-    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let envelope: Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let message = envelope["error"]["message"]
-        .as_str()
-        .unwrap_or("the form could not be sent");
-    let text = match envelope["error"]["field"].as_str() {
-        Some(field) => format!("{}: {message}", field.replace('_', " ")),
-        None => message.to_string(),
-    };
-    let mut m = Message::new("Please check the form", text);
-    m.paragraphs
-        .push("Nothing was sent. Go back, correct it and send the form again.".into());
-    let m = match back {
-        Some(path) => m.link("Back to the form", path),
-        None => m.link("Back to the home page", "/"),
-    };
-    state.site().pages.message(status, &m)
 }

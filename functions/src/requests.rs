@@ -18,9 +18,10 @@ use serde::Deserialize;
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
-use crate::idempotent::{self, Idem};
+use crate::idempotent::Idem;
 use crate::input::{self, Input};
 use crate::state::AppState;
+use crate::view::done;
 
 /// The group's routes.
 pub fn router() -> Router<AppState> {
@@ -77,14 +78,12 @@ async fn store_and_tell(
     thanks: &str,
 ) -> Result<Response, ApiError> {
     let mail = Mail::new(&state.site().settings().business_email, subject, body);
-    let answer = if from_form {
-        idempotent::redirect(thanks)
-    } else {
-        idempotent::json(
-            StatusCode::CREATED,
-            &serde_json::json!({"message": "Thank you: we will be in touch soon."}),
-        )
-    };
+    let answer = done(
+        from_form,
+        thanks,
+        StatusCode::CREATED,
+        &MessageBody::new("Thank you: we will be in touch soon."),
+    );
     let mut writes = vec![
         Write::Put(record, Cond::NotExists),
         Write::Put(to_item(&mail)?, Cond::NotExists),

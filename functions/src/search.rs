@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use portal_core::records::feedback::ArticleFeedback;
 use portal_core::records::outbox::Mail;
 use portal_core::records::{new_id, to_item};
@@ -20,9 +20,10 @@ use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
 use crate::guard::{self, ClientIp};
-use crate::idempotent::{self, Idem};
+use crate::idempotent::Idem;
 use crate::input::{self, Input};
-use crate::state::{AppState, Site};
+use crate::state::AppState;
+use crate::view::{done, View};
 
 /// Longest search accepted, in characters.
 pub const MAX_QUERY: usize = 500;
@@ -34,8 +35,8 @@ pub const MAX_PER_PAGE: usize = 50;
 /// The group's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/search", get(search_json))
-        .route("/search", get(search_page))
+        .route("/api/search", get(search))
+        .route("/search", get(search))
         .route("/api/kb/{article}/feedback", post(feedback))
         .route("/api/kb/{article}/share", post(share))
 }
@@ -127,69 +128,46 @@ pub(crate) fn run(searcher: &Searcher, p: &SearchParams) -> Result<SearchAnswer,
 }
 
 #[utoipa::path(get, path = "/api/search", tag = "search", summary = "Search the knowledge base, FAQ, calendar and documents", params(SearchParams), responses((status = 200, description = "Ranked hits with highlighted snippets", body = SearchAnswer), (status = 422, description = "A parameter is wrong", body = ErrorBody)))]
-pub(crate) async fn search_json(
+pub(crate) async fn search(
     State(state): State<AppState>,
     Query(p): Query<SearchParams>,
-) -> Result<Json<SearchAnswer>, ApiError> {
-    run(state.site().search()?, &p).map(Json)
+) -> Result<View<SearchAnswer>, ApiError> {
+    results(state.site().search()?, &p, "/search")
 }
 
 #[utoipa::path(get, path = "/search", tag = "search", summary = "The search results page (HTML)", params(SearchParams), responses((status = 200, description = "The page", content_type = "text/html"), (status = 422, description = "A parameter is wrong", content_type = "text/html")))]
-pub(crate) async fn search_page(
-    State(state): State<AppState>,
-    Query(p): Query<SearchParams>,
-) -> Response {
-    let site = state.site();
-    match site.search() {
-        Ok(searcher) => results_page(&site, searcher, &p, "/search"),
-        Err(e) => e.into_response(),
-    }
-}
+#[allow(dead_code)]
+pub(crate) fn search_page() {}
 
 /// The theme's results page for the search `p` on `searcher`, its form posting to `action`.
-pub(crate) fn results_page(
-    site: &Site,
+pub(crate) fn results(
     searcher: &Searcher,
     p: &SearchParams,
-    action: &str,
-) -> Response {
-    let answer = match run(searcher, p) {
-        Ok(a) => a,
-        Err(e) => {
-            return site.pages.message(
-                e.status(),
-                &crate::pages::Message::new("Search", e.public_message())
-                    .link("Search again", action),
-            )
-        }
-    };
+    action: &'static str,
+) -> Result<View<SearchAnswer>, ApiError> {
+    let answer = run(searcher, p)?;
     let title = if answer.query.is_empty() {
         "Search".to_string()
     } else {
         format!("Search: {}", answer.query)
     };
-    let mut c = site.pages.context("search", &title, "/search/");
-    c.insert(
-        "description",
-        "Search the knowledge base, FAQ, calendar and documents.",
-    );
-    c.insert("search_action", action);
     let first = (answer.page - 1) * answer.per_page;
-    c.insert("query", &answer.query);
-    c.insert("topic", &answer.topic);
-    c.insert("page", &answer.page);
-    c.insert("total", &answer.total);
-    c.insert("first", &(first + 1));
-    c.insert("last", &(first + answer.hits.len()));
-    c.insert("prev_page", &(answer.page > 1).then(|| answer.page - 1));
-    c.insert(
-        "next_page",
-        &(answer.page * answer.per_page < answer.total).then_some(answer.page + 1),
+    let (last, prev_page, next_page) = (
+        first + answer.hits.len(),
+        (answer.page > 1).then(|| answer.page - 1),
+        (answer.page * answer.per_page < answer.total).then_some(answer.page + 1),
     );
-    c.insert("hits", &answer.hits);
-    site.pages
-        .render("search.html", &c, StatusCode::OK)
-        .unwrap_or_else(|e| e.into_response())
+    Ok(View::flat(answer, "search.html")
+        .titled("search", title, "/search/")
+        .with(
+            "description",
+            "Search the knowledge base, FAQ, calendar and documents.",
+        )
+        .with("search_action", action)
+        .with("first", first + 1)
+        .with("last", last)
+        .with("prev_page", prev_page)
+        .with("next_page", next_page))
 }
 
 /// What the portal answers at an address nothing serves. Behind CloudFront the bucket's
@@ -207,17 +185,11 @@ pub async fn not_found(
     if !page {
         return ApiError::NotFound(format!("nothing is served at {method} {path}")).into_response();
     }
-    let site = state.site();
-    let ctx = site.pages.context("404", "Page not found", "/404.html");
-    let mut response = site
-        .pages
-        .render("404.html", &ctx, StatusCode::NOT_FOUND)
-        .unwrap_or_else(|e| e.into_response());
-    response.headers_mut().insert(
-        axum::http::header::HeaderName::from_static("x-robots-tag"),
-        axum::http::HeaderValue::from_static("noindex"),
-    );
-    response
+    let view = View::flat((), "404.html")
+        .titled("404", "Page not found", "/404.html")
+        .status(StatusCode::NOT_FOUND)
+        .unlisted();
+    crate::view::page_now(&state.site().pages, view, path)
 }
 
 /// The title of the public article `slug`, or 404.
@@ -293,14 +265,12 @@ pub(crate) async fn feedback(
         comment,
         created: now(),
     };
-    let answer = if body.from_form {
-        idempotent::redirect(&format!("/kb/{article}#feedback-sent"))
-    } else {
-        idempotent::json(
-            StatusCode::CREATED,
-            &serde_json::json!({"message": "Thank you for your feedback.", "helpful": helpful}),
-        )
-    };
+    let answer = done(
+        body.from_form,
+        &format!("/kb/{article}#feedback-sent"),
+        StatusCode::CREATED,
+        &serde_json::json!({"message": "Thank you for your feedback.", "helpful": helpful}),
+    );
     let mut writes = vec![Write::Put(to_item(&record)?, Cond::NotExists)];
     writes.extend(idem.record(&answer)?);
     state.store.transact(writes).await?;
@@ -353,14 +323,12 @@ pub(crate) async fn share(
             site.settings().base_url
         ),
     );
-    let answer = if body.from_form {
-        idempotent::redirect(&format!("/kb/{article}#shared"))
-    } else {
-        idempotent::json(
-            StatusCode::ACCEPTED,
-            &serde_json::json!({"message": format!("The link is on its way to {email}.")}),
-        )
-    };
+    let answer = done(
+        body.from_form,
+        &format!("/kb/{article}#shared"),
+        StatusCode::ACCEPTED,
+        &MessageBody::new(format!("The link is on its way to {email}.")),
+    );
     let mut writes = vec![Write::Put(to_item(&mail)?, Cond::NotExists)];
     writes.extend(idem.record(&answer)?);
     state.store.transact(writes).await?;

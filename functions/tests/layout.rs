@@ -60,3 +60,25 @@ fn the_functions_never_spell_a_key_the_records_own_every_key() {
     );
     assert!(key_literals(r#"&["ISSUE#*", "OUTBOX"]"#).is_empty());
 }
+
+#[test]
+fn handlers_return_views_and_never_render_a_page_themselves() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut rendering = Vec::new();
+    for (file, code) in sources(&src) {
+        if file.ends_with("/view.rs") || file.ends_with("/pages.rs") {
+            continue;
+        }
+        for needle in [".pages.", "message_html(", "Redirect::to(", "from_form {"] {
+            if code.contains(needle) {
+                rendering.push(format!("{file}: `{needle}`"));
+            }
+        }
+    }
+    assert!(
+        rendering.is_empty(),
+        "pages, error pages and form answers are made in view.rs (return a View, an ApiError \
+         or view::done):\n{}",
+        rendering.join("\n")
+    );
+}

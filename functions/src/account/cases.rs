@@ -4,15 +4,14 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
+use axum::response::Response;
 use portal_core::records::customers::Customers;
 use portal_core::records::issues::{Attachment, Issue, IssueKind, Issues, Note};
 use portal_core::records::{new_id, to_item, Versioned};
 use portal_core::store::{now, Cond, Write};
 use serde::{Deserialize, Serialize};
 
-use super::page::{page, private};
+use super::page::with_csrf;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
@@ -20,6 +19,7 @@ use crate::error::{ErrorBody, MessageBody};
 use crate::input::{self, Input, WithFiles};
 use crate::pages::date_text;
 use crate::state::AppState;
+use crate::view::{done_now, Door, View};
 
 /// Statuses a customer may set on their own issue.
 pub const CUSTOMER_STATUSES: &[&str] = &["closed", "open"];
@@ -199,26 +199,30 @@ pub(crate) async fn file(
     let (filed, _) = Issues::new(state.store.clone())
         .file(issue, &settings.tracking_prefix, year, |_, _| None)
         .await?;
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/my/issues/{}", filed.number)).into_response());
-    }
-    Ok(private(
-        (StatusCode::CREATED, Json(view(&state, &filed).await?)).into_response(),
+    Ok(done_now(
+        body.from_form,
+        &format!("/my/issues/{}", filed.number),
+        StatusCode::CREATED,
+        &view(&state, &filed).await?,
     ))
 }
 
 #[utoipa::path(get, path = "/api/my/issues/{number}", tag = "account", summary = "One of this customer's issues with its public notes",
     params(("number" = String, Path, description = "The issue's number")),
     responses((status = 200, description = "The issue", body = CaseView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
-pub(crate) async fn issue_json(
+pub(crate) async fn case(
     State(state): State<AppState>,
     who: SignedIn,
+    door: Door,
     Path(number): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<View<CaseView>, ApiError> {
     let issue = own_issue(&state, &who, &number).await?;
-    Ok(private(
-        Json(view(&state, &issue.record).await?).into_response(),
-    ))
+    let v = View::new(view(&state, &issue.record).await?, "my/issue.html", "issue").titled(
+        "account",
+        format!("Issue {number}"),
+        "/my/",
+    );
+    with_csrf(v, door, &state, &who).await
 }
 
 /// A note from the customer.
@@ -270,22 +274,17 @@ pub(crate) async fn add_note(
         };
         extra.push(Write::Put(to_item(&a)?, Cond::NotExists));
     }
-    if let Err(e) = Issues::new(state.store.clone())
-        .add_note_with(&note, extra)
-        .await
-    {
-        crate::uploads::forget_unless_written(&state, &stored, &e).await;
-        return Err(e.into());
-    }
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/my/issues/{number}")).into_response());
-    }
-    Ok(private(
-        (
-            StatusCode::CREATED,
-            Json(view(&state, &issue.record).await?),
-        )
-            .into_response(),
+    crate::uploads::keep_with(
+        &state,
+        &stored,
+        Issues::new(state.store.clone()).add_note_with(&note, extra),
+    )
+    .await?;
+    Ok(done_now(
+        body.from_form,
+        &format!("/my/issues/{number}"),
+        StatusCode::CREATED,
+        &view(&state, &issue.record).await?,
     ))
 }
 
@@ -321,32 +320,19 @@ pub(crate) async fn set_status(
     let changed = Issues::new(state.store.clone())
         .set_status(&issue, status, &who.session.email)
         .await?;
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/my/issues/{number}")).into_response());
-    }
-    Ok(private(Json(view(&state, &changed).await?).into_response()))
+    Ok(done_now(
+        body.from_form,
+        &format!("/my/issues/{number}"),
+        StatusCode::OK,
+        &view(&state, &changed).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/my/issues/{number}", tag = "account", summary = "One of this customer's issues (HTML)",
     params(("number" = String, Path, description = "The issue's number")),
     responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "Not in this account", content_type = "text/html")))]
-pub(crate) async fn issue_page(
-    State(state): State<AppState>,
-    who: Result<SignedIn, ApiError>,
-    Path(number): Path<String>,
-) -> Response {
-    page(&state, who, async |state: &AppState, who: SignedIn| {
-        let issue = own_issue(state, &who, &number).await?;
-        let site = state.site();
-        let mut ctx = site
-            .pages
-            .context("account", &format!("Issue {number}"), "/my/");
-        ctx.insert("issue", &view(state, &issue.record).await?);
-        ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
-        site.pages.render("my/issue.html", &ctx, StatusCode::OK)
-    })
-    .await
-}
+#[allow(dead_code)]
+pub(crate) fn case_page() {}
 
 #[utoipa::path(get, path = "/api/my/issues/{number}/attachments/{id}", tag = "account", summary = "Download a file of one of this customer's issues",
     params(("number" = String, Path, description = "The issue's number"), ("id" = String, Path, description = "The file")),

@@ -5,15 +5,14 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
 
-use super::page::{page, private};
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::ErrorBody;
-use crate::search::{results_page, run, SearchAnswer, SearchParams};
+use crate::search::{results, SearchAnswer, SearchParams};
 use crate::state::AppState;
+use crate::view::View;
 
 /// The marker every form of the theme carries (in `forms/honeypot.html`); the session's form
 /// token is added beside it when a private page is served.
@@ -56,13 +55,10 @@ async fn private_page(
     responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "No such article", content_type = "text/html")))]
 pub(crate) async fn article(
     State(state): State<AppState>,
-    who: Result<SignedIn, ApiError>,
+    who: SignedIn,
     Path(slug): Path<String>,
-) -> Response {
-    page(&state, who, async |state: &AppState, who: SignedIn| {
-        private_page(state, &who, "kb", &slug).await
-    })
-    .await
+) -> Result<Response, ApiError> {
+    private_page(&state, &who, "kb", &slug).await
 }
 
 #[utoipa::path(get, path = "/my/calendar/{slug}", tag = "account", summary = "A customers-only event, with its registration form (HTML)",
@@ -70,13 +66,10 @@ pub(crate) async fn article(
     responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "No such event", content_type = "text/html")))]
 pub(crate) async fn event(
     State(state): State<AppState>,
-    who: Result<SignedIn, ApiError>,
+    who: SignedIn,
     Path(slug): Path<String>,
-) -> Response {
-    page(&state, who, async |state: &AppState, who: SignedIn| {
-        private_page(state, &who, "calendar", &slug).await
-    })
-    .await
+) -> Result<Response, ApiError> {
+    private_page(&state, &who, "calendar", &slug).await
 }
 
 #[utoipa::path(post, path = "/api/my/events/{event}/registrations", tag = "account", summary = "Register for any event, customers-only ones included",
@@ -96,31 +89,16 @@ pub(crate) async fn register(
 #[utoipa::path(get, path = "/api/my/search", tag = "account", summary = "Search everything public and the customers-only articles",
     params(SearchParams),
     responses((status = 200, description = "Ranked hits", body = SearchAnswer), (status = 401, description = "Not logged in", body = ErrorBody), (status = 422, description = "A parameter is wrong", body = ErrorBody)))]
-pub(crate) async fn search_json(
+pub(crate) async fn search(
     State(state): State<AppState>,
     _who: SignedIn,
     Query(p): Query<SearchParams>,
-) -> Result<Response, ApiError> {
-    let answer = run(state.site().customer_search()?, &p)?;
-    Ok(private(Json(answer).into_response()))
+) -> Result<View<SearchAnswer>, ApiError> {
+    results(state.site().customer_search()?, &p, "/my/search")
 }
 
 #[utoipa::path(get, path = "/my/search", tag = "account", summary = "The customers' search page (HTML)",
     params(SearchParams),
     responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login")))]
-pub(crate) async fn search_page(
-    State(state): State<AppState>,
-    who: Result<SignedIn, ApiError>,
-    Query(p): Query<SearchParams>,
-) -> Response {
-    page(&state, who, async |state: &AppState, _who: SignedIn| {
-        let site = state.site();
-        Ok(results_page(
-            &site,
-            site.customer_search()?,
-            &p,
-            "/my/search",
-        ))
-    })
-    .await
-}
+#[allow(dead_code)]
+pub(crate) fn search_page() {}

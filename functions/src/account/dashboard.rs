@@ -1,7 +1,6 @@
 //! The account at a glance: the dashboard page and the list of the customer's cases.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portal_core::records::issues::{IssueSummary, Issues};
@@ -11,8 +10,10 @@ use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
 use crate::state::AppState;
+use crate::view::View;
+use serde::Serialize;
 
-use super::{billing::*, page::*, quotes::*};
+use super::{billing::*, quotes::*};
 
 #[utoipa::path(get, path = "/api/my/issues", tag = "account", summary = "This customer's cases and bugs, newest first",
     responses((status = 200, description = "Issues", body = Vec<Object>), (status = 401, description = "Not logged in", body = ErrorBody)))]
@@ -23,53 +24,58 @@ pub(crate) async fn issues_json(
     let list: Vec<IssueSummary> = Issues::new(state.store.clone())
         .for_customer(&who.session.customer_id, 1000)
         .await?;
-    Ok(private(Json(list).into_response()))
+    Ok(Json(list).into_response())
+}
+
+/// Everything the account page shows.
+#[derive(Debug, Serialize)]
+pub(crate) struct Dashboard {
+    account: AccountView,
+    invoices: Vec<InvoiceView>,
+    payments: Vec<PaymentView>,
+    quotes: Vec<QuoteView>,
+    issues: Vec<IssueSummary>,
+    projects: Vec<super::projects::ProjectView>,
+    profile: super::profile::Profile,
+    documents: Vec<super::documents::DocumentView>,
+    reports: Vec<super::reports::ReportView>,
 }
 
 #[utoipa::path(get, path = "/my/", tag = "account", summary = "The account page (HTML): balance, invoices, payments, quotes, cases",
     responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login")))]
 pub(crate) async fn dashboard(
     State(state): State<AppState>,
-    who: Result<SignedIn, ApiError>,
-) -> Response {
-    page(&state, who, async |state: &AppState, who: SignedIn| {
-        let customer = who.session.customer_id.clone();
-        let site = state.site();
-        let mut ctx = site.pages.context("account", "Your account", "/my/");
-        ctx.insert("account", &account(state, &who).await?);
-        let invoices: Vec<InvoiceView> = all_invoices(state, &customer)
+    who: SignedIn,
+) -> Result<View<Dashboard>, ApiError> {
+    let state = &state;
+    let customer = who.session.customer_id.clone();
+    let dashboard = Dashboard {
+        account: account(state, &who).await?,
+        invoices: all_invoices(state, &customer)
             .await?
             .iter()
             .map(invoice_view)
-            .collect();
-        ctx.insert("invoices", &invoices);
-        let payments: Vec<PaymentView> = all_payments(state, &customer)
+            .collect(),
+        payments: all_payments(state, &customer)
             .await?
             .iter()
             .map(payment_view)
-            .collect();
-        ctx.insert("payments", &payments);
-        let quotes: Vec<QuoteView> = own_quotes(state, &customer)
+            .collect(),
+        quotes: own_quotes(state, &customer)
             .await?
             .iter()
             .map(|q| quote_view(&q.record))
-            .collect();
-        ctx.insert("quotes", &quotes);
-        ctx.insert(
-            "issues",
-            &Issues::new(state.store.clone())
-                .for_customer(&customer, 100)
-                .await?,
-        );
-        ctx.insert("projects", &super::projects::projects(state, &who).await?);
-        ctx.insert("profile", &super::profile::profile(state, &who).await?);
-        ctx.insert(
-            "documents",
-            &super::documents::documents(state, &who).await?,
-        );
-        ctx.insert("reports", &super::reports::reports(state, &who).await?);
-        ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
-        site.pages.render("my/index.html", &ctx, StatusCode::OK)
-    })
-    .await
+            .collect(),
+        issues: Issues::new(state.store.clone())
+            .for_customer(&customer, 100)
+            .await?,
+        projects: super::projects::projects(state, &who).await?,
+        profile: super::profile::profile(state, &who).await?,
+        documents: super::documents::documents(state, &who).await?,
+        reports: super::reports::reports(state, &who).await?,
+    };
+    let csrf = crate::auth::csrf_token(state, &who).await?;
+    Ok(View::flat(dashboard, "my/index.html")
+        .titled("account", "Your account", "/my/")
+        .with("csrf", csrf))
 }

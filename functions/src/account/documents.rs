@@ -6,7 +6,6 @@ use axum::Json;
 use portal_core::records::reports::{SecuredDocument, Shared};
 use serde::Serialize;
 
-use super::page::private;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
@@ -41,9 +40,7 @@ pub(crate) async fn documents_json(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
-    Ok(private(
-        Json(documents(&state, &who).await?).into_response(),
-    ))
+    Ok(Json(documents(&state, &who).await?).into_response())
 }
 
 /// The documents shared with the customer.

@@ -3,7 +3,6 @@
 use axum::response::Response;
 use serde::Serialize;
 
-use super::page::private;
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
@@ -31,7 +30,5 @@ pub(crate) async fn download(
     file_name: &str,
     media_type: &str,
 ) -> Result<Response, ApiError> {
-    Ok(private(
-        crate::uploads::download(state, key, file_name, media_type).await?,
-    ))
+    crate::uploads::download(state, key, file_name, media_type).await
 }

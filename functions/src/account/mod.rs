@@ -28,8 +28,9 @@ use quotes::*;
 /// that holds the search indexes.
 pub fn search_router() -> Router<AppState> {
     Router::new()
-        .route("/api/my/search", get(content::search_json))
-        .route("/my/search", get(content::search_page))
+        .route("/api/my/search", get(content::search))
+        .route("/my/search", get(content::search))
+        .route_layer(axum::middleware::map_response(page::private))
 }
 
 /// The group's routes (its search is in [`search_router`]).
@@ -37,15 +38,15 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/my/account", get(account_json))
         .route("/api/my/invoices", get(invoices_json))
-        .route("/api/my/invoices/{id}", get(invoice_json))
+        .route("/api/my/invoices/{id}", get(invoice))
         .route("/api/my/payments", get(payments_json))
         .route("/api/my/statement.csv", get(statement_csv))
         .route("/api/my/quotes", get(quotes_json))
-        .route("/api/my/quotes/{id}", get(quote_json))
+        .route("/api/my/quotes/{id}", get(quote))
         .route("/api/my/quotes/{id}/decision", post(decide))
         .route("/api/my/quotes/{id}/comments", post(comment))
         .route("/api/my/issues", get(issues_json).post(cases::file))
-        .route("/api/my/issues/{number}", get(cases::issue_json))
+        .route("/api/my/issues/{number}", get(cases::case))
         .route(
             "/api/my/issues/{number}/notes",
             post(cases::add_note).layer(axum::extract::DefaultBodyLimit::max(
@@ -57,9 +58,9 @@ pub fn router() -> Router<AppState> {
             get(cases::attachment),
         )
         .route("/api/my/issues/{number}/status", post(cases::set_status))
-        .route("/my/issues/{number}", get(cases::issue_page))
+        .route("/my/issues/{number}", get(cases::case))
         .route("/api/my/projects", get(projects::projects_json))
-        .route("/api/my/projects/{id}", get(projects::project_json))
+        .route("/api/my/projects/{id}", get(projects::project))
         .route("/api/my/projects/{id}/notes", post(projects::add_note))
         .route(
             "/api/my/projects/{id}/documents",
@@ -75,7 +76,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/my/documents/{id}", get(documents::document))
         .route("/api/my/reports", get(reports::reports_json))
         .route("/api/my/reports/{file}", get(reports::report_csv))
-        .route("/my/projects/{id}", get(projects::project_page))
+        .route("/my/projects/{id}", get(projects::project))
         .route(
             "/api/my/profile",
             get(profile::get_profile).post(profile::update_profile),
@@ -92,6 +93,7 @@ pub fn router() -> Router<AppState> {
             get(profile::confirm_email_page).post(profile::confirm_email),
         )
         .route("/my/", get(dashboard))
-        .route("/my/invoices/{id}", get(invoice_page))
-        .route("/my/quotes/{id}", get(quote_page))
+        .route("/my/invoices/{id}", get(invoice))
+        .route("/my/quotes/{id}", get(quote))
+        .route_layer(axum::middleware::map_response(page::private))
 }

@@ -1,14 +1,16 @@
-//! What every page and answer of the customer area shares: private caching, and the page
-//! wrapper that sends a visitor without a session to the login page.
+//! What every page and answer of the customer area shares: private caching (a layer over
+//! the group's routes) and the session's form token in pages with forms.
 
 use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::view::{Door, View};
 
-pub(crate) fn private(mut r: Response) -> Response {
+/// Layer: nothing of the customer area is kept by a shared cache or the browser.
+pub(crate) async fn private(mut r: Response) -> Response {
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
@@ -16,26 +18,15 @@ pub(crate) fn private(mut r: Response) -> Response {
     r
 }
 
-/// A page behind the login: without a session, the login page instead.
-pub(crate) async fn page(
+/// `view`, with the session's form token when it becomes a page (its forms post with it).
+pub(crate) async fn with_csrf<T>(
+    view: View<T>,
+    door: Door,
     state: &AppState,
-    who: Result<SignedIn, ApiError>,
-    render: impl AsyncFnOnce(&AppState, SignedIn) -> Result<Response, ApiError>,
-) -> Response {
-    let who = match who {
-        Ok(w) => w,
-        Err(ApiError::Unauthorized(_)) => return Redirect::to("/login").into_response(),
-        Err(e) => return e.into_response(),
-    };
-    let site = state.site();
-    match render(state, who).await {
-        Ok(r) => private(r),
-        Err(e) => private(
-            site.pages.message(
-                e.status(),
-                &crate::pages::Message::new("Not found", e.public_message())
-                    .link("Your account", "/my/"),
-            ),
-        ),
-    }
+    who: &SignedIn,
+) -> Result<View<T>, ApiError> {
+    Ok(match door {
+        Door::Page => view.with("csrf", crate::auth::csrf_token(state, who).await?),
+        Door::Api => view,
+    })
 }

@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portal_core::records::audit::AuditEntry;
 use portal_core::records::customers::{Contact, Customers, Login};
@@ -16,7 +16,6 @@ use portal_core::store::{Cond, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::page::private;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
@@ -24,6 +23,7 @@ use crate::error::{ErrorBody, MessageBody};
 use crate::input::{self, Input};
 use crate::pages::Message;
 use crate::state::AppState;
+use crate::view::{done_now, View};
 
 /// How long a link to confirm a new address lasts.
 pub const EMAIL_CHANGE_SECONDS: i64 = 24 * 3600;
@@ -114,7 +114,7 @@ pub(crate) async fn get_profile(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
-    Ok(private(Json(profile(&state, &who).await?).into_response()))
+    Ok(Json(profile(&state, &who).await?).into_response())
 }
 
 /// The customer's contact details.
@@ -193,17 +193,17 @@ pub(crate) async fn update_profile(
                 )
             })?;
     }
-    if body.from_form {
-        return Ok(Redirect::to("/my/#profile-saved").into_response());
-    }
-    Ok(private(
-        Json(Profile {
-            name,
-            phones: Lines(phones),
-            address: Lines(address),
-            email: login.email,
-        })
-        .into_response(),
+    let profile = Profile {
+        name,
+        phones: Lines(phones),
+        address: Lines(address),
+        email: login.email,
+    };
+    Ok(done_now(
+        body.from_form,
+        "/my/#profile-saved",
+        StatusCode::OK,
+        &profile,
     ))
 }
 
@@ -268,21 +268,21 @@ pub(crate) async fn change_email(
         },
     )
     .await?;
-    if body.from_form {
-        return Ok(Redirect::to("/my/#email-sent").into_response());
-    }
-    Ok((
+    Ok(done_now(
+        body.from_form,
+        "/my/#email-sent",
         StatusCode::ACCEPTED,
-        Json(json!({"message": format!("A link is on its way to {new}; your login changes when you follow it.")})),
-    )
-        .into_response())
+        &MessageBody::new(format!(
+            "A link is on its way to {new}; your login changes when you follow it."
+        )),
+    ))
 }
 
 #[utoipa::path(get, path = "/my/email/{token}", tag = "account", summary = "The page a new address's link opens: a button to confirm (HTML)",
     params(("token" = String, Path, description = "The token from the e-mail")),
     responses((status = 200, description = "The page", content_type = "text/html")))]
 pub(crate) async fn confirm_email_page(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     Path(token): Path<String>,
 ) -> Response {
     let token: String = token
@@ -298,7 +298,7 @@ pub(crate) async fn confirm_email_page(
         format!("/my/email/{token}"),
         "Confirm my new address".into(),
     ));
-    state.site().pages.message(StatusCode::OK, &m)
+    View::message(StatusCode::OK, m).into_response()
 }
 
 #[utoipa::path(post, path = "/my/email/{token}", tag = "account", summary = "Confirm a new login address: the login moves to it, its sessions end, and the change is audited",
@@ -308,22 +308,24 @@ pub(crate) async fn confirm_email(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Response {
-    let site = state.site();
+    let _site = state.site();
     match move_login(&state, &token).await {
-        Ok(email) => site.pages.message(
+        Ok(email) => View::message(
             StatusCode::OK,
-            &Message::new(
+            Message::new(
                 "Address changed",
                 format!(
                     "Your login is now {email}. Log in with it; your other sessions have ended."
                 ),
             )
             .link("Log in", "/login"),
-        ),
-        Err(e) => site.pages.message(
+        )
+        .into_response(),
+        Err(e) => View::message(
             e.status(),
-            &Message::new("Address not changed", e.public_message()).link("Your account", "/my/"),
-        ),
+            Message::new("Address not changed", e.public_message()).link("Your account", "/my/"),
+        )
+        .into_response(),
     }
 }
 

@@ -4,14 +4,14 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portal_core::records::projects::{Project, ProjectDocument, ProjectNote, Projects};
-use portal_core::records::{new_id, Repo};
-use portal_core::store::now;
+use portal_core::records::{new_id, to_item, RecordError, Repo};
+use portal_core::store::{now, Cond, Write};
 use serde::{Deserialize, Serialize};
 
-use super::page::{page, private};
+use super::page::with_csrf;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
@@ -20,6 +20,7 @@ use crate::input::{self, Input, WithFiles};
 use crate::pages::date_text;
 use crate::state::AppState;
 use crate::uploads;
+use crate::view::{done_now, Door, View};
 
 use super::files::*;
 
@@ -148,7 +149,7 @@ pub(crate) async fn projects_json(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
-    Ok(private(Json(projects(&state, &who).await?).into_response()))
+    Ok(Json(projects(&state, &who).await?).into_response())
 }
 
 /// The customer's projects.
@@ -169,15 +170,17 @@ pub(crate) async fn projects(
 #[utoipa::path(get, path = "/api/my/projects/{id}", tag = "account", summary = "One project",
     params(("id" = String, Path, description = "The project")),
     responses((status = 200, description = "The project", body = ProjectView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
-pub(crate) async fn project_json(
+pub(crate) async fn project(
     State(state): State<AppState>,
     who: SignedIn,
+    door: Door,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<View<ProjectView>, ApiError> {
     let p = own_project(&state, &who, &id).await?;
-    Ok(private(
-        Json(project_view(&state, p).await?).into_response(),
-    ))
+    let title = p.name.clone();
+    let v = View::new(project_view(&state, p).await?, "my/project.html", "project")
+        .titled("account", title, "/my/");
+    with_csrf(v, door, &state, &who).await
 }
 
 /// A note on a project.
@@ -211,11 +214,11 @@ pub(crate) async fn add_note(
         created: now(),
     };
     Repo::new(state.store.clone()).create(&note).await?;
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/my/projects/{id}")).into_response());
-    }
-    Ok(private(
-        (StatusCode::CREATED, Json(project_view(&state, p).await?)).into_response(),
+    Ok(done_now(
+        body.from_form,
+        &format!("/my/projects/{id}"),
+        StatusCode::CREATED,
+        &project_view(&state, p).await?,
     ))
 }
 
@@ -246,8 +249,8 @@ pub(crate) async fn upload(
         return Err(ApiError::invalid("file", "choose a file to upload"));
     }
     let stored = uploads::receive(&state, "file", body.files, &body.uploaded).await?;
-    let repo: Repo<ProjectDocument> = Repo::new(state.store.clone());
-    for (i, f) in stored.iter().enumerate() {
+    let mut writes = Vec::with_capacity(stored.len());
+    for f in &stored {
         let doc = ProjectDocument {
             customer_id: p.customer_id.clone(),
             project_id: p.id.clone(),
@@ -258,19 +261,17 @@ pub(crate) async fn upload(
             uploaded_by: who.session.email.clone(),
             created: now(),
         };
-        if let Err(e) = repo.create(&doc).await {
-            // The files after this one are not recorded: they go; this one goes unless its
-            // record may have been written after all.
-            uploads::forget(&state, &stored[i + 1..]).await;
-            uploads::forget_unless_written(&state, &stored[i..=i], &e).await;
-            return Err(e.into());
-        }
+        writes.push(Write::Put(to_item(&doc)?, Cond::NotExists));
     }
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/my/projects/{id}")).into_response());
-    }
-    Ok(private(
-        (StatusCode::CREATED, Json(project_view(&state, p).await?)).into_response(),
+    uploads::keep_with(&state, &stored, async {
+        Ok::<_, RecordError>(state.store.transact(writes).await?)
+    })
+    .await?;
+    Ok(done_now(
+        body.from_form,
+        &format!("/my/projects/{id}"),
+        StatusCode::CREATED,
+        &project_view(&state, p).await?,
     ))
 }
 
@@ -294,18 +295,5 @@ pub(crate) async fn project_document(
 #[utoipa::path(get, path = "/my/projects/{id}", tag = "account", summary = "A project (HTML)",
     params(("id" = String, Path, description = "The project")),
     responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "Not in this account", content_type = "text/html")))]
-pub(crate) async fn project_page(
-    State(state): State<AppState>,
-    who: Result<SignedIn, ApiError>,
-    Path(id): Path<String>,
-) -> Response {
-    page(&state, who, async |state: &AppState, who: SignedIn| {
-        let p = own_project(state, &who, &id).await?;
-        let site = state.site();
-        let mut ctx = site.pages.context("account", &p.name, "/my/");
-        ctx.insert("project", &project_view(state, p).await?);
-        ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
-        site.pages.render("my/project.html", &ctx, StatusCode::OK)
-    })
-    .await
-}
+#[allow(dead_code)]
+pub(crate) fn project_page() {}

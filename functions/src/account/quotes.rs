@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portal_core::records::quotes::{Quote, QuoteState, Quotes};
 use portal_core::records::Versioned;
@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::error::{ErrorBody, MessageBody};
 use crate::input::Input;
 use crate::state::AppState;
+use crate::view::{done_now, Door, View};
 
 use super::{money::*, page::*};
 
@@ -106,15 +107,11 @@ pub(crate) async fn comment(
         created: now(),
     };
     Quotes::new(state.store.clone()).comments.create(&c).await?;
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/my/quotes/{id}")).into_response());
-    }
-    Ok(private(
-        (
-            StatusCode::CREATED,
-            Json(quote_with_comments(&state, &q.record).await?),
-        )
-            .into_response(),
+    Ok(done_now(
+        body.from_form,
+        &format!("/my/quotes/{id}"),
+        StatusCode::CREATED,
+        &quote_with_comments(&state, &q.record).await?,
     ))
 }
 
@@ -173,21 +170,26 @@ pub(crate) async fn quotes_json(
         .iter()
         .map(|q| quote_view(&q.record))
         .collect();
-    Ok(private(Json(list).into_response()))
+    Ok(Json(list).into_response())
 }
 
 #[utoipa::path(get, path = "/api/my/quotes/{id}", tag = "account", summary = "One quote with its lines",
     params(("id" = String, Path, description = "The quote")),
     responses((status = 200, description = "The quote", body = QuoteView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
-pub(crate) async fn quote_json(
+pub(crate) async fn quote(
     State(state): State<AppState>,
     who: SignedIn,
+    door: Door,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<View<QuoteView>, ApiError> {
     let q = own_quote(&state, &who, &id).await?;
-    Ok(private(
-        Json(quote_with_comments(&state, &q.record).await?).into_response(),
-    ))
+    let v = View::new(
+        quote_with_comments(&state, &q.record).await?,
+        "my/quote.html",
+        "quote",
+    )
+    .titled("account", format!("Quote {}", q.record.number), "/my/");
+    with_csrf(v, door, &state, &who).await
 }
 
 /// Accepting or declining a quote.
@@ -225,29 +227,16 @@ pub(crate) async fn decide(
     let decided = Quotes::new(state.store.clone())
         .decide(&q, accept, &who.session.email, now())
         .await?;
-    if body.from_form {
-        return Ok(Redirect::to(&format!("/my/quotes/{id}")).into_response());
-    }
-    Ok(private(Json(quote_view(&decided)).into_response()))
+    Ok(done_now(
+        body.from_form,
+        &format!("/my/quotes/{id}"),
+        StatusCode::OK,
+        &quote_view(&decided),
+    ))
 }
 
 #[utoipa::path(get, path = "/my/quotes/{id}", tag = "account", summary = "A quote, with buttons to accept or decline it (HTML)",
     params(("id" = String, Path, description = "The quote")),
     responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "Not in this account", content_type = "text/html")))]
-pub(crate) async fn quote_page(
-    State(state): State<AppState>,
-    who: Result<SignedIn, ApiError>,
-    Path(id): Path<String>,
-) -> Response {
-    page(&state, who, async |state: &AppState, who: SignedIn| {
-        let q = own_quote(state, &who, &id).await?;
-        let site = state.site();
-        let mut ctx = site
-            .pages
-            .context("account", &format!("Quote {}", q.record.number), "/my/");
-        ctx.insert("quote", &quote_with_comments(state, &q.record).await?);
-        ctx.insert("csrf", &crate::auth::csrf_token(state, &who).await?);
-        site.pages.render("my/quote.html", &ctx, StatusCode::OK)
-    })
-    .await
-}
+#[allow(dead_code)]
+pub(crate) fn quote_page() {}

@@ -6,7 +6,6 @@ use axum::Json;
 use portal_core::records::reports::{Report, ReportKind, Shared};
 use serde::Serialize;
 
-use super::page::private;
 use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
@@ -77,7 +76,7 @@ pub(crate) async fn reports_json(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
-    Ok(private(Json(reports(&state, &who).await?).into_response()))
+    Ok(Json(reports(&state, &who).await?).into_response())
 }
 
 /// The customer's reports.

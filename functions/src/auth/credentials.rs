@@ -5,8 +5,7 @@ use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
+use axum::response::Response;
 use portal_core::records::customers::{Customers, Login};
 use portal_core::records::email_key;
 use portal_core::records::outbox::Mail;
@@ -19,6 +18,7 @@ use crate::error::{ErrorBody, MessageBody};
 use crate::guard::ClientIp;
 use crate::input::{self, Input};
 use crate::state::AppState;
+use crate::view::done_now;
 
 use super::password;
 use super::{consts::*, login::*, session::*};
@@ -125,11 +125,12 @@ pub(crate) async fn check_current(
 }
 
 pub(super) fn answer(from_form: bool, message: &str) -> Response {
-    if from_form {
-        Redirect::to("/my/#password-changed").into_response()
-    } else {
-        Json(serde_json::json!({ "message": message })).into_response()
-    }
+    done_now(
+        from_form,
+        "/my/#password-changed",
+        StatusCode::OK,
+        &MessageBody::new(message),
+    )
 }
 
 /// A forgotten password.
@@ -183,14 +184,12 @@ pub(crate) async fn forgot(
         .await?;
     }
     steady(started).await;
-    if body.from_form {
-        return Ok(Redirect::to("/login#reset-sent").into_response());
-    }
-    Ok((
+    Ok(done_now(
+        body.from_form,
+        "/login#reset-sent",
         StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "message": FORGOT_ANSWER })),
-    )
-        .into_response())
+        &MessageBody::new(FORGOT_ANSWER),
+    ))
 }
 
 /// Setting a password with a link's token (activation or reset).
@@ -263,11 +262,12 @@ pub(crate) async fn activate(
     body: Input<SetPassword>,
 ) -> Result<Response, ApiError> {
     let device = set_with_token(&state, &ip, &body.value, TokenKind::Activation).await?;
-    let r = if body.from_form {
-        Redirect::to("/login#activated").into_response()
-    } else {
-        Json(serde_json::json!({"message": "Your password is set; log in now."})).into_response()
-    };
+    let r = done_now(
+        body.from_form,
+        "/login#activated",
+        StatusCode::OK,
+        &MessageBody::new("Your password is set; log in now."),
+    );
     Ok(remembered(r, &device))
 }
 
@@ -281,12 +281,12 @@ pub(crate) async fn reset(
     body: Input<SetPassword>,
 ) -> Result<Response, ApiError> {
     let device = set_with_token(&state, &ip, &body.value, TokenKind::PasswordReset).await?;
-    let r = if body.from_form {
-        Redirect::to("/login#reset-done").into_response()
-    } else {
-        Json(serde_json::json!({"message": "Your password is changed; log in now."}))
-            .into_response()
-    };
+    let r = done_now(
+        body.from_form,
+        "/login#reset-done",
+        StatusCode::OK,
+        &MessageBody::new("Your password is changed; log in now."),
+    );
     Ok(remembered(r, &device))
 }
 

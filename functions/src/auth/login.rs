@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::Json;
 use portal_core::records::customers::{Customers, Login};
 use portal_core::records::email_key;
@@ -19,6 +19,7 @@ use crate::error::{ErrorBody, MessageBody};
 use crate::guard::ClientIp;
 use crate::input::{self, Input};
 use crate::state::AppState;
+use crate::view::done_now;
 
 use super::password;
 use super::{consts::*, session::*};
@@ -182,17 +183,13 @@ pub(crate) async fn login(
                 .await?,
         )
     };
-    let mut response = if body.from_form {
-        Redirect::to("/my/").into_response()
-    } else {
-        Json(Me {
-            email: login.email.clone(),
-            customer_id: login.customer_id.clone(),
-            customer_name: customer,
-            session_ends: session.expires_at,
-        })
-        .into_response()
+    let me = Me {
+        email: login.email.clone(),
+        customer_id: login.customer_id.clone(),
+        customer_name: customer,
+        session_ends: session.expires_at,
     };
+    let mut response = done_now(body.from_form, "/my/", StatusCode::OK, &me);
     let h = response.headers_mut();
     h.append(
         header::SET_COOKIE,
@@ -218,15 +215,8 @@ pub(crate) async fn logout(
     if let Some(token) = cookie(&headers, COOKIE) {
         Sessions::new(state.store.clone()).end(token).await?;
     }
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    let mut response = if form {
-        Redirect::to("/").into_response()
-    } else {
-        StatusCode::NO_CONTENT.into_response()
-    };
+    let form = crate::view::is_form(&axum::http::Method::POST, &headers);
+    let mut response = done_now(form, "/", StatusCode::NO_CONTENT, &());
     response
         .headers_mut()
         .append(header::SET_COOKIE, set_cookie(COOKIE, "", 0));

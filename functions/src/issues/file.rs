@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
-use crate::idempotent::{self, Answer, Idem};
+use crate::idempotent::{Answer, Idem};
 use crate::input::{self, WithFiles};
 use crate::state::AppState;
 use crate::uploads;
@@ -108,8 +108,8 @@ pub(crate) async fn file(
     let stored = uploads::receive(&state, "attachments", sent, &uploaded).await?;
     let year = portal_core::records::utc_year(portal_core::store::now());
     let (base, business) = (settings.base_url.clone(), settings.business.clone());
-    let filed = Issues::new(state.store.clone())
-        .file_with(issue, &settings.tracking_prefix, year, |issue, token| {
+    let issues = Issues::new(state.store.clone());
+    let filed = issues.file_with(issue, &settings.tracking_prefix, year, |issue, token| {
             let mut writes = Vec::new();
             for f in &stored {
                 let a = Attachment {
@@ -136,30 +136,25 @@ pub(crate) async fn file(
             writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
             writes.extend(idem.record(&filed_answer(issue, token, &base, form))?);
             Ok(writes)
-        })
-        .await;
-    let (issue, token) = match filed {
-        Ok(f) => f,
-        Err(e) => {
-            uploads::forget_unless_written(&state, &stored, &e).await;
-            return Err(e.into());
-        }
-    };
+                });
+    let (issue, token) = uploads::keep_with(&state, &stored, filed).await?;
     state.deliver_mail().await;
     Ok(idem.respond(filed_answer(&issue, &token, &base, form)))
 }
 
 /// The answer to a filing: to the tracking page for a form, the number and link for JSON.
 pub(super) fn filed_answer(issue: &Issue, token: &str, base: &str, form: bool) -> Answer {
-    if form {
-        return idempotent::redirect(&format!("/track/{token}"));
-    }
     let filed = Filed {
         number: issue.number.clone(),
         tracking_url: format!("{base}/track/{token}"),
         status: issue.status.clone(),
     };
-    idempotent::json(StatusCode::CREATED, &filed)
+    crate::view::done(
+        form,
+        &format!("/track/{token}"),
+        StatusCode::CREATED,
+        &filed,
+    )
 }
 
 /// The category a form names, if any, checked against the binder's list.

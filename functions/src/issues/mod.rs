@@ -30,7 +30,7 @@ use crate::state::AppState;
 use crate::uploads;
 use file::file;
 use notes::{add_note, resend};
-use track::{download, track_json, track_page};
+use track::{download, track};
 
 /// The group's routes.
 pub fn router() -> Router<AppState> {
@@ -40,8 +40,8 @@ pub fn router() -> Router<AppState> {
             post(file).layer(DefaultBodyLimit::max(uploads::MAX_MULTIPART)),
         )
         .route("/api/track/{token}/attachments/{id}", get(download))
-        .route("/api/track/{token}", get(track_json))
-        .route("/track/{token}", get(track_page))
+        .route("/api/track/{token}", get(track))
+        .route("/track/{token}", get(track))
         .route("/api/track/{token}/notes", post(add_note))
         .route("/api/track/resend", post(resend))
         .layer(DefaultBodyLimit::max(input::MAX_BODY))

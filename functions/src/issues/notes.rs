@@ -14,6 +14,7 @@ use crate::error::{ErrorBody, MessageBody};
 use crate::idempotent::{self, Idem};
 use crate::input::{self, Input};
 use crate::state::AppState;
+use crate::view::done;
 
 use super::track::*;
 
@@ -65,18 +66,16 @@ pub(super) async fn note(
         public: true,
         created: portal_core::store::now(),
     };
-    let answer = if body.from_form {
-        idempotent::redirect(&format!("/track/{token}"))
-    } else {
-        idempotent::json(
-            StatusCode::CREATED,
-            &TrackedNote {
-                author: note.author.clone(),
-                body: note.body.clone(),
-                created: note.created,
-            },
-        )
-    };
+    let answer = done(
+        body.from_form,
+        &format!("/track/{token}"),
+        StatusCode::CREATED,
+        &TrackedNote {
+            author: note.author.clone(),
+            body: note.body.clone(),
+            created: note.created,
+        },
+    );
     issues.add_note_with(&note, idem.record(&answer)?).await?;
     Ok(idem.respond(answer))
 }
@@ -111,14 +110,12 @@ pub(crate) async fn resend(
     let number = input::line("number", &v.number, 40)?;
     let email = input::email("email", &v.email)?;
     crate::guard::limit_email(&state, &email).await?;
-    let answer = if body.from_form {
-        idempotent::redirect("/issues/track#sent")
-    } else {
-        idempotent::json(
-            StatusCode::ACCEPTED,
-            &serde_json::json!({ "message": RESEND_ANSWER }),
-        )
-    };
+    let answer = done(
+        body.from_form,
+        "/issues/track#sent",
+        StatusCode::ACCEPTED,
+        &MessageBody::new(RESEND_ANSWER),
+    );
     let issues = Issues::new(state.store.clone());
     if let Some(found) = issues.by_number(&number).await? {
         let issue = found.record;

@@ -162,6 +162,23 @@ pub async fn forget_unless_written(
     }
 }
 
+/// The one way a submission's files are kept with their record: `write` stores the record
+/// (with the files' own records, in one transaction); should it fail, the files are removed,
+/// unless the write may have happened after all.
+pub async fn keep_with<T>(
+    state: &AppState,
+    files: &[StoredFile],
+    write: impl std::future::Future<Output = Result<T, portal_core::records::RecordError>>,
+) -> Result<T, ApiError> {
+    match write.await {
+        Ok(done) => Ok(done),
+        Err(e) => {
+            forget_unless_written(state, files, &e).await;
+            Err(e.into())
+        }
+    }
+}
+
 /// Removes the files of a submission that was refused.
 pub async fn forget(state: &AppState, files: &[StoredFile]) {
     if let Some(blobs) = &state.blobs {
