@@ -117,6 +117,34 @@ pub enum AdminCommand {
         /// The login's address.
         email: String,
     },
+    /// Keys of the staff and integration API (`/api/staff/…`).
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// Keys of the staff API.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key called NAME and print its secret, once: only its hash is kept.
+    Create {
+        /// A name for the key (it is audited under it), e.g. `crm-sync`.
+        name: String,
+        /// What it may do, as AREA:read or AREA:write, repeated or comma-separated (areas:
+        /// customers, billing, quotes, projects, documents, reports, issues, registrations,
+        /// changes).
+        #[arg(long = "scope", required = true, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+    /// List the keys: name, scopes, created, last used, revoked.
+    List,
+    /// Revoke the key called NAME: refused from its next request on.
+    Revoke {
+        /// The key's name.
+        name: String,
+    },
 }
 
 /// Where the content, theme and output are.

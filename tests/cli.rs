@@ -323,17 +323,27 @@ fn a_visitor_files_an_issue_and_follows_it() {
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
-    assert_eq!(mails.len(), 1);
+    // One to the visitor, one to the business (its help desk hears of every new issue).
+    assert_eq!(mails.len(), 2);
+    let to_visitor: Vec<_> = mails
+        .iter()
+        .filter(|m| m.contains("To: ada@example.com\r\n"))
+        .collect();
+    assert_eq!(to_visitor.len(), 1);
+    assert!(to_visitor[0].contains(&format!("Subject: [{number}] Your issue was received")));
+    assert!(mails
+        .iter()
+        .any(|m| m.contains("To: support@kestrel-systems.co.uk\r\n")
+            && m.contains(&format!("Subject: [{number}] New: "))));
     assert!(
-        mails[0].contains("To: ada@example.com\r\n")
-            && mails[0].contains(&format!("Subject: [{number}] Your issue was received"))
-    );
-    assert!(
-        !mails[0].contains("Receipts come out blank"),
+        !to_visitor[0].contains("Receipts come out blank"),
         "nothing the visitor typed goes to an address nobody confirmed"
     );
-    assert!(mails[0].contains(url), "the mail carries the tracking link");
-    let date = mails[0]
+    assert!(
+        to_visitor[0].contains(url),
+        "the mail carries the tracking link"
+    );
+    let date = to_visitor[0]
         .lines()
         .find_map(|l| l.strip_prefix("Date: "))
         .expect("a Date header");

@@ -326,7 +326,11 @@ fn a_retried_submission_with_an_idempotency_key_is_answered_once() {
     assert_eq!(first, second, "the same answer, the same tracking number");
     assert!(h1.get("idempotent-replayed").is_none());
     assert_eq!(h2["idempotent-replayed"], "true");
-    assert_eq!(outbox(&dir).len(), 1, "one issue, one mail");
+    assert_eq!(
+        outbox(&dir).len(),
+        2,
+        "one issue: one mail to the visitor, one to the business"
+    );
 
     // The same key for another request is refused; a different key files a new issue.
     let other = body.replace("Drawer stuck", "Drawer still stuck");
@@ -343,7 +347,11 @@ fn a_retried_submission_with_an_idempotency_key_is_answered_once() {
     let (s2, h2, _) = server.post("/api/issues", FORM, form);
     assert_eq!((s1, s2), (303, 303));
     assert_eq!(h1["location"], h2["location"]);
-    assert_eq!(outbox(&dir).len(), 2);
+    assert_eq!(
+        outbox(&dir).len(),
+        4,
+        "two issues, each mailed to its visitor and the business"
+    );
 
     // A refused request does not use up its key: corrected, it goes through.
     let bad = r#"{"name": "Cy", "email": "nope", "subject": "S", "description": "D"}"#;
@@ -510,9 +518,10 @@ fn submissions_work_the_same_on_dynamodb() {
         assert_eq!(s, status, "{path}: {answer}");
     }
     let mails = outbox(&dir);
-    // Issue, resend, ten registrations, the sign-up's confirmation, the request and the
-    // appointment (to the business), the share.
-    assert_eq!(mails.len(), 16, "{}", mails.len());
+    // Issue (to the visitor and to the business), the note (to the business), resend, ten
+    // registrations, the sign-up's confirmation, the request and the appointment (to the
+    // business), the share.
+    assert_eq!(mails.len(), 18, "{}", mails.len());
 }
 
 /// A `multipart/form-data` body with text `fields` and `files` (field, name, content).
@@ -663,8 +672,9 @@ fn the_issue_form_takes_checked_attachments_served_only_as_downloads() {
         &body,
     );
     assert_eq!(status, 422);
-    // Two issues, two mails: refused submissions sent nothing.
-    assert_eq!(outbox(&dir).len(), 2);
+    // Two issues, four mails (the visitor's and the business's): refused submissions sent
+    // nothing.
+    assert_eq!(outbox(&dir).len(), 4);
 }
 
 /// PUTs `body` to `url` (a path on `server`, or a whole URL) with `headers`: status and body.

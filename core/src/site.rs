@@ -37,6 +37,35 @@ pub struct BinderSettings {
     /// Categories offered on the form.
     #[serde(default)]
     pub categories: Vec<String>,
+    /// The statuses staff may give its issues, in their usual order (empty:
+    /// [`DEFAULT_STATUSES`]).
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    /// Who at the business is mailed when an issue is filed in it or its submitter adds a
+    /// note (empty: the business's address).
+    #[serde(default)]
+    pub notify: Vec<String>,
+}
+
+/// The statuses of a binder that names none.
+pub const DEFAULT_STATUSES: &[&str] = &[
+    "new",
+    "open",
+    "in progress",
+    "waiting on customer",
+    "resolved",
+    "closed",
+];
+
+impl BinderSettings {
+    /// The statuses staff may give its issues.
+    pub fn statuses(&self) -> Vec<String> {
+        if self.statuses.is_empty() {
+            DEFAULT_STATUSES.iter().map(|s| s.to_string()).collect()
+        } else {
+            self.statuses.clone()
+        }
+    }
 }
 
 /// A newsletter list.

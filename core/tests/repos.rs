@@ -71,6 +71,8 @@ fn issue(customer: Option<&str>) -> Issue {
         status: "new".into(),
         history: vec![],
         created: 0,
+        assignee: None,
+        updated: 0,
     }
 }
 

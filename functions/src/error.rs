@@ -35,6 +35,9 @@ pub enum ApiError {
     /// The request conflicts with what is stored.
     #[error("{0}")]
     Conflict(String),
+    /// The record changed since the version the request names (`If-Match`).
+    #[error("{0}")]
+    Stale(String),
     /// Too many requests for now: the same request is welcome again after `seconds`
     /// (`Retry-After`).
     #[error("{message}")]
@@ -87,6 +90,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Stale(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Wait { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy(_) | ApiError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

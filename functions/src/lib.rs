@@ -32,10 +32,12 @@ pub mod issues;
 pub mod lambda;
 pub mod mail;
 pub mod newsletters;
+pub mod notify;
 pub mod openapi;
 pub mod pages;
 pub mod requests;
 pub mod search;
+pub mod staff;
 pub mod state;
 pub mod uploads;
 pub mod view;
@@ -47,7 +49,7 @@ use axum::routing::get;
 use axum::Router;
 
 /// The function groups: each is one Lambda in AWS, and `portal serve` mounts them all.
-pub const GROUPS: &[&str] = &["issues", "events", "search", "auth", "account"];
+pub const GROUPS: &[&str] = &["issues", "events", "search", "auth", "account", "staff"];
 
 /// Each function group's routes, guarded and with the state applied: a Lambda binary calls
 /// exactly one of these, so it links only its own handlers.
@@ -87,6 +89,16 @@ pub mod groups {
     pub fn account(state: AppState) -> Router {
         signed_in(super::account::router(), state)
     }
+
+    /// The staff and integration API: API keys, no cookies, no form tokens.
+    pub fn staff(state: AppState) -> Router {
+        super::staff::router()
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                view::render,
+            ))
+            .with_state(state)
+    }
 }
 
 /// The routes of one function group (see [`GROUPS`]), guarded and with `state` applied.
@@ -100,6 +112,7 @@ pub fn group(name: &str, state: AppState) -> Router {
         "search" => groups::search(state),
         "auth" => groups::auth(state),
         "account" => groups::account(state),
+        "staff" => groups::staff(state),
         other => panic!("no function group `{other}`"),
     }
 }
@@ -118,6 +131,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "TRACK#*",
             "TRACKNUM#*",
             "COUNTER#*",
+            "DESK#*",
             "IDEM#*",
             "LIMIT#*",
             "OUTBOX",
@@ -167,10 +181,28 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "TRACK#*",
             "TRACKNUM#*",
             "COUNTER#*",
+            "DESK#*",
             "EVENT#*",
             "REGCANCEL#*",
             "AUDIT#*",
             "IDEM#*",
+            "LIMIT#*",
+            "OUTBOX",
+        ],
+    ),
+    (
+        "staff",
+        &[
+            "APIKEY#*",
+            "LOGIN#*",
+            "SESSION#*",
+            "TOKEN#*",
+            "ISSUE#*",
+            "TRACKNUM#*",
+            "DESK#*",
+            "CUSTOMER#*",
+            "CUSTOMERS",
+            "AUDIT#*",
             "LIMIT#*",
             "OUTBOX",
         ],

@@ -89,17 +89,50 @@ use utoipa::OpenApi;
         crate::account::content::event,
         crate::account::content::register,
         crate::account::content::search,
-        crate::account::content::search_page,
+                crate::account::content::search_page,
+        crate::staff::issues::queue,
+        crate::staff::issues::issue,
+        crate::staff::issues::change,
+        crate::staff::issues::reply,
+        crate::staff::issues::note,
+        crate::staff::customers::list,
+        crate::staff::customers::get,
+        crate::staff::customers::put,
+        crate::staff::logins::create,
+        crate::staff::logins::change,
+        crate::staff::billing::put_invoice,
+        crate::staff::billing::put_payment,
     ),
+    modifiers(&ApiKeys),
     tags(
         (name = "issues", description = "The `issues` function: filing and tracking"),
         (name = "events", description = "The `events` function: registrations, newsletters, requests, appointments, form tokens"),
         (name = "search", description = "The `search` function: search, article feedback and sharing, this document"),
         (name = "auth", description = "The `auth` function: logging in and out, activation, passwords"),
-        (name = "account", description = "The `account` function: the logged-in customer's own data"),
+                (name = "account", description = "The `account` function: the logged-in customer's own data"),
+        (name = "staff", description = "The `staff` function: the staff and integration API. Every call sends an API key (`Authorization: Bearer cpk_…`, made with `portal admin keys create NAME --scope AREA:read|write`); a missing, unknown or revoked key is a 401, a key without the operation's scope a 403. Changes are audited under the key's name; `If-Match` with a record's version (its `ETag`) makes a change fail with 412 if someone changed it first."),
     )
 )]
 pub struct ApiDoc;
+
+/// Adds the staff API's key scheme (`api_key`: a bearer token).
+struct ApiKeys;
+
+impl utoipa::Modify for ApiKeys {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key made with `portal admin keys create`"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// `GET /api/openapi.json`.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "search", summary = "This document", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]

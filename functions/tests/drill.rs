@@ -341,8 +341,8 @@ async fn drill(app: Router, store: Arc<dyn Store>, keys: usize, every: usize, cl
     assert_eq!(issues_stored(&store).await, keys, "one issue per key");
     assert_eq!(
         count(&store, "OUTBOX", "MAIL#").await,
-        keys,
-        "one mail per key"
+        2 * keys,
+        "two mails per key: the visitor's receipt and the business's notice"
     );
 }
 
@@ -431,7 +431,8 @@ async fn a_filing_whose_transaction_committed_but_whose_answer_was_lost_is_answe
     assert_eq!(again["number"], first["number"]);
     assert_eq!(again["tracking_url"], first["tracking_url"]);
     assert_eq!(issues_stored(&clean).await, 1);
-    assert_eq!(count(&clean, "OUTBOX", "MAIL#").await, 1);
+    // The visitor's receipt and the business's notice, once.
+    assert_eq!(count(&clean, "OUTBOX", "MAIL#").await, 2);
 }
 
 /// 1,000 submissions, 64 at a time, each with its own key: none refused, 1,000 numbers.

@@ -5,13 +5,12 @@ use std::io::{BufReader, Write};
 
 use anyhow::Context;
 
-use portal_core::records::customers::{Contact, Customers, Login};
-use portal_core::records::outbox::Mail;
-use portal_core::records::sessions::{OneTimeToken, Sessions, TokenKind};
-use portal_core::records::{email_key, new_id, random_token, to_item, token_hash};
-use portal_core::store::{self, now, Cond, Store};
+use portal_core::records::apikeys::ApiKeys;
+use portal_core::records::customers::Customers;
+use portal_core::records::sessions::Sessions;
+use portal_core::store::{self, Store};
 
-use crate::cli::AdminCommand;
+use crate::cli::{AdminCommand, KeysCommand};
 
 /// Runs one admin command against the store named by `spec`.
 pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
@@ -63,6 +62,7 @@ pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
                 name,
                 content,
             } => invite(&store, spec, &email, &customer, name, &content).await?,
+            AdminCommand::Keys { command } => keys(&store, command).await?,
             AdminCommand::Disable { email } => {
                 let customers = Customers::new(store.clone());
                 let found = customers
@@ -80,9 +80,52 @@ pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
     })
 }
 
-/// Creates (or reuses) the contact and login for `email` in `customer_id`, and queues the
-/// activation mail in the same transaction as its token; with the embedded store the mail is
-/// delivered to the outbox folder beside it at once.
+/// `portal admin keys …`.
+async fn keys(store: &std::sync::Arc<dyn Store>, command: KeysCommand) -> anyhow::Result<()> {
+    let keys = ApiKeys::new(store.clone());
+    let when = |t: Option<i64>| {
+        t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    match command {
+        KeysCommand::Create { name, scopes } => {
+            let scopes = scopes.into_iter().map(|s| s.trim().to_string()).collect();
+            let (key, secret) = keys.create(&name, scopes).await?;
+            println!("{secret}");
+            eprintln!(
+                "key {} made with {}; the secret above is shown this once: keep it in the client's secret store",
+                key.name,
+                key.scopes.join(",")
+            );
+        }
+        KeysCommand::List => {
+            println!("name\tscopes\tcreated\tlast used\trevoked");
+            for k in keys.list().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    k.name,
+                    k.scopes.join(","),
+                    when(Some(k.created)),
+                    when(k.last_used),
+                    when(k.revoked)
+                );
+            }
+        }
+        KeysCommand::Revoke { name } => {
+            let k = keys.revoke(&name).await?;
+            eprintln!(
+                "key {} is revoked; it is refused from its next request on",
+                k.name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Invites `email` into `customer_id` (the staff API's invite: a contact and a login without
+/// a password, and the activation mail); with the embedded store the mail is delivered to the
+/// outbox folder beside it at once.
 async fn invite(
     store: &std::sync::Arc<dyn Store>,
     spec: &str,
@@ -93,86 +136,23 @@ async fn invite(
 ) -> anyhow::Result<()> {
     let site = portal_generator::config::SiteConfig::load(&content.join("site.toml"))
         .map_err(portal_generator::Error::from)?;
-    let email = email.trim();
-    anyhow::ensure!(
-        email.contains('@') && !email.contains(char::is_whitespace),
-        "`{email}` is not an e-mail address"
-    );
-    let customers = Customers::new(store.clone());
-    let customer = customers
-        .get(customer_id)
-        .await?
-        .with_context(|| {
-            format!("there is no customer `{customer_id}`; see `portal admin customers`")
-        })?
-        .record;
-    let login = match customers.login(email).await? {
-        Some(found) if found.record.customer_id != customer.id => {
-            anyhow::bail!("{email} already has a login in another customer account")
+    let invited = portal_functions::staff::logins::invite(
+        store,
+        &site.title,
+        &site.base_url,
+        customer_id,
+        email,
+        name,
+        Vec::new(),
+    )
+    .await
+    .map_err(|e| match e {
+        portal_functions::ApiError::NotFound(m) => {
+            anyhow::anyhow!("{m}; see `portal admin customers`")
         }
-        Some(found) if found.record.password_hash.is_some() => anyhow::bail!(
-            "{email} already has an active login; use the forgotten-password link instead"
-        ),
-        Some(found) => found.record,
-        None => {
-            let contact = match customers
-                .contacts(&customer.id)
-                .await?
-                .into_iter()
-                .find(|c| email_key(&c.email) == email_key(email))
-            {
-                Some(c) => c,
-                None => {
-                    let c = Contact {
-                        customer_id: customer.id.clone(),
-                        id: new_id(),
-                        name: name.unwrap_or_else(|| {
-                            email.split('@').next().unwrap_or(email).to_string()
-                        }),
-                        email: email.to_string(),
-                        phone: None,
-                        role: None,
-                    };
-                    customers.save_contact(&c).await?;
-                    c
-                }
-            };
-            let login = Login {
-                email: email.to_string(),
-                customer_id: customer.id.clone(),
-                contact_id: contact.id,
-                password_hash: None,
-                disabled: false,
-                failed_attempts: 0,
-                credentials: Login::fresh_credentials(),
-                created: now(),
-            };
-            customers.create_login(&login).await?;
-            login
-        }
-    };
-    let token = random_token();
-    let record = OneTimeToken {
-        token_hash: token_hash(&token),
-        kind: TokenKind::Activation,
-        subject: email_key(&login.email),
-        expires_at: now() + portal_functions::auth::ACTIVATION_SECONDS,
-        credentials: Some(login.credentials),
-    };
-    let mail = Mail::new(
-        &login.email,
-        format!("Your {} portal login", site.title),
-        format!(
-            "Hello,\n\n{} has created a login for you to the customer portal of {}, where you can see your invoices, quotes, cases and documents.\n\nChoose your password here (the link works once, within 72 hours):\n{}/activate/{token}\n",
-            site.title, customer.name, site.base_url
-        ),
-    );
-    store
-        .transact(vec![
-            store::Write::Put(to_item(&record)?, Cond::NotExists),
-            store::Write::Put(to_item(&mail)?, Cond::NotExists),
-        ])
-        .await?;
+        other => anyhow::anyhow!("{}", other.public_message()),
+    })?;
+    let (login, customer) = (invited.login, invited.customer);
     let delivered = match spec.strip_prefix("sqlite:") {
         Some(path) => {
             let dir = std::path::Path::new(path)

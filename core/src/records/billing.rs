@@ -45,11 +45,28 @@ pub struct Invoice {
     pub due: String,
     /// Lines.
     pub lines: Vec<Line>,
-    /// `open`, `paid`, `overdue`, `void`.
+    /// `draft` (not shown to the customer), `open`, `paid`, `overdue`, `void`.
     pub status: String,
 }
 
+/// The statuses an invoice may have.
+pub const INVOICE_STATUSES: &[&str] = &["draft", "open", "paid", "overdue", "void"];
+
 impl Invoice {
+    /// What the invoice adds to its customer's balance: its total once issued (open, paid
+    /// or overdue), nothing as a draft or void.
+    pub fn owed_cents(&self) -> i64 {
+        match self.status.as_str() {
+            "draft" | "void" => 0,
+            _ => self.total_cents(),
+        }
+    }
+
+    /// Whether the customer sees it.
+    pub fn published(&self) -> bool {
+        self.status != "draft"
+    }
+
     /// Total including VAT, in minor units.
     pub fn total_cents(&self) -> i64 {
         self.lines
@@ -120,6 +137,18 @@ impl Billing {
         record: &R,
         delta: i64,
     ) -> RecordResult<()> {
+        self.with_balance_and(customer_id, record, delta, Vec::new())
+            .await
+    }
+
+    /// As `with_balance`, with `extra` writes in the same transaction.
+    async fn with_balance_and<R: Record>(
+        &self,
+        customer_id: &str,
+        record: &R,
+        delta: i64,
+        extra: Vec<Write>,
+    ) -> RecordResult<()> {
         let key = Key::new(format!("CUSTOMER#{customer_id}"), "PROFILE");
         for _ in 0..RETRIES {
             let Some(item) = self.store.get(&key).await? else {
@@ -127,10 +156,11 @@ impl Billing {
             };
             let mut customer = from_item::<Customer>(&self.store.name(), item)?;
             customer.record.balance_cents += delta;
-            let writes = vec![
+            let mut writes = vec![
                 Write::Put(to_item(&customer.record)?, Cond::Version(customer.version)),
                 Write::Put(to_item(record)?, Cond::NotExists),
             ];
+            writes.extend(extra.iter().cloned());
             match self.store.transact(writes).await {
                 Ok(()) => return Ok(()),
                 Err(StoreError::TransactionCancelled { failed })
@@ -156,6 +186,114 @@ impl Billing {
     pub async fn record_payment(&self, payment: &Payment) -> RecordResult<()> {
         self.with_balance(&payment.customer_id, payment, -payment.amount_cents)
             .await
+    }
+
+    /// Creates or replaces the invoice with `invoice.id` (the business's own id) and moves
+    /// the customer's balance by what it owes now less what it owed before, with `extra`
+    /// writes (an audit entry), all in one transaction. Returns whether it was new; an
+    /// unchanged invoice writes nothing (3 requests).
+    pub async fn put_invoice(&self, invoice: &Invoice, extra: Vec<Write>) -> RecordResult<bool> {
+        let customer_key = Key::new(format!("CUSTOMER#{}", invoice.customer_id), "PROFILE");
+        for _ in 0..RETRIES {
+            let Some(item) = self.store.get(&customer_key).await? else {
+                return Err(RecordError::NotFound(format!(
+                    "customer {}",
+                    invoice.customer_id
+                )));
+            };
+            let mut customer = from_item::<Customer>(&self.store.name(), item)?;
+            let old = self.find_invoice(&invoice.customer_id, &invoice.id).await?;
+            if old.as_ref().is_some_and(|o| o.record == *invoice) {
+                return Ok(false);
+            }
+            let before = old.as_ref().map(|o| o.record.owed_cents()).unwrap_or(0);
+            customer.record.balance_cents += invoice.owed_cents() - before;
+            let mut writes = vec![Write::Put(
+                to_item(&customer.record)?,
+                Cond::Version(customer.version),
+            )];
+            match &old {
+                Some(o) if o.record.key() == invoice.key() => {
+                    writes.push(Write::Put(to_item(invoice)?, Cond::Version(o.version)));
+                }
+                Some(o) => {
+                    writes.push(Write::Delete(o.record.key(), Cond::Version(o.version)));
+                    writes.push(Write::Put(to_item(invoice)?, Cond::NotExists));
+                }
+                None => writes.push(Write::Put(to_item(invoice)?, Cond::NotExists)),
+            }
+            writes.extend(extra.iter().cloned());
+            match self.store.transact(writes).await {
+                Ok(()) => return Ok(old.is_none()),
+                // The customer or the invoice changed meanwhile: read both again.
+                Err(StoreError::TransactionCancelled { failed })
+                    if failed.iter().all(|(i, _)| *i <= 2) =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RecordError::Busy(format!(
+            "customer {} is being changed; try again",
+            invoice.customer_id
+        )))
+    }
+
+    /// The customer's invoice with the id `id` (1 request for up to 1,000 invoices).
+    pub async fn find_invoice(
+        &self,
+        customer_id: &str,
+        id: &str,
+    ) -> RecordResult<Option<super::Versioned<Invoice>>> {
+        self.find(customer_id, "INVOICE#", id).await
+    }
+
+    /// The customer's record under `prefix` (`INVOICE#{date}#{id}`) whose key ends in `id`
+    /// (1 request for up to 1,000 of them).
+    async fn find<R: Record>(
+        &self,
+        customer_id: &str,
+        prefix: &str,
+        id: &str,
+    ) -> RecordResult<Option<super::Versioned<R>>> {
+        let page = self
+            .store
+            .query(
+                &crate::store::Query::partition(format!("CUSTOMER#{customer_id}"))
+                    .prefix(prefix)
+                    .limit(1000),
+            )
+            .await?;
+        let tail = format!("#{id}");
+        for item in page.items {
+            if item.sk.ends_with(&tail) && item.sk[prefix.len()..].split('#').nth(1) == Some(id) {
+                return Ok(Some(from_item(&self.store.name(), item)?));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Records the payment with `payment.id` (the business's own id) once: the same payment
+    /// again changes nothing and answers `false`; another payment under the same id is a
+    /// conflict (3 requests).
+    pub async fn put_payment(&self, payment: &Payment, extra: Vec<Write>) -> RecordResult<bool> {
+        if let Some(found) = self
+            .find::<Payment>(&payment.customer_id, "PAYMENT#", &payment.id)
+            .await?
+        {
+            return if found.record == *payment {
+                Ok(false)
+            } else {
+                Err(RecordError::Conflict(format!(
+                    "payment {} was recorded already with other details; payments are not changed, record a correcting payment instead",
+                    payment.id
+                )))
+            };
+        }
+        self.with_balance_and(&payment.customer_id, payment, -payment.amount_cents, extra)
+            .await?;
+        Ok(true)
     }
 
     /// A page of a customer's invoices, newest first (1 request).

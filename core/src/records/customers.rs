@@ -137,15 +137,23 @@ impl Customers {
 
     /// Creates a customer and its listing entry (1 request).
     pub async fn create(&self, customer: &Customer) -> RecordResult<()> {
+        self.create_with(customer, Vec::new()).await
+    }
+
+    /// As [`Customers::create`], with `extra` writes (an audit entry) in the same
+    /// transaction (1 request).
+    pub async fn create_with(&self, customer: &Customer, extra: Vec<Write>) -> RecordResult<()> {
         let entry = CustomerEntry {
             id: customer.id.clone(),
             name: customer.name.clone(),
         };
+        let mut writes = vec![
+            Write::Put(to_item(customer)?, Cond::NotExists),
+            Write::Put(to_item(&entry)?, Cond::None),
+        ];
+        writes.extend(extra);
         self.store
-            .transact(vec![
-                Write::Put(to_item(customer)?, Cond::NotExists),
-                Write::Put(to_item(&entry)?, Cond::None),
-            ])
+            .transact(writes)
             .await
             .map_err(|e| conflict(e, format!("customer {} exists already", customer.id)))
     }
@@ -174,6 +182,35 @@ impl Customers {
                     ),
                 )
             })
+    }
+
+    /// Saves a changed customer read at `version` with its listing entry and `extra` writes
+    /// (an audit entry) in one transaction (1 request); a concurrent change in between is a
+    /// [`RecordError::Conflict`](super::RecordError::Conflict).
+    pub async fn update_with(
+        &self,
+        customer: &Customer,
+        version: u64,
+        extra: Vec<Write>,
+    ) -> RecordResult<()> {
+        let entry = CustomerEntry {
+            id: customer.id.clone(),
+            name: customer.name.clone(),
+        };
+        let mut writes = vec![
+            Write::Put(to_item(customer)?, Cond::Version(version)),
+            Write::Put(to_item(&entry)?, Cond::None),
+        ];
+        writes.extend(extra);
+        self.store.transact(writes).await.map_err(|e| {
+            conflict(
+                e,
+                format!(
+                    "customer {} was changed meanwhile; reload and try again",
+                    customer.id
+                ),
+            )
+        })
     }
 
     /// A page of customers in id order (1 request).

@@ -66,6 +66,13 @@ pub struct Issue {
     pub history: Vec<StatusChange>,
     /// Unix seconds.
     pub created: i64,
+    /// The staff member it is assigned to, if any.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// When staff or the system last changed it (status, assignment), Unix seconds; 0 for
+    /// an issue filed before the field existed.
+    #[serde(default)]
+    pub updated: i64,
 }
 
 impl Record for Issue {
@@ -236,6 +243,61 @@ impl Record for IssueSummary {
     }
 }
 
+/// What the staff's queue shows of an issue, kept in its binder's partition so a queue is
+/// one query (`DESK#{binder}` / `ISSUE#{issue}`), rewritten whenever the issue changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeskEntry {
+    /// The binder.
+    pub binder: String,
+    /// The issue.
+    pub issue_id: String,
+    /// Tracking number.
+    pub number: String,
+    /// Kind.
+    pub kind: IssueKind,
+    /// The customer, for cases and bugs.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// Current status.
+    pub status: String,
+    /// Assigned to.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Filed, Unix seconds.
+    pub created: i64,
+    /// Last changed, Unix seconds.
+    pub updated: i64,
+}
+
+impl DeskEntry {
+    /// The entry of `issue`.
+    pub fn of(issue: &Issue) -> DeskEntry {
+        DeskEntry {
+            binder: issue.binder.clone(),
+            issue_id: issue.id.clone(),
+            number: issue.number.clone(),
+            kind: issue.kind,
+            customer_id: issue.customer_id.clone(),
+            subject: issue.subject.clone(),
+            status: issue.status.clone(),
+            assignee: issue.assignee.clone(),
+            created: issue.created,
+            updated: issue.updated.max(issue.created),
+        }
+    }
+}
+
+impl Record for DeskEntry {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("DESK#{}", self.binder),
+            format!("ISSUE#{}", self.issue_id),
+        )
+    }
+}
+
 /// How many numbers a filing tries before giving up: more than one only when numbers were
 /// handed out outside the counter (an import, an older portal).
 const NUMBER_RETRIES: usize = 5;
@@ -282,6 +344,7 @@ impl Issues {
     ) -> RecordResult<(Issue, String)> {
         issue.id = new_id();
         issue.created = now();
+        issue.updated = issue.created;
         issue.history = vec![StatusChange {
             status: issue.status.clone(),
             at: issue.created,
@@ -310,6 +373,7 @@ impl Issues {
             if let Some(summary) = IssueSummary::of(&issue) {
                 writes.push(Write::Put(to_item(&summary)?, Cond::NotExists));
             }
+            writes.push(Write::Put(to_item(&DeskEntry::of(&issue))?, Cond::None));
             writes.extend(extra(&issue, &token)?);
             match self.store.transact(writes).await {
                 Ok(()) => return Ok((issue, token)),
@@ -491,17 +555,52 @@ impl Issues {
         status: &str,
         by: &str,
     ) -> RecordResult<Issue> {
+        self.set_status_with(issue, status, by, Vec::new()).await
+    }
+
+    /// As [`Issues::set_status`], with `extra` writes (a mail, an audit entry) in the same
+    /// transaction (1 request).
+    pub async fn set_status_with(
+        &self,
+        issue: &Versioned<Issue>,
+        status: &str,
+        by: &str,
+        extra: Vec<Write>,
+    ) -> RecordResult<Issue> {
         let mut changed = issue.record.clone();
         changed.status = status.to_string();
+        changed.updated = now();
         changed.history.push(StatusChange {
             status: status.to_string(),
-            at: now(),
+            at: changed.updated,
             by: by.to_string(),
         });
-        let mut writes = vec![Write::Put(to_item(&changed)?, Cond::Version(issue.version))];
+        self.save(issue.version, changed, extra).await
+    }
+
+    /// Assigns an issue read at `version` to `assignee` (none: unassigned), with `extra`
+    /// writes in the same transaction (1 request).
+    pub async fn assign(
+        &self,
+        issue: &Versioned<Issue>,
+        assignee: Option<String>,
+        extra: Vec<Write>,
+    ) -> RecordResult<Issue> {
+        let mut changed = issue.record.clone();
+        changed.assignee = assignee;
+        changed.updated = now();
+        self.save(issue.version, changed, extra).await
+    }
+
+    /// Writes a changed issue read at `version`, with its customer's list entry, its queue
+    /// entry and `extra`, in one transaction.
+    async fn save(&self, version: u64, changed: Issue, extra: Vec<Write>) -> RecordResult<Issue> {
+        let mut writes = vec![Write::Put(to_item(&changed)?, Cond::Version(version))];
         if let Some(summary) = IssueSummary::of(&changed) {
             writes.push(Write::Put(to_item(&summary)?, Cond::None));
         }
+        writes.push(Write::Put(to_item(&DeskEntry::of(&changed))?, Cond::None));
+        writes.extend(extra);
         self.store.transact(writes).await.map_err(|e| {
             conflict(
                 e,
@@ -512,6 +611,25 @@ impl Issues {
             )
         })?;
         Ok(changed)
+    }
+
+    /// A page of a binder's queue, in the order of the issues' ids (1 request).
+    pub async fn desk(
+        &self,
+        binder: &str,
+        limit: usize,
+        cursor: Option<crate::store::Cursor>,
+    ) -> RecordResult<(Vec<DeskEntry>, Option<crate::store::Cursor>)> {
+        super::Repo::new(self.store.clone())
+            .list(&format!("DESK#{binder}"), "ISSUE#", limit, cursor, false)
+            .await
+    }
+
+    /// An issue with all its notes, hidden ones included, and its attachments (1 request for
+    /// up to 1,000 items).
+    pub async fn thread(&self, issue_id: &str) -> RecordResult<Option<Thread>> {
+        let thread = self.partition(issue_id).await?;
+        Ok(thread.issue.is_some().then_some(thread))
     }
 
     /// Adds a note, with an optional mail about it in the same transaction (1 request).

@@ -39,7 +39,11 @@
 //! | forum thread | `FORUM#{category}` | `THREAD#{time}#{thread}` |
 //! | forum post | `THREAD#{thread}` | `POST#{time}#{post}` |
 //! | audit entry | `AUDIT#{day}` | `{time}#{entry}` |
+//! | a binder's queue entry of an issue | `DESK#{binder}` | `ISSUE#{issue}` |
+//!
+//! API keys keep their layout in [`apikeys`].
 
+pub mod apikeys;
 pub mod audit;
 pub mod billing;
 pub mod customers;

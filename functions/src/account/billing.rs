@@ -120,10 +120,14 @@ pub(super) async fn all_invoices(
     state: &AppState,
     customer: &str,
 ) -> Result<Vec<Invoice>, ApiError> {
+    // Drafts are the business's, not yet the customer's.
     Ok(Billing::new(state.store.clone())
         .invoices(customer, 1000, None)
         .await?
-        .0)
+        .0
+        .into_iter()
+        .filter(Invoice::published)
+        .collect())
 }
 
 #[utoipa::path(get, path = "/api/my/invoices", tag = "account", summary = "Invoice history, newest first",

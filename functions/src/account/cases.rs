@@ -194,11 +194,16 @@ pub(crate) async fn file(
         status: "open".into(),
         history: Vec::new(),
         created: 0,
+        assignee: None,
+        updated: 0,
     };
     let year = portal_core::records::utc_year(now());
     let (filed, _) = Issues::new(state.store.clone())
-        .file(issue, &settings.tracking_prefix, year, |_, _| None)
+        .file_with(issue, &settings.tracking_prefix, year, |issue, _| {
+            crate::notify::filed(settings, issue)
+        })
         .await?;
+    state.deliver_mail().await;
     Ok(done_now(
         body.from_form,
         &format!("/my/issues/{}", filed.number),
@@ -274,12 +279,18 @@ pub(crate) async fn add_note(
         };
         extra.push(Write::Put(to_item(&a)?, Cond::NotExists));
     }
+    extra.extend(crate::notify::noted(
+        state.site().settings(),
+        &issue.record,
+        &note,
+    )?);
     crate::uploads::keep_with(
         &state,
         &stored,
         Issues::new(state.store.clone()).add_note_with(&note, extra),
     )
     .await?;
+    state.deliver_mail().await;
     Ok(done_now(
         body.from_form,
         &format!("/my/issues/{number}"),

@@ -101,6 +101,8 @@ pub(crate) async fn file(
         status: "new".into(),
         history: Vec::new(),
         created: 0,
+        assignee: None,
+        updated: 0,
     };
     crate::guard::limit_email(&state, &issue.email).await?;
     // The files go first, under fresh random keys (or are checked where they were uploaded);
@@ -134,6 +136,7 @@ pub(crate) async fn file(
                 ),
             );
             writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
+            writes.extend(crate::notify::filed(settings, issue)?);
             writes.extend(idem.record(&filed_answer(issue, token, &base, form))?);
             Ok(writes)
                 });

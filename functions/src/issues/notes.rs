@@ -76,7 +76,10 @@ pub(super) async fn note(
             created: note.created,
         },
     );
-    issues.add_note_with(&note, idem.record(&answer)?).await?;
+    let mut extra = crate::notify::noted(state.site().settings(), &issue, &note)?;
+    extra.extend(idem.record(&answer)?);
+    issues.add_note_with(&note, extra).await?;
+    state.deliver_mail().await;
     Ok(idem.respond(answer))
 }
 

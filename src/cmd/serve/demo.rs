@@ -187,6 +187,8 @@ pub async fn seed(
                         status: "open".into(),
                         history: Vec::new(),
                         created: 0,
+                        assignee: None,
+                        updated: 0,
                     },
                     tracking_prefix,
                     year,

@@ -1,0 +1,574 @@
+//! Issues for staff: the queue of a binder, an issue's whole thread (hidden notes too),
+//! public replies (mailed to the submitter), internal notes, status and assignment. Each
+//! write goes with its audit entry, and its mail, in one transaction.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use portal_core::records::issues::{DeskEntry, IssueKind, Issues, Note, Thread};
+use portal_core::records::outbox::Mail;
+use portal_core::records::{new_id, to_item, Versioned};
+use portal_core::store::{now, Cond, Cursor, Write};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::key::Staff;
+use crate::error::ApiError;
+#[allow(unused_imports)]
+use crate::error::ErrorBody;
+use crate::input::{self, Input};
+use crate::state::AppState;
+
+/// The queue's filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueParams {
+    /// One binder (all binders when left out).
+    pub binder: Option<String>,
+    /// Only issues with this status.
+    pub status: Option<String>,
+    /// Only issues assigned to this person (`none`: unassigned ones).
+    pub assignee: Option<String>,
+    /// Only this customer's cases and bugs.
+    pub customer: Option<String>,
+    /// Only issues changed at or after this time (Unix seconds).
+    pub updated_since: Option<i64>,
+    /// Where the previous page ended (`next` of that page).
+    pub cursor: Option<String>,
+    /// At most this many (1–1,000; 100 when left out).
+    pub limit: Option<usize>,
+}
+
+/// An issue in a queue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueueEntry {
+    /// Tracking number.
+    pub number: String,
+    /// `ticket`, `case` or `bug`.
+    pub kind: String,
+    /// Binder.
+    pub binder: String,
+    /// The customer, for cases and bugs.
+    pub customer_id: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// Status.
+    pub status: String,
+    /// Assigned to.
+    pub assignee: Option<String>,
+    /// Filed, Unix seconds.
+    pub created: i64,
+    /// Last changed by staff or the system, Unix seconds.
+    pub updated: i64,
+}
+
+/// A page of a queue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueuePage {
+    /// The issues, oldest change first within each binder.
+    pub issues: Vec<QueueEntry>,
+    /// Give this as `cursor` for the next page; none at the end.
+    pub next: Option<String>,
+}
+
+fn kind_name(k: IssueKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn entry_view(e: DeskEntry) -> QueueEntry {
+    QueueEntry {
+        number: e.number,
+        kind: kind_name(e.kind),
+        binder: e.binder,
+        customer_id: e.customer_id,
+        subject: e.subject,
+        status: e.status,
+        assignee: e.assignee,
+        created: e.created,
+        updated: e.updated,
+    }
+}
+
+fn keeps(p: &QueueParams, e: &DeskEntry) -> bool {
+    p.status.as_ref().is_none_or(|s| &e.status == s)
+        && match p.assignee.as_deref() {
+            None => true,
+            Some("none") => e.assignee.is_none(),
+            Some(a) => e.assignee.as_deref() == Some(a),
+        }
+        && p.customer
+            .as_ref()
+            .is_none_or(|c| e.customer_id.as_ref() == Some(c))
+        && p.updated_since.is_none_or(|t| e.updated >= t)
+}
+
+#[utoipa::path(get, path = "/api/staff/issues", tag = "staff", summary = "A queue: issues by binder, status, assignee, customer and time of change",
+    params(QueueParams), security(("api_key" = ["issues:read"])),
+    responses((status = 200, description = "A page of the queue", body = QueuePage), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks issues:read", body = ErrorBody), (status = 422, description = "A parameter is wrong", body = ErrorBody)))]
+pub(crate) async fn queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(p): Query<QueueParams>,
+) -> Result<Json<QueuePage>, ApiError> {
+    staff.may("issues:read")?;
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "give a number from 1 to 1000"));
+    }
+    let binders: Vec<String> = state
+        .site()
+        .settings()
+        .binders
+        .iter()
+        .map(|b| b.id.clone())
+        .collect();
+    if let Some(b) = &p.binder {
+        if !binders.contains(b) {
+            return Err(ApiError::invalid(
+                "binder",
+                format!("`{b}` is not a binder; binders: {}", binders.join(", ")),
+            ));
+        }
+    }
+    let wanted: Vec<String> = match &p.binder {
+        Some(b) => vec![b.clone()],
+        None => binders,
+    };
+    // The cursor is `binder|store cursor`: where in which binder the last page stopped.
+    let (mut at, mut cursor) = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let (b, rest) = c
+                .split_once('|')
+                .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this API gave"))?;
+            let i = wanted
+                .iter()
+                .position(|w| w == b)
+                .ok_or_else(|| ApiError::invalid("cursor", "belongs to another binder"))?;
+            (i, (!rest.is_empty()).then(|| Cursor::from_client(rest)))
+        }
+        None => (0, None),
+    };
+    let issues = Issues::new(state.store.clone());
+    let mut out = Vec::new();
+    while at < wanted.len() && out.len() < limit {
+        let (page, next) = issues
+            .desk(&wanted[at], limit - out.len(), cursor.take())
+            .await?;
+        out.extend(page.into_iter().filter(|e| keeps(&p, e)).map(entry_view));
+        match next {
+            Some(n) => cursor = Some(n),
+            None => at += 1,
+        }
+    }
+    let next = match (&cursor, at < wanted.len()) {
+        (Some(c), _) => Some(format!("{}|{}", wanted[at], c.as_str())),
+        (None, true) => Some(format!("{}|", wanted[at])),
+        (None, false) => None,
+    };
+    Ok(Json(QueuePage { issues: out, next }))
+}
+
+/// A note, as staff see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffNote {
+    /// Identifier.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// Text.
+    pub body: String,
+    /// Whether the submitter sees it (a reply) or not (an internal note).
+    pub public: bool,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// A status the issue had.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffChange {
+    /// Status.
+    pub status: String,
+    /// When, Unix seconds.
+    pub at: i64,
+    /// Who set it.
+    pub by: String,
+}
+
+/// A file of the issue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffFile {
+    /// Identifier.
+    pub id: String,
+    /// Name.
+    pub file_name: String,
+    /// Media type.
+    pub media_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// The note it came with, if any.
+    pub note_id: Option<String>,
+}
+
+/// An issue with its whole thread, as staff see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffIssue {
+    /// Tracking number.
+    pub number: String,
+    /// `ticket`, `case` or `bug`.
+    pub kind: String,
+    /// Binder.
+    pub binder: String,
+    /// The customer, for cases and bugs.
+    pub customer_id: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// What was reported.
+    pub description: String,
+    /// Submitter's name.
+    pub name: String,
+    /// Submitter's e-mail address.
+    pub email: String,
+    /// Status.
+    pub status: String,
+    /// The statuses its binder allows.
+    pub statuses: Vec<String>,
+    /// Assigned to.
+    pub assignee: Option<String>,
+    /// Every status it has had.
+    pub history: Vec<StaffChange>,
+    /// Replies, the submitter's notes and internal notes, oldest first.
+    pub notes: Vec<StaffNote>,
+    /// Files.
+    pub files: Vec<StaffFile>,
+    /// Filed, Unix seconds.
+    pub created: i64,
+    /// Last changed, Unix seconds.
+    pub updated: i64,
+    /// The version to send as `If-Match` with a change (also the `ETag`).
+    pub version: u64,
+}
+
+fn issue_view(state: &AppState, thread: Thread) -> Result<StaffIssue, ApiError> {
+    let Some(Versioned { record: i, version }) = thread.issue else {
+        return Err(ApiError::NotFound("there is no such issue".into()));
+    };
+    let statuses = state
+        .site()
+        .settings()
+        .binders
+        .iter()
+        .find(|b| b.id == i.binder)
+        .map(|b| b.statuses())
+        .unwrap_or_default();
+    Ok(StaffIssue {
+        number: i.number,
+        kind: kind_name(i.kind),
+        binder: i.binder,
+        customer_id: i.customer_id,
+        category: i.category,
+        subject: i.subject,
+        description: i.description,
+        name: i.name,
+        email: i.email,
+        status: i.status,
+        statuses,
+        assignee: i.assignee,
+        history: i
+            .history
+            .into_iter()
+            .map(|h| StaffChange {
+                status: h.status,
+                at: h.at,
+                by: h.by,
+            })
+            .collect(),
+        notes: thread
+            .notes
+            .into_iter()
+            .map(|n| StaffNote {
+                id: n.id,
+                author: n.author,
+                body: n.body,
+                public: n.public,
+                created: n.created,
+            })
+            .collect(),
+        files: thread
+            .attachments
+            .into_iter()
+            .map(|a| StaffFile {
+                id: a.id,
+                file_name: a.file_name,
+                media_type: a.media_type,
+                size: a.size,
+                note_id: a.note_id,
+            })
+            .collect(),
+        created: i.created,
+        updated: i.updated.max(i.created),
+        version,
+    })
+}
+
+/// The issue numbered `number` with its thread (3 requests).
+async fn thread(state: &AppState, number: &str) -> Result<Thread, ApiError> {
+    let issues = Issues::new(state.store.clone());
+    let found = issues
+        .by_number(number)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
+    issues
+        .thread(&found.record.id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))
+}
+
+/// The issue's answer, with its version as the `ETag`.
+fn answer(status: StatusCode, issue: StaffIssue) -> Response {
+    let version = issue.version;
+    super::with_etag(status, Json(issue), version)
+}
+
+/// Refuses (412) a change whose `If-Match` names another version than `version`.
+pub(crate) fn check_version(headers: &HeaderMap, version: u64) -> Result<(), ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let named = v.trim().trim_start_matches("W/").trim_matches('"');
+    if named == "*" || named == version.to_string() {
+        Ok(())
+    } else {
+        Err(ApiError::Stale(format!(
+            "it changed since version {named} (it is at version {version}); read it again"
+        )))
+    }
+}
+
+#[utoipa::path(get, path = "/api/staff/issues/{number}", tag = "staff", summary = "An issue with its whole thread, internal notes included",
+    params(("number" = String, Path, description = "The tracking number")), security(("api_key" = ["issues:read"])),
+    responses((status = 200, description = "The issue; its version is the ETag", body = StaffIssue), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks issues:read", body = ErrorBody), (status = 404, description = "No such issue", body = ErrorBody)))]
+pub(crate) async fn issue(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    staff.may("issues:read")?;
+    let t = thread(&state, &number).await?;
+    Ok(answer(StatusCode::OK, issue_view(&state, t)?))
+}
+
+/// A reply or an internal note.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaffNote {
+    /// Text.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// The mail that tells the submitter of `issue` about `what`, with where to read it.
+fn mail_to_submitter(
+    state: &AppState,
+    i: &portal_core::records::issues::Issue,
+    what: &str,
+) -> Mail {
+    let settings = state.site().settings().clone();
+    let base = &settings.base_url;
+    let where_ = match &i.customer_id {
+        Some(_) => format!("Read the whole thread in your account:\n{base}/my/issues/{}", i.number),
+        None => format!(
+            "Your tracking link from the first e-mail shows the whole thread; lost it? Ask for a new one:\n{base}/issues/track"
+        ),
+    };
+    Mail::new(
+        &i.email,
+        format!("[{}] {}", i.number, i.subject),
+        format!(
+            "Hello {},\n\n{what}\n\n{where_}\n\n{}\n",
+            i.name, settings.business
+        ),
+    )
+}
+
+async fn add_note(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    body: &str,
+    public: bool,
+) -> Result<Response, ApiError> {
+    staff.may("issues:write")?;
+    let t = thread(state, number).await?;
+    let issue = t
+        .issue
+        .clone()
+        .map(|v| v.record)
+        .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
+    let text = input::text("body", body, 20_000)?;
+    let note = Note {
+        issue_id: issue.id.clone(),
+        id: new_id(),
+        author: if public {
+            state.site().settings().business.clone()
+        } else {
+            staff.actor()
+        },
+        body: text.clone(),
+        public,
+        created: now(),
+    };
+    let action = if public {
+        "issue.replied"
+    } else {
+        "issue.noted"
+    };
+    let mut extra = vec![staff.audit(
+        action,
+        format!("issue {}", issue.number),
+        json!({ "note": note.id, "public": public }),
+    )?];
+    if public {
+        let mail = mail_to_submitter(
+            state,
+            &issue,
+            &format!("there is a reply to your issue {}:\n\n{text}", issue.number),
+        );
+        extra.push(Write::Put(to_item(&mail)?, Cond::NotExists));
+    }
+    Issues::new(state.store.clone())
+        .add_note_with(&note, extra)
+        .await?;
+    state.deliver_mail().await;
+    let t = thread(state, number).await?;
+    Ok(answer(StatusCode::CREATED, issue_view(state, t)?))
+}
+
+#[utoipa::path(post, path = "/api/staff/issues/{number}/replies", tag = "staff", summary = "Reply to the submitter: a public note, mailed to them",
+    params(("number" = String, Path, description = "The tracking number")), security(("api_key" = ["issues:write"])),
+    request_body(content((NewStaffNote = "application/json"))),
+    responses((status = 201, description = "Replied; the issue as it is now", body = StaffIssue), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks issues:write", body = ErrorBody), (status = 404, description = "No such issue", body = ErrorBody), (status = 422, description = "Empty or too long", body = ErrorBody)))]
+pub(crate) async fn reply(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    body: Input<NewStaffNote>,
+) -> Result<Response, ApiError> {
+    add_note(&state, &staff, &number, &body.value.body, true).await
+}
+
+#[utoipa::path(post, path = "/api/staff/issues/{number}/notes", tag = "staff", summary = "An internal note: staff see it, the submitter never does",
+    params(("number" = String, Path, description = "The tracking number")), security(("api_key" = ["issues:write"])),
+    request_body(content((NewStaffNote = "application/json"))),
+    responses((status = 201, description = "Noted; the issue as it is now", body = StaffIssue), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks issues:write", body = ErrorBody), (status = 404, description = "No such issue", body = ErrorBody), (status = 422, description = "Empty or too long", body = ErrorBody)))]
+pub(crate) async fn note(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    body: Input<NewStaffNote>,
+) -> Result<Response, ApiError> {
+    add_note(&state, &staff, &number, &body.value.body, false).await
+}
+
+/// A change of status or assignee.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueChange {
+    /// A status among the binder's (see `statuses` on the issue).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Who it is assigned to; an empty string unassigns it.
+    #[serde(default)]
+    pub assignee: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/staff/issues/{number}", tag = "staff", summary = "Change an issue's status (the submitter is mailed) or assignee",
+    params(("number" = String, Path, description = "The tracking number"), ("If-Match" = Option<String>, Header, description = "The version read (`ETag`); refused with 412 if it changed since")),
+    security(("api_key" = ["issues:write"])),
+    request_body(content((IssueChange = "application/json"))),
+    responses((status = 200, description = "Changed; the issue as it is now", body = StaffIssue), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody), (status = 403, description = "The key lacks issues:write", body = ErrorBody), (status = 404, description = "No such issue", body = ErrorBody),
+        (status = 409, description = "Changed meanwhile by someone else", body = ErrorBody), (status = 412, description = "Changed since the version in If-Match", body = ErrorBody), (status = 422, description = "Not a status of the binder, or nothing to change", body = ErrorBody)))]
+pub(crate) async fn change(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Input<IssueChange>,
+) -> Result<Response, ApiError> {
+    staff.may("issues:write")?;
+    let issues = Issues::new(state.store.clone());
+    let mut found = issues
+        .by_number(&number)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
+    check_version(&headers, found.version)?;
+    let IssueChange { status, assignee } = body.value;
+    if status.is_none() && assignee.is_none() {
+        return Err(ApiError::invalid(
+            "status",
+            "give a status or an assignee to change",
+        ));
+    }
+    if let Some(a) = assignee {
+        let a = input::line("assignee", &a, 200)?;
+        let a = (!a.is_empty()).then_some(a);
+        let audit = staff.audit(
+            "issue.assigned",
+            format!("issue {number}"),
+            json!({ "from": found.record.assignee, "to": a }),
+        )?;
+        issues.assign(&found, a, vec![audit]).await?;
+        found = issues
+            .get(&found.record.id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
+    }
+    if let Some(s) = status {
+        let s = s.trim().to_string();
+        let allowed = state
+            .site()
+            .settings()
+            .binders
+            .iter()
+            .find(|b| b.id == found.record.binder)
+            .map(|b| b.statuses())
+            .unwrap_or_default();
+        if !allowed.contains(&s) {
+            return Err(ApiError::invalid(
+                "status",
+                format!(
+                    "`{s}` is not a status of this binder; its statuses: {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        if s != found.record.status {
+            let audit = staff.audit(
+                "issue.status",
+                format!("issue {number}"),
+                json!({ "from": found.record.status, "to": s }),
+            )?;
+            let mail = mail_to_submitter(
+                &state,
+                &found.record,
+                &format!("your issue {} is now: {s}.", found.record.number),
+            );
+            issues
+                .set_status_with(
+                    &found,
+                    &s,
+                    &staff.actor(),
+                    vec![audit, Write::Put(to_item(&mail)?, Cond::NotExists)],
+                )
+                .await?;
+            state.deliver_mail().await;
+        }
+    }
+    let t = thread(&state, &number).await?;
+    Ok(answer(StatusCode::OK, issue_view(&state, t)?))
+}

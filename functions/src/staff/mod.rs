@@ -1,0 +1,111 @@
+//! The `staff` function: the staff and integration API under `/api/staff/…`, which a CRM,
+//! an accounting package or a script drives with an API key (`portal admin keys create`).
+//! No cookies and no form tokens: every request proves itself with its key
+//! ([`key::Staff`]), and every change is written with its audit entry, naming the key.
+//!
+//! - `GET /api/staff/issues` — a queue: by binder, status, assignee, customer, time of change.
+//! - `GET /api/staff/issues/{number}` — the whole thread, internal notes included.
+//! - `POST /api/staff/issues/{number}/replies` — a reply, mailed to the submitter.
+//! - `POST /api/staff/issues/{number}/notes` — an internal note.
+//! - `PATCH /api/staff/issues/{number}` — status (the submitter is mailed) and assignee.
+//! - `GET /api/staff/customers`, `GET`/`PUT /api/staff/customers/{id}` — customer accounts.
+//! - `POST /api/staff/customers/{id}/logins`, `PATCH …/logins/{email}` — invite a person,
+//!   disable or enable a login.
+//! - `PUT /api/staff/customers/{id}/invoices/{invoice}` — an invoice, by the business's id.
+//! - `PUT /api/staff/customers/{id}/payments/{payment}` — a payment, recorded once.
+
+pub mod billing;
+pub mod customers;
+pub mod issues;
+pub mod key;
+pub mod logins;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub use key::Staff;
+
+/// The group's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/staff/issues", get(issues::queue))
+        .route(
+            "/api/staff/issues/{number}",
+            get(issues::issue).patch(issues::change),
+        )
+        .route(
+            "/api/staff/issues/{number}/replies",
+            axum::routing::post(issues::reply),
+        )
+        .route(
+            "/api/staff/issues/{number}/notes",
+            axum::routing::post(issues::note),
+        )
+        .route("/api/staff/customers", get(customers::list))
+        .route(
+            "/api/staff/customers/{id}",
+            get(customers::get).put(customers::put),
+        )
+        .route(
+            "/api/staff/customers/{id}/logins",
+            axum::routing::post(logins::create),
+        )
+        .route(
+            "/api/staff/customers/{id}/logins/{email}",
+            axum::routing::patch(logins::change),
+        )
+        .route(
+            "/api/staff/customers/{id}/invoices/{invoice}",
+            axum::routing::put(billing::put_invoice),
+        )
+        .route(
+            "/api/staff/customers/{id}/payments/{payment}",
+            axum::routing::put(billing::put_payment),
+        )
+        .route_layer(axum::middleware::map_response(challenge))
+}
+
+/// Checks an id the business gives a record.
+pub(crate) fn own_id(field: &str, id: &str) -> Result<String, ApiError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok {
+        Ok(id.to_string())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            "use 1 to 64 letters, digits, `-`, `_` or `.`",
+        ))
+    }
+}
+
+/// `body` with `status` and the record's `version` as its `ETag`.
+pub(crate) fn with_etag(status: StatusCode, body: impl IntoResponse, version: u64) -> Response {
+    let mut r = (status, body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
+/// Layer: a refusal for want of a key says how to authenticate (`WWW-Authenticate`), and
+/// nothing of the staff API is kept by a cache.
+async fn challenge(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if r.status() == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"portal staff API\""),
+        );
+    }
+    r
+}

@@ -1,0 +1,729 @@
+//! The staff and integration API, black-box over HTTP against `portal serve`, on the
+//! embedded store and on DynamoDB: keys made with `portal admin keys`, every refusal (no
+//! key, unknown key, revoked key, wrong scope, stale `If-Match`, bad field), and the
+//! operations as a business's CRM would drive them.
+
+mod common;
+
+use std::path::Path;
+
+use common::Server;
+use serde_json::{json, Value};
+
+const JSON: &str = "application/json";
+
+/// Calls `method path` with `body` (JSON) and `headers`: status, headers and body as JSON
+/// (null when it is not JSON).
+fn call(
+    server: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> (u16, ureq::http::HeaderMap, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let url = format!("{}{path}", server.base);
+    let mut resp = match (method, body) {
+        ("GET", _) => {
+            let mut r = agent.get(&url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call()
+        }
+        (m, body) => {
+            let mut r = match m {
+                "POST" => agent.post(&url),
+                "PUT" => agent.put(&url),
+                "PATCH" => agent.patch(&url),
+                other => panic!("no {other}"),
+            }
+            .header("content-type", JSON);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send(body.map(|b| b.to_string()).unwrap_or_default())
+        }
+    }
+    .expect("answered");
+    let status = resp.status().as_u16();
+    let h = resp.headers().clone();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        h,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+/// `portal admin` against the store `spec`, with the local DynamoDB's settings.
+fn admin(spec: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["admin", "--store", spec];
+    all.extend_from_slice(args);
+    let mut c = common::portal();
+    c.args(&all);
+    if spec.starts_with("dynamodb:") {
+        c.env("AWS_ENDPOINT_URL", common::aws_endpoint())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1");
+    }
+    c.output().expect("portal admin runs")
+}
+
+/// Makes a key and returns its secret.
+fn key(spec: &str, name: &str, scopes: &str) -> String {
+    let out = admin(spec, &["keys", "create", name, "--scope", scopes]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(secret.starts_with("cpk_") && secret.len() == 68, "{secret}");
+    secret
+}
+
+fn bearer(secret: &str) -> String {
+    format!("Bearer {secret}")
+}
+
+fn exercise(server: &Server, spec: &str, outbox: &Path) {
+    let writer = key(spec, "crm", "issues:write,customers:write");
+    let reader = key(spec, "dashboard", "issues:read");
+    let w = bearer(&writer);
+    let r = bearer(&reader);
+    let as_writer = [("authorization", w.as_str())];
+    let as_reader = [("authorization", r.as_str())];
+
+    // A visitor files an issue.
+    let (status, _, body) = server.post(
+        "/api/issues",
+        JSON,
+        r#"{"name": "Vera Visitor", "email": "vera@example.com", "subject": "Till drawer stuck", "description": "It will not open."}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let filed: Value = serde_json::from_str(&body).unwrap();
+    let number = filed["number"].as_str().unwrap().to_string();
+    let token = common::tracking_token(&filed);
+    // The business hears of it, and of the visitor's note that follows.
+    let (status, _, body) = server.post(
+        &format!("/api/track/{token}/notes"),
+        JSON,
+        r#"{"body": "It beeps twice, then nothing."}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let mails = Server::mails(outbox);
+    for (subject, text) in [
+        (
+            format!("[{number}] New: Till drawer stuck"),
+            "It will not open.",
+        ),
+        (
+            format!("[{number}] Note from Vera Visitor"),
+            "It beeps twice, then nothing.",
+        ),
+    ] {
+        assert!(
+            mails
+                .iter()
+                .any(|m| m.contains("support@kestrel-systems.co.uk")
+                    && m.contains(&subject)
+                    && m.contains(text)),
+            "the business is told: {subject}"
+        );
+    }
+
+    // Refusals: no key, a string that is no key, a key without the scope.
+    let (status, h, body) = call(server, "GET", "/api/staff/issues", None, &[]);
+    assert_eq!(status, 401, "{body}");
+    assert!(h
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Authorization: Bearer"));
+    let forged = format!("Bearer cpk_{}", "0".repeat(64));
+    let (status, _, _) = call(
+        server,
+        "GET",
+        "/api/staff/issues",
+        None,
+        &[("authorization", &forged)],
+    );
+    assert_eq!(status, 401);
+    let reply = json!({"body": "We are sending an engineer."});
+    let path = format!("/api/staff/issues/{number}/replies");
+    let (status, _, body) = call(server, "POST", &path, Some(&reply), &as_reader);
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("issues:write"));
+
+    // The queue shows the new issue, to a key that may read issues.
+    let (status, _, queue) = call(
+        server,
+        "GET",
+        "/api/staff/issues?binder=support&status=new",
+        None,
+        &as_reader,
+    );
+    assert_eq!(status, 200, "{queue}");
+    let entry = queue["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["number"] == number.as_str())
+        .unwrap_or_else(|| panic!("{number} in {queue}"));
+    assert_eq!(entry["subject"], "Till drawer stuck");
+    assert_eq!(entry["assignee"], Value::Null);
+    let (status, _, body) = call(
+        server,
+        "GET",
+        "/api/staff/issues?binder=nope",
+        None,
+        &as_reader,
+    );
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("binder"))
+    );
+    // Paging one at a time reaches the same issue.
+    let mut cursor = String::new();
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        let (_, _, page) = call(
+            server,
+            "GET",
+            &format!("/api/staff/issues?limit=1&cursor={cursor}"),
+            None,
+            &as_reader,
+        );
+        for i in page["issues"].as_array().unwrap() {
+            seen.push(i["number"].as_str().unwrap().to_string());
+        }
+        match page["next"].as_str() {
+            Some(n) => cursor = n.replace('|', "%7C"),
+            None => break,
+        }
+    }
+    assert!(seen.contains(&number), "{seen:?}");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no issue twice: {seen:?}");
+
+    // A reply is mailed to the submitter and shown on the tracking page; an internal note
+    // is not.
+    let (status, _, issue) = call(server, "POST", &path, Some(&reply), &as_writer);
+    assert_eq!(status, 201, "{issue}");
+    let note = json!({"body": "Customer is on the old firmware."});
+    let (status, _, issue) = call(
+        server,
+        "POST",
+        &format!("/api/staff/issues/{number}/notes"),
+        Some(&note),
+        &as_writer,
+    );
+    assert_eq!(status, 201, "{issue}");
+    let notes = issue["notes"].as_array().unwrap();
+    assert!(notes
+        .iter()
+        .any(|n| n["public"] == true && n["body"] == "We are sending an engineer."));
+    assert!(notes
+        .iter()
+        .any(|n| n["public"] == false && n["author"] == "key:crm"));
+    let (_, _, tracked) = call(server, "GET", &format!("/api/track/{token}"), None, &[]);
+    let text = tracked.to_string();
+    assert!(
+        text.contains("We are sending an engineer.") && !text.contains("old firmware"),
+        "{text}"
+    );
+    let mails = Server::mails(outbox);
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("vera@example.com") && m.contains("We are sending an engineer.")),
+        "the reply is mailed: {mails:?}"
+    );
+    assert!(
+        !mails.iter().any(|m| m.contains("old firmware")),
+        "an internal note is never mailed"
+    );
+    let (status, _, body) = call(
+        server,
+        "POST",
+        &path,
+        Some(&json!({"body": "  "})),
+        &as_writer,
+    );
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("body"))
+    );
+
+    // Status and assignee, with If-Match.
+    let issue_path = format!("/api/staff/issues/{number}");
+    let (_, h, current) = call(server, "GET", &issue_path, None, &as_reader);
+    let etag = h.get("etag").unwrap().to_str().unwrap().to_string();
+    assert_eq!(etag, format!("\"{}\"", current["version"]));
+    assert!(current["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "in progress"));
+    let stale = format!("\"{}\"", current["version"].as_u64().unwrap() + 7);
+    let change = json!({"status": "in progress", "assignee": "sam"});
+    let (status, _, body) = call(
+        server,
+        "PATCH",
+        &issue_path,
+        Some(&change),
+        &[as_writer[0], ("if-match", &stale)],
+    );
+    assert_eq!(status, 412, "{body}");
+    let (_, _, unchanged) = call(server, "GET", &issue_path, None, &as_reader);
+    assert_eq!(
+        (unchanged["status"].as_str(), unchanged["assignee"].as_str()),
+        (Some("new"), None)
+    );
+    let (status, _, body) = call(
+        server,
+        "PATCH",
+        &issue_path,
+        Some(&json!({"status": "shelved"})),
+        &as_writer,
+    );
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("status")),
+        "{body}"
+    );
+    let (status, _, changed) = call(
+        server,
+        "PATCH",
+        &issue_path,
+        Some(&change),
+        &[as_writer[0], ("if-match", &etag)],
+    );
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        (changed["status"].as_str(), changed["assignee"].as_str()),
+        (Some("in progress"), Some("sam"))
+    );
+    assert_eq!(
+        changed["history"].as_array().unwrap().last().unwrap()["by"],
+        "key:crm"
+    );
+    let (_, _, tracked) = call(server, "GET", &format!("/api/track/{token}"), None, &[]);
+    assert_eq!(tracked["status"], "in progress");
+    let (_, _, mine) = call(
+        server,
+        "GET",
+        "/api/staff/issues?assignee=sam",
+        None,
+        &as_reader,
+    );
+    assert!(mine["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["assignee"] == "sam"));
+    assert!(mine["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["number"] == number.as_str()));
+
+    // Customers: an idempotent PUT by the business's own id.
+    let cust = json!({"number": "C-2001", "name": "Quay Bakery", "email": "till@quay-bakery.example", "address": ["1 Quay St", "Bristol"]});
+    let (status, _, body) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/crm-2001",
+        Some(&cust),
+        &as_reader,
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, h, created) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/crm-2001",
+        Some(&cust),
+        &as_writer,
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name"], "Quay Bakery");
+    let v1 = h.get("etag").unwrap().to_str().unwrap().to_string();
+    let (status, h, again) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/crm-2001",
+        Some(&cust),
+        &as_writer,
+    );
+    assert_eq!(
+        (status, h.get("etag").unwrap().to_str().unwrap()),
+        (200, v1.as_str()),
+        "{again}"
+    );
+    let bad = json!({"number": "C-2001", "name": "Quay Bakery", "email": "not an address"});
+    let (status, _, body) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/crm-2001",
+        Some(&bad),
+        &as_writer,
+    );
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("email"))
+    );
+    let renamed =
+        json!({"number": "C-2001", "name": "Quay Bakery Ltd", "email": "till@quay-bakery.example"});
+    let (status, _, body) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/crm-2001",
+        Some(&renamed),
+        &[as_writer[0], ("if-match", "\"999\"")],
+    );
+    assert_eq!(status, 412, "{body}");
+    let (status, _, updated) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/crm-2001",
+        Some(&renamed),
+        &[as_writer[0], ("if-match", &v1)],
+    );
+    assert_eq!(status, 200, "{updated}");
+    let (_, _, got) = call(
+        server,
+        "GET",
+        "/api/staff/customers/crm-2001",
+        None,
+        &as_writer,
+    );
+    assert_eq!(
+        (got["name"].as_str(), got["email"].as_str()),
+        (Some("Quay Bakery Ltd"), Some("till@quay-bakery.example"))
+    );
+    assert_eq!(
+        got["address"],
+        json!([]),
+        "a PUT replaces the whole account"
+    );
+    let (status, _, _) = call(
+        server,
+        "GET",
+        "/api/staff/customers/crm-2001",
+        None,
+        &as_reader,
+    );
+    assert_eq!(status, 403, "customers need their own scope");
+
+    // Billing: invoices by the business's id, drafts hidden, the balance kept with them.
+    let billing = key(spec, "books", "billing:write,customers:read");
+    let b = bearer(&billing);
+    let as_books = [("authorization", b.as_str())];
+    let inv_path = "/api/staff/customers/crm-2001/invoices/inv-77";
+    let mut invoice = json!({"number": "INV-77", "date": "2026-11-30", "due": "2026-12-30", "status": "draft",
+        "lines": [{"description": "Till licence", "quantity": 2, "unit_cents": 5000, "vat_percent": 20}]});
+    let (status, _, body) = call(server, "PUT", inv_path, Some(&invoice), &as_writer);
+    assert_eq!(status, 403, "billing needs its own scope: {body}");
+    let (status, _, body) = call(server, "PUT", inv_path, Some(&invoice), &as_books);
+    assert_eq!(
+        (
+            status,
+            body["total_cents"].as_i64(),
+            body["balance_cents"].as_i64()
+        ),
+        (201, Some(12000), Some(0)),
+        "{body}"
+    );
+    invoice["status"] = json!("open");
+    let (status, _, body) = call(server, "PUT", inv_path, Some(&invoice), &as_books);
+    assert_eq!(
+        (status, body["balance_cents"].as_i64()),
+        (200, Some(12000)),
+        "issued: owed"
+    );
+    let (status, _, body) = call(server, "PUT", inv_path, Some(&invoice), &as_books);
+    assert_eq!(
+        (status, body["balance_cents"].as_i64()),
+        (200, Some(12000)),
+        "the same again changes nothing"
+    );
+    let mut broken = invoice.clone();
+    broken["lines"][0]["quantity"] = json!(0);
+    let (status, _, body) = call(server, "PUT", inv_path, Some(&broken), &as_books);
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("lines[0].quantity")),
+        "{body}"
+    );
+    broken = invoice.clone();
+    broken["date"] = json!("30/11/2026");
+    let (status, _, body) = call(server, "PUT", inv_path, Some(&broken), &as_books);
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("date")),
+        "{body}"
+    );
+    let (status, _, _) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/nobody/invoices/inv-1",
+        Some(&invoice),
+        &as_books,
+    );
+    assert_eq!(status, 404);
+    let pay_path = "/api/staff/customers/crm-2001/payments/pay-9";
+    let payment = json!({"date": "2026-12-01", "amount_cents": 5000, "method": "bank transfer", "invoice_id": "inv-77"});
+    let (status, _, body) = call(server, "PUT", pay_path, Some(&payment), &as_books);
+    assert_eq!(
+        (status, body["balance_cents"].as_i64()),
+        (201, Some(7000)),
+        "{body}"
+    );
+    let (status, _, body) = call(server, "PUT", pay_path, Some(&payment), &as_books);
+    assert_eq!(
+        (status, body["balance_cents"].as_i64()),
+        (200, Some(7000)),
+        "a retried payment counts once"
+    );
+    let mut other = payment.clone();
+    other["amount_cents"] = json!(6000);
+    let (status, _, _) = call(server, "PUT", pay_path, Some(&other), &as_books);
+    assert_eq!(status, 409);
+    other = payment.clone();
+    other["invoice_id"] = json!("inv-404");
+    let (status, _, body) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/crm-2001/payments/pay-10",
+        Some(&other),
+        &as_books,
+    );
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("invoice_id"))
+    );
+    invoice["status"] = json!("void");
+    let (_, _, body) = call(server, "PUT", inv_path, Some(&invoice), &as_books);
+    assert_eq!(
+        body["balance_cents"].as_i64(),
+        Some(-5000),
+        "a voided invoice is owed no more"
+    );
+    let (_, _, got) = call(
+        server,
+        "GET",
+        "/api/staff/customers/crm-2001",
+        None,
+        &as_books,
+    );
+    assert_eq!(got["balance_cents"].as_i64(), Some(-5000));
+
+    // A draft is the business's; once issued, the customer sees it in their account.
+    let customers = String::from_utf8_lossy(&admin(spec, &["customers"]).stdout).to_string();
+    let harbour = customers
+        .lines()
+        .find(|l| l.contains("Harbour"))
+        .and_then(|l| l.split('\t').next())
+        .expect("the demo customer")
+        .to_string();
+    let (status, h, body) = call(
+        server,
+        "POST",
+        "/api/auth/login",
+        Some(&json!({"email": "ada@harbour-cafe.example", "password": "harbour cafe demo"})),
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+    let cookie = h
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-portal="))
+        .unwrap();
+    let as_ada = [("cookie", cookie.as_str())];
+    let theirs = format!("/api/staff/customers/{harbour}/invoices/inv-draft-1");
+    let mut draft = json!({"number": "INV-DRAFT-1", "date": "2026-12-01", "due": "2026-12-31", "status": "draft",
+        "lines": [{"description": "Support hours", "quantity": 3, "unit_cents": 4000, "vat_percent": 20}]});
+    assert_eq!(call(server, "PUT", &theirs, Some(&draft), &as_books).0, 201);
+    let (_, _, mine) = call(server, "GET", "/api/my/invoices", None, &as_ada);
+    assert!(
+        !mine.to_string().contains("INV-DRAFT-1"),
+        "a draft is hidden: {mine}"
+    );
+    draft["status"] = json!("open");
+    assert_eq!(call(server, "PUT", &theirs, Some(&draft), &as_books).0, 200);
+    let (_, _, mine) = call(server, "GET", "/api/my/invoices", None, &as_ada);
+    assert!(
+        mine.to_string().contains("INV-DRAFT-1"),
+        "issued, it is shown: {mine}"
+    );
+
+    // Logins: invite a person, refuse what would take over someone's login, disable one.
+    let (status, _, body) = call(
+        server,
+        "POST",
+        "/api/staff/customers/crm-2001/logins",
+        Some(&json!({"email": "Owner@Quay-Bakery.example", "name": "Olu Owner"})),
+        &as_writer,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        (body["active"].as_bool(), body["disabled"].as_bool()),
+        (Some(false), Some(false))
+    );
+    let invitation = Server::mails(outbox)
+        .into_iter()
+        .rfind(|m| m.to_lowercase().contains("owner@quay-bakery.example"))
+        .expect("an activation mail");
+    assert!(invitation.contains("/activate/"), "{invitation}");
+    let (status, _, body) = call(
+        server,
+        "POST",
+        "/api/staff/customers/crm-2001/logins",
+        Some(&json!({"email": "ada@harbour-cafe.example"})),
+        &as_writer,
+    );
+    assert_eq!(
+        status, 409,
+        "another account's login is never moved: {body}"
+    );
+    let (status, _, body) = call(
+        server,
+        "POST",
+        "/api/staff/customers/crm-2001/logins",
+        Some(&json!({"email": "not-an-address"})),
+        &as_writer,
+    );
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("email"))
+    );
+    let (status, _, _) = call(
+        server,
+        "POST",
+        "/api/staff/customers/nobody/logins",
+        Some(&json!({"email": "x@example.com"})),
+        &as_writer,
+    );
+    assert_eq!(status, 404);
+    let ada_login = format!("/api/staff/customers/{harbour}/logins/ada@harbour-cafe.example");
+    let (status, _, _) = call(
+        server,
+        "PATCH",
+        &ada_login.replace(&harbour, "crm-2001"),
+        Some(&json!({"disabled": true})),
+        &as_writer,
+    );
+    assert_eq!(
+        status, 404,
+        "a login is changed only through its own customer"
+    );
+    assert_eq!(call(server, "GET", "/api/me", None, &as_ada).0, 200);
+    let (status, _, body) = call(
+        server,
+        "PATCH",
+        &ada_login,
+        Some(&json!({"disabled": true})),
+        &as_writer,
+    );
+    assert_eq!(
+        (status, body["disabled"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+    assert_eq!(
+        call(server, "GET", "/api/me", None, &as_ada).0,
+        401,
+        "her sessions ended"
+    );
+    let (status, _, body) = call(
+        server,
+        "PATCH",
+        &ada_login,
+        Some(&json!({"disabled": false})),
+        &as_writer,
+    );
+    assert_eq!(
+        (status, body["disabled"].as_bool()),
+        (200, Some(false)),
+        "{body}"
+    );
+
+    // Every change is audited under the key's name.
+    let export = admin(spec, &["export", "-"]);
+    let lines = String::from_utf8_lossy(&export.stdout);
+    for (actor, action) in [
+        ("crm", "issue.replied"),
+        ("crm", "issue.noted"),
+        ("crm", "issue.assigned"),
+        ("crm", "issue.status"),
+        ("crm", "customer.created"),
+        ("crm", "customer.updated"),
+        ("crm", "login.invited"),
+        ("crm", "login.disabled"),
+        ("crm", "login.enabled"),
+        ("books", "invoice.put"),
+        ("books", "payment.recorded"),
+    ] {
+        let by = format!("\"actor\":\"key:{actor}\"");
+        assert!(
+            lines.lines().any(|l| l.contains(&by) && l.contains(action)),
+            "{action} audited"
+        );
+    }
+    assert!(!lines.contains(&writer), "the secret is not stored");
+
+    // Keys are listed with their use, and a revoked key is refused at once.
+    let list = String::from_utf8_lossy(&admin(spec, &["keys", "list"]).stdout).to_string();
+    assert!(
+        list.contains("crm\tissues:write,customers:write")
+            && list.contains("dashboard\tissues:read"),
+        "{list}"
+    );
+    let out = admin(spec, &["keys", "revoke", "dashboard"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, _, body) = call(server, "GET", "/api/staff/issues", None, &as_reader);
+    assert_eq!(status, 401, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("revoked"));
+    let out = admin(spec, &["keys", "create", "x", "--scope", "issues:delete"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`issues:delete` is not a scope"));
+}
+
+#[test]
+fn staff_drive_issues_and_customers_with_scoped_keys_on_the_embedded_store() {
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let db = dir.path().join("data").join("portal.db");
+    let spec = format!("sqlite:{}", db.display());
+    exercise(&server, &spec, &dir.path().join("data").join("outbox"));
+}
+
+#[test]
+fn staff_drive_issues_and_customers_with_scoped_keys_on_dynamodb() {
+    let table = format!("dynamodb:staff-{}", std::process::id());
+    let (dir, server) = common::demo_site("", Some(&table), |_| {});
+    exercise(&server, &table, &dir.path().join("data").join("outbox"));
+}
