@@ -88,6 +88,64 @@ fn key(spec: &str, name: &str, scopes: &str) -> String {
     secret
 }
 
+/// When the writes a feed reader waits for were done (none: still going on).
+type Done = std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>;
+
+/// Polls the change feed at `base` with the key `secret` from the start until it is caught
+/// up with everything that happened before `done` is set, and the feed's delay has passed:
+/// the events, each once.
+fn poll_feed(base: &str, secret: &str, done: Done) -> Vec<Value> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let auth = bearer(secret);
+    let mut cursor = String::new();
+    let mut events: Vec<Value> = Vec::new();
+    let started = std::time::Instant::now();
+    loop {
+        let mut r = agent
+            .get(&format!(
+                "{base}/api/staff/changes?limit=50&cursor={cursor}"
+            ))
+            .header("authorization", &auth)
+            .call()
+            .expect("answered");
+        let text = r.body_mut().read_to_string().unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{text}");
+        let page: Value = serde_json::from_str(&text).unwrap();
+        events.extend(page["events"].as_array().unwrap().iter().cloned());
+        cursor = page["cursor"].as_str().unwrap().replace('#', "%23");
+        if page["caught_up"] == true {
+            let delay = page["delay_seconds"].as_u64().unwrap() + 1;
+            if done
+                .lock()
+                .unwrap()
+                .is_some_and(|d| d.elapsed().as_secs() > delay)
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        assert!(started.elapsed().as_secs() < 300, "the feed caught up");
+    }
+    let mut ids: Vec<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    ids.sort();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "no event twice");
+    events
+}
+
+/// Reads the feed to the end of what happened before `done`.
+fn read_feed_to_the_end(server: &Server, secret: &str, done: std::time::Instant) -> Vec<Value> {
+    poll_feed(
+        &server.base,
+        secret,
+        std::sync::Arc::new(std::sync::Mutex::new(Some(done))),
+    )
+}
+
 fn bearer(secret: &str) -> String {
     format!("Bearer {secret}")
 }
@@ -259,6 +317,14 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
         !mails.iter().any(|m| m.contains("old firmware")),
         "an internal note is never mailed"
     );
+    let reply_mail = mails
+        .iter()
+        .find(|m| m.contains("We are sending an engineer."))
+        .unwrap();
+    assert!(
+        !reply_mail.contains("Till drawer stuck") && !reply_mail.contains("Vera Visitor"),
+        "nothing the visitor typed goes to their unconfirmed address: {reply_mail}"
+    );
     let (status, _, body) = call(
         server,
         "POST",
@@ -300,12 +366,44 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
         server,
         "PATCH",
         &issue_path,
-        Some(&json!({"status": "shelved"})),
+        Some(&json!({"status": "shelved", "assignee": "kim"})),
         &as_writer,
     );
     assert_eq!(
         (status, body["error"]["field"].as_str()),
         (422, Some("status")),
+        "{body}"
+    );
+    let (_, h, still) = call(server, "GET", &issue_path, None, &as_reader);
+    assert_eq!(
+        still["assignee"],
+        Value::Null,
+        "a refused change writes nothing"
+    );
+    assert_eq!(h.get("etag").unwrap().to_str().unwrap(), etag);
+    let lower = format!("bearer {reader}");
+    assert_eq!(
+        call(
+            server,
+            "GET",
+            &issue_path,
+            None,
+            &[("authorization", lower.as_str())]
+        )
+        .0,
+        200,
+        "the scheme's name is case-insensitive"
+    );
+    let (status, _, body) = call(
+        server,
+        "GET",
+        "/api/staff/issues?cursor=support%7C%25%25%25",
+        None,
+        &as_reader,
+    );
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("cursor")),
         "{body}"
     );
     let (status, _, changed) = call(
@@ -464,6 +562,14 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
         "the same again changes nothing"
     );
     let mut broken = invoice.clone();
+    broken["lines"][0]["unit_cents"] = json!(i64::MIN);
+    let (status, _, body) = call(server, "PUT", inv_path, Some(&broken), &as_books);
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("lines[0].unit_cents")),
+        "{body}"
+    );
+    broken = invoice.clone();
     broken["lines"][0]["quantity"] = json!(0);
     let (status, _, body) = call(server, "PUT", inv_path, Some(&broken), &as_books);
     assert_eq!(
@@ -665,6 +771,48 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
         "{body}"
     );
 
+    // The change feed shows what visitors, customers and staff did, once each, in order.
+    let feed = key(spec, "feed", "changes:read");
+    let events = read_feed_to_the_end(server, &feed, std::time::Instant::now());
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for kind in [
+        "issue.filed",
+        "issue.noted",
+        "issue.replied",
+        "issue.assigned",
+        "issue.status",
+        "customer.created",
+        "customer.updated",
+        "invoice.put",
+        "payment.recorded",
+        "login.invited",
+        "login.disabled",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in the feed: {kinds:?}");
+    }
+    let filed = events
+        .iter()
+        .find(|e| e["kind"] == "issue.filed" && e["data"]["number"] == number.as_str())
+        .expect("the visitor's filing");
+    assert_eq!(filed["actor"], "visitor");
+    assert_eq!(filed["data"]["subject"], "Till drawer stuck");
+    let at: Vec<i64> = events.iter().map(|e| e["at"].as_i64().unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] <= w[1]), "in order");
+    let (status, _, _) = call(server, "GET", "/api/staff/changes", None, &as_writer);
+    assert_eq!(status, 403, "the feed needs changes:read");
+    let f = bearer(&feed);
+    let (status, _, body) = call(
+        server,
+        "GET",
+        "/api/staff/changes?cursor=nonsense",
+        None,
+        &[("authorization", f.as_str())],
+    );
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("cursor"))
+    );
+
     // Every change is audited under the key's name.
     let export = admin(spec, &["export", "-"]);
     let lines = String::from_utf8_lossy(&export.stdout);
@@ -726,4 +874,79 @@ fn staff_drive_issues_and_customers_with_scoped_keys_on_dynamodb() {
     let table = format!("dynamodb:staff-{}", std::process::id());
     let (dir, server) = common::demo_site("", Some(&table), |_| {});
     exercise(&server, &table, &dir.path().join("data").join("outbox"));
+}
+
+/// Filings from many visitors at once while a reader polls the feed: every filing's event
+/// arrives, once.
+fn feed_under_concurrency(server: &Server, spec: &str) {
+    let secret = key(spec, "poller", "changes:read");
+    let writers: Vec<_> = (0..8)
+        .map(|t| {
+            let base = server.base.clone();
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut numbers = Vec::new();
+                for i in 0..25 {
+                    let mut r = agent
+                        .post(&format!("{base}/api/issues"))
+                        .header("content-type", JSON)
+                        .send(&format!(
+                            r#"{{"name": "V{t}-{i}", "email": "v{t}-{i}@example.com", "subject": "Load {t}-{i}", "description": "At once."}}"#
+                        ))
+                        .expect("answered");
+                    let body = r.body_mut().read_to_string().unwrap();
+                    assert_eq!(r.status().as_u16(), 201, "{body}");
+                    let v: Value = serde_json::from_str(&body).unwrap();
+                    numbers.push(v["number"].as_str().unwrap().to_string());
+                }
+                numbers
+            })
+        })
+        .collect();
+    // A reader polls all the while, from the start.
+    let done: Done = Default::default();
+    let reader = {
+        let (base, secret, done) = (server.base.clone(), secret.clone(), done.clone());
+        std::thread::spawn(move || poll_feed(&base, &secret, done))
+    };
+    let mut filed: Vec<String> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    *done.lock().unwrap() = Some(std::time::Instant::now());
+    let events = reader.join().unwrap();
+    let mut seen: Vec<String> = events
+        .iter()
+        .filter(|e| e["kind"] == "issue.filed")
+        .map(|e| e["data"]["number"].as_str().unwrap().to_string())
+        .collect();
+    filed.sort();
+    seen.sort();
+    assert_eq!(filed.len(), 200);
+    assert_eq!(seen, filed, "every filing in the feed, once");
+}
+
+#[test]
+fn the_feed_misses_nothing_under_concurrent_writes_on_the_embedded_store() {
+    let (dir, server) =
+        common::demo_site("posts_per_ip = 1000\nposts_per_email = 1000", None, |_| {});
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    feed_under_concurrency(&server, &spec);
+}
+
+#[test]
+fn the_feed_misses_nothing_under_concurrent_writes_on_dynamodb() {
+    let table = format!("dynamodb:feed-{}", std::process::id());
+    let (_dir, server) = common::demo_site(
+        "posts_per_ip = 1000\nposts_per_email = 1000",
+        Some(&table),
+        |_| {},
+    );
+    feed_under_concurrency(&server, &table);
 }

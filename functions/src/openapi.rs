@@ -90,6 +90,7 @@ use utoipa::OpenApi;
         crate::account::content::register,
         crate::account::content::search,
                 crate::account::content::search_page,
+        crate::staff::changes::changes,
         crate::staff::issues::queue,
         crate::staff::issues::issue,
         crate::staff::issues::change,

@@ -578,6 +578,33 @@ impl Issues {
         self.save(issue.version, changed, extra).await
     }
 
+    /// Changes the status (recording `by` and when) and the assignee (`Some(None)`:
+    /// unassigned) of an issue read at `version`, whichever are given, with `extra` writes,
+    /// in one transaction (1 request).
+    pub async fn change(
+        &self,
+        issue: &Versioned<Issue>,
+        status: Option<&str>,
+        assignee: Option<Option<String>>,
+        by: &str,
+        extra: Vec<Write>,
+    ) -> RecordResult<Issue> {
+        let mut changed = issue.record.clone();
+        changed.updated = now();
+        if let Some(s) = status {
+            changed.status = s.to_string();
+            changed.history.push(StatusChange {
+                status: s.to_string(),
+                at: changed.updated,
+                by: by.to_string(),
+            });
+        }
+        if let Some(a) = assignee {
+            changed.assignee = a;
+        }
+        self.save(issue.version, changed, extra).await
+    }
+
     /// Assigns an issue read at `version` to `assignee` (none: unassigned), with `extra`
     /// writes in the same transaction (1 request).
     pub async fn assign(

@@ -41,13 +41,14 @@
 //! | audit entry | `AUDIT#{day}` | `{time}#{entry}` |
 //! | a binder's queue entry of an issue | `DESK#{binder}` | `ISSUE#{issue}` |
 //!
-//! API keys keep their layout in [`apikeys`].
+//! API keys keep their layout in [`apikeys`], the change feed in [`feed`].
 
 pub mod apikeys;
 pub mod audit;
 pub mod billing;
 pub mod customers;
 pub mod events;
+pub mod feed;
 pub mod feedback;
 pub mod forums;
 pub mod guards;

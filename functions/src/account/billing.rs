@@ -237,7 +237,8 @@ pub(crate) async fn statement_csv(
                 i.date.clone(),
                 "Invoice".into(),
                 i.number.clone(),
-                i.total_cents(),
+                // What it adds to the balance: nothing once void.
+                i.owed_cents(),
             )
         })
         .chain(payments.iter().map(|p| {

@@ -200,7 +200,9 @@ pub(crate) async fn file(
     let year = portal_core::records::utc_year(now());
     let (filed, _) = Issues::new(state.store.clone())
         .file_with(issue, &settings.tracking_prefix, year, |issue, _| {
-            crate::notify::filed(settings, issue)
+            let mut writes = crate::notify::filed(settings, issue)?;
+            writes.push(crate::issues::file::filed_event(&issue.email, issue).write()?);
+            Ok(writes)
         })
         .await?;
     state.deliver_mail().await;
@@ -284,6 +286,7 @@ pub(crate) async fn add_note(
         &issue.record,
         &note,
     )?);
+    extra.push(crate::issues::file::noted_event(&who.session.email, &issue.record, &note).write()?);
     crate::uploads::keep_with(
         &state,
         &stored,
@@ -328,8 +331,15 @@ pub(crate) async fn set_status(
         ));
     }
     let issue = own_issue(&state, &who, &number).await?;
+    let event = portal_core::records::feed::Event::new(
+        "issue.status",
+        who.session.email.clone(),
+        issue.record.customer_id.clone(),
+        format!("issue {}", issue.record.number),
+        serde_json::json!({ "number": issue.record.number, "from": issue.record.status, "to": status }),
+    );
     let changed = Issues::new(state.store.clone())
-        .set_status(&issue, status, &who.session.email)
+        .set_status_with(&issue, status, &who.session.email, vec![event.write()?])
         .await?;
     Ok(done_now(
         body.from_form,

@@ -137,6 +137,7 @@ pub(crate) async fn file(
             );
             writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
             writes.extend(crate::notify::filed(settings, issue)?);
+            writes.push(filed_event("visitor", issue).write()?);
             writes.extend(idem.record(&filed_answer(issue, token, &base, form))?);
             Ok(writes)
                 });
@@ -157,6 +158,40 @@ pub(super) fn filed_answer(issue: &Issue, token: &str, base: &str, form: bool) -
         &format!("/track/{token}"),
         StatusCode::CREATED,
         &filed,
+    )
+}
+
+/// The change-feed event of a filing by `actor`.
+pub(crate) fn filed_event(actor: &str, issue: &Issue) -> portal_core::records::feed::Event {
+    portal_core::records::feed::Event::new(
+        "issue.filed",
+        actor,
+        issue.customer_id.clone(),
+        format!("issue {}", issue.number),
+        serde_json::json!({
+            "number": issue.number,
+            "binder": issue.binder,
+            "category": issue.category,
+            "subject": issue.subject,
+            "name": issue.name,
+            "email": issue.email,
+            "status": issue.status,
+        }),
+    )
+}
+
+/// The change-feed event of a note the submitter (`actor`) added to `issue`.
+pub(crate) fn noted_event(
+    actor: &str,
+    issue: &Issue,
+    note: &portal_core::records::issues::Note,
+) -> portal_core::records::feed::Event {
+    portal_core::records::feed::Event::new(
+        "issue.noted",
+        actor,
+        issue.customer_id.clone(),
+        format!("issue {}", issue.number),
+        serde_json::json!({ "number": issue.number, "note": note.id, "public": true, "body": note.body }),
     )
 }
 

@@ -89,7 +89,9 @@ fn date(field: &str, value: &str) -> Result<String, ApiError> {
         })
 }
 
-const MAX_CENTS: i64 = 100_000_000_000;
+/// The largest unit price or payment (ten million in major units): with at most a million
+/// of a line and 200 lines, every total stays far inside `i64`.
+const MAX_CENTS: i64 = 1_000_000_000;
 
 fn line(i: usize, l: &LineInput) -> Result<Line, ApiError> {
     let field = |name: &str| format!("lines[{i}].{name}");
@@ -106,7 +108,7 @@ fn line(i: usize, l: &LineInput) -> Result<Line, ApiError> {
             "give a quantity from 1 to 1,000,000",
         ));
     }
-    if l.unit_cents.abs() > MAX_CENTS {
+    if !(-MAX_CENTS..=MAX_CENTS).contains(&l.unit_cents) {
         return Err(ApiError::invalid(
             &field("unit_cents"),
             "is larger than this portal takes",
@@ -185,11 +187,12 @@ pub(crate) async fn put_invoice(
     };
     let audit = staff.audit(
         "invoice.put",
+        Some(&customer),
         format!("customer {customer} invoice {id}"),
         json!({ "number": invoice.number, "status": invoice.status, "total_cents": invoice.total_cents() }),
     )?;
     let created = Billing::new(state.store.clone())
-        .put_invoice(&invoice, vec![audit])
+        .put_invoice(&invoice, audit)
         .await?;
     let view = StaffInvoice {
         total_cents: invoice.total_cents(),
@@ -304,10 +307,11 @@ pub(crate) async fn put_payment(
     };
     let audit = staff.audit(
         "payment.recorded",
+        Some(&customer),
         format!("customer {customer} payment {id}"),
         json!({ "amount_cents": payment.amount_cents, "invoice": payment.invoice_id }),
     )?;
-    let created = billing.put_payment(&payment, vec![audit]).await?;
+    let created = billing.put_payment(&payment, audit).await?;
     let view = StaffPayment {
         balance_cents: balance(&state, &customer).await?,
         customer_id: payment.customer_id,

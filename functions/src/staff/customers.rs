@@ -111,7 +111,8 @@ pub(crate) async fn list(
             limit,
             p.cursor.filter(|c| !c.is_empty()).map(Cursor::from_client),
         )
-        .await?;
+        .await
+        .map_err(super::issues::cursor_error)?;
     Ok(Json(CustomerPage {
         customers: page
             .into_iter()
@@ -221,10 +222,11 @@ pub(crate) async fn put(
         None => {
             let audit = staff.audit(
                 "customer.created",
+                Some(&id),
                 format!("customer {id}"),
                 to_item(&wanted)?.data.into(),
             )?;
-            customers.create_with(&wanted, vec![audit]).await?;
+            customers.create_with(&wanted, audit).await?;
             saved(&customers, &id, StatusCode::CREATED).await
         }
         Some(found) => {
@@ -236,12 +238,11 @@ pub(crate) async fn put(
             }
             let audit = staff.audit(
                 "customer.updated",
+                Some(&id),
                 format!("customer {id}"),
                 json!({ "from": to_item(&found.record)?.data, "to": to_item(&wanted)?.data }),
             )?;
-            customers
-                .update_with(&wanted, found.version, vec![audit])
-                .await?;
+            customers.update_with(&wanted, found.version, audit).await?;
             saved(&customers, &id, StatusCode::OK).await
         }
     }

@@ -154,10 +154,15 @@ pub(crate) async fn queue(
     };
     let issues = Issues::new(state.store.clone());
     let mut out = Vec::new();
-    while at < wanted.len() && out.len() < limit {
+    // At most this many store pages a request, however little the filters keep: the
+    // cursor says where to go on.
+    let mut pages = 0;
+    while at < wanted.len() && out.len() < limit && pages < 5 {
+        pages += 1;
         let (page, next) = issues
             .desk(&wanted[at], limit - out.len(), cursor.take())
-            .await?;
+            .await
+            .map_err(cursor_error)?;
         out.extend(page.into_iter().filter(|e| keeps(&p, e)).map(entry_view));
         match next {
             Some(n) => cursor = Some(n),
@@ -170,6 +175,16 @@ pub(crate) async fn queue(
         (None, false) => None,
     };
     Ok(Json(QueuePage { issues: out, next }))
+}
+
+/// A cursor the store cannot read is the client's mistake (422), not the store's.
+pub(crate) fn cursor_error(e: portal_core::records::RecordError) -> ApiError {
+    match e {
+        portal_core::records::RecordError::Store(portal_core::store::StoreError::BadRequest(m)) => {
+            ApiError::invalid("cursor", m)
+        }
+        other => other.into(),
+    }
 }
 
 /// A note, as staff see it.
@@ -386,12 +401,24 @@ fn mail_to_submitter(
             "Your tracking link from the first e-mail shows the whole thread; lost it? Ask for a new one:\n{base}/issues/track"
         ),
     };
+    // A visitor's address was never confirmed: the mail carries nothing the visitor typed
+    // (neither subject nor name), only what staff wrote.
+    let (subject, greeting) = match &i.customer_id {
+        Some(_) => (
+            format!("[{}] {}", i.number, i.subject),
+            format!("Hello {},", i.name),
+        ),
+        None => (
+            format!("[{}] Update on your issue", i.number),
+            "Hello,".to_string(),
+        ),
+    };
     Mail::new(
         &i.email,
-        format!("[{}] {}", i.number, i.subject),
+        subject,
         format!(
-            "Hello {},\n\n{what}\n\n{where_}\n\n{}\n",
-            i.name, settings.business
+            "{greeting}\n\n{what}\n\n{where_}\n\n{}\n",
+            settings.business
         ),
     )
 }
@@ -428,11 +455,12 @@ async fn add_note(
     } else {
         "issue.noted"
     };
-    let mut extra = vec![staff.audit(
+    let mut extra = staff.audit(
         action,
+        issue.customer_id.as_deref(),
         format!("issue {}", issue.number),
-        json!({ "note": note.id, "public": public }),
-    )?];
+        json!({ "number": issue.number, "note": note.id, "public": public, "body": text }),
+    )?;
     if public {
         let mail = mail_to_submitter(
             state,
@@ -502,7 +530,7 @@ pub(crate) async fn change(
 ) -> Result<Response, ApiError> {
     staff.may("issues:write")?;
     let issues = Issues::new(state.store.clone());
-    let mut found = issues
+    let found = issues
         .by_number(&number)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
@@ -514,60 +542,72 @@ pub(crate) async fn change(
             "give a status or an assignee to change",
         ));
     }
-    if let Some(a) = assignee {
-        let a = input::line("assignee", &a, 200)?;
-        let a = (!a.is_empty()).then_some(a);
-        let audit = staff.audit(
+    // Everything is checked before anything is written, and written in one transaction
+    // against the version the client named.
+    let assignee = match assignee {
+        Some(a) => {
+            let a = a.trim().to_string();
+            if a.is_empty() {
+                Some(None)
+            } else {
+                Some(Some(input::line("assignee", &a, 200)?))
+            }
+        }
+        None => None,
+    };
+    let status = match status {
+        Some(s) => {
+            let s = s.trim().to_string();
+            let allowed = state
+                .site()
+                .settings()
+                .binders
+                .iter()
+                .find(|b| b.id == found.record.binder)
+                .map(|b| b.statuses())
+                .unwrap_or_default();
+            if !allowed.contains(&s) {
+                return Err(ApiError::invalid(
+                    "status",
+                    format!(
+                        "`{s}` is not a status of this binder; its statuses: {}",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+            Some(s).filter(|s| *s != found.record.status)
+        }
+        None => None,
+    };
+    let assignee = assignee.filter(|a| *a != found.record.assignee);
+    let mut extra = Vec::new();
+    if let Some(a) = &assignee {
+        extra.extend(staff.audit(
             "issue.assigned",
+            found.record.customer_id.as_deref(),
             format!("issue {number}"),
-            json!({ "from": found.record.assignee, "to": a }),
-        )?;
-        issues.assign(&found, a, vec![audit]).await?;
-        found = issues
-            .get(&found.record.id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
+            json!({ "number": number, "from": found.record.assignee, "to": a }),
+        )?);
     }
-    if let Some(s) = status {
-        let s = s.trim().to_string();
-        let allowed = state
-            .site()
-            .settings()
-            .binders
-            .iter()
-            .find(|b| b.id == found.record.binder)
-            .map(|b| b.statuses())
-            .unwrap_or_default();
-        if !allowed.contains(&s) {
-            return Err(ApiError::invalid(
-                "status",
-                format!(
-                    "`{s}` is not a status of this binder; its statuses: {}",
-                    allowed.join(", ")
-                ),
-            ));
-        }
-        if s != found.record.status {
-            let audit = staff.audit(
-                "issue.status",
-                format!("issue {number}"),
-                json!({ "from": found.record.status, "to": s }),
-            )?;
-            let mail = mail_to_submitter(
-                &state,
-                &found.record,
-                &format!("your issue {} is now: {s}.", found.record.number),
-            );
-            issues
-                .set_status_with(
-                    &found,
-                    &s,
-                    &staff.actor(),
-                    vec![audit, Write::Put(to_item(&mail)?, Cond::NotExists)],
-                )
-                .await?;
-            state.deliver_mail().await;
-        }
+    if let Some(s) = &status {
+        extra.extend(staff.audit(
+            "issue.status",
+            found.record.customer_id.as_deref(),
+            format!("issue {number}"),
+            json!({ "number": number, "from": found.record.status, "to": s }),
+        )?);
+        let mail = mail_to_submitter(
+            &state,
+            &found.record,
+            &format!("your issue {} is now: {s}.", found.record.number),
+        );
+        extra.push(Write::Put(to_item(&mail)?, Cond::NotExists));
+    }
+    if status.is_some() || assignee.is_some() {
+        issues
+            .change(&found, status.as_deref(), assignee, &staff.actor(), extra)
+            .await?;
+        state.deliver_mail().await;
     }
     let t = thread(&state, &number).await?;
     Ok(answer(StatusCode::OK, issue_view(&state, t)?))

@@ -8,6 +8,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use portal_core::records::apikeys::{ApiKey, ApiKeys};
 use portal_core::records::audit::AuditEntry;
+use portal_core::records::feed::Event;
 use portal_core::records::guards::{Limit, RateLimits};
 use portal_core::records::to_item;
 use portal_core::store::{Cond, Write};
@@ -33,7 +34,11 @@ impl FromRequestParts<AppState> for Staff {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| {
+                // The scheme's name is case-insensitive (RFC 9110).
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(token)
+            })
             .map(str::trim)
             .ok_or_else(|| {
                 ApiError::Unauthorized(
@@ -89,14 +94,26 @@ impl Staff {
         format!("key:{}", self.key.name)
     }
 
-    /// The audit entry of a change this caller makes, to write with the change.
+    /// The audit entry and the change-feed event of a change this caller makes, about the
+    /// customer `customer` if any, to write with the change.
     pub fn audit(
         &self,
         action: &str,
+        customer: Option<&str>,
         subject: String,
         changes: serde_json::Value,
-    ) -> Result<Write, ApiError> {
+    ) -> Result<Vec<Write>, ApiError> {
+        let event = Event::new(
+            action,
+            self.actor(),
+            customer.map(str::to_string),
+            subject.clone(),
+            changes.clone(),
+        );
         let entry = AuditEntry::new(self.actor(), action, subject, changes);
-        Ok(Write::Put(to_item(&entry)?, Cond::NotExists))
+        Ok(vec![
+            Write::Put(to_item(&entry)?, Cond::NotExists),
+            event.write()?,
+        ])
     }
 }

@@ -181,6 +181,7 @@ pub(crate) async fn create(
     let settings = state.site().settings().clone();
     let audit = staff.audit(
         "login.invited",
+        Some(&id),
         format!("customer {id}"),
         json!({ "email": body.value.email.trim() }),
     )?;
@@ -198,7 +199,7 @@ pub(crate) async fn create(
         &id,
         &body.value.email,
         name,
-        vec![audit],
+        audit,
     )
     .await?;
     state.deliver_mail().await;
@@ -246,9 +247,10 @@ pub(crate) async fn change(
         } else {
             "login.enabled"
         },
+        Some(&id),
         format!("customer {id}"),
         json!({ "email": login.email }),
     )?;
-    state.store.transact(vec![audit]).await?;
+    state.store.transact(audit).await?;
     Ok(Json(login_view(&login)).into_response())
 }

@@ -8,6 +8,7 @@
 //! - `POST /api/staff/issues/{number}/replies` — a reply, mailed to the submitter.
 //! - `POST /api/staff/issues/{number}/notes` — an internal note.
 //! - `PATCH /api/staff/issues/{number}` — status (the submitter is mailed) and assignee.
+//! - `GET /api/staff/changes` — the change feed.
 //! - `GET /api/staff/customers`, `GET`/`PUT /api/staff/customers/{id}` — customer accounts.
 //! - `POST /api/staff/customers/{id}/logins`, `PATCH …/logins/{email}` — invite a person,
 //!   disable or enable a login.
@@ -15,6 +16,7 @@
 //! - `PUT /api/staff/customers/{id}/payments/{payment}` — a payment, recorded once.
 
 pub mod billing;
+pub mod changes;
 pub mod customers;
 pub mod issues;
 pub mod key;
@@ -46,6 +48,7 @@ pub fn router() -> Router<AppState> {
             "/api/staff/issues/{number}/notes",
             axum::routing::post(issues::note),
         )
+        .route("/api/staff/changes", get(changes::changes))
         .route("/api/staff/customers", get(customers::list))
         .route(
             "/api/staff/customers/{id}",
@@ -68,6 +71,10 @@ pub fn router() -> Router<AppState> {
             axum::routing::put(billing::put_payment),
         )
         .route_layer(axum::middleware::map_response(challenge))
+        // JSON bodies only, and small ones: nothing is buffered beyond that, scope or not.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::fields::MAX_BODY,
+        ))
 }
 
 /// Checks an id the business gives a record.
