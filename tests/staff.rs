@@ -624,11 +624,56 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
         (status, body["error"]["field"].as_str()),
         (422, Some("invoice_id"))
     );
+    // Two requests with one payment id at once (a retry racing the first, with another
+    // date): one payment, counted once.
+    for n in 0..4 {
+        let path = format!("/api/staff/customers/crm-2001/payments/race-{n}");
+        let racers: Vec<_> = ["2026-12-01", "2026-12-02"]
+            .into_iter()
+            .map(|date| {
+                let (base, auth, path) = (server.base.clone(), b.clone(), path.clone());
+                std::thread::spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let body = json!({"date": date, "amount_cents": 100, "method": "card"});
+                    agent
+                        .put(&format!("{base}{path}"))
+                        .header("content-type", JSON)
+                        .header("authorization", &auth)
+                        .send(body.to_string())
+                        .expect("answered")
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses: Vec<u16> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+        statuses.sort();
+        assert!(
+            statuses == [201, 409] || statuses == [201, 503],
+            "one is recorded, the other refused: {statuses:?}"
+        );
+    }
+    let (_, _, got) = call(
+        server,
+        "GET",
+        "/api/staff/customers/crm-2001",
+        None,
+        &as_books,
+    );
+    assert_eq!(
+        got["balance_cents"].as_i64(),
+        Some(7000 - 400),
+        "each raced id counted once"
+    );
+
     invoice["status"] = json!("void");
     let (_, _, body) = call(server, "PUT", inv_path, Some(&invoice), &as_books);
     assert_eq!(
         body["balance_cents"].as_i64(),
-        Some(-5000),
+        Some(-5400),
         "a voided invoice is owed no more"
     );
     let (_, _, got) = call(
@@ -638,7 +683,7 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
         None,
         &as_books,
     );
-    assert_eq!(got["balance_cents"].as_i64(), Some(-5000));
+    assert_eq!(got["balance_cents"].as_i64(), Some(-5400));
 
     // A draft is the business's; once issued, the customer sees it in their account.
     let customers = String::from_utf8_lossy(&admin(spec, &["customers"]).stdout).to_string();

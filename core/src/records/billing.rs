@@ -115,6 +115,29 @@ impl Record for Payment {
     }
 }
 
+/// Which dated record holds the invoice or payment with a business's id
+/// (`CUSTOMER#{id}` / `INVOICEID#{id}` or `PAYMENTID#{id}`): written with the record in
+/// one transaction and only if absent, so two requests with one id never make two records,
+/// and a record is found by its id in one read, however many the customer has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct IdClaim {
+    customer_id: String,
+    /// `INVOICE` or `PAYMENT`.
+    kind: String,
+    id: String,
+    /// The sort key of the record.
+    sk: String,
+}
+
+impl Record for IdClaim {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("CUSTOMER#{}", self.customer_id),
+            format!("{}ID#{}", self.kind, self.id),
+        )
+    }
+}
+
 /// How often a balance update retries when the customer changed at the same moment.
 const RETRIES: usize = 10;
 
@@ -202,16 +225,30 @@ impl Billing {
                 )));
             };
             let mut customer = from_item::<Customer>(&self.store.name(), item)?;
-            let old = self.find_invoice(&invoice.customer_id, &invoice.id).await?;
+            let (claim, old) = self
+                .claimed::<Invoice>(&invoice.customer_id, "INVOICE", &invoice.id)
+                .await?;
             if old.as_ref().is_some_and(|o| o.record == *invoice) {
                 return Ok(false);
             }
             let before = old.as_ref().map(|o| o.record.owed_cents()).unwrap_or(0);
             customer.record.balance_cents += invoice.owed_cents() - before;
-            let mut writes = vec![Write::Put(
-                to_item(&customer.record)?,
-                Cond::Version(customer.version),
-            )];
+            let wanted = IdClaim {
+                customer_id: invoice.customer_id.clone(),
+                kind: "INVOICE".into(),
+                id: invoice.id.clone(),
+                sk: invoice.key().sk,
+            };
+            let mut writes = vec![
+                Write::Put(to_item(&customer.record)?, Cond::Version(customer.version)),
+                Write::Put(
+                    to_item(&wanted)?,
+                    match claim {
+                        Some(v) => Cond::Version(v),
+                        None => Cond::NotExists,
+                    },
+                ),
+            ];
             match &old {
                 Some(o) if o.record.key() == invoice.key() => {
                     writes.push(Write::Put(to_item(invoice)?, Cond::Version(o.version)));
@@ -225,9 +262,10 @@ impl Billing {
             writes.extend(extra.iter().cloned());
             match self.store.transact(writes).await {
                 Ok(()) => return Ok(old.is_none()),
-                // The customer or the invoice changed meanwhile: read both again.
+                // The customer, the id's claim or the invoice changed meanwhile (another
+                // request with the same id, say): read them again.
                 Err(StoreError::TransactionCancelled { failed })
-                    if failed.iter().all(|(i, _)| *i <= 2) =>
+                    if failed.iter().all(|(i, _)| *i <= 3) =>
                 {
                     continue
                 }
@@ -246,7 +284,35 @@ impl Billing {
         customer_id: &str,
         id: &str,
     ) -> RecordResult<Option<super::Versioned<Invoice>>> {
-        self.find(customer_id, "INVOICE#", id).await
+        Ok(self.claimed(customer_id, "INVOICE", id).await?.1)
+    }
+
+    /// The version of the claim on the business's `id` of a `kind` of record, and the
+    /// record (2 requests; a record written before claims existed is looked for among the
+    /// customer's first 1,000).
+    async fn claimed<R: Record>(
+        &self,
+        customer_id: &str,
+        kind: &str,
+        id: &str,
+    ) -> RecordResult<(Option<u64>, Option<super::Versioned<R>>)> {
+        let key = Key::new(format!("CUSTOMER#{customer_id}"), format!("{kind}ID#{id}"));
+        let Some(item) = self.store.get(&key).await? else {
+            return Ok((None, self.find(customer_id, &format!("{kind}#"), id).await?));
+        };
+        let claim: super::Versioned<IdClaim> = from_item(&self.store.name(), item)?;
+        let record = match self
+            .store
+            .get(&Key::new(
+                format!("CUSTOMER#{customer_id}"),
+                claim.record.sk,
+            ))
+            .await?
+        {
+            Some(item) => Some(from_item(&self.store.name(), item)?),
+            None => None,
+        };
+        Ok((Some(claim.version), record))
     }
 
     /// The customer's record under `prefix` (`INVOICE#{date}#{id}`) whose key ends in `id`
@@ -278,22 +344,55 @@ impl Billing {
     /// again changes nothing and answers `false`; another payment under the same id is a
     /// conflict (3 requests).
     pub async fn put_payment(&self, payment: &Payment, extra: Vec<Write>) -> RecordResult<bool> {
-        if let Some(found) = self
-            .find::<Payment>(&payment.customer_id, "PAYMENT#", &payment.id)
-            .await?
-        {
-            return if found.record == *payment {
+        let same = |found: &Payment| {
+            if found == payment {
                 Ok(false)
             } else {
                 Err(RecordError::Conflict(format!(
                     "payment {} was recorded already with other details; payments are not changed, record a correcting payment instead",
                     payment.id
                 )))
-            };
-        }
-        self.with_balance_and(&payment.customer_id, payment, -payment.amount_cents, extra)
+            }
+        };
+        let (claim, found) = self
+            .claimed::<Payment>(&payment.customer_id, "PAYMENT", &payment.id)
             .await?;
-        Ok(true)
+        if let Some(found) = found {
+            return same(&found.record);
+        }
+        let wanted = IdClaim {
+            customer_id: payment.customer_id.clone(),
+            kind: "PAYMENT".into(),
+            id: payment.id.clone(),
+            sk: payment.key().sk,
+        };
+        let mut writes = vec![Write::Put(
+            to_item(&wanted)?,
+            match claim {
+                Some(v) => Cond::Version(v),
+                None => Cond::NotExists,
+            },
+        )];
+        writes.extend(extra);
+        match self
+            .with_balance_and(&payment.customer_id, payment, -payment.amount_cents, writes)
+            .await
+        {
+            Ok(()) => Ok(true),
+            // Another request recorded the same id first: it is the same payment, or not.
+            Err(RecordError::Conflict(_)) => match self
+                .claimed::<Payment>(&payment.customer_id, "PAYMENT", &payment.id)
+                .await?
+                .1
+            {
+                Some(found) => same(&found.record),
+                None => Err(RecordError::Busy(format!(
+                    "payment {} is being recorded by another request; send it again",
+                    payment.id
+                ))),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// A page of a customer's invoices, newest first (1 request).
