@@ -725,6 +725,29 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
         "issued, it is shown: {mine}"
     );
 
+    // A customer's comment on a quote reaches the business and the feed.
+    let (_, _, quotes) = call(server, "GET", "/api/my/quotes", None, &as_ada);
+    let quote = quotes[0]["id"].as_str().expect("a demo quote").to_string();
+    let quote_number = quotes[0]["number"].as_str().unwrap().to_string();
+    let (status, _, body) = call(
+        server,
+        "POST",
+        &format!("/api/my/quotes/{quote}/comments"),
+        Some(&json!({"body": "Can the licence start in January?"})),
+        &as_ada,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        Server::mails(outbox)
+            .iter()
+            .any(|m| m.contains("support@kestrel-systems.co.uk")
+                && m.contains(&format!(
+                    "Quote {quote_number} commented on by ada@harbour-cafe.example"
+                ))
+                && m.contains("Can the licence start in January?")),
+        "the business hears of the comment"
+    );
+
     // Logins: invite a person, refuse what would take over someone's login, disable one.
     let (status, _, body) = call(
         server,
@@ -832,6 +855,7 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
         "payment.recorded",
         "login.invited",
         "login.disabled",
+        "quote.commented",
     ] {
         assert!(kinds.contains(&kind), "{kind} in the feed: {kinds:?}");
     }

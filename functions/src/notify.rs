@@ -61,6 +61,28 @@ pub fn filed(settings: &Settings, issue: &Issue) -> StoreResult<Vec<Write>> {
     )
 }
 
+/// The mail that tells the business what a customer did with the quote `number`
+/// (`what`: "accepted", "declined", "commented on").
+pub fn quote(
+    settings: &Settings,
+    customer_id: &str,
+    number: &str,
+    by: &str,
+    what: &str,
+    text: Option<&str>,
+) -> StoreResult<Write> {
+    let body = format!(
+        "{by} (customer {customer_id}) {what} quote {number}.{}\n",
+        text.map(|t| format!("\n\n{t}")).unwrap_or_default()
+    );
+    let mail = Mail::new(
+        &settings.business_email,
+        format!("Quote {number} {what} by {by}"),
+        body,
+    );
+    Ok(Write::Put(to_item(&mail)?, Cond::NotExists))
+}
+
 /// The mails that tell the business of a note the submitter (a visitor or the customer)
 /// added to `issue`.
 pub fn noted(settings: &Settings, issue: &Issue, note: &Note) -> StoreResult<Vec<Write>> {

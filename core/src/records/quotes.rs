@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::billing::Line;
-use super::{Record, RecordError, RecordResult, Repo, Versioned};
-use crate::store::{Key, Store};
+use super::{to_item, Record, RecordError, RecordResult, Repo, Versioned};
+use crate::store::{Cond, Key, Store, Write};
 
 /// Where a quote stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +147,19 @@ impl Quotes {
         by: &str,
         at: i64,
     ) -> RecordResult<Quote> {
+        self.decide_with(quote, accept, by, at, Vec::new()).await
+    }
+
+    /// As [`Quotes::decide`], with `extra` writes (the change-feed event, the business's
+    /// notice) in the same transaction (1 request).
+    pub async fn decide_with(
+        &self,
+        quote: &Versioned<Quote>,
+        accept: bool,
+        by: &str,
+        at: i64,
+        extra: Vec<Write>,
+    ) -> RecordResult<Quote> {
         if quote.record.state != QuoteState::Open {
             return Err(RecordError::Conflict(format!(
                 "quote {} has been decided already",
@@ -169,15 +182,14 @@ impl Quotes {
             QuoteState::Declined
         };
         decided.decided = Some((by.to_string(), at));
-        self.quotes
-            .save(&decided, quote.version)
-            .await
-            .map_err(|_| {
-                RecordError::Conflict(format!(
-                    "quote {} has been decided already",
-                    quote.record.number
-                ))
-            })?;
+        let mut writes = vec![Write::Put(to_item(&decided)?, Cond::Version(quote.version))];
+        writes.extend(extra);
+        self.quotes.store().transact(writes).await.map_err(|e| {
+            super::conflict(
+                e,
+                format!("quote {} has been decided already", quote.record.number),
+            )
+        })?;
         Ok(decided)
     }
 }

@@ -16,6 +16,10 @@ use crate::error::{ErrorBody, MessageBody};
 use crate::input::Input;
 use crate::state::AppState;
 use crate::view::{done_now, Door, View};
+use portal_core::records::feed::Event;
+use portal_core::records::to_item;
+use portal_core::store::{Cond, Write};
+use serde_json::json;
 
 use super::{money::*, page::*};
 
@@ -106,7 +110,30 @@ pub(crate) async fn comment(
         body: crate::input::text("body", &body.value.body, 5000)?,
         created: now(),
     };
-    Quotes::new(state.store.clone()).comments.create(&c).await?;
+    let event = Event::new(
+        "quote.commented",
+        who.session.email.clone(),
+        Some(c.customer_id.clone()),
+        format!("quote {}", q.record.number),
+        json!({ "number": q.record.number, "quote": q.record.id, "comment": c.id, "body": c.body }),
+    );
+    let notice = crate::notify::quote(
+        state.site().settings(),
+        &c.customer_id,
+        &q.record.number,
+        &who.session.email,
+        "commented on",
+        Some(&c.body),
+    )?;
+    state
+        .store
+        .transact(vec![
+            Write::Put(to_item(&c)?, Cond::NotExists),
+            event.write()?,
+            notice,
+        ])
+        .await?;
+    state.deliver_mail().await;
     Ok(done_now(
         body.from_form,
         &format!("/my/quotes/{id}"),
@@ -225,8 +252,36 @@ pub(crate) async fn decide(
     };
     let q = own_quote(&state, &who, &id).await?;
     let decided = Quotes::new(state.store.clone())
-        .decide(&q, accept, &who.session.email, now())
+        .decide_with(
+            &q,
+            accept,
+            &who.session.email,
+            now(),
+            vec![
+                Event::new(
+                    if accept {
+                        "quote.accepted"
+                    } else {
+                        "quote.declined"
+                    },
+                    who.session.email.clone(),
+                    Some(q.record.customer_id.clone()),
+                    format!("quote {}", q.record.number),
+                    json!({ "number": q.record.number, "quote": q.record.id }),
+                )
+                .write()?,
+                crate::notify::quote(
+                    state.site().settings(),
+                    &q.record.customer_id,
+                    &q.record.number,
+                    &who.session.email,
+                    if accept { "accepted" } else { "declined" },
+                    None,
+                )?,
+            ],
+        )
         .await?;
+    state.deliver_mail().await;
     Ok(done_now(
         body.from_form,
         &format!("/my/quotes/{id}"),
