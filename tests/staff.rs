@@ -443,7 +443,7 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
         .any(|i| i["number"] == number.as_str()));
 
     // Customers: an idempotent PUT by the business's own id.
-    let cust = json!({"number": "C-2001", "name": "Quay Bakery", "email": "till@quay-bakery.example", "address": ["1 Quay St", "Bristol"]});
+    let cust = json!({"number": "C-2001", "name": "Quay Bakery", "email": "till@quay-bakery.example", "address": ["1 Quay St", "", "Bristol"]});
     let (status, _, body) = call(
         server,
         "PUT",
@@ -461,6 +461,11 @@ fn exercise(server: &Server, spec: &str, outbox: &Path) {
     );
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["name"], "Quay Bakery");
+    assert_eq!(
+        created["address"],
+        json!(["1 Quay St", "Bristol"]),
+        "blank lines left out"
+    );
     let v1 = h.get("etag").unwrap().to_str().unwrap().to_string();
     let (status, h, again) = call(
         server,
