@@ -11,9 +11,8 @@ use portal_core::store::{now, Cursor};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::issues::check_version;
 use super::key::Staff;
-use super::{own_id, with_etag};
+use super::{check_version, cursor_error, own_id, with_etag};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::ErrorBody;
@@ -112,7 +111,7 @@ pub(crate) async fn list(
             p.cursor.filter(|c| !c.is_empty()).map(Cursor::from_client),
         )
         .await
-        .map_err(super::issues::cursor_error)?;
+        .map_err(cursor_error)?;
     Ok(Json(CustomerPage {
         customers: page
             .into_iter()

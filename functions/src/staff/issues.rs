@@ -3,7 +3,7 @@
 //! write goes with its audit entry, and its mail, in one transaction.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use portal_core::records::issues::{DeskEntry, IssueKind, Issues, Note, Thread};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::key::Staff;
+use super::{check_version, cursor_error};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::ErrorBody;
@@ -177,16 +178,6 @@ pub(crate) async fn queue(
     Ok(Json(QueuePage { issues: out, next }))
 }
 
-/// A cursor the store cannot read is the client's mistake (422), not the store's.
-pub(crate) fn cursor_error(e: portal_core::records::RecordError) -> ApiError {
-    match e {
-        portal_core::records::RecordError::Store(portal_core::store::StoreError::BadRequest(m)) => {
-            ApiError::invalid("cursor", m)
-        }
-        other => other.into(),
-    }
-}
-
 /// A note, as staff see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StaffNote {
@@ -273,14 +264,7 @@ fn issue_view(state: &AppState, thread: Thread) -> Result<StaffIssue, ApiError> 
     let Some(Versioned { record: i, version }) = thread.issue else {
         return Err(ApiError::NotFound("there is no such issue".into()));
     };
-    let statuses = state
-        .site()
-        .settings()
-        .binders
-        .iter()
-        .find(|b| b.id == i.binder)
-        .map(|b| b.statuses())
-        .unwrap_or_default();
+    let statuses = binder_statuses(state, &i.binder);
     Ok(StaffIssue {
         number: i.number,
         kind: kind_name(i.kind),
@@ -331,6 +315,18 @@ fn issue_view(state: &AppState, thread: Thread) -> Result<StaffIssue, ApiError> 
     })
 }
 
+/// The statuses staff may give issues in `binder`.
+fn binder_statuses(state: &AppState, binder: &str) -> Vec<String> {
+    state
+        .site()
+        .settings()
+        .binders
+        .iter()
+        .find(|b| b.id == binder)
+        .map(|b| b.statuses())
+        .unwrap_or_default()
+}
+
 /// The issue numbered `number` with its thread (3 requests).
 async fn thread(state: &AppState, number: &str) -> Result<Thread, ApiError> {
     let issues = Issues::new(state.store.clone());
@@ -348,21 +344,6 @@ async fn thread(state: &AppState, number: &str) -> Result<Thread, ApiError> {
 fn answer(status: StatusCode, issue: StaffIssue) -> Response {
     let version = issue.version;
     super::with_etag(status, Json(issue), version)
-}
-
-/// Refuses (412) a change whose `If-Match` names another version than `version`.
-pub(crate) fn check_version(headers: &HeaderMap, version: u64) -> Result<(), ApiError> {
-    let Some(v) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
-        return Ok(());
-    };
-    let named = v.trim().trim_start_matches("W/").trim_matches('"');
-    if named == "*" || named == version.to_string() {
-        Ok(())
-    } else {
-        Err(ApiError::Stale(format!(
-            "it changed since version {named} (it is at version {version}); read it again"
-        )))
-    }
 }
 
 #[utoipa::path(get, path = "/api/staff/issues/{number}", tag = "staff", summary = "An issue with its whole thread, internal notes included",
@@ -431,7 +412,7 @@ async fn add_note(
     public: bool,
 ) -> Result<Response, ApiError> {
     staff.may("issues:write")?;
-    let t = thread(state, number).await?;
+    let mut t = thread(state, number).await?;
     let issue = t
         .issue
         .clone()
@@ -473,7 +454,8 @@ async fn add_note(
         .add_note_with(&note, extra)
         .await?;
     state.deliver_mail().await;
-    let t = thread(state, number).await?;
+    // The thread as read, with the note it now ends with (the issue itself is unchanged).
+    t.notes.push(note);
     Ok(answer(StatusCode::CREATED, issue_view(state, t)?))
 }
 
@@ -558,14 +540,7 @@ pub(crate) async fn change(
     let status = match status {
         Some(s) => {
             let s = s.trim().to_string();
-            let allowed = state
-                .site()
-                .settings()
-                .binders
-                .iter()
-                .find(|b| b.id == found.record.binder)
-                .map(|b| b.statuses())
-                .unwrap_or_default();
+            let allowed = binder_statuses(&state, &found.record.binder);
             if !allowed.contains(&s) {
                 return Err(ApiError::invalid(
                     "status",
@@ -609,6 +584,9 @@ pub(crate) async fn change(
             .await?;
         state.deliver_mail().await;
     }
-    let t = thread(&state, &number).await?;
+    let t = issues
+        .thread(&found.record.id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
     Ok(answer(StatusCode::OK, issue_view(&state, t)?))
 }

@@ -22,7 +22,7 @@ pub mod issues;
 pub mod key;
 pub mod logins;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -101,6 +101,31 @@ pub(crate) fn with_etag(status: StatusCode, body: impl IntoResponse, version: u6
         r.headers_mut().insert(header::ETAG, v);
     }
     r
+}
+
+/// Refuses (412) a change whose `If-Match` names another version than `version`.
+pub(crate) fn check_version(headers: &HeaderMap, version: u64) -> Result<(), ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let named = v.trim().trim_start_matches("W/").trim_matches('"');
+    if named == "*" || named == version.to_string() {
+        Ok(())
+    } else {
+        Err(ApiError::Stale(format!(
+            "it changed since version {named} (it is at version {version}); read it again"
+        )))
+    }
+}
+
+/// A cursor the store cannot read is the client's mistake (422), not the store's.
+pub(crate) fn cursor_error(e: portal_core::records::RecordError) -> ApiError {
+    match e {
+        portal_core::records::RecordError::Store(portal_core::store::StoreError::BadRequest(m)) => {
+            ApiError::invalid("cursor", m)
+        }
+        other => other.into(),
+    }
 }
 
 /// Layer: a refusal for want of a key says how to authenticate (`WWW-Authenticate`), and
