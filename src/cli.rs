@@ -123,6 +123,67 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Webhook endpoints: signed deliveries of the change feed's events (Standard Webhooks).
+    Webhooks {
+        /// What to do.
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+/// Webhook endpoints.
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Add an endpoint at URL and print its signing secret, once.
+    Add {
+        /// Where deliveries are posted: an https:// address on the public internet.
+        url: String,
+        /// The event types it hears of, repeated or comma-separated: `*` (all), a type
+        /// (`issue.filed`) or a family (`issue.*`).
+        #[arg(long = "events", required = true, value_delimiter = ',')]
+        events: Vec<String>,
+        /// Who is mailed when the endpoint is disabled after failing for three days
+        /// (otherwise the business's address from the content's `site.toml`).
+        #[arg(long)]
+        notify: Option<String>,
+        /// The content folder, whose `site.toml` gives the business's address.
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        /// Allow a plain-http loopback address (http://127.0.0.1:PORT/…), for local
+        /// development only.
+        #[arg(long)]
+        allow_loopback: bool,
+    },
+    /// List the endpoints: id, URL, events, state.
+    List,
+    /// Remove the endpoint ID; what is waiting for it is dropped.
+    Remove {
+        /// The endpoint's id (`ep_…`).
+        id: String,
+    },
+    /// Stop delivering to the endpoint ID until it is enabled again.
+    Disable {
+        /// The endpoint's id.
+        id: String,
+    },
+    /// Deliver to the endpoint ID again (also after it was disabled for failing).
+    Enable {
+        /// The endpoint's id.
+        id: String,
+    },
+    /// List the latest attempts to reach the endpoint ID, newest first.
+    Attempts {
+        /// The endpoint's id.
+        id: String,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Send a `webhook.test` message to the endpoint ID now and say how it answered.
+    Test {
+        /// The endpoint's id.
+        id: String,
+    },
 }
 
 /// Keys of the staff API.

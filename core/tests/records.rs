@@ -39,6 +39,7 @@ on_both!(
     parallel_hits_are_each_counted_and_capped,
     idempotency_claims_settle_by_what_committed,
     files_of_hidden_notes_are_as_hidden_as_the_notes,
+    webhook_deliveries_are_taken_once_retried_and_given_up,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

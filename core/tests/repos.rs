@@ -1121,3 +1121,91 @@ pub async fn files_of_hidden_notes_are_as_hidden_as_the_notes(store: Arc<dyn Sto
         .unwrap();
     assert_eq!(names(thread.attachments), ["public-note.txt"]);
 }
+
+pub async fn webhook_deliveries_are_taken_once_retried_and_given_up(store: Arc<dyn Store>) {
+    use portal_core::records::webhooks::{Outcome, Webhooks, RETRY_DELAYS};
+    let hooks = Webhooks::new(store.clone());
+    // Refused before anything is stored.
+    for (url, events) in [
+        ("http://example.com/hook", "*"),
+        ("https://10.0.0.7/hook", "*"),
+        ("https://example.com/hook", "issue"),
+    ] {
+        assert!(matches!(
+            hooks.add(url, vec![events.into()], None, false).await,
+            Err(RecordError::Conflict(_))
+        ));
+    }
+    assert!(hooks.list().await.unwrap().is_empty());
+    let endpoint = hooks
+        .add(
+            "http://127.0.0.1:9/hook",
+            vec!["issue.*".into()],
+            Some("ops@example.com".into()),
+            true,
+        )
+        .await
+        .unwrap();
+    assert!(endpoint.secret.starts_with("whsec_"));
+    let queued = hooks.queue_test(&endpoint).await.unwrap();
+    // Two senders at once: one takes it.
+    let (a, b) = tokio::join!(hooks.take_due(10), hooks.take_due(10));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.len() + b.len(), 1, "taken once");
+    let taken = a.into_iter().chain(b).next().unwrap();
+    assert_eq!(taken.message, queued.message);
+    assert!(hooks.take_due(10).await.unwrap().is_empty(), "leased");
+
+    let failed = Outcome {
+        status: Some(500),
+        error: Some("the endpoint answered 500".into()),
+        millis: 3,
+    };
+    let found = hooks.get(&endpoint.id).await.unwrap().unwrap();
+    let first = hooks.attempted(&taken, &found, &failed).await.unwrap();
+    assert_eq!((first.number, first.outcome.as_str()), (1, "retrying"));
+    assert!(
+        hooks.take_due(10).await.unwrap().is_empty(),
+        "the next attempt waits {} s",
+        RETRY_DELAYS[0]
+    );
+
+    // The last attempt fails: the endpoint is disabled and the business is told, at once.
+    let mut last = taken.clone();
+    last.attempts = RETRY_DELAYS.len() as u32;
+    store
+        .put(
+            portal_core::records::to_item(&last).unwrap(),
+            portal_core::Cond::None,
+        )
+        .await
+        .unwrap();
+    let gave_up = hooks.attempted(&last, &found, &failed).await.unwrap();
+    assert_eq!(gave_up.outcome, "gave up");
+    assert_eq!(gave_up.number as usize, RETRY_DELAYS.len() + 1);
+    let now_disabled = hooks.get(&endpoint.id).await.unwrap().unwrap().record;
+    assert!(now_disabled.disabled.is_some());
+    assert!(now_disabled
+        .disabled_reason
+        .unwrap()
+        .contains("the endpoint answered 500"));
+    let mails = Outbox::new(store.clone()).pending(10).await.unwrap();
+    assert!(mails
+        .iter()
+        .any(|m| m.to == "ops@example.com" && m.body.contains(&endpoint.id)));
+    let attempts = hooks.attempts(&endpoint.id, 10).await.unwrap();
+    assert_eq!(
+        attempts.iter().map(|a| a.number).collect::<Vec<_>>(),
+        [RETRY_DELAYS.len() as u32 + 1, 1],
+        "newest first"
+    );
+    // Enabled again, it is delivered to; removed, it is gone.
+    assert!(hooks
+        .set_disabled(&endpoint.id, None)
+        .await
+        .unwrap()
+        .disabled
+        .is_none());
+    hooks.remove(&endpoint.id).await.unwrap();
+    assert!(hooks.get(&endpoint.id).await.unwrap().is_none());
+}

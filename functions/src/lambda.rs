@@ -280,9 +280,18 @@ pub fn mailer_main() -> Result<(), lambda_http::Error> {
         let mailer = crate::mail::SesMailer::from_env(from).await;
         let store = &store;
         let mailer = &mailer;
+        let sender = crate::webhooks::Sender::new();
+        let sender = &sender;
         lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(
             move |_event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+                // Mail first: a slow webhook endpoint never holds it up.
                 let sent = crate::mail::deliver_from(store, mailer).await;
+                let hooks = crate::webhooks::deliver_from(
+                    store,
+                    &sender,
+                    std::time::Duration::from_secs(30),
+                )
+                .await;
                 let failing = portal_core::records::outbox::Outbox::new(store.clone())
                     .pending(100)
                     .await?
@@ -295,7 +304,10 @@ pub fn mailer_main() -> Result<(), lambda_http::Error> {
                         format!("{failing} mails could not be sent yet; they stay queued").into(),
                     );
                 }
-                Ok::<_, lambda_http::Error>(serde_json::json!({ "sent": sent }))
+                Ok::<_, lambda_http::Error>(serde_json::json!({
+                    "sent": sent,
+                    "webhooks": { "queued": hooks.queued, "delivered": hooks.delivered, "failed": hooks.failed },
+                }))
             },
         ))
         .await

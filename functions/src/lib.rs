@@ -19,6 +19,7 @@
 //! - [`openapi`]: the OpenAPI document of all of these, at `/api/openapi.json`.
 //! - [`pages`]: pages rendered on request with the theme.
 //! - [`mail`]: delivering the outbox (`.eml` files locally, Amazon SES on Lambda).
+//! - [`webhooks`]: signed webhook deliveries of the change feed (Standard Webhooks).
 
 pub mod account;
 pub mod auth;
@@ -41,6 +42,7 @@ pub mod staff;
 pub mod state;
 pub mod uploads;
 pub mod view;
+pub mod webhooks;
 
 pub use error::ApiError;
 pub use state::{AppState, BinderSettings, LiveSite, NewsletterSettings, Settings, SitePaths};
@@ -210,7 +212,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "OUTBOX",
         ],
     ),
-    ("mailer", &["OUTBOX"]),
+    ("mailer", &["OUTBOX", "WEBHOOKS", "FEED#*"]),
 ];
 
 /// The partitions the function `name` may touch (see [`PARTITIONS`]).

@@ -1,5 +1,5 @@
 //! `portal admin`: create, export and import the data store; list customers, invite and
-//! disable logins.
+//! disable logins; `webhooks.rs` has `portal admin webhooks`.
 
 use std::io::{BufReader, Write};
 
@@ -63,6 +63,7 @@ pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
                 content,
             } => invite(&store, spec, &email, &customer, name, &content).await?,
             AdminCommand::Keys { command } => keys(&store, command).await?,
+            AdminCommand::Webhooks { command } => super::webhooks::run(&store, command).await?,
             AdminCommand::Disable { email } => {
                 let customers = Customers::new(store.clone());
                 let found = customers

@@ -5,6 +5,7 @@ mod build;
 mod deploy;
 mod search;
 mod serve;
+mod webhooks;
 
 use crate::cli::{Cli, Command};
 

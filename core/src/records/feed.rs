@@ -153,6 +153,21 @@ impl Feed {
         Feed { store }
     }
 
+    /// A cursor that reads on from the moment `micros` (microseconds since 1970): what a
+    /// reader starting now gives [`Feed::read`] to hear only of what happens next.
+    ///
+    /// ```
+    /// # use portal_core::records::feed::Feed;
+    /// assert_eq!(Feed::cursor_at(7_200_000_000), "2.0000007200000000#0");
+    /// ```
+    pub fn cursor_at(micros: i64) -> String {
+        Position {
+            hour: micros / 3_600_000_000,
+            after: format!("{micros:016}#0"),
+        }
+        .text()
+    }
+
     /// Up to `limit` events after `cursor` (from the oldest kept when none, or from
     /// `since`, Unix seconds, when given), only those stamped more than
     /// [`SETTLE_SECONDS`] ago (1 request per hour walked, at most 48 a call).

@@ -41,7 +41,8 @@
 //! | audit entry | `AUDIT#{day}` | `{time}#{entry}` |
 //! | a binder's queue entry of an issue | `DESK#{binder}` | `ISSUE#{issue}` |
 //!
-//! API keys keep their layout in [`apikeys`], the change feed in [`feed`].
+//! API keys keep their layout in [`apikeys`], the change feed in [`feed`], webhooks in
+//! [`webhooks`].
 
 pub mod apikeys;
 pub mod audit;
@@ -59,6 +60,7 @@ pub mod quotes;
 pub mod reports;
 pub mod requests;
 pub mod sessions;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -74,6 +74,21 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
             mailing.deliver_mail().await;
         }
     });
+    // Webhooks in a task of their own, so a slow endpoint never holds mail up.
+    let hooks: Arc<dyn portal_core::store::Store> = Arc::new(portal_core::store::Confined::new(
+        state.store.clone(),
+        "mailer",
+        portal_functions::partitions("mailer"),
+    ));
+    tokio::spawn(async move {
+        let sender = portal_functions::webhooks::Sender::new();
+        let mut every = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            every.tick().await;
+            portal_functions::webhooks::deliver_from(&hooks, &sender, Duration::from_secs(30))
+                .await;
+        }
+    });
     let rebuild_args = args.clone();
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
