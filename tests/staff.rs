@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::Server;
+use common::{admin, Server};
 use serde_json::{json, Value};
 
 const JSON: &str = "application/json";
@@ -58,21 +58,6 @@ fn call(
         h,
         serde_json::from_str(&text).unwrap_or(Value::Null),
     )
-}
-
-/// `portal admin` against the store `spec`, with the local DynamoDB's settings.
-fn admin(spec: &str, args: &[&str]) -> std::process::Output {
-    let mut all = vec!["admin", "--store", spec];
-    all.extend_from_slice(args);
-    let mut c = common::portal();
-    c.args(&all);
-    if spec.starts_with("dynamodb:") {
-        c.env("AWS_ENDPOINT_URL", common::aws_endpoint())
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1");
-    }
-    c.output().expect("portal admin runs")
 }
 
 /// Makes a key and returns its secret.

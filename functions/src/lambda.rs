@@ -288,7 +288,7 @@ pub fn mailer_main() -> Result<(), lambda_http::Error> {
                 let sent = crate::mail::deliver_from(store, mailer).await;
                 let hooks = crate::webhooks::deliver_from(
                     store,
-                    &sender,
+                    sender,
                     std::time::Duration::from_secs(30),
                 )
                 .await;

@@ -98,7 +98,10 @@ impl Sender {
             .connect_timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(PublicOnly))
-            .user_agent(concat!("customer-portal-webhooks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "customer-portal-webhooks/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .expect("a client with these settings can be built");
         Sender { client }

@@ -14,8 +14,9 @@ use crate::cli::WebhooksCommand;
 pub async fn run(store: &Arc<dyn Store>, command: WebhooksCommand) -> anyhow::Result<()> {
     let hooks = Webhooks::new(store.clone());
     let plain = |e: RecordError| match e {
-        RecordError::Conflict(m) | RecordError::NotFound(m) => {
-            anyhow::anyhow!("{m}; see `portal admin webhooks list`")
+        RecordError::Conflict(m) => anyhow::anyhow!("{m}"),
+        RecordError::NotFound(m) => {
+            anyhow::anyhow!("{m} not found; see `portal admin webhooks list`")
         }
         other => anyhow::Error::from(other),
     };
@@ -139,8 +140,8 @@ fn business_email(content: &std::path::Path) -> anyhow::Result<Option<String>> {
     if !file.exists() {
         return Ok(None);
     }
-    let site = portal_generator::config::SiteConfig::load(&file)
-        .map_err(portal_generator::Error::from)?;
+    let site =
+        portal_generator::config::SiteConfig::load(&file).map_err(portal_generator::Error::from)?;
     Ok(site.contact.emails.first().map(|e| e.value.clone()))
 }
 

@@ -60,6 +60,21 @@ pub fn demo_site(
     (dir, server)
 }
 
+/// `portal admin` against the store `spec`, with the local DynamoDB's settings.
+pub fn admin(spec: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["admin", "--store", spec];
+    all.extend_from_slice(args);
+    let mut c = portal();
+    c.args(&all);
+    if spec.starts_with("dynamodb:") {
+        c.env("AWS_ENDPOINT_URL", aws_endpoint())
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1");
+    }
+    c.output().expect("portal admin runs")
+}
+
 /// Runs `portal` with `args` and returns its output.
 pub fn run(args: &[&str]) -> Output {
     portal().args(args).output().expect("portal runs")

@@ -308,7 +308,7 @@ pub fn check_url(url: &str, allow_loopback: bool) -> Result<(), String> {
         _ => return bad("webhooks go only to https:// addresses"),
     }
     match literal {
-        Some(ip) if !is_public(ip) && !(allow_loopback && loopback) => {
+        Some(ip) if !(is_public(ip) || allow_loopback && loopback) => {
             bad("it is a private, loopback or link-local address")
         }
         None if host.eq_ignore_ascii_case("localhost")
@@ -611,7 +611,9 @@ impl Webhooks {
             ];
             match self.store.transact(writes).await {
                 Ok(()) => taken.push(moved),
-                Err(StoreError::ConditionFailed { .. } | StoreError::TransactionCancelled { .. }) => {}
+                Err(
+                    StoreError::ConditionFailed { .. } | StoreError::TransactionCancelled { .. },
+                ) => {}
                 Err(e) => return Err(e.into()),
             }
         }
