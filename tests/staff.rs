@@ -1009,3 +1009,124 @@ fn the_feed_misses_nothing_under_concurrent_writes_on_dynamodb() {
     );
     feed_under_concurrency(&server, &table);
 }
+
+/// What visitors and customers do reaches the change feed, each event with what it is about:
+/// a registration and its cancellation, a subscription confirmed and ended, a request, an
+/// appointment, article feedback and a customer's changed details.
+fn actions_reach_the_feed(server: &Server, spec: &str, outbox: &Path) {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let secret = key(spec, "watcher", "changes:read");
+    let post = |path: &str, body: &str, status: u16| {
+        let (s, _, answer) = server.post(path, JSON, body);
+        assert_eq!(s, status, "{path}: {answer}");
+    };
+    post(
+        "/api/events/small-seminar/registrations",
+        r#"{"name": "Rae Reg", "email": "rae@example.com", "company": "Rae Ltd"}"#,
+        201,
+    );
+    let token = Server::link_token(outbox, "rae@example.com", "/events/cancel/");
+    let (s, _, page) = server.post(&format!("/events/cancel/{token}"), FORM, "");
+    assert_eq!(s, 200, "{page}");
+    post(
+        "/api/newsletters/seminars/subscriptions",
+        r#"{"email": "sue@example.com", "name": "Sue"}"#,
+        202,
+    );
+    let token = Server::link_token(outbox, "sue@example.com", "/newsletter/confirm/");
+    let (s, _, page) = server.post(&format!("/newsletter/confirm/{token}"), FORM, "");
+    assert_eq!(s, 200, "{page}");
+    let token = Server::link_token(outbox, "sue@example.com", "/newsletter/unsubscribe/");
+    for _ in 0..2 {
+        // The second press finds nothing to end, and tells of nothing.
+        let (s, _, page) = server.post(&format!("/newsletter/unsubscribe/{token}"), FORM, "");
+        assert_eq!(s, 200, "{page}");
+    }
+    post(
+        "/api/requests",
+        r#"{"kind": "sales", "name": "Bo", "email": "bo@example.com", "message": "Prices?"}"#,
+        201,
+    );
+    post(
+        "/api/appointments",
+        r#"{"name": "Cy", "email": "cy@example.com", "topic": "Training", "preferred_times": ["Monday 10:00"]}"#,
+        201,
+    );
+    post(
+        "/api/kb/refund-a-sale/feedback",
+        r#"{"helpful": false, "comment": "Add a video."}"#,
+        201,
+    );
+    let (s, headers, body) = server.post(
+        "/api/auth/login",
+        JSON,
+        r#"{"email": "ben@clifton-books.example", "password": "clifton books demo"}"#,
+    );
+    assert_eq!(s, 200, "{body}");
+    let cookie = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("__Host-portal="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (s, _, body) = server.post_with(
+        "/api/my/profile",
+        JSON,
+        r#"{"name": "Ben Okafor", "phones": ["0117 496 0999"], "address": ["1 Park Row", "Bristol BS1 5LJ"]}"#,
+        &[("cookie", &cookie)],
+    );
+    assert_eq!(s, 200, "{body}");
+
+    let events = read_feed_to_the_end(server, &secret, std::time::Instant::now());
+    let of = |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["kind"] == kind).collect() };
+    for (kind, field, value) in [
+        ("registration.created", "email", "rae@example.com"),
+        ("registration.cancelled", "email", "rae@example.com"),
+        ("subscription.confirmed", "email", "sue@example.com"),
+        ("subscription.ended", "list", "seminars"),
+        ("request.created", "email", "bo@example.com"),
+        ("appointment.requested", "topic", "Training"),
+        ("article.feedback", "comment", "Add a video."),
+    ] {
+        let found = of(kind);
+        assert_eq!(found.len(), 1, "{kind} once: {events:#?}");
+        assert_eq!(found[0]["data"][field], value, "{kind}");
+    }
+    assert_eq!(
+        of("registration.created")[0]["data"]["event"],
+        "small-seminar"
+    );
+    let profile = of("customer.profile_changed");
+    assert_eq!(profile.len(), 1, "{events:#?}");
+    assert_eq!(profile[0]["data"]["changes"]["name"]["new"], "Ben Okafor");
+    assert!(profile[0]["customer_id"].is_string());
+}
+
+fn small_seminar(content: &Path) {
+    std::fs::write(
+        content.join("calendar/small-seminar.md"),
+        "+++\ntitle = \"Small seminar\"\nstart = 2099-03-04T10:00\nend = 2099-03-04T12:00\nlocation = \"Bristol\"\ncategory = \"Seminar\"\nsummary = \"Three places.\"\nregistration = { capacity = 3 }\n+++\nA small room.\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn visitors_and_customers_actions_reach_the_feed_on_the_embedded_store() {
+    let (dir, server) = common::demo_site("", None, small_seminar);
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    actions_reach_the_feed(&server, &spec, &dir.path().join("data").join("outbox"));
+}
+
+#[test]
+fn visitors_and_customers_actions_reach_the_feed_on_dynamodb() {
+    let table = format!("dynamodb:actions-{}", std::process::id());
+    let (dir, server) = common::demo_site("", Some(&table), small_seminar);
+    actions_reach_the_feed(&server, &table, &dir.path().join("data").join("outbox"));
+}

@@ -1199,13 +1199,59 @@ pub async fn webhook_deliveries_are_taken_once_retried_and_given_up(store: Arc<d
         [RETRY_DELAYS.len() as u32 + 1, 1],
         "newest first"
     );
-    // Enabled again, it is delivered to; removed, it is gone.
+    // Enabled again, it takes a message; a later message given up then leaves it enabled.
     assert!(hooks
         .set_disabled(&endpoint.id, None)
         .await
         .unwrap()
         .disabled
         .is_none());
+    let found = hooks.get(&endpoint.id).await.unwrap().unwrap();
+    let queued = hooks.queue_test(&found.record).await.unwrap();
+    let taken = hooks.take_one(&queued).await.unwrap().expect("waiting");
+    assert!(
+        hooks.take_one(&queued).await.unwrap().is_none(),
+        "taken once"
+    );
+    let ok = Outcome {
+        status: Some(204),
+        error: None,
+        millis: 2,
+    };
+    assert_eq!(
+        hooks.attempted(&taken, &found, &ok).await.unwrap().outcome,
+        "delivered"
+    );
+    let mut another = hooks.queue_test(&found.record).await.unwrap();
+    another.attempts = RETRY_DELAYS.len() as u32;
+    store
+        .put(
+            portal_core::records::to_item(&another).unwrap(),
+            portal_core::Cond::None,
+        )
+        .await
+        .unwrap();
+    let found = hooks.get(&endpoint.id).await.unwrap().unwrap();
+    assert_eq!(
+        hooks
+            .attempted(&another, &found, &failed)
+            .await
+            .unwrap()
+            .outcome,
+        "gave up"
+    );
+    assert!(
+        hooks
+            .get(&endpoint.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .disabled
+            .is_none(),
+        "an endpoint that took a message in the last three days stays enabled"
+    );
+    // Removed, it is gone.
     hooks.remove(&endpoint.id).await.unwrap();
     assert!(hooks.get(&endpoint.id).await.unwrap().is_none());
 }

@@ -23,6 +23,7 @@ use crate::input::{self, Input};
 use crate::pages::Message;
 use crate::state::{AppState, EventInfo};
 use crate::view::View;
+use portal_core::records::feed::Event;
 
 /// The group's routes.
 pub fn router() -> Router<AppState> {
@@ -193,9 +194,24 @@ pub(crate) async fn register_for(
                     r.event_id,
                 ),
             );
+            let event = Event::new(
+                "registration.created",
+                &r.email,
+                None,
+                format!("registration {} {}", r.event_id, r.email),
+                serde_json::json!({
+                    "event": r.event_id,
+                    "email": r.email,
+                    "name": r.name,
+                    "company": r.company,
+                    "status": r.status,
+                    "customer": customer,
+                }),
+            );
             let mut writes = vec![
                 Write::Put(to_item(&link)?, Cond::NotExists),
                 Write::Put(to_item(&mail)?, Cond::NotExists),
+                event.write()?,
             ];
             writes.extend(idem.record(&registered_answer(r, customer, body.from_form))?);
             Ok(writes)
@@ -306,11 +322,18 @@ pub(crate) async fn cancel(
         .map(|e| e.title.clone())
         .unwrap_or_else(|| link.event_id.clone());
     let base = site.settings().base_url.clone();
+    let event = Event::new(
+        "registration.cancelled",
+        &link.email,
+        None,
+        format!("registration {} {}", link.event_id, link.email),
+        serde_json::json!({ "event": link.event_id, "email": link.email }),
+    );
     Events::new(state.store.clone())
         .cancel(
             &link.event_id,
             &link.email,
-            vec![Write::Delete(link.key(), Cond::Exists)],
+            vec![Write::Delete(link.key(), Cond::Exists), event.write()?],
             |next| {
                 Some(Mail::new(
                     &next.email,

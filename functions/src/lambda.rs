@@ -283,15 +283,21 @@ pub fn mailer_main() -> Result<(), lambda_http::Error> {
         let sender = crate::webhooks::Sender::new();
         let sender = &sender;
         lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(
-            move |_event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-                // Mail first: a slow webhook endpoint never holds it up.
+            move |event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>| async move {
                 let sent = crate::mail::deliver_from(store, mailer).await;
-                let hooks = crate::webhooks::deliver_from(
-                    store,
-                    sender,
-                    std::time::Duration::from_secs(30),
-                )
-                .await;
+                // Webhooks only in the scheduled rounds (their events carry no stream
+                // `Records`): the stream's batches run one after another, so a slow endpoint
+                // in a stream-fed round would hold the next mail up.
+                let hooks = if event.payload.get("Records").is_none() {
+                    crate::webhooks::deliver_from(
+                        store,
+                        sender,
+                        std::time::Duration::from_secs(30),
+                    )
+                    .await
+                } else {
+                    crate::webhooks::Round::default()
+                };
                 let failing = portal_core::records::outbox::Outbox::new(store.clone())
                     .pending(100)
                     .await?

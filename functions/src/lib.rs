@@ -150,6 +150,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "TOKEN#*",
             "REQUESTS",
             "APPOINTMENTS",
+            "FEED#*",
             "IDEM#*",
             "LIMIT#*",
             "OUTBOX",
@@ -157,7 +158,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
     ),
     (
         "search",
-        &["KB#*", "SESSION#*", "IDEM#*", "LIMIT#*", "OUTBOX"],
+        &["KB#*", "SESSION#*", "FEED#*", "IDEM#*", "LIMIT#*", "OUTBOX"],
     ),
     (
         "auth",

@@ -14,7 +14,7 @@ use portal_core::records::outbox::Mail;
 use portal_core::records::requests::{Subscription, UnsubscribeLink};
 use portal_core::records::sessions::{OneTimeToken, Sessions, TokenKind};
 use portal_core::records::{email_key, random_token, to_item, token_hash, Repo};
-use portal_core::store::{now, Cond, Write};
+use portal_core::store::{now, Cond, StoreError, Write};
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -25,6 +25,7 @@ use crate::input::{self, Input};
 use crate::pages::Message;
 use crate::state::AppState;
 use crate::view::{done, View};
+use portal_core::records::feed::Event;
 
 /// How long a confirmation link works.
 const CONFIRM_SECONDS: i64 = 7 * 24 * 3600;
@@ -218,6 +219,14 @@ async fn confirm_token(state: &AppState, token: &str) -> Result<Response, ApiErr
             Write::Put(to_item(&sub)?, Cond::Version(found.version)),
             Write::Put(to_item(&link)?, Cond::NotExists),
             Write::Put(to_item(&welcome)?, Cond::NotExists),
+            Event::new(
+                "subscription.confirmed",
+                &sub.email,
+                None,
+                format!("subscription {} {}", sub.list, sub.email),
+                serde_json::json!({ "list": sub.list, "email": sub.email, "name": sub.name }),
+            )
+            .write()?,
         ])
         .await?;
     state.deliver_mail().await;
@@ -256,13 +265,28 @@ pub(crate) async fn unsubscribe(
     let key = UnsubscribeLink::key_of(&token_hash(&token));
     if let Some(found) = links.get(&key).await? {
         let sub = Subscription::key_of(&found.record.list, &found.record.email);
-        state
+        // Once: a second press of the button (the link is gone by then) changes nothing.
+        let once = state
             .store
             .transact(vec![
                 Write::Delete(sub, Cond::None),
-                Write::Delete(key, Cond::None),
+                Write::Delete(key, Cond::Exists),
+                Event::new(
+                    "subscription.ended",
+                    &found.record.email,
+                    None,
+                    format!("subscription {} {}", found.record.list, found.record.email),
+                    serde_json::json!({ "list": found.record.list, "email": found.record.email }),
+                )
+                .write()?,
             ])
-            .await?;
+            .await;
+        match once {
+            Ok(())
+            | Err(StoreError::ConditionFailed { .. } | StoreError::TransactionCancelled { .. }) => {
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(View::message(
         StatusCode::OK,

@@ -1,6 +1,7 @@
 //! The `events` function's simple forms: requests for a portal login, sales information or an
 //! eStore account (`POST /api/requests`), and appointment requests (`POST /api/appointments`).
-//! Each is stored for staff and e-mailed to the business in the same transaction.
+//! Each is stored for staff and e-mailed to the business in the same transaction, with its
+//! event in the change feed (`request.created`, `appointment.requested`).
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,7 @@ use crate::idempotent::Idem;
 use crate::input::{self, Input};
 use crate::state::AppState;
 use crate::view::done;
+use portal_core::records::feed::Event;
 
 /// The group's routes.
 pub fn router() -> Router<AppState> {
@@ -65,13 +67,13 @@ fn optional(field: &str, value: &Option<String>, max: usize) -> Result<Option<St
     }
 }
 
-/// Stores `record` with a mail to the business, then answers 303 to `thanks` (forms) or 201.
-/// Stores `record` with its mail to the business in one transaction, with the answer when
-/// the request carries an idempotency key.
+/// Stores what was asked for (`stored`: the record and its event) with a mail to the
+/// business in one transaction, with the answer when the request carries an idempotency
+/// key; answers 303 to `thanks` (forms) or 201.
 async fn store_and_tell(
     state: &AppState,
     idem: &Idem,
-    record: portal_core::store::Item,
+    stored: Vec<Write>,
     subject: String,
     body: String,
     from_form: bool,
@@ -84,10 +86,8 @@ async fn store_and_tell(
         StatusCode::CREATED,
         &MessageBody::new("Thank you: we will be in touch soon."),
     );
-    let mut writes = vec![
-        Write::Put(record, Cond::NotExists),
-        Write::Put(to_item(&mail)?, Cond::NotExists),
-    ];
+    let mut writes = stored;
+    writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
     writes.extend(idem.record(&answer)?);
     state.store.transact(writes).await?;
     state.deliver_mail().await;
@@ -159,10 +159,20 @@ pub(crate) async fn request(
     }
     text.push_str(&format!("\n{}\n", record.message));
     let thanks = format!("/request/{}#sent", v.kind.trim());
+    let event = Event::new(
+        "request.created",
+        &record.email,
+        None,
+        format!("request {}", record.id),
+        serde_json::to_value(&record).unwrap_or_default(),
+    );
     store_and_tell(
         &state,
         &idem,
-        to_item(&record)?,
+        vec![
+            Write::Put(to_item(&record)?, Cond::NotExists),
+            event.write()?,
+        ],
         subject,
         text,
         body.from_form,
@@ -260,10 +270,20 @@ pub(crate) async fn appointment(
         record.preferred_times.join(", "),
         record.message
     );
+    let event = Event::new(
+        "appointment.requested",
+        &record.email,
+        None,
+        format!("appointment {}", record.id),
+        serde_json::to_value(&record).unwrap_or_default(),
+    );
     store_and_tell(
         &state,
         &idem,
-        to_item(&record)?,
+        vec![
+            Write::Put(to_item(&record)?, Cond::NotExists),
+            event.write()?,
+        ],
         subject,
         text,
         body.from_form,

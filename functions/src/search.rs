@@ -271,7 +271,17 @@ pub(crate) async fn feedback(
         StatusCode::CREATED,
         &serde_json::json!({"message": "Thank you for your feedback.", "helpful": helpful}),
     );
-    let mut writes = vec![Write::Put(to_item(&record)?, Cond::NotExists)];
+    let event = portal_core::records::feed::Event::new(
+        "article.feedback",
+        "visitor",
+        None,
+        format!("article {article}"),
+        serde_json::json!({ "article": article, "helpful": helpful, "comment": record.comment }),
+    );
+    let mut writes = vec![
+        Write::Put(to_item(&record)?, Cond::NotExists),
+        event.write()?,
+    ];
     writes.extend(idem.record(&answer)?);
     state.store.transact(writes).await?;
     Ok(idem.respond(answer))

@@ -5,12 +5,13 @@
 //!
 //! A round ([`deliver_from`]) fans the change feed's settled events out into deliveries
 //! (`portal_core::records::webhooks`), then sends the due ones, [`CONCURRENCY`] at a time,
-//! each given [`TIMEOUT`] to answer with a 2xx. Redirects are not followed, and an address
+//! each given [`TIMEOUT`] to answer with a 2xx. No proxy is used. Redirects are not followed, and an address
 //! is resolved only to public ones ([`PublicOnly`]), at every attempt, so a name that later
 //! points inside the network (DNS rebinding) is refused. Mail never waits for webhooks:
-//! `portal serve` runs the two in separate tasks, the `mailer` Lambda sends mail first.
+//! `portal serve` runs the two in separate tasks, and the `mailer` Lambda delivers webhooks
+//! only in its scheduled rounds (after their mail), never when the stream brings it mail.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// How many deliveries are in flight at once.
 pub const CONCURRENCY: usize = 16;
 
-/// Events fanned out per round, and deliveries taken per batch.
+/// Events fanned out per round.
 const BATCH: usize = 200;
 
 /// Signs a message: the `webhook-signature` header's value.
@@ -97,6 +98,8 @@ impl Sender {
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve names itself, past the resolver below.
+            .no_proxy()
             .dns_resolver(Arc::new(PublicOnly))
             .user_agent(concat!(
                 "customer-portal-webhooks/",
@@ -191,8 +194,11 @@ pub struct Round {
     pub failed: usize,
 }
 
-/// One round: fans settled events out and sends what is due, for at most `budget` (the
-/// deliveries taken but not yet sent by then are due again a minute later).
+/// One round: fans settled events out and sends what is due, [`CONCURRENCY`] at a time,
+/// until nothing is due or `budget` is spent (a batch started before then may run
+/// [`TIMEOUT`] longer). Within a round, an endpoint that failed is not tried again: its
+/// other messages wait 30 s, without an attempt counted, so a dead endpoint's backlog
+/// costs one timeout per round, not one per message.
 pub async fn deliver_from(store: &Arc<dyn Store>, sender: &Sender, budget: Duration) -> Round {
     let started = Instant::now();
     let hooks = Webhooks::new(store.clone());
@@ -202,8 +208,9 @@ pub async fn deliver_from(store: &Arc<dyn Store>, sender: &Sender, budget: Durat
         Err(e) => tracing::error!("webhooks: {e}"),
     }
     let mut endpoints: HashMap<String, Option<Versioned<Endpoint>>> = HashMap::new();
+    let mut failing: HashSet<String> = HashSet::new();
     while started.elapsed() < budget {
-        let due = match hooks.take_due(BATCH).await {
+        let due = match hooks.take_due(CONCURRENCY).await {
             Ok(d) if d.is_empty() => break,
             Ok(d) => d,
             Err(e) => {
@@ -211,15 +218,25 @@ pub async fn deliver_from(store: &Arc<dyn Store>, sender: &Sender, budget: Durat
                 break;
             }
         };
-        let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
         let mut running = tokio::task::JoinSet::new();
         for delivery in due {
-            if !endpoints.contains_key(&delivery.endpoint) {
-                let found = hooks.get(&delivery.endpoint).await.unwrap_or_else(|e| {
+            if failing.contains(&delivery.endpoint) {
+                if let Err(e) = hooks.defer(&delivery, 30).await {
                     tracing::error!("webhooks: {e}");
-                    None
-                });
-                endpoints.insert(delivery.endpoint.clone(), found);
+                }
+                continue;
+            }
+            if !endpoints.contains_key(&delivery.endpoint) {
+                match hooks.get(&delivery.endpoint).await {
+                    Ok(found) => {
+                        endpoints.insert(delivery.endpoint.clone(), found);
+                    }
+                    // Left leased: due again in a minute.
+                    Err(e) => {
+                        tracing::error!("webhooks: {e}");
+                        continue;
+                    }
+                }
             }
             let endpoint = match &endpoints[&delivery.endpoint] {
                 Some(e) if e.record.disabled.is_none() => e.clone(),
@@ -230,9 +247,8 @@ pub async fn deliver_from(store: &Arc<dyn Store>, sender: &Sender, budget: Durat
                     continue;
                 }
             };
-            let (hooks, sender, limit) = (hooks.clone(), sender.clone(), limit.clone());
+            let (hooks, sender) = (hooks.clone(), sender.clone());
             running.spawn(async move {
-                let _permit = limit.acquire_owned().await;
                 let outcome = sender
                     .send(&endpoint.record, &delivery.message, &delivery.body)
                     .await;
@@ -248,13 +264,16 @@ pub async fn deliver_from(store: &Arc<dyn Store>, sender: &Sender, budget: Durat
                         outcome.error.as_deref().unwrap_or("")
                     );
                 }
-                outcome.ok()
+                (endpoint.record.id, outcome.ok())
             });
         }
         while let Some(done) = running.join_next().await {
             match done {
-                Ok(true) => round.delivered += 1,
-                Ok(false) => round.failed += 1,
+                Ok((_, true)) => round.delivered += 1,
+                Ok((endpoint, false)) => {
+                    round.failed += 1;
+                    failing.insert(endpoint);
+                }
                 Err(e) => tracing::error!("webhooks: a delivery stopped: {e}"),
             }
         }

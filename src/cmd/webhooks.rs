@@ -108,10 +108,9 @@ pub async fn run(store: &Arc<dyn Store>, command: WebhooksCommand) -> anyhow::Re
                 .await?
                 .ok_or_else(|| plain(RecordError::NotFound(format!("endpoint {id}"))))?;
             let delivery = hooks.queue_test(&found.record).await?;
-            let taken = hooks.take_due(1000).await?;
-            let delivery = taken
-                .into_iter()
-                .find(|d| d.id == delivery.id)
+            let delivery = hooks
+                .take_one(&delivery)
+                .await?
                 .context("the test message was taken by a running portal; see `attempts`")?;
             let sender = portal_functions::webhooks::Sender::new();
             let outcome = sender

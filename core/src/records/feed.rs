@@ -168,6 +168,15 @@ impl Feed {
         .text()
     }
 
+    /// A cursor that reads on after `event`.
+    pub fn cursor_after(event: &Event) -> String {
+        Position {
+            hour: event.at / 3_600_000_000,
+            after: event.key().sk,
+        }
+        .text()
+    }
+
     /// Up to `limit` events after `cursor` (from the oldest kept when none, or from
     /// `since`, Unix seconds, when given), only those stamped more than
     /// [`SETTLE_SECONDS`] ago (1 request per hour walked, at most 48 a call).

@@ -19,8 +19,9 @@
 //! **Deliveries are keyed by when they are due**, so the due ones are the first of the
 //! partition and a dead endpoint's backlog never hides another's. Taking one moves it
 //! [`LEASE_SECONDS`] ahead (a sender that dies leaves it due again then); a failure moves it
-//! to its next attempt ([`RETRY_DELAYS`], three days in all), after which the endpoint is
-//! disabled and the business is mailed, in the same transaction.
+//! to its next attempt ([`RETRY_DELAYS`], three days in all). After the last, the message is
+//! given up; if the endpoint took nothing else in those three days it is disabled and the
+//! business is mailed, in the same transaction.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -47,6 +48,9 @@ pub const KEEP_ATTEMPT_DAYS: i64 = 30;
 
 /// How long a dispatcher holds the feed's place while it fans events out, in seconds.
 const DISPATCH_LEASE_SECONDS: i64 = 60;
+
+/// How long a dispatcher fans out before it saves its place (well inside its lease).
+const FAN_OUT_SECONDS: u64 = 20;
 
 /// An endpoint that hears of events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,7 +240,8 @@ pub fn check_events(events: &[String]) -> Result<(), String> {
 /// ```
 /// # use portal_core::records::webhooks::is_public;
 /// for private in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-///                 "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1"] {
+///                 "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1",
+///                 "::127.0.0.1", "2002:7f00:1::", "2001::1", "fec0::1", "64:ff9b::7f00:1"] {
 ///     assert!(!is_public(private.parse().unwrap()), "{private}");
 /// }
 /// assert!(is_public("93.184.216.34".parse().unwrap()));
@@ -260,61 +265,76 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if v6.is_loopback() || v6.is_unspecified() {
+                return false;
+            }
+            // IPv4-mapped and IPv4-compatible forms are judged as the IPv4 address.
+            if let Some(v4) = v6.to_ipv4() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8
-                || first == 0x0064)
+            let [first, second, ..] = v6.segments();
+            !(v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+                || (first & 0xffc0) == 0xfec0 // site-local
+                || first == 0x2002 // 6to4: an IPv4 address inside
+                || first == 0x2001 && (second == 0 || second == 0x0db8) // Teredo, documentation
+                || first == 0x0064) // NAT64
         }
     }
 }
 
-/// Checks an endpoint's address before it is stored: `https://` and a host (a name, or an
-/// address on the public internet); with `allow_loopback`, also `http://127.0.0.1` or
-/// `http://[::1]` with a port, for local development. Names are checked again each time a
-/// delivery resolves them.
+/// Checks an endpoint's address before it is stored and before each attempt: `https://` and a
+/// host (a name, or an address on the public internet); with `allow_loopback`, also
+/// `http://127.0.0.1` or `http://[::1]`, for local development. The URL is read as the
+/// sender reads it (WHATWG rules: `http://2130706433/` is 127.0.0.1), so no spelling of an
+/// address slips past; names are checked when a delivery resolves them.
+///
+/// ```
+/// # use portal_core::records::webhooks::check_url;
+/// assert!(check_url("https://crm.example.com/hooks", false).is_ok());
+/// for bad in ["http://crm.example.com/", "https://2130706433/", "https://0x7f.1/",
+///             "https://127.1/", "https://[::ffff:127.0.0.1]/", "https://localhost/",
+///             "https://user:pw@example.com/", "https://169.254.169.254/latest"] {
+///     assert!(check_url(bad, false).is_err(), "{bad}");
+/// }
+/// assert!(check_url("http://127.0.0.1:8080/hook", true).is_ok());
+/// assert!(check_url("http://10.0.0.1/hook", true).is_err());
+/// ```
 pub fn check_url(url: &str, allow_loopback: bool) -> Result<(), String> {
     let bad = |why: &str| Err(format!("`{url}` cannot receive webhooks: {why}"));
-    if url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return bad("it is not a plain URL");
+    if url.len() > 2000 {
+        return bad("it is longer than 2,000 characters");
     }
-    let (scheme, rest) = match url.split_once("://") {
-        Some(p) => p,
-        None => return bad("it is not a URL (https://…)"),
+    let parsed = match url::Url::parse(url) {
+        Ok(u) => u,
+        Err(e) => return bad(&format!("it is not a URL ({e})")),
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
+    if !parsed.username().is_empty() || parsed.password().is_some() {
         return bad("it carries a user name or password");
     }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    let ip = match parsed.host() {
+        None => return bad("it names no host"),
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            if name == "localhost" || name.ends_with(".localhost") {
+                return bad("it is a loopback name");
+            }
+            None
+        }
     };
-    if host.is_empty() {
-        return bad("it names no host");
-    }
-    let literal: Option<IpAddr> = host.parse().ok();
-    let loopback = literal.is_some_and(|ip| ip.is_loopback());
-    match scheme {
+    let loopback = ip.is_some_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
         "https" => {}
         "http" if allow_loopback && loopback => {}
         "http" if allow_loopback => return bad("plain http is allowed only to 127.0.0.1 or [::1]"),
         _ => return bad("webhooks go only to https:// addresses"),
     }
-    match literal {
+    match ip {
         Some(ip) if !(is_public(ip) || allow_loopback && loopback) => {
             bad("it is a private, loopback or link-local address")
-        }
-        None if host.eq_ignore_ascii_case("localhost")
-            || host.to_ascii_lowercase().ends_with(".localhost") =>
-        {
-            bad("it is a loopback name")
         }
         _ => Ok(()),
     }
@@ -419,7 +439,10 @@ impl Webhooks {
                 )
                 .await?;
             for item in page.items {
-                out.push(from_item::<Endpoint>(&self.store.name(), item)?.record);
+                match from_item::<Endpoint>(&self.store.name(), item) {
+                    Ok(e) => out.push(e.record),
+                    Err(e) => tracing::error!("webhooks: an endpoint is unreadable: {e}"),
+                }
             }
             match page.next {
                 Some(n) => after = Some(n),
@@ -497,6 +520,7 @@ impl Webhooks {
     /// while another dispatcher holds the place, or when there is no endpoint (a few
     /// requests, and 1 per delivery).
     pub async fn fan_out(&self, limit: usize) -> RecordResult<usize> {
+        let started = std::time::Instant::now();
         let key = Key::new("WEBHOOKS", "DISPATCH");
         let name = self.store.name();
         let Some(item) = self.store.get(&key).await? else {
@@ -528,7 +552,14 @@ impl Webhooks {
             .read(Some(&place.cursor), None, limit)
             .await?;
         let mut written = 0;
+        let mut cursor = page.cursor.clone();
+        let mut done: Option<&Event> = None;
         for event in &page.events {
+            // Well inside the lease: stop after a whole event, and go on from there next time.
+            if started.elapsed().as_secs() >= FAN_OUT_SECONDS {
+                cursor = done.map_or(place.cursor.clone(), Feed::cursor_after);
+                break;
+            }
             let mut body = None;
             for endpoint in &endpoints {
                 if !endpoint.wants(&event.kind) || event.at / 1_000_000 < endpoint.created {
@@ -548,8 +579,9 @@ impl Webhooks {
                 self.store.put(to_item(&delivery)?, Cond::NotExists).await?;
                 written += 1;
             }
+            done = Some(event);
         }
-        place.cursor = page.cursor;
+        place.cursor = cursor;
         place.leased_until = 0;
         match self
             .store
@@ -588,7 +620,8 @@ impl Webhooks {
     }
 
     /// Takes up to `limit` due deliveries, moving each [`LEASE_SECONDS`] ahead so that no
-    /// other sender takes it meanwhile (1 request, and 1 per delivery taken).
+    /// other sender takes it meanwhile; one that cannot be read is logged and left (1
+    /// request, and 1 per delivery taken).
     pub async fn take_due(&self, limit: usize) -> RecordResult<Vec<Delivery>> {
         let t = now();
         let page = self
@@ -602,22 +635,59 @@ impl Webhooks {
         let name = self.store.name();
         let mut taken = Vec::new();
         for item in page.items {
-            let found = from_item::<Delivery>(&name, item)?;
-            let mut moved = found.record.clone();
-            moved.due = t + LEASE_SECONDS;
-            let writes = vec![
-                Write::Delete(found.record.key(), Cond::Version(found.version)),
-                Write::Put(to_item(&moved)?, Cond::NotExists),
-            ];
-            match self.store.transact(writes).await {
-                Ok(()) => taken.push(moved),
-                Err(
-                    StoreError::ConditionFailed { .. } | StoreError::TransactionCancelled { .. },
-                ) => {}
-                Err(e) => return Err(e.into()),
+            let key = item.key();
+            match from_item::<Delivery>(&name, item) {
+                Ok(found) => taken.extend(self.lease(found, t).await?),
+                Err(e) => {
+                    tracing::error!("webhooks: {key} is unreadable and left where it is: {e}")
+                }
             }
         }
         Ok(taken)
+    }
+
+    /// Takes `delivery` alone, if it is still waiting (`portal admin webhooks test`)
+    /// (2 requests).
+    pub async fn take_one(&self, delivery: &Delivery) -> RecordResult<Option<Delivery>> {
+        match self.store.get(&delivery.key()).await? {
+            Some(item) => {
+                let found = from_item::<Delivery>(&self.store.name(), item)?;
+                self.lease(found, now()).await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Moves `found` [`LEASE_SECONDS`] ahead of `t`, unless another sender did first.
+    async fn lease(&self, found: Versioned<Delivery>, t: i64) -> RecordResult<Option<Delivery>> {
+        let mut moved = found.record.clone();
+        moved.due = t + LEASE_SECONDS;
+        let writes = vec![
+            Write::Delete(found.record.key(), Cond::Version(found.version)),
+            Write::Put(to_item(&moved)?, Cond::NotExists),
+        ];
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(Some(moved)),
+            Err(StoreError::ConditionFailed { .. } | StoreError::TransactionCancelled { .. }) => {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Puts a taken delivery back, due in `seconds`, without counting an attempt (its
+    /// endpoint failed another message moments ago) (1 transaction).
+    pub async fn defer(&self, delivery: &Delivery, seconds: i64) -> RecordResult<()> {
+        let mut later = delivery.clone();
+        later.id = new_id();
+        later.due = now() + seconds;
+        self.store
+            .transact(vec![
+                Write::Delete(delivery.key(), Cond::Exists),
+                Write::Put(to_item(&later)?, Cond::NotExists),
+            ])
+            .await
+            .map_err(|e| conflict(e, "the delivery was taken by another sender"))
     }
 
     /// Records how an attempt to deliver `delivery` to `endpoint` went: a delivered one is
@@ -651,9 +721,15 @@ impl Webhooks {
                 Some(delay) => {
                     attempt.outcome = "retrying".into();
                     let mut again = delivery.clone();
+                    again.id = new_id();
                     again.attempts = number;
                     again.due = now() + delay;
                     writes.push(Write::Put(to_item(&again)?, Cond::NotExists));
+                }
+                None if self.delivered_lately(&endpoint.record.id).await? => {
+                    // The endpoint takes other messages: this one is given up, the
+                    // endpoint stays.
+                    attempt.outcome = "gave up".into();
                 }
                 None => {
                     attempt.outcome = "gave up".into();
@@ -687,6 +763,16 @@ impl Webhooks {
             .await
             .map_err(|e| conflict(e, "the delivery or its endpoint changed meanwhile"))?;
         Ok(attempt)
+    }
+
+    /// Whether endpoint `id` took any message in the last three days (1 request).
+    async fn delivered_lately(&self, id: &str) -> RecordResult<bool> {
+        let since = (now() - 3 * 86_400) * 1_000_000;
+        Ok(self
+            .attempts(id, 200)
+            .await?
+            .iter()
+            .any(|a| a.outcome == "delivered" && a.at >= since))
     }
 
     /// Drops a delivery whose endpoint is gone or disabled (1 request).

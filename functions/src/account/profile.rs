@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portal_core::records::audit::AuditEntry;
 use portal_core::records::customers::{Contact, Customers, Login};
+use portal_core::records::feed::Event;
 use portal_core::records::outbox::Mail;
 use portal_core::records::sessions::{Sessions, TokenKind};
 use portal_core::records::{email_key, to_item, Record};
@@ -173,6 +174,13 @@ pub(crate) async fn update_profile(
         customer.address = address.clone();
     }
     if !changes.is_empty() {
+        let event = Event::new(
+            "customer.profile_changed",
+            login.email.clone(),
+            Some(customer.id.clone()),
+            format!("customer {}", customer.id),
+            json!({ "contact": contact.id, "email": login.email, "changes": changes }),
+        );
         let audit = AuditEntry::new(
             login.email.clone(),
             "contact.updated",
@@ -185,6 +193,7 @@ pub(crate) async fn update_profile(
                 Write::Put(to_item(&customer)?, Cond::Version(found.version)),
                 Write::Put(to_item(&contact)?, Cond::None),
                 Write::Put(to_item(&audit)?, Cond::NotExists),
+                event.write()?,
             ])
             .await
             .map_err(|_| {
@@ -362,10 +371,18 @@ async fn move_login(state: &AppState, token: &str) -> Result<String, ApiError> {
         moved.key().to_string(),
         json!({"email": {"old": found.record.email, "new": new}}),
     );
+    let event = Event::new(
+        "login.email_changed",
+        found.record.email.clone(),
+        Some(moved.customer_id.clone()),
+        format!("login {new}"),
+        json!({ "old": found.record.email, "new": new, "contact": moved.contact_id }),
+    );
     let mut writes = vec![
         Write::Delete(found.record.key(), Cond::Version(found.version)),
         Write::Put(to_item(&moved)?, Cond::NotExists),
         Write::Put(to_item(&audit)?, Cond::NotExists),
+        event.write()?,
     ];
     if let Some(c) = contact.as_mut() {
         c.email = new.to_string();
