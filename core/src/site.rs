@@ -118,6 +118,9 @@ pub struct Limits {
     /// Seconds a person needs at least to fill in a form; faster submissions carrying a form
     /// token are refused as robots.
     pub min_fill_seconds: u32,
+    /// Requests one key of the staff API may make a minute (a bulk sync may need more; on
+    /// DynamoDB one key's counter takes about 1,000 writes a second at most).
+    pub api_requests_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -129,6 +132,7 @@ impl Default for Limits {
             logins_per_ip: 100,
             login_failures_per_account: 100,
             min_fill_seconds: 3,
+            api_requests_per_minute: 6000,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Who is calling the staff API: an API key sent as `Authorization: Bearer cpk_…`, looked
 //! up by its hash on every request (so a revoked key is refused on the next request, on
-//! every Lambda instance), counted against its own rate limit, and checked for the scope
+//! every Lambda instance), counted against its own rate limit (`api_requests_per_minute`
+//! under `[limits]`, 6,000 by default), and checked for the scope
 //! each operation needs.
 
 use axum::extract::FromRequestParts;
@@ -15,9 +16,6 @@ use portal_core::store::{Cond, Write};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Requests a key may make a minute.
-pub const PER_MINUTE: u32 = 6000;
 
 /// A caller of the staff API, with the key it proved.
 #[derive(Debug, Clone)]
@@ -54,19 +52,20 @@ impl FromRequestParts<AppState> for Staff {
         if found.record.revoked.is_some() {
             return Err(ApiError::Unauthorized("this API key was revoked".into()));
         }
+        let per_minute = state.site().settings().limits.api_requests_per_minute;
         let ok = RateLimits::new(state.store.clone())
             .hit(
                 "apikey",
                 &found.record.hash,
                 Limit {
-                    max: PER_MINUTE,
+                    max: per_minute,
                     window: 60,
                 },
             )
             .await?;
         if !ok {
             return Err(ApiError::Wait {
-                message: format!("this key sent more than {PER_MINUTE} requests in a minute"),
+                message: format!("this key sent more than {per_minute} requests in a minute"),
                 seconds: RateLimits::retry_after(60),
             });
         }
