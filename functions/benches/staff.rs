@@ -45,13 +45,12 @@ async fn drive(
                     break;
                 }
                 let res = app.clone().oneshot(make(n)).await.unwrap();
-                if !res.status().is_success() {
-                    if refused.fetch_add(1, Ordering::Relaxed) == 0 {
-                        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
-                            .await
-                            .unwrap();
-                        eprintln!("refused: {}", String::from_utf8_lossy(&body));
-                    }
+                // The first refusal is shown; all are counted.
+                if !res.status().is_success() && refused.fetch_add(1, Ordering::Relaxed) == 0 {
+                    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+                        .await
+                        .unwrap();
+                    eprintln!("refused: {}", String::from_utf8_lossy(&body));
                 }
             }
         }));
