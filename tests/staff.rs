@@ -1130,3 +1130,219 @@ fn visitors_and_customers_actions_reach_the_feed_on_dynamodb() {
     let (dir, server) = common::demo_site("", Some(&table), small_seminar);
     actions_reach_the_feed(&server, &table, &dir.path().join("data").join("outbox"));
 }
+
+/// GETs `path` with the key `secret`: status, content type and the body as text.
+fn get_text(server: &Server, path: &str, secret: &str) -> (u16, String, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent
+        .get(&format!("{}{path}", server.base))
+        .header("authorization", &bearer(secret))
+        .call()
+        .expect("answered");
+    let kind = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (
+        r.status().as_u16(),
+        kind,
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// Registrations with their waiting list, subscribers, requests and appointments, as JSON and
+/// as CSV, and the status staff give a request or an appointment.
+fn sign_ups_for_staff(server: &Server, spec: &str) {
+    let reader = key(spec, "events-desk", "registrations:read");
+    let writer = key(spec, "events-admin", "registrations:write");
+    let other = key(spec, "helpdesk", "issues:read");
+    for (name, email) in [
+        ("Ann", "ann@example.com"),
+        ("=HYPERLINK(\"x\")", "bob@example.com"),
+        ("Cat", "cat@example.com"),
+        ("Dan", "dan@example.com"),
+    ] {
+        let body = json!({ "name": name, "email": email }).to_string();
+        let (s, _, answer) = server.post("/api/events/small-seminar/registrations", JSON, &body);
+        assert_eq!(s, 201, "{answer}");
+    }
+    let r = bearer(&reader);
+    let as_reader = [("authorization", r.as_str())];
+    let (s, _, list) = call(
+        server,
+        "GET",
+        "/api/staff/events/small-seminar/registrations",
+        None,
+        &as_reader,
+    );
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(
+        (&list["capacity"], &list["taken"], &list["waiting"]),
+        (&json!(3), &json!(3), &json!(1))
+    );
+    let statuses: Vec<&str> = list["registrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["confirmed", "confirmed", "confirmed", "waiting"]);
+    assert_eq!(list["registrations"][3]["email"], "dan@example.com");
+    let (s, kind, csv) = get_text(
+        server,
+        "/api/staff/events/small-seminar/registrations?format=csv",
+        &reader,
+    );
+    assert_eq!(s, 200, "{csv}");
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "status,name,email,company,registered");
+    assert_eq!(rows.len(), 5, "{csv}");
+    assert!(
+        rows[2].starts_with("confirmed,\"'=HYPERLINK(\"\"x\"\")\",bob@example.com"),
+        "a name is never a formula: {csv}"
+    );
+    for (path, status) in [
+        ("/api/staff/events/no-such-event/registrations", 404),
+        (
+            "/api/staff/events/small-seminar/registrations?format=xml",
+            422,
+        ),
+    ] {
+        let (s, _, body) = call(server, "GET", path, None, &as_reader);
+        assert_eq!(s, status, "{path}: {body}");
+    }
+    let o = bearer(&other);
+    let (s, _, _) = call(
+        server,
+        "GET",
+        "/api/staff/events/small-seminar/registrations",
+        None,
+        &[("authorization", o.as_str())],
+    );
+    assert_eq!(s, 403, "another area's key");
+
+    // Subscribers.
+    let (s, _, answer) = server.post(
+        "/api/newsletters/seminars/subscriptions",
+        JSON,
+        r#"{"email": "sue@example.com", "name": "Sue"}"#,
+    );
+    assert_eq!(s, 202, "{answer}");
+    let (s, _, page) = call(
+        server,
+        "GET",
+        "/api/staff/newsletters/seminars/subscribers",
+        None,
+        &as_reader,
+    );
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["subscribers"][0]["email"], "sue@example.com");
+    assert_eq!(page["subscribers"][0]["confirmed"], false);
+    let (s, _, csv) = get_text(
+        server,
+        "/api/staff/newsletters/seminars/subscribers?format=csv",
+        &reader,
+    );
+    assert_eq!(s, 200);
+    assert!(csv.contains("sue@example.com,Sue,no,"), "{csv}");
+    let (s, _, _) = call(
+        server,
+        "GET",
+        "/api/staff/newsletters/no-such-list/subscribers",
+        None,
+        &as_reader,
+    );
+    assert_eq!(s, 404);
+
+    // Requests and appointments, and their status.
+    for (path, body) in [
+        (
+            "/api/requests",
+            r#"{"kind": "estore", "name": "Eve", "email": "eve@example.com", "address": "1 High St", "message": "An account, please."}"#,
+        ),
+        (
+            "/api/appointments",
+            r#"{"name": "Fay", "email": "fay@example.com", "topic": "Training", "mode": "video", "preferred_times": ["Monday 10:00"]}"#,
+        ),
+    ] {
+        let (s, _, answer) = server.post(path, JSON, body);
+        assert_eq!(s, 201, "{answer}");
+    }
+    let w = bearer(&writer);
+    let as_writer = [("authorization", w.as_str())];
+    for (list, field, who) in [
+        ("requests", "requests", "eve@example.com"),
+        ("appointments", "appointments", "fay@example.com"),
+    ] {
+        let (s, _, page) = call(
+            server,
+            "GET",
+            &format!("/api/staff/{list}"),
+            None,
+            &as_reader,
+        );
+        assert_eq!(s, 200, "{page}");
+        let first = &page[field][0];
+        assert_eq!(first["email"], who);
+        assert_eq!(first["status"], "new");
+        let reference = first["reference"].as_str().unwrap();
+        let version = first["version"].to_string();
+        let path = format!("/api/staff/{list}/{reference}");
+        let change = json!({ "status": "contacted" });
+        let (s, _, _) = call(server, "PATCH", &path, Some(&change), &as_reader);
+        assert_eq!(s, 403, "reading is not changing");
+        let (s, _, body) = call(
+            server,
+            "PATCH",
+            &path,
+            Some(&json!({ "status": "" })),
+            &as_writer,
+        );
+        assert_eq!((s, &body["error"]["field"]), (422, &json!("status")));
+        let if_match = format!("\"{version}\"");
+        let mut headers = as_writer.to_vec();
+        headers.push(("if-match", if_match.as_str()));
+        let (s, h, changed) = call(server, "PATCH", &path, Some(&change), &headers);
+        assert_eq!(s, 200, "{changed}");
+        assert_eq!(changed["status"], "contacted");
+        assert!(h.get("etag").is_some());
+        let (s, _, _) = call(server, "PATCH", &path, Some(&change), &headers);
+        assert_eq!(s, 412, "the version named is gone");
+        let (s, _, _) = call(
+            server,
+            "PATCH",
+            &format!("/api/staff/{list}/1.nosuch"),
+            Some(&change),
+            &as_writer,
+        );
+        assert_eq!(s, 404);
+        let (s, _, csv) = get_text(server, &format!("/api/staff/{list}?format=csv"), &reader);
+        assert_eq!(s, 200);
+        assert!(
+            csv.lines().nth(1).unwrap().contains("contacted") && csv.contains(who),
+            "{csv}"
+        );
+    }
+}
+
+#[test]
+fn staff_read_sign_ups_and_set_statuses_on_the_embedded_store() {
+    let (dir, server) = common::demo_site("", None, small_seminar);
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    sign_ups_for_staff(&server, &spec);
+}
+
+#[test]
+fn staff_read_sign_ups_and_set_statuses_on_dynamodb() {
+    let table = format!("dynamodb:signups-{}", std::process::id());
+    let (_dir, server) = common::demo_site("", Some(&table), small_seminar);
+    sign_ups_for_staff(&server, &table);
+}

@@ -815,6 +815,7 @@ pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
             mode: "video".into(),
             preferred_times: vec!["2026-12-01T10:00".into()],
             message: String::new(),
+            status: "new".into(),
             created: 3,
         },
     )

@@ -23,6 +23,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod csv;
 pub mod error;
 pub mod events;
 pub mod fields;
@@ -209,6 +210,10 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "CUSTOMERS",
             "AUDIT#*",
             "FEED#*",
+            "EVENT#*",
+            "NEWSLETTER#*",
+            "REQUESTS",
+            "APPOINTMENTS",
             "LIMIT#*",
             "OUTBOX",
         ],

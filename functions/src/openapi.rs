@@ -103,6 +103,12 @@ use utoipa::OpenApi;
         crate::staff::logins::change,
         crate::staff::billing::put_invoice,
         crate::staff::billing::put_payment,
+        crate::staff::registrations::event_registrations,
+        crate::staff::registrations::subscribers,
+        crate::staff::registrations::requests,
+        crate::staff::registrations::appointments,
+        crate::staff::registrations::change_request,
+        crate::staff::registrations::change_appointment,
     ),
     modifiers(&ApiKeys),
     tags(

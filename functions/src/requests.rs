@@ -257,6 +257,7 @@ pub(crate) async fn appointment(
         mode,
         preferred_times: times,
         message: optional("message", &v.message, 5000)?.unwrap_or_default(),
+        status: "new".into(),
         created: now(),
     };
     crate::guard::limit_email(&state, &record.email).await?;

@@ -87,8 +87,47 @@ pub struct AppointmentRequest {
     /// Anything else.
     #[serde(default)]
     pub message: String,
+    /// Where staff have got with it: `new` until they set another (`booked`, `declined` …).
+    #[serde(default = "new_status")]
+    pub status: String,
     /// Unix seconds.
     pub created: i64,
+}
+
+fn new_status() -> String {
+    "new".into()
+}
+
+/// How staff name a request or an appointment: `{created}.{id}`, which is also where it is
+/// kept; `None` for anything else.
+///
+/// ```
+/// # use portal_core::records::requests::parse_reference;
+/// assert_eq!(parse_reference("1796000000.01a2b3"), Some((1_796_000_000, "01a2b3")));
+/// assert_eq!(parse_reference("01a2b3"), None);
+/// assert_eq!(parse_reference("17.x#y"), None);
+/// ```
+pub fn parse_reference(reference: &str) -> Option<(i64, &str)> {
+    let (created, id) = reference.split_once('.')?;
+    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric());
+    ok.then_some(())?;
+    Some((created.parse().ok().filter(|c| *c >= 0)?, id))
+}
+
+impl AppointmentRequest {
+    /// Where appointment requests are kept: the partition and the prefix of their sort keys.
+    pub const LIST: (&'static str, &'static str) = ("APPOINTMENTS", "APPT#");
+
+    /// How staff name it (see [`parse_reference`]).
+    pub fn reference(&self) -> String {
+        format!("{}.{}", self.created, self.id)
+    }
+
+    /// The key of the appointment request staff name `reference`.
+    pub fn key_of(reference: &str) -> Option<Key> {
+        let (created, id) = parse_reference(reference)?;
+        Some(Key::new("APPOINTMENTS", format!("APPT#{created:012}#{id}")))
+    }
 }
 
 impl Record for AppointmentRequest {
@@ -139,6 +178,22 @@ pub struct VisitorRequest {
     pub status: String,
     /// Unix seconds.
     pub created: i64,
+}
+
+impl VisitorRequest {
+    /// Where requests are kept: the partition and the prefix of their sort keys.
+    pub const LIST: (&'static str, &'static str) = ("REQUESTS", "REQ#");
+
+    /// How staff name it (see [`parse_reference`]).
+    pub fn reference(&self) -> String {
+        format!("{}.{}", self.created, self.id)
+    }
+
+    /// The key of the request staff name `reference`.
+    pub fn key_of(reference: &str) -> Option<Key> {
+        let (created, id) = parse_reference(reference)?;
+        Some(Key::new("REQUESTS", format!("REQ#{created:012}#{id}")))
+    }
 }
 
 impl Record for VisitorRequest {

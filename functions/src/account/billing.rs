@@ -1,7 +1,6 @@
 //! Invoices, payments and the CSV statement: JSON, the invoice page, the account summary.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portal_core::records::billing::{Billing, Invoice, Payment};
@@ -198,20 +197,6 @@ pub(crate) async fn payments_json(
     Ok(Json(list).into_response())
 }
 
-/// A CSV field, quoted when it needs to be, and never read as a formula by a spreadsheet.
-pub(crate) fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 #[utoipa::path(get, path = "/api/my/statement.csv", tag = "account", summary = "A statement of invoices and payments as CSV",
     responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, description = "Not logged in", body = ErrorBody)))]
 pub(crate) async fn statement_csv(
@@ -257,28 +242,14 @@ pub(crate) async fn statement_csv(
         balance += cents;
         out.push_str(&format!(
             "{},{},{},{:.2},{:.2}\r\n",
-            csv_field(&date),
-            csv_field(&entry),
-            csv_field(&reference),
+            crate::csv::field(&date),
+            crate::csv::field(&entry),
+            crate::csv::field(&reference),
             cents as f64 / 100.0,
             balance as f64 / 100.0
         ));
     }
-    Ok(csv_download(out, "statement.csv"))
-}
-
-/// `body` as a private CSV download called `file_name`.
-pub(crate) fn csv_download(body: String, file_name: &str) -> Response {
-    let mut r = (StatusCode::OK, body).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
+    Ok(crate::csv::download(out, "statement.csv"))
 }
 
 #[utoipa::path(get, path = "/my/invoices/{id}", tag = "account", summary = "An invoice (HTML)",
@@ -286,18 +257,3 @@ pub(crate) fn csv_download(body: String, file_name: &str) -> Response {
     responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "Not in this account", content_type = "text/html")))]
 #[allow(dead_code)]
 pub(crate) fn invoice_page() {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_cannot_become_formulas() {
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("plain"), "plain");
-        // A spreadsheet skips a leading tab or carriage return and reads the formula after.
-        assert_eq!(csv_field("\t=1+1"), "'\t=1+1");
-        assert_eq!(csv_field("\r=1+1"), "\"'\r=1+1\"");
-    }
-}

@@ -111,14 +111,11 @@ pub(crate) async fn report_csv(
     for l in &r.lines {
         out.push_str(&format!(
             "{},{},{:.2}\r\n",
-            super::billing::csv_field(&l.date),
-            super::billing::csv_field(&l.description),
+            crate::csv::field(&l.date),
+            crate::csv::field(&l.description),
             l.quantity as f64 / 100.0
         ));
     }
     out.push_str(&format!("total,,{:.2}\r\n", r.total() as f64 / 100.0));
-    Ok(super::billing::csv_download(
-        out,
-        &format!("report-{}.csv", r.date),
-    ))
+    Ok(crate::csv::download(out, &format!("report-{}.csv", r.date)))
 }

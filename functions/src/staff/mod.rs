@@ -14,6 +14,9 @@
 //!   disable or enable a login.
 //! - `PUT /api/staff/customers/{id}/invoices/{invoice}` — an invoice, by the business's id.
 //! - `PUT /api/staff/customers/{id}/payments/{payment}` — a payment, recorded once.
+//! - `GET /api/staff/events/{event}/registrations`, `GET /api/staff/newsletters/{list}/subscribers`,
+//!   `GET /api/staff/requests`, `GET /api/staff/appointments` (JSON, or CSV) and
+//!   `PATCH …/requests/{reference}`, `PATCH …/appointments/{reference}` (a status).
 
 pub mod billing;
 pub mod changes;
@@ -21,6 +24,7 @@ pub mod customers;
 pub mod issues;
 pub mod key;
 pub mod logins;
+pub mod registrations;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -69,6 +73,24 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/staff/customers/{id}/payments/{payment}",
             axum::routing::put(billing::put_payment),
+        )
+        .route(
+            "/api/staff/events/{event}/registrations",
+            get(registrations::event_registrations),
+        )
+        .route(
+            "/api/staff/newsletters/{list}/subscribers",
+            get(registrations::subscribers),
+        )
+        .route("/api/staff/requests", get(registrations::requests))
+        .route(
+            "/api/staff/requests/{reference}",
+            axum::routing::patch(registrations::change_request),
+        )
+        .route("/api/staff/appointments", get(registrations::appointments))
+        .route(
+            "/api/staff/appointments/{reference}",
+            axum::routing::patch(registrations::change_appointment),
         )
         .route_layer(axum::middleware::map_response(challenge))
         // JSON bodies only, and small ones: nothing is buffered beyond that, scope or not.
