@@ -1346,3 +1346,167 @@ fn staff_read_sign_ups_and_set_statuses_on_dynamodb() {
     let (_dir, server) = common::demo_site("", Some(&table), small_seminar);
     sign_ups_for_staff(&server, &table);
 }
+
+/// Logs `email` in and returns its session cookie.
+fn session_of(server: &Server, email: &str, password: &str) -> String {
+    let body = json!({ "email": email, "password": password }).to_string();
+    let (s, headers, answer) = server.post("/api/auth/login", JSON, &body);
+    assert_eq!(s, 200, "{answer}");
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("__Host-portal="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A quote published, revised while open, commented on and accepted by the customer, then
+/// refused a revision; another customer never sees it.
+fn quotes_for_staff(server: &Server, spec: &str) {
+    let writer = key(spec, "quoting", "quotes:write");
+    let reader = key(spec, "quote-reader", "quotes:read");
+    let w = bearer(&writer);
+    let r = bearer(&reader);
+    let as_writer = [("authorization", w.as_str())];
+    let as_reader = [("authorization", r.as_str())];
+    let path = "/api/staff/customers/demo-2/quotes/Q-77";
+    let mut quote = json!({
+        "number": "Q-2026-077", "date": "2026-12-01", "valid_until": "2099-01-31",
+        "lines": [{"description": "Kitchen printer", "quantity": 1, "unit_cents": 30_000, "vat_percent": 20}]
+    });
+    let (s, h, first) = call(server, "PUT", path, Some(&quote), &as_writer);
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(
+        (&first["state"], &first["total_cents"]),
+        (&json!("open"), &json!(36_000))
+    );
+    assert!(h.get("etag").is_some());
+    let (s, _, same) = call(server, "PUT", path, Some(&quote), &as_writer);
+    assert_eq!((s, &same["version"]), (200, &first["version"]), "unchanged");
+    quote["date"] = json!("2026-12-02");
+    quote["lines"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"description": "Installation", "quantity": 2, "unit_cents": 5_000, "vat_percent": 20}));
+    let (s, _, revised) = call(server, "PUT", path, Some(&quote), &as_writer);
+    assert_eq!(
+        (s, &revised["total_cents"]),
+        (200, &json!(48_000)),
+        "{revised}"
+    );
+    let (s, _, list) = call(
+        server,
+        "GET",
+        "/api/staff/customers/demo-2/quotes",
+        None,
+        &as_reader,
+    );
+    assert_eq!(s, 200);
+    let ids: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q["id"] == "Q-77")
+        .collect();
+    assert_eq!(ids.len(), 1, "a revision replaces the quote: {list}");
+
+    // Refusals, nothing written.
+    for (p, body, headers, status, field) in [
+        (
+            path,
+            json!({"number": "Q", "date": "2026-12-01", "valid_until": "2099-01-01", "lines": [{"description": "X", "quantity": 0, "unit_cents": 1, "vat_percent": 0}]}),
+            &as_writer,
+            422,
+            "lines[0].quantity",
+        ),
+        (
+            path,
+            json!({"number": "Q", "date": "2026-12-01", "valid_until": "2026-11-01", "lines": [{"description": "X", "quantity": 1, "unit_cents": 1, "vat_percent": 0}]}),
+            &as_writer,
+            422,
+            "valid_until",
+        ),
+        (
+            "/api/staff/customers/nobody/quotes/Q-1",
+            quote.clone(),
+            &as_writer,
+            404,
+            "",
+        ),
+        (path, quote.clone(), &as_reader, 403, ""),
+    ] {
+        let (s, _, body) = call(server, "PUT", p, Some(&body), headers);
+        assert_eq!(s, status, "{p}: {body}");
+        if !field.is_empty() {
+            assert_eq!(body["error"]["field"], field);
+        }
+    }
+
+    // The customer sees the revision, comments and accepts; another customer finds nothing.
+    let ben = session_of(server, "ben@clifton-books.example", "clifton books demo");
+    let ada = session_of(server, "ada@harbour-cafe.example", "harbour cafe demo");
+    let (s, _, body) = server.post_with(
+        "/api/my/quotes/Q-77/comments",
+        JSON,
+        r#"{"body": "Can it be fitted by Friday?"}"#,
+        &[("cookie", &ben)],
+    );
+    assert_eq!(s, 201, "{body}");
+    let (s, _, body) = server.post_with(
+        "/api/my/quotes/Q-77/decision",
+        JSON,
+        r#"{"decision": "accept"}"#,
+        &[("cookie", &ada)],
+    );
+    assert_eq!(s, 404, "another customer's quote is not found: {body}");
+    let (s, _, body) = server.post_with(
+        "/api/my/quotes/Q-77/decision",
+        JSON,
+        r#"{"decision": "accept"}"#,
+        &[("cookie", &ben)],
+    );
+    assert_eq!(s, 200, "{body}");
+    let (s, _, decided) = call(server, "GET", path, None, &as_reader);
+    assert_eq!(s, 200);
+    assert_eq!(decided["state"], "accepted");
+    assert_eq!(decided["decided_by"], "ben@clifton-books.example");
+    assert_eq!(
+        decided["comments"][0]["body"],
+        "Can it be fitted by Friday?"
+    );
+    let (s, _, body) = call(server, "PUT", path, Some(&quote), &as_writer);
+    assert_eq!(s, 409, "a decided quote is not revised: {body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("new id"));
+    let (s, _, _) = call(
+        server,
+        "GET",
+        "/api/staff/customers/demo-1/quotes/Q-77",
+        None,
+        &as_reader,
+    );
+    assert_eq!(s, 404, "not under another customer");
+}
+
+#[test]
+fn staff_publish_and_revise_quotes_on_the_embedded_store() {
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    quotes_for_staff(&server, &spec);
+}
+
+#[test]
+fn staff_publish_and_revise_quotes_on_dynamodb() {
+    let table = format!("dynamodb:quotes-{}", std::process::id());
+    let (_dir, server) = common::demo_site("", Some(&table), |_| {});
+    quotes_for_staff(&server, &table);
+}

@@ -210,6 +210,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "CUSTOMERS",
             "AUDIT#*",
             "FEED#*",
+            "QUOTE#*",
             "EVENT#*",
             "NEWSLETTER#*",
             "REQUESTS",

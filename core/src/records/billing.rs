@@ -116,17 +116,17 @@ impl Record for Payment {
 }
 
 /// Which dated record holds the invoice or payment with a business's id
-/// (`CUSTOMER#{id}` / `INVOICEID#{id}` or `PAYMENTID#{id}`): written with the record in
+/// (`CUSTOMER#{id}` / `INVOICEID#{id}`, `PAYMENTID#{id}` or `QUOTEID#{id}`): written with the record in
 /// one transaction and only if absent, so two requests with one id never make two records,
 /// and a record is found by its id in one read, however many the customer has.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct IdClaim {
-    customer_id: String,
-    /// `INVOICE` or `PAYMENT`.
-    kind: String,
-    id: String,
+pub(crate) struct IdClaim {
+    pub(crate) customer_id: String,
+    /// `INVOICE`, `PAYMENT` or `QUOTE`.
+    pub(crate) kind: String,
+    pub(crate) id: String,
     /// The sort key of the record.
-    sk: String,
+    pub(crate) sk: String,
 }
 
 impl Record for IdClaim {
@@ -290,7 +290,7 @@ impl Billing {
     /// The version of the claim on the business's `id` of a `kind` of record, and the
     /// record (2 requests; a record written before claims existed is looked for among the
     /// customer's first 1,000).
-    async fn claimed<R: Record>(
+    pub(crate) async fn claimed<R: Record>(
         &self,
         customer_id: &str,
         kind: &str,

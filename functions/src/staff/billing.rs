@@ -81,7 +81,7 @@ pub struct StaffInvoice {
 }
 
 /// Checks a date written `YYYY-MM-DD`.
-fn date(field: &str, value: &str) -> Result<String, ApiError> {
+pub(super) fn date(field: &str, value: &str) -> Result<String, ApiError> {
     chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
         .map_err(|_| {
@@ -93,7 +93,7 @@ fn date(field: &str, value: &str) -> Result<String, ApiError> {
 /// of a line and 200 lines, every total stays far inside `i64`.
 const MAX_CENTS: i64 = 1_000_000_000;
 
-fn line(i: usize, l: &LineInput) -> Result<Line, ApiError> {
+pub(super) fn line(i: usize, l: &LineInput) -> Result<Line, ApiError> {
     let field = |name: &str| format!("lines[{i}].{name}");
     let description = input::line(&field("description"), &l.description, 500)?;
     if description.is_empty() {

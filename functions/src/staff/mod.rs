@@ -14,6 +14,8 @@
 //!   disable or enable a login.
 //! - `PUT /api/staff/customers/{id}/invoices/{invoice}` — an invoice, by the business's id.
 //! - `PUT /api/staff/customers/{id}/payments/{payment}` — a payment, recorded once.
+//! - `GET /api/staff/customers/{id}/quotes`, `GET`/`PUT …/quotes/{quote}` — quotes: publish,
+//!   revise while open, read decisions and comments.
 //! - `GET /api/staff/events/{event}/registrations`, `GET /api/staff/newsletters/{list}/subscribers`,
 //!   `GET /api/staff/requests`, `GET /api/staff/appointments` (JSON, or CSV) and
 //!   `PATCH …/requests/{reference}`, `PATCH …/appointments/{reference}` (a status).
@@ -24,6 +26,7 @@ pub mod customers;
 pub mod issues;
 pub mod key;
 pub mod logins;
+pub mod quotes;
 pub mod registrations;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -73,6 +76,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/staff/customers/{id}/payments/{payment}",
             axum::routing::put(billing::put_payment),
+        )
+        .route("/api/staff/customers/{id}/quotes", get(quotes::list))
+        .route(
+            "/api/staff/customers/{id}/quotes/{quote}",
+            get(quotes::get).put(quotes::put),
         )
         .route(
             "/api/staff/events/{event}/registrations",
