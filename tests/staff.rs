@@ -1510,3 +1510,173 @@ fn staff_publish_and_revise_quotes_on_dynamodb() {
     let (_dir, server) = common::demo_site("", Some(&table), |_| {});
     quotes_for_staff(&server, &table);
 }
+
+/// GETs `path` with a customer's session: status and the body as JSON.
+fn get_as(server: &Server, path: &str, cookie: &str) -> (u16, Value) {
+    let (s, _, body) = call(server, "GET", path, None, &[("cookie", cookie)]);
+    (s, body)
+}
+
+/// A project with tasks (one hidden), notes (one hidden) and a contact, and a timesheet:
+/// the customer sees what is theirs and not hidden, another customer nothing.
+fn projects_and_reports_for_staff(server: &Server, spec: &str) {
+    let writer = key(spec, "pm-tool", "projects:write,reports:write");
+    let w = bearer(&writer);
+    let as_writer = [("authorization", w.as_str())];
+    let put = |path: &str, body: Value| call(server, "PUT", path, Some(&body), &as_writer);
+    let base = "/api/staff/customers/demo-2/projects/P-1";
+    let (s, _, p) = put(base, json!({"name": "Second till", "status": "planned"}));
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(
+        put(base, json!({"name": "Second till", "status": "planned"})).0,
+        200
+    );
+    for (task, body) in [
+        (
+            "T-1",
+            json!({"title": "Survey", "progress": 100, "position": 1}),
+        ),
+        (
+            "T-2",
+            json!({"title": "Margin check", "progress": 0, "hidden": true, "position": 2}),
+        ),
+        (
+            "T-1",
+            json!({"title": "Survey", "progress": 100, "position": 3}),
+        ),
+    ] {
+        let (s, _, b) = put(&format!("{base}/tasks/{task}"), body);
+        assert!(s == 200 || s == 201, "{b}");
+    }
+    for (body, hidden) in [
+        ("Fitting booked for Friday.", false),
+        ("Ask for a deposit.", true),
+    ] {
+        let (s, _, b) = call(
+            server,
+            "POST",
+            &format!("{base}/notes"),
+            Some(&json!({"body": body, "hidden": hidden})),
+            &as_writer,
+        );
+        assert_eq!(s, 201, "{b}");
+    }
+    let (s, _, whole) = put(
+        &format!("{base}/contacts/K-1"),
+        json!({"name": "Sam Fitter", "role": "engineer", "email": "sam@example.com"}),
+    );
+    assert_eq!(s, 200, "{whole}");
+    let titles: Vec<&str> = whole["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Margin check", "Survey"],
+        "one T-1, moved to position 3"
+    );
+    assert_eq!(whole["notes"].as_array().unwrap().len(), 2);
+    assert_eq!(whole["notes"][0]["author"], "key:pm-tool");
+    assert_eq!(whole["contacts"][0]["name"], "Sam Fitter");
+
+    // Refusals.
+    for (path, body, status, field) in [
+        (
+            format!("{base}/tasks/T-3"),
+            json!({"title": "X", "progress": 150}),
+            422,
+            "progress",
+        ),
+        (
+            "/api/staff/customers/demo-2/projects/P-9/tasks/T-1".to_string(),
+            json!({"title": "X"}),
+            404,
+            "",
+        ),
+        (
+            "/api/staff/customers/nobody/projects/P-1".to_string(),
+            json!({"name": "X"}),
+            404,
+            "",
+        ),
+        (
+            format!("{base}/contacts/K-2"),
+            json!({"name": "X", "email": "not an address"}),
+            422,
+            "email",
+        ),
+    ] {
+        let (s, _, b) = put(&path, body);
+        assert_eq!(s, status, "{path}: {b}");
+        if !field.is_empty() {
+            assert_eq!(b["error"]["field"], field);
+        }
+    }
+    let reader = key(spec, "pm-reader", "projects:read");
+    let r = bearer(&reader);
+    let (s, _, _) = call(
+        server,
+        "PUT",
+        base,
+        Some(&json!({"name": "X"})),
+        &[("authorization", r.as_str())],
+    );
+    assert_eq!(s, 403);
+
+    // A timesheet.
+    let report = "/api/staff/customers/demo-2/reports/R-1";
+    let (s, _, b) = put(
+        report,
+        json!({"kind": "timesheet", "title": "November visits", "date": "2026-11-30",
+               "lines": [{"date": "2026-11-03", "description": "Install", "quantity": 250}]}),
+    );
+    assert_eq!(s, 201, "{b}");
+    let (s, _, b) = put(
+        report,
+        json!({"kind": "timesheet", "title": "November visits", "date": "2026-11-30",
+               "lines": [{"date": "3 Nov", "description": "Install", "quantity": 250}]}),
+    );
+    assert_eq!((s, &b["error"]["field"]), (422, &json!("lines[0].date")));
+    let (s, _, b) = put(
+        "/api/staff/customers/demo-2/reports/R-2",
+        json!({"kind": "invoice", "title": "X", "date": "2026-11-30", "lines": []}),
+    );
+    assert_eq!((s, &b["error"]["field"]), (422, &json!("kind")));
+
+    // What the customers see.
+    let ben = session_of(server, "ben@clifton-books.example", "clifton books demo");
+    let ada = session_of(server, "ada@harbour-cafe.example", "harbour cafe demo");
+    let (s, mine) = get_as(server, "/api/my/projects/P-1", &ben);
+    assert_eq!(s, 200, "{mine}");
+    let text = mine.to_string();
+    assert!(text.contains("Survey") && text.contains("Fitting booked for Friday."));
+    assert!(
+        !text.contains("Margin check") && !text.contains("Ask for a deposit."),
+        "hidden parts stay with staff: {text}"
+    );
+    assert_eq!(get_as(server, "/api/my/projects/P-1", &ada).0, 404);
+    let (s, reports) = get_as(server, "/api/my/reports", &ben);
+    assert_eq!(s, 200);
+    assert!(reports.to_string().contains("November visits"), "{reports}");
+    let (_, theirs) = get_as(server, "/api/my/reports", &ada);
+    assert!(!theirs.to_string().contains("November visits"));
+}
+
+#[test]
+fn staff_run_projects_and_reports_on_the_embedded_store() {
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    projects_and_reports_for_staff(&server, &spec);
+}
+
+#[test]
+fn staff_run_projects_and_reports_on_dynamodb() {
+    let table = format!("dynamodb:projects-{}", std::process::id());
+    let (_dir, server) = common::demo_site("", Some(&table), |_| {});
+    projects_and_reports_for_staff(&server, &table);
+}

@@ -211,6 +211,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "AUDIT#*",
             "FEED#*",
             "QUOTE#*",
+            "PROJECT#*",
             "EVENT#*",
             "NEWSLETTER#*",
             "REQUESTS",

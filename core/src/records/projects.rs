@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Record, RecordResult, Repo};
-use crate::store::{Key, Store};
+use super::{conflict, from_item, to_item, Record, RecordError, RecordResult, Repo, Versioned};
+use crate::store::{Cond, Key, Store, StoreError, Write};
 
 /// A project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +97,123 @@ impl Projects {
             notes: self.children(project, "NOTE#").await?,
             contacts: self.children(project, "CONTACT#").await?,
         })
+    }
+
+    /// Creates or replaces `project` (its name, description and status) with `extra` in one
+    /// transaction; the customer must exist. Returns whether it is new (2 requests).
+    pub async fn put(&self, project: &Project, extra: Vec<Write>) -> RecordResult<bool> {
+        let old = self.store.get(&project.key()).await?;
+        let cond = match &old {
+            Some(item) => {
+                let found: Versioned<Project> = from_item(&self.store.name(), item.clone())?;
+                if found.record == *project {
+                    return Ok(false);
+                }
+                Cond::Version(found.version)
+            }
+            None => Cond::NotExists,
+        };
+        let mut writes = vec![
+            Write::Check(
+                Key::new(format!("CUSTOMER#{}", project.customer_id), "PROFILE"),
+                Cond::Exists,
+            ),
+            Write::Put(to_item(project)?, cond),
+        ];
+        writes.extend(extra);
+        self.write(writes, &format!("customer {}", project.customer_id))
+            .await?;
+        Ok(old.is_none())
+    }
+
+    /// Creates or replaces the task with `task.id` (moving it when its position changed),
+    /// with `extra`; the project must exist. Returns whether it is new (2 requests).
+    pub async fn put_task(&self, task: &Task, extra: Vec<Write>) -> RecordResult<bool> {
+        let pk = children_pk(&task.customer_id, &task.project_id);
+        let page = self
+            .store
+            .query(
+                &crate::store::Query::partition(&pk)
+                    .prefix("TASK#")
+                    .limit(1000),
+            )
+            .await?;
+        let name = self.store.name();
+        let mut old: Option<Versioned<Task>> = None;
+        for item in page.items {
+            let t: Versioned<Task> = from_item(&name, item)?;
+            if t.record.id == task.id {
+                old = Some(t);
+            }
+        }
+        let mut writes = vec![Write::Check(
+            Project::key_of(&task.customer_id, &task.project_id),
+            Cond::Exists,
+        )];
+        match &old {
+            Some(o) if o.record == *task => return Ok(false),
+            Some(o) if o.record.key() == task.key() => {
+                writes.push(Write::Put(to_item(task)?, Cond::Version(o.version)));
+            }
+            Some(o) => {
+                writes.push(Write::Delete(o.record.key(), Cond::Version(o.version)));
+                writes.push(Write::Put(to_item(task)?, Cond::NotExists));
+            }
+            None => writes.push(Write::Put(to_item(task)?, Cond::NotExists)),
+        }
+        writes.extend(extra);
+        self.write(writes, &format!("project {}", task.project_id))
+            .await?;
+        Ok(old.is_none())
+    }
+
+    /// Adds `note` to its project, with `extra`; the project must exist (1 transaction).
+    pub async fn add_note(&self, note: &ProjectNote, extra: Vec<Write>) -> RecordResult<()> {
+        let mut writes = vec![
+            Write::Check(
+                Project::key_of(&note.customer_id, &note.project_id),
+                Cond::Exists,
+            ),
+            Write::Put(to_item(note)?, Cond::NotExists),
+        ];
+        writes.extend(extra);
+        self.write(writes, &format!("project {}", note.project_id))
+            .await
+    }
+
+    /// Creates or replaces `contact` of its project, with `extra`; the project must exist
+    /// (1 transaction).
+    pub async fn put_contact(
+        &self,
+        contact: &ProjectContact,
+        extra: Vec<Write>,
+    ) -> RecordResult<()> {
+        let mut writes = vec![
+            Write::Check(
+                Project::key_of(&contact.customer_id, &contact.project_id),
+                Cond::Exists,
+            ),
+            Write::Put(to_item(contact)?, Cond::None),
+        ];
+        writes.extend(extra);
+        self.write(writes, &format!("project {}", contact.project_id))
+            .await
+    }
+
+    /// Writes `writes`, whose first is the check that `parent` exists.
+    async fn write(&self, writes: Vec<Write>, parent: &str) -> RecordResult<()> {
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionCancelled { failed })
+                if failed.iter().any(|(i, _)| *i == 0) =>
+            {
+                Err(RecordError::NotFound(parent.to_string()))
+            }
+            Err(e) => Err(conflict(
+                e,
+                format!("{parent} changed meanwhile; try again"),
+            )),
+        }
     }
 
     async fn children<R: Record>(&self, project: &Project, prefix: &str) -> RecordResult<Vec<R>> {

@@ -198,68 +198,23 @@ impl Quotes {
     /// under a new id). Returns whether it is new; an identical one changes nothing
     /// (3 requests and 1 transaction with `extra`).
     pub async fn publish(&self, quote: &Quote, extra: Vec<Write>) -> RecordResult<bool> {
-        let store = self.quotes.store().clone();
-        let billing = super::billing::Billing::new(store.clone());
-        let (claim, old) = billing
-            .claimed::<Quote>(&quote.customer_id, "QUOTE", &quote.id)
-            .await?;
-        if let Some(o) = &old {
-            if o.record.state != QuoteState::Open {
-                return Err(RecordError::Conflict(format!(
+        super::billing::put_claimed(
+            self.quotes.store(),
+            "QUOTE",
+            &quote.customer_id,
+            &quote.id,
+            quote,
+            extra,
+            |old: &Quote| match old.state {
+                QuoteState::Open => Ok(()),
+                decided => Err(RecordError::Conflict(format!(
                     "quote {} was {} already and cannot be revised; publish the revision under a new id",
-                    o.record.number,
-                    if o.record.state == QuoteState::Accepted { "accepted" } else { "declined" }
-                )));
-            }
-            if o.record == *quote {
-                return Ok(false);
-            }
-        }
-        let wanted = super::billing::IdClaim {
-            customer_id: quote.customer_id.clone(),
-            kind: "QUOTE".into(),
-            id: quote.id.clone(),
-            sk: quote.key().sk,
-        };
-        let mut writes = vec![
-            Write::Check(
-                Key::new(format!("CUSTOMER#{}", quote.customer_id), "PROFILE"),
-                Cond::Exists,
-            ),
-            Write::Put(
-                to_item(&wanted)?,
-                claim.map_or(Cond::NotExists, Cond::Version),
-            ),
-        ];
-        match &old {
-            Some(o) if o.record.key() == quote.key() => {
-                writes.push(Write::Put(to_item(quote)?, Cond::Version(o.version)));
-            }
-            Some(o) => {
-                writes.push(Write::Delete(o.record.key(), Cond::Version(o.version)));
-                writes.push(Write::Put(to_item(quote)?, Cond::NotExists));
-            }
-            None => writes.push(Write::Put(to_item(quote)?, Cond::NotExists)),
-        }
-        writes.extend(extra);
-        match store.transact(writes).await {
-            Ok(()) => Ok(old.is_none()),
-            Err(crate::store::StoreError::TransactionCancelled { failed })
-                if failed.iter().any(|(i, _)| *i == 0) =>
-            {
-                Err(RecordError::NotFound(format!(
-                    "customer {}",
-                    quote.customer_id
-                )))
-            }
-            Err(e) => Err(super::conflict(
-                e,
-                format!(
-                    "quote {} was changed or decided meanwhile; read it and try again",
-                    quote.number
-                ),
-            )),
-        }
+                    old.number,
+                    if decided == QuoteState::Accepted { "accepted" } else { "declined" }
+                ))),
+            },
+        )
+        .await
     }
 
     /// The customer's quote with the business's id `id`, and its version (2 requests).

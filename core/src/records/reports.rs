@@ -29,6 +29,34 @@ impl Shared {
         self.newest_first(customer_id, "REPORT#").await
     }
 
+    /// Shares `report` under the business's id, or replaces the one shared under it, with
+    /// `extra` in the same transaction; returns whether it is new (3 requests, 1 transaction).
+    pub async fn put_report(
+        &self,
+        report: &Report,
+        extra: Vec<crate::store::Write>,
+    ) -> RecordResult<bool> {
+        super::billing::put_claimed(
+            &self.store,
+            "REPORT",
+            &report.customer_id,
+            &report.id,
+            report,
+            extra,
+            |_| Ok(()),
+        )
+        .await
+    }
+
+    /// The customer's report with the business's id `id` (2 requests).
+    pub async fn report(&self, customer_id: &str, id: &str) -> RecordResult<Option<Report>> {
+        Ok(super::billing::Billing::new(self.store.clone())
+            .claimed::<Report>(customer_id, "REPORT", id)
+            .await?
+            .1
+            .map(|r| r.record))
+    }
+
     async fn newest_first<R: Record>(
         &self,
         customer_id: &str,

@@ -16,6 +16,9 @@
 //! - `PUT /api/staff/customers/{id}/payments/{payment}` — a payment, recorded once.
 //! - `GET /api/staff/customers/{id}/quotes`, `GET`/`PUT …/quotes/{quote}` — quotes: publish,
 //!   revise while open, read decisions and comments.
+//! - `GET`/`PUT /api/staff/customers/{id}/projects/{project}`, `PUT …/tasks/{task}`,
+//!   `POST …/notes`, `PUT …/contacts/{contact}` — projects and their parts.
+//! - `GET`/`PUT /api/staff/customers/{id}/reports/{report}` — expense and timesheet reports.
 //! - `GET /api/staff/events/{event}/registrations`, `GET /api/staff/newsletters/{list}/subscribers`,
 //!   `GET /api/staff/requests`, `GET /api/staff/appointments` (JSON, or CSV) and
 //!   `PATCH …/requests/{reference}`, `PATCH …/appointments/{reference}` (a status).
@@ -26,8 +29,10 @@ pub mod customers;
 pub mod issues;
 pub mod key;
 pub mod logins;
+pub mod projects;
 pub mod quotes;
 pub mod registrations;
+pub mod reports;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -81,6 +86,26 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/staff/customers/{id}/quotes/{quote}",
             get(quotes::get).put(quotes::put),
+        )
+        .route(
+            "/api/staff/customers/{id}/projects/{project}",
+            get(projects::get).put(projects::put),
+        )
+        .route(
+            "/api/staff/customers/{id}/projects/{project}/tasks/{task}",
+            axum::routing::put(projects::put_task),
+        )
+        .route(
+            "/api/staff/customers/{id}/projects/{project}/notes",
+            axum::routing::post(projects::add_note),
+        )
+        .route(
+            "/api/staff/customers/{id}/projects/{project}/contacts/{contact}",
+            axum::routing::put(projects::put_contact),
+        )
+        .route(
+            "/api/staff/customers/{id}/reports/{report}",
+            get(reports::get).put(reports::put),
         )
         .route(
             "/api/staff/events/{event}/registrations",
