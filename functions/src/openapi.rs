@@ -120,7 +120,7 @@ use utoipa::OpenApi;
         crate::staff::registrations::change_request,
         crate::staff::registrations::change_appointment,
     ),
-    modifiers(&ApiKeys),
+    modifiers(&ApiKeys, &UniqueOperationIds),
     tags(
         (name = "issues", description = "The `issues` function: filing and tracking"),
         (name = "events", description = "The `events` function: registrations, newsletters, requests, appointments, form tokens"),
@@ -149,6 +149,72 @@ impl utoipa::Modify for ApiKeys {
             ),
         );
     }
+}
+
+/// Makes every `operationId` unique, as OpenAPI requires and client generators rely on: a
+/// handler mounted on several paths (or two handlers with one name) gets its path's words
+/// after its name, e.g. `get_staff_customers_quotes`.
+struct UniqueOperationIds;
+
+impl utoipa::Modify for UniqueOperationIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        for item in doc.paths.paths.values() {
+            for op in operations(item) {
+                if let Some(id) = &op.operation_id {
+                    *seen.entry(id.clone()).or_default() += 1;
+                }
+            }
+        }
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let words: Vec<&str> = path
+                .split('/')
+                .filter(|w| !w.is_empty() && *w != "api" && !w.starts_with('{'))
+                .collect();
+            for op in operations_mut(item) {
+                if let Some(id) = &op.operation_id {
+                    if seen.get(id).copied().unwrap_or(0) > 1 {
+                        op.operation_id =
+                            Some(format!("{id}_{}", words.join("_")).replace(['-', '.'], "_"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &utoipa::openapi::PathItem) -> Vec<&utoipa::openapi::path::Operation> {
+    [
+        &item.get,
+        &item.put,
+        &item.post,
+        &item.delete,
+        &item.options,
+        &item.head,
+        &item.patch,
+        &item.trace,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn operations_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> Vec<&mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// `GET /api/openapi.json`.

@@ -24,6 +24,7 @@ pub struct ReportView {
     /// Date.
     pub date: String,
     /// Lines: date, description, amount as text.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub lines: Vec<(String, String, String)>,
     /// The total as text: money for expenses, hours for timesheets.
     pub total: String,
