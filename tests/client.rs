@@ -86,3 +86,75 @@ fn a_client_generated_from_the_openapi_document_drives_the_staff_api() {
         ])
     );
 }
+
+#[test]
+fn the_example_sync_script_pushes_csv_exports_and_prints_new_issues_once() {
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    let out = admin(
+        &spec,
+        &[
+            "keys",
+            "create",
+            "crm-sync",
+            "--scope",
+            "customers:write,billing:write,changes:read",
+        ],
+    );
+    assert!(out.status.success());
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let cursor = dir.path().join("feed-cursor");
+    let sync = || {
+        let run = Command::new(common::repo().join("target/venv/bin/python"))
+            .arg(common::repo().join("examples/sync.py"))
+            .env("PORTAL_URL", &server.base)
+            .env("PORTAL_KEY", &key)
+            .env("PORTAL_CURSOR_FILE", &cursor)
+            .output()
+            .expect("the example runs");
+        let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+        assert!(
+            run.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        stdout
+    };
+    let first = sync();
+    assert!(first.contains("customer ACME-7: Acme Bakery"), "{first}");
+    assert!(
+        first.contains("invoice INV-7001 for ACME-7: 396.00 (open)"),
+        "two lines of one invoice: {first}"
+    );
+    assert!(
+        first.contains("invoice INV-7002 for BRIX-2: 58.80 (paid)"),
+        "{first}"
+    );
+    let (status, _, body) = server.post(
+        "/api/issues",
+        "application/json",
+        r#"{"name": "Vera Visitor", "email": "vera@example.com", "subject": "Scanner beeps", "description": "Twice."}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    std::thread::sleep(std::time::Duration::from_secs(
+        portal_core::records::feed::SETTLE_SECONDS as u64 + 1,
+    ));
+    let second = sync();
+    assert_eq!(
+        second.matches(": Scanner beeps").count(),
+        1,
+        "the new issue, once: {second}"
+    );
+    assert!(
+        second.contains("balance 396.00"),
+        "unchanged on the second run: {second}"
+    );
+    let third = sync();
+    assert!(
+        !third.contains("Scanner beeps"),
+        "the cursor is remembered: {third}"
+    );
+}
