@@ -1680,3 +1680,91 @@ fn staff_run_projects_and_reports_on_dynamodb() {
     let (_dir, server) = common::demo_site("", Some(&table), |_| {});
     projects_and_reports_for_staff(&server, &table);
 }
+
+/// A reply sent twice with one `Idempotency-Key` is made and mailed once, and the second
+/// answer is the first; the key means nothing to another API key, and reused for another
+/// body it is refused.
+fn replies_once(server: &Server, spec: &str, outbox: &Path) {
+    let first_key = key(spec, "desk-a", "issues:write");
+    let other_key = key(spec, "desk-b", "issues:write");
+    let (s, _, body) = server.post(
+        "/api/issues",
+        JSON,
+        r#"{"name": "Ivy", "email": "ivy@example.com", "subject": "Drawer", "description": "Stuck."}"#,
+    );
+    assert_eq!(s, 201, "{body}");
+    let number = serde_json::from_str::<Value>(&body).unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/staff/issues/{number}/replies");
+    let a = bearer(&first_key);
+    let b = bearer(&other_key);
+    let once = "reply-7f3c1e2a-0001";
+    let reply = json!({ "body": "Pull the red lever." });
+    let mails = || {
+        Server::mails(outbox)
+            .iter()
+            .filter(|m| m.contains("Pull the red lever."))
+            .count()
+    };
+    let (s, h1, first) = call(
+        server,
+        "POST",
+        &path,
+        Some(&reply),
+        &[("authorization", &a), ("idempotency-key", once)],
+    );
+    assert_eq!(s, 201, "{first}");
+    let (s, h2, again) = call(
+        server,
+        "POST",
+        &path,
+        Some(&reply),
+        &[("authorization", &a), ("idempotency-key", once)],
+    );
+    assert_eq!(s, 201, "{again}");
+    assert_eq!(again, first, "the first answer again");
+    assert_eq!(h2["idempotent-replayed"], "true");
+    assert_eq!(h2["etag"], h1["etag"]);
+    assert_eq!(mails(), 1, "mailed once");
+    let (s, _, body) = call(
+        server,
+        "POST",
+        &path,
+        Some(&json!({ "body": "Something else." })),
+        &[("authorization", &a), ("idempotency-key", once)],
+    );
+    assert_eq!(s, 422, "{body}");
+    let (s, _, theirs) = call(
+        server,
+        "POST",
+        &path,
+        Some(&reply),
+        &[("authorization", &b), ("idempotency-key", once)],
+    );
+    assert_eq!(s, 201, "{theirs}");
+    assert_eq!(
+        theirs["notes"].as_array().unwrap().len(),
+        first["notes"].as_array().unwrap().len() + 1,
+        "another key's request is its own"
+    );
+    assert_eq!(mails(), 2);
+}
+
+#[test]
+fn staff_writes_with_an_idempotency_key_happen_once_on_the_embedded_store() {
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    replies_once(&server, &spec, &dir.path().join("data").join("outbox"));
+}
+
+#[test]
+fn staff_writes_with_an_idempotency_key_happen_once_on_dynamodb() {
+    let table = format!("dynamodb:once-{}", std::process::id());
+    let (dir, server) = common::demo_site("", Some(&table), |_| {});
+    replies_once(&server, &table, &dir.path().join("data").join("outbox"));
+}

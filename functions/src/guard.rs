@@ -340,13 +340,6 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await);
     };
-    if !(16..=200).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::invalid(
-            IDEMPOTENCY_FIELD,
-            "must be 16 to 200 printable characters, such as a UUID",
-        )
-        .into_response());
-    }
     let mut hasher = Sha256::new();
     hasher.update(content_type.as_bytes());
     for (k, v) in &f.rest {
@@ -354,56 +347,82 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
     }
     let fingerprint = hex(&hasher.finalize());
     let scope = parts.uri.path().to_string();
-    let keys = Idempotency::new(state.store.clone());
-    let claim = keys
-        .claim(&scope, &key, &fingerprint)
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?;
-    let pending = match claim {
-        Claim::Done(replay) => return Ok(replayed(replay)),
-        Claim::InProgress => {
-            return Err(ApiError::Busy(
-                "a request with this idempotency key is still being answered; send it again in a moment"
-                    .into(),
-            )
-            .into_response())
-        }
-        Claim::Mismatch => {
-            return Err(ApiError::invalid(
-                IDEMPOTENCY_FIELD,
-                "was already used for a different request",
-            )
-            .into_response())
-        }
-        Claim::New(pending) => pending,
-    };
+    let pending = claim_key(&state, &scope, &key, &fingerprint).await?;
     if keyed {
         if let Err(e) = limit(&state, "post", &ip.0, per_ip).await {
-            let _ = keys.settle(&pending).await;
+            let _ = Idempotency::new(state.store.clone()).settle(&pending).await;
             return Err(e.into_response());
         }
     }
     parts.extensions.insert(ClientIp(ip.0));
+    Ok(run_once(&state, pending, parts, Body::from(bytes), next).await)
+}
+
+/// Claims the idempotency `key` of a request in `scope` (its path, and for the staff API
+/// the caller's key) whose content is `fingerprint`: new work to do, or the answer to send
+/// at once (the first answer again; "still being answered"; a key used for another request).
+pub(crate) async fn claim_key(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    fingerprint: &str,
+) -> Result<guards::Pending, Response> {
+    if !(16..=200).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::invalid(
+            IDEMPOTENCY_FIELD,
+            "must be 16 to 200 printable characters, such as a UUID",
+        )
+        .into_response());
+    }
+    let claim = Idempotency::new(state.store.clone())
+        .claim(scope, key, fingerprint)
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    match claim {
+        Claim::Done(replay) => Err(replayed(replay)),
+        Claim::InProgress => Err(ApiError::Busy(
+            "a request with this idempotency key is still being answered; send it again in a moment"
+                .into(),
+        )
+        .into_response()),
+        Claim::Mismatch => Err(ApiError::invalid(
+            IDEMPOTENCY_FIELD,
+            "was already used for a different request",
+        )
+        .into_response()),
+        Claim::New(pending) => Ok(pending),
+    }
+}
+
+/// Runs the request that `pending` claimed and settles the claim by its answer: an answer
+/// the handler recorded with its work stands; a refusal or failure releases the key (unless
+/// the work committed after all, whose answer is then sent); any other answer is recorded.
+pub(crate) async fn run_once(
+    state: &AppState,
+    pending: guards::Pending,
+    mut parts: Parts,
+    body: Body,
+    next: Next,
+) -> Response {
+    let keys = Idempotency::new(state.store.clone());
     parts.extensions.insert(pending.clone());
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let response = next.run(Request::from_parts(parts, body)).await;
     if response.extensions().get::<Recorded>().is_some() {
         // The answer was committed with the work.
-        return Ok(response);
+        return response;
     }
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
         // Refused or failed — or so it seems: if the work's transaction committed after all
         // (its answer lost on the way), it recorded the answer, and that is the truth to send.
-        return Ok(match keys.settle(&pending).await {
+        return match keys.settle(&pending).await {
             Ok(Some(done)) => replayed(done),
             Ok(None) => response,
             Err(e) => {
                 tracing::error!("idempotency claim not settled: {e}");
                 response
             }
-        });
+        };
     }
     let (head, body) = response.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20)
@@ -425,7 +444,7 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
     if let Err(e) = keys.finish(&pending, &answer).await {
         tracing::error!("idempotency answer not stored: {e}");
     }
-    Ok(Response::from_parts(head, Body::from(body)))
+    Response::from_parts(head, Body::from(body))
 }
 
 fn replayed(replay: portal_core::records::guards::Replay) -> Response {

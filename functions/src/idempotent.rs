@@ -79,7 +79,7 @@ pub fn redirect(to: &str) -> Answer {
 }
 
 /// The headers of a response worth keeping for a replay.
-pub(crate) const KEPT: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
+pub(crate) const KEPT: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
 /// The response an answer stands for, for a handler that did not record it with its work
 /// (the guard then records it after).

@@ -95,7 +95,7 @@ pub mod groups {
 
     /// The staff and integration API: API keys, no cookies, no form tokens.
     pub fn staff(state: AppState) -> Router {
-        super::staff::router()
+        super::staff::router(state.clone())
             .route_layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 view::render,
@@ -216,6 +216,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "NEWSLETTER#*",
             "REQUESTS",
             "APPOINTMENTS",
+            "IDEM#*",
             "LIMIT#*",
             "OUTBOX",
         ],

@@ -18,6 +18,7 @@ use super::{check_version, cursor_error};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::ErrorBody;
+use crate::idempotent::Idem;
 use crate::input::{self, Input};
 use crate::state::AppState;
 
@@ -410,6 +411,7 @@ async fn add_note(
     number: &str,
     body: &str,
     public: bool,
+    idem: Idem,
 ) -> Result<Response, ApiError> {
     staff.may("issues:write")?;
     let mut t = thread(state, number).await?;
@@ -450,13 +452,19 @@ async fn add_note(
         );
         extra.push(Write::Put(to_item(&mail)?, Cond::NotExists));
     }
+    // The answer is the thread as read, with the note it now ends with (the issue itself is
+    // unchanged); with an idempotency key it is recorded with the note, in one transaction.
+    t.notes.push(note.clone());
+    let view = issue_view(state, t)?;
+    let mut once = crate::idempotent::json(StatusCode::CREATED, &view);
+    once.headers
+        .push(("etag".into(), format!("\"{}\"", view.version)));
+    extra.extend(idem.record(&once)?);
     Issues::new(state.store.clone())
         .add_note_with(&note, extra)
         .await?;
     state.deliver_mail().await;
-    // The thread as read, with the note it now ends with (the issue itself is unchanged).
-    t.notes.push(note);
-    Ok(answer(StatusCode::CREATED, issue_view(state, t)?))
+    Ok(idem.respond(once))
 }
 
 #[utoipa::path(post, path = "/api/staff/issues/{number}/replies", tag = "staff", summary = "Reply to the submitter: a public note, mailed to them",
@@ -467,9 +475,10 @@ pub(crate) async fn reply(
     State(state): State<AppState>,
     staff: Staff,
     Path(number): Path<String>,
+    idem: Idem,
     body: Input<NewStaffNote>,
 ) -> Result<Response, ApiError> {
-    add_note(&state, &staff, &number, &body.value.body, true).await
+    add_note(&state, &staff, &number, &body.value.body, true, idem).await
 }
 
 #[utoipa::path(post, path = "/api/staff/issues/{number}/notes", tag = "staff", summary = "An internal note: staff see it, the submitter never does",
@@ -480,9 +489,10 @@ pub(crate) async fn note(
     State(state): State<AppState>,
     staff: Staff,
     Path(number): Path<String>,
+    idem: Idem,
     body: Input<NewStaffNote>,
 ) -> Result<Response, ApiError> {
-    add_note(&state, &staff, &number, &body.value.body, false).await
+    add_note(&state, &staff, &number, &body.value.body, false, idem).await
 }
 
 /// A change of status or assignee.

@@ -45,7 +45,7 @@ use crate::state::AppState;
 pub use key::Staff;
 
 /// The group's routes.
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/staff/issues", get(issues::queue))
         .route(
@@ -125,6 +125,8 @@ pub fn router() -> Router<AppState> {
             "/api/staff/appointments/{reference}",
             axum::routing::patch(registrations::change_appointment),
         )
+        // Replays of answers given once pass the layer below too (`no-store`).
+        .route_layer(axum::middleware::from_fn_with_state(state, once))
         .route_layer(axum::middleware::map_response(challenge))
         // JSON bodies only, and small ones: nothing is buffered beyond that, scope or not.
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -180,6 +182,45 @@ pub(crate) fn cursor_error(e: portal_core::records::RecordError) -> ApiError {
             ApiError::invalid("cursor", m)
         }
         other => other.into(),
+    }
+}
+
+/// Layer: a `POST`, `PUT` or `PATCH` with an `Idempotency-Key` is carried out once, as on
+/// the public API, the key's scope being the caller's API key and the path (two callers'
+/// keys never meet). A reply or an internal note records its answer with its work; other
+/// writes record it just after.
+async fn once(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let key = req
+        .headers()
+        .get(crate::guard::IDEMPOTENCY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (Some(key), false) = (key, req.method() == axum::http::Method::GET) else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    let caller = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(portal_core::records::token_hash)
+        .unwrap_or_default();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::fields::MAX_BODY).await else {
+        return ApiError::BadBody("the request is larger than this API takes".into())
+            .into_response();
+    };
+    let scope = format!("staff {caller}\n{} {}", parts.method, parts.uri.path());
+    let fingerprint = portal_core::records::token_hash(&String::from_utf8_lossy(&bytes));
+    match crate::guard::claim_key(&state, &scope, &key, &fingerprint).await {
+        Ok(pending) => {
+            crate::guard::run_once(&state, pending, parts, axum::body::Body::from(bytes), next)
+                .await
+        }
+        Err(answer) => answer,
     }
 }
 
