@@ -1768,3 +1768,124 @@ fn staff_writes_with_an_idempotency_key_happen_once_on_dynamodb() {
     let (dir, server) = common::demo_site("", Some(&table), |_| {});
     replies_once(&server, &table, &dir.path().join("data").join("outbox"));
 }
+
+/// Announces and sends a file as any form's client does; its upload token.
+fn upload(server: &Server, name: &str, bytes: &[u8]) -> String {
+    let (s, _, body) = server.post(
+        "/api/uploads",
+        JSON,
+        &json!({ "file_name": name, "size": bytes.len() }).to_string(),
+    );
+    assert_eq!(s, 201, "{body}");
+    let slot: Value = serde_json::from_str(&body).unwrap();
+    let mut req = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .put(&format!("{}{}", server.base, slot["url"].as_str().unwrap()));
+    for (k, v) in slot["headers"].as_object().unwrap() {
+        req = req.header(k.as_str(), v.as_str().unwrap());
+    }
+    assert_eq!(req.send(bytes).unwrap().status().as_u16(), 204);
+    slot["upload"].as_str().unwrap().to_string()
+}
+
+/// A document shared with one customer through an upload: the customer downloads it,
+/// another customer finds nothing; a file that is not what its name says is refused.
+fn documents_for_staff(server: &Server, spec: &str, blobs: &Path) {
+    let writer = key(spec, "dms", "documents:write");
+    let w = bearer(&writer);
+    let as_writer = [("authorization", w.as_str())];
+    let pdf = b"%PDF-1.4\n% Fitting plan\n";
+    let token = upload(server, "Fitting plan.pdf", pdf);
+    let path = "/api/staff/customers/demo-2/documents/D-1";
+    let doc =
+        |token: &str| json!({ "title": "Fitting plan", "date": "2026-12-02", "upload": token });
+    let (s, _, shared) = call(server, "PUT", path, Some(&doc(&token)), &as_writer);
+    assert_eq!(s, 201, "{shared}");
+    assert_eq!(shared["media_type"], "application/pdf");
+    assert_eq!(shared["size"], pdf.len());
+    // The token went with that document.
+    let (s, _, again) = call(server, "PUT", path, Some(&doc(&token)), &as_writer);
+    assert_eq!(
+        (s, &again["error"]["field"]),
+        (422, &json!("upload")),
+        "{again}"
+    );
+    let fake = upload(server, "virus.pdf", b"MZ\x90\x00 not a pdf");
+    let (s, _, refused) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/demo-2/documents/D-2",
+        Some(&doc(&fake)),
+        &as_writer,
+    );
+    assert_eq!(
+        (s, &refused["error"]["field"]),
+        (422, &json!("upload")),
+        "{refused}"
+    );
+    let nobody = upload(server, "x.pdf", pdf);
+    let before = std::fs::read_dir(blobs).map(|d| d.count()).unwrap_or(0);
+    let (s, _, _) = call(
+        server,
+        "PUT",
+        "/api/staff/customers/nobody/documents/D-3",
+        Some(&doc(&nobody)),
+        &as_writer,
+    );
+    assert_eq!(s, 404);
+    assert!(
+        std::fs::read_dir(blobs).map(|d| d.count()).unwrap_or(0) < before,
+        "the file of a refused document is removed"
+    );
+
+    let ben = session_of(server, "ben@clifton-books.example", "clifton books demo");
+    let ada = session_of(server, "ada@harbour-cafe.example", "harbour cafe demo");
+    let (s, list) = get_as(server, "/api/my/documents", &ben);
+    assert_eq!(s, 200);
+    let url = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["title"] == "Fitting plan")
+        .unwrap_or_else(|| panic!("shared with Ben: {list}"))["file"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut r = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .get(&format!("{}{url}", server.base))
+        .header("cookie", &ben)
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(r.body_mut().read_to_vec().unwrap(), pdf);
+    let (s, _) = get_as(server, &url, &ada);
+    assert_eq!(s, 404, "not another customer's");
+    let (_, theirs) = get_as(server, "/api/my/documents", &ada);
+    assert!(!theirs.to_string().contains("Fitting plan"));
+}
+
+#[test]
+fn staff_share_documents_on_the_embedded_store() {
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    documents_for_staff(&server, &spec, &dir.path().join("data").join("blobs"));
+}
+
+#[test]
+fn staff_share_documents_on_dynamodb() {
+    let table = format!("dynamodb:documents-{}", std::process::id());
+    let (dir, server) = common::demo_site("", Some(&table), |_| {});
+    documents_for_staff(&server, &table, &dir.path().join("data").join("blobs"));
+}

@@ -754,6 +754,7 @@ pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
             media_type: "application/pdf".into(),
             size: 99,
             date: "2026-11-01".into(),
+            blob: Some("b1".into()),
         },
     )
     .await;

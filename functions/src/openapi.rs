@@ -111,6 +111,7 @@ use utoipa::OpenApi;
         crate::staff::projects::put_task,
         crate::staff::projects::add_note,
         crate::staff::projects::put_contact,
+        crate::staff::documents::put,
         crate::staff::reports::put,
         crate::staff::reports::get,
         crate::staff::registrations::event_registrations,

@@ -48,6 +48,40 @@ impl Shared {
         .await
     }
 
+    /// Shares `document` under the business's id, or replaces the one shared under it, with
+    /// `extra`; returns the document it replaced, if any (3 requests, 1 transaction).
+    pub async fn put_document(
+        &self,
+        document: &SecuredDocument,
+        extra: Vec<crate::store::Write>,
+    ) -> RecordResult<Option<SecuredDocument>> {
+        let old = self.document(&document.customer_id, &document.id).await?;
+        super::billing::put_claimed(
+            &self.store,
+            "DOCUMENT",
+            &document.customer_id,
+            &document.id,
+            document,
+            extra,
+            |_| Ok(()),
+        )
+        .await?;
+        Ok(old)
+    }
+
+    /// The customer's document with the business's id `id` (2 requests).
+    pub async fn document(
+        &self,
+        customer_id: &str,
+        id: &str,
+    ) -> RecordResult<Option<SecuredDocument>> {
+        Ok(super::billing::Billing::new(self.store.clone())
+            .claimed::<SecuredDocument>(customer_id, "DOCUMENT", id)
+            .await?
+            .1
+            .map(|r| r.record))
+    }
+
     /// The customer's report with the business's id `id` (2 requests).
     pub async fn report(&self, customer_id: &str, id: &str) -> RecordResult<Option<Report>> {
         Ok(super::billing::Billing::new(self.store.clone())
@@ -86,6 +120,10 @@ pub struct SecuredDocument {
     pub size: u64,
     /// Date shared, `YYYY-MM-DD`.
     pub date: String,
+    /// Where the file is in the blob store, when not under `id` (documents staff share
+    /// through the API are kept under keys of the portal's own).
+    #[serde(default)]
+    pub blob: Option<String>,
 }
 
 impl Record for SecuredDocument {

@@ -78,5 +78,11 @@ pub(crate) async fn document(
         .into_iter()
         .find(|d| d.id == id)
         .ok_or_else(|| ApiError::NotFound("there is no such document in your account".into()))?;
-    download(&state, &d.id, &d.file_name, &d.media_type).await
+    download(
+        &state,
+        d.blob.as_deref().unwrap_or(&d.id),
+        &d.file_name,
+        &d.media_type,
+    )
+    .await
 }

@@ -3,5 +3,5 @@
 use portal_functions::{groups, lambda::Function};
 
 fn main() -> Result<(), lambda_http::Error> {
-    Function::new(groups::staff).run()
+    Function::new(groups::staff).with_files().run()
 }

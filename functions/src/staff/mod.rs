@@ -19,6 +19,7 @@
 //! - `GET`/`PUT /api/staff/customers/{id}/projects/{project}`, `PUT …/tasks/{task}`,
 //!   `POST …/notes`, `PUT …/contacts/{contact}` — projects and their parts.
 //! - `GET`/`PUT /api/staff/customers/{id}/reports/{report}` — expense and timesheet reports.
+//! - `PUT /api/staff/customers/{id}/documents/{document}` — a file shared with the customer.
 //! - `GET /api/staff/events/{event}/registrations`, `GET /api/staff/newsletters/{list}/subscribers`,
 //!   `GET /api/staff/requests`, `GET /api/staff/appointments` (JSON, or CSV) and
 //!   `PATCH …/requests/{reference}`, `PATCH …/appointments/{reference}` (a status).
@@ -26,6 +27,7 @@
 pub mod billing;
 pub mod changes;
 pub mod customers;
+pub mod documents;
 pub mod issues;
 pub mod key;
 pub mod logins;
@@ -102,6 +104,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/api/staff/customers/{id}/projects/{project}/contacts/{contact}",
             axum::routing::put(projects::put_contact),
+        )
+        .route(
+            "/api/staff/customers/{id}/documents/{document}",
+            axum::routing::put(documents::put),
         )
         .route(
             "/api/staff/customers/{id}/reports/{report}",

@@ -297,6 +297,7 @@ async fn work(
             media_type: "application/pdf".into(),
             size: agreement.len() as u64,
             date: "2026-01-05".into(),
+            blob: None,
         };
         blobs.put(&shared.id, agreement).await?;
         Repo::new(store.clone()).create(&shared).await?;
