@@ -1871,6 +1871,47 @@ fn documents_for_staff(server: &Server, spec: &str, blobs: &Path) {
     assert_eq!(s, 404, "not another customer's");
     let (_, theirs) = get_as(server, "/api/my/documents", &ada);
     assert!(!theirs.to_string().contains("Fitting plan"));
+
+    // Files on a reply reach the submitter; those on an internal note stay with staff.
+    let desk = key(spec, "desk-files", "issues:write");
+    let d = bearer(&desk);
+    let as_desk = [("authorization", d.as_str())];
+    let (s, _, body) = server.post(
+        "/api/issues",
+        JSON,
+        r#"{"name": "Ivy", "email": "ivy@example.com", "subject": "Which cable?", "description": "For the drawer."}"#,
+    );
+    assert_eq!(s, 201, "{body}");
+    let filed: Value = serde_json::from_str(&body).unwrap();
+    let number = filed["number"].as_str().unwrap();
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-rest";
+    for (what, name, bytes, status) in [
+        ("replies", "wiring.pdf", &pdf[..], 201),
+        ("notes", "internal.png", &png[..], 201),
+    ] {
+        let token = upload(server, name, bytes);
+        let (s, _, thread) = call(
+            server,
+            "POST",
+            &format!("/api/staff/issues/{number}/{what}"),
+            Some(&json!({ "body": format!("See {name}."), "uploads": [token] })),
+            &as_desk,
+        );
+        assert_eq!(s, status, "{thread}");
+        assert!(thread["files"].to_string().contains(name), "{thread}");
+    }
+    let tracked: Value = serde_json::from_str(
+        &server
+            .get(&format!("/api/track/{}", common::tracking_token(&filed)))
+            .2,
+    )
+    .unwrap();
+    let seen = tracked["attachments"].to_string();
+    assert!(seen.contains("wiring.pdf"), "the reply's file: {tracked}");
+    assert!(
+        !seen.contains("internal.png"),
+        "not the internal note's: {tracked}"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use portal_core::records::issues::{DeskEntry, IssueKind, Issues, Note, Thread};
+use portal_core::records::issues::{Attachment, DeskEntry, IssueKind, Issues, Note, Thread};
 use portal_core::records::outbox::Mail;
 use portal_core::records::{new_id, to_item, Versioned};
 use portal_core::store::{now, Cond, Cursor, Write};
@@ -19,7 +19,7 @@ use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::ErrorBody;
 use crate::idempotent::Idem;
-use crate::input::{self, Input};
+use crate::input::{self, Input, WithFiles};
 use crate::state::AppState;
 
 /// The queue's filters.
@@ -367,6 +367,10 @@ pub struct NewStaffNote {
     /// Text.
     #[serde(default)]
     pub body: String,
+    /// Files with it: upload tokens (`POST /api/uploads`, then the file sent to its URL),
+    /// at most 5. The submitter sees the files of a reply, never those of an internal note.
+    #[serde(default)]
+    pub uploads: Vec<String>,
 }
 
 /// The mail that tells the submitter of `issue` about `what`, with where to read it.
@@ -409,7 +413,7 @@ async fn add_note(
     state: &AppState,
     staff: &Staff,
     number: &str,
-    body: &str,
+    body: WithFiles<NewStaffNote>,
     public: bool,
     idem: Idem,
 ) -> Result<Response, ApiError> {
@@ -420,7 +424,7 @@ async fn add_note(
         .clone()
         .map(|v| v.record)
         .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
-    let text = input::text("body", body, 20_000)?;
+    let text = input::text("body", &body.value.body, 20_000)?;
     let note = Note {
         issue_id: issue.id.clone(),
         id: new_id(),
@@ -452,6 +456,20 @@ async fn add_note(
         );
         extra.push(Write::Put(to_item(&mail)?, Cond::NotExists));
     }
+    let stored = crate::uploads::receive(state, "uploads", body.files, &body.uploaded).await?;
+    for f in &stored {
+        let a = Attachment {
+            issue_id: note.issue_id.clone(),
+            id: f.key.clone(),
+            file_name: f.file_name.clone(),
+            media_type: f.media_type.to_string(),
+            size: f.size,
+            note_id: Some(note.id.clone()),
+            created: note.created,
+        };
+        extra.push(Write::Put(to_item(&a)?, Cond::NotExists));
+        t.attachments.push(a);
+    }
     // The answer is the thread as read, with the note it now ends with (the issue itself is
     // unchanged); with an idempotency key it is recorded with the note, in one transaction.
     t.notes.push(note.clone());
@@ -460,9 +478,12 @@ async fn add_note(
     once.headers
         .push(("etag".into(), format!("\"{}\"", view.version)));
     extra.extend(idem.record(&once)?);
-    Issues::new(state.store.clone())
-        .add_note_with(&note, extra)
-        .await?;
+    crate::uploads::keep_with(
+        state,
+        &stored,
+        Issues::new(state.store.clone()).add_note_with(&note, extra),
+    )
+    .await?;
     state.deliver_mail().await;
     Ok(idem.respond(once))
 }
@@ -476,9 +497,9 @@ pub(crate) async fn reply(
     staff: Staff,
     Path(number): Path<String>,
     idem: Idem,
-    body: Input<NewStaffNote>,
+    body: WithFiles<NewStaffNote>,
 ) -> Result<Response, ApiError> {
-    add_note(&state, &staff, &number, &body.value.body, true, idem).await
+    add_note(&state, &staff, &number, body, true, idem).await
 }
 
 #[utoipa::path(post, path = "/api/staff/issues/{number}/notes", tag = "staff", summary = "An internal note: staff see it, the submitter never does",
@@ -490,9 +511,9 @@ pub(crate) async fn note(
     staff: Staff,
     Path(number): Path<String>,
     idem: Idem,
-    body: Input<NewStaffNote>,
+    body: WithFiles<NewStaffNote>,
 ) -> Result<Response, ApiError> {
-    add_note(&state, &staff, &number, &body.value.body, false, idem).await
+    add_note(&state, &staff, &number, body, false, idem).await
 }
 
 /// A change of status or assignee.
