@@ -28,6 +28,13 @@ fn call(
         .into();
     let url = format!("{}{path}", server.base);
     let mut resp = match (method, body) {
+        ("DELETE", _) => {
+            let mut r = agent.delete(&url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call()
+        }
         ("GET", _) => {
             let mut r = agent.get(&url);
             for (k, v) in headers {
@@ -1929,4 +1936,132 @@ fn staff_share_documents_on_dynamodb() {
     let table = format!("dynamodb:documents-{}", std::process::id());
     let (dir, server) = common::demo_site("", Some(&table), |_| {});
     documents_for_staff(&server, &table, &dir.path().join("data").join("blobs"));
+}
+
+/// Contacts by the business's ids, and erasing a customer: refused while it has open items,
+/// then forced, leaving nothing of it (its login included) and other customers untouched.
+fn erasing_customers(server: &Server, spec: &str) {
+    let secret = key(
+        spec,
+        "crm-admin",
+        "customers:write,billing:write,quotes:write",
+    );
+    let w = bearer(&secret);
+    let h = [("authorization", w.as_str())];
+    let base = "/api/staff/customers/ERASE-1";
+    let (s, _, b) = call(
+        server,
+        "PUT",
+        base,
+        Some(&json!({"number": "C-9", "name": "Gone Ltd", "email": "office@gone.example"})),
+        &h,
+    );
+    assert_eq!(s, 201, "{b}");
+    let (s, _, b) = call(
+        server,
+        "PUT",
+        &format!("{base}/contacts/K-1"),
+        Some(&json!({"name": "Pat", "email": "pat@gone.example", "role": "accounts"})),
+        &h,
+    );
+    assert_eq!(s, 200, "{b}");
+    for (path, body, status, field) in [
+        (
+            format!("{base}/contacts/K-2"),
+            json!({"name": "X", "email": "nope"}),
+            422,
+            "email",
+        ),
+        (
+            "/api/staff/customers/nobody/contacts/K-1".to_string(),
+            json!({"name": "X", "email": "x@example.com"}),
+            404,
+            "",
+        ),
+    ] {
+        let (s, _, b) = call(server, "PUT", &path, Some(&body), &h);
+        assert_eq!(s, status, "{b}");
+        if !field.is_empty() {
+            assert_eq!(b["error"]["field"], field);
+        }
+    }
+    let (s, _, list) = call(server, "GET", &format!("{base}/contacts"), None, &h);
+    assert_eq!((s, list.as_array().unwrap().len()), (200, 1), "{list}");
+    let invite = json!({"email": "pat@gone.example", "name": "Pat"});
+    let (s, _, b) = call(server, "POST", &format!("{base}/logins"), Some(&invite), &h);
+    assert_eq!(s, 201, "{b}");
+    let line =
+        json!([{"description": "Till", "quantity": 1, "unit_cents": 1000, "vat_percent": 0}]);
+    let (s, _, b) = call(
+        server,
+        "PUT",
+        &format!("{base}/invoices/I-1"),
+        Some(
+            &json!({"number": "I-1", "date": "2026-12-01", "due": "2026-12-31", "status": "open", "lines": line}),
+        ),
+        &h,
+    );
+    assert_eq!(s, 201, "{b}");
+    let (s, _, b) = call(
+        server,
+        "PUT",
+        &format!("{base}/quotes/Q-1"),
+        Some(
+            &json!({"number": "Q-1", "date": "2026-12-01", "valid_until": "2099-01-01", "lines": line}),
+        ),
+        &h,
+    );
+    assert_eq!(s, 201, "{b}");
+
+    let (s, _, refused) = call(server, "DELETE", base, None, &h);
+    assert_eq!(s, 409, "{refused}");
+    let why = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        why.contains("a balance of 1000") && why.contains("open quote Q-1"),
+        "{why}"
+    );
+    let (s, _, b) = call(server, "GET", base, None, &h);
+    assert_eq!(s, 200, "nothing erased: {b}");
+    let (s, _, erased) = call(server, "DELETE", &format!("{base}?force=true"), None, &h);
+    assert_eq!(s, 200, "{erased}");
+    assert!(erased["records"].as_u64().unwrap() >= 6, "{erased}");
+    for path in [base.to_string(), format!("{base}/contacts")] {
+        assert_eq!(call(server, "GET", &path, None, &h).0, 404, "{path}");
+    }
+    let (s, _, _) = call(server, "DELETE", base, None, &h);
+    assert_eq!(s, 404, "gone");
+    // Made again under the same id, it starts empty, and its old login is gone too.
+    let (s, _, again) = call(
+        server,
+        "PUT",
+        base,
+        Some(&json!({"number": "C-9", "name": "Back Ltd", "email": "office@gone.example"})),
+        &h,
+    );
+    assert_eq!((s, &again["balance_cents"]), (201, &json!(0)), "{again}");
+    let (s, _, b) = call(server, "POST", &format!("{base}/logins"), Some(&invite), &h);
+    assert_eq!(s, 201, "the address is free again: {b}");
+    let (s, _, other) = call(server, "GET", "/api/staff/customers/demo-2", None, &h);
+    assert_eq!(
+        (s, &other["name"]),
+        (200, &json!("Clifton Books")),
+        "{other}"
+    );
+}
+
+#[test]
+fn staff_erase_customers_on_the_embedded_store() {
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    erasing_customers(&server, &spec);
+}
+
+#[test]
+fn staff_erase_customers_on_dynamodb() {
+    let table = format!("dynamodb:erase-{}", std::process::id());
+    let (_dir, server) = common::demo_site("", Some(&table), |_| {});
+    erasing_customers(&server, &table);
 }

@@ -245,3 +245,185 @@ pub(crate) async fn put(
         }
     }
 }
+
+/// Whether to erase a customer that still has open items.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EraseParams {
+    /// `true` to erase even with a balance, open quotes, open issues or running projects.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// What an erasure removed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErasedCustomer {
+    /// The customer that was.
+    pub id: String,
+    /// Records deleted (the account, contacts, logins, billing, quotes, projects …).
+    pub records: usize,
+    /// Files removed.
+    pub files: usize,
+}
+
+#[utoipa::path(delete, path = "/api/staff/customers/{id}", tag = "staff", summary = "Erase a customer account and everything kept under it (refused while it has open items, unless forced)",
+    params(("id" = String, Path, description = "The customer"), EraseParams), security(("api_key" = ["customers:write"])),
+    responses((status = 200, description = "Erased", body = ErasedCustomer), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks customers:write", body = ErrorBody), (status = 404, description = "No such customer", body = ErrorBody),
+        (status = 409, description = "It has open items (the message lists them); send `force=true` to erase it anyway", body = ErrorBody)))]
+pub(crate) async fn erase(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(p): Query<EraseParams>,
+) -> Result<Json<ErasedCustomer>, ApiError> {
+    staff.may("customers:write")?;
+    let id = own_id("id", &id)?;
+    let customers = Customers::new(state.store.clone());
+    let found = customers
+        .get(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no customer {id}")))?;
+    if !p.force {
+        let open = customers.open_items(&id).await?;
+        if !open.is_empty() {
+            return Err(ApiError::Conflict(format!(
+                "customer {id} still has {}; settle them first, or send force=true",
+                open.join(", ")
+            )));
+        }
+    }
+    let audit = staff.audit(
+        "customer.erased",
+        Some(&id),
+        format!("customer {id}"),
+        json!({ "name": found.record.name, "number": found.record.number, "forced": p.force }),
+    )?;
+    let erased = customers.erase(&id, audit).await?;
+    if let Some(blobs) = &state.blobs {
+        for key in &erased.blobs {
+            if let Err(e) = blobs.delete(key).await {
+                tracing::warn!("a file of an erased customer was left behind: {e}");
+            }
+        }
+    }
+    Ok(Json(ErasedCustomer {
+        id,
+        records: erased.records,
+        files: erased.blobs.len(),
+    }))
+}
+
+/// A contact person of a customer.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: String,
+    /// Phone, if any.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Role, e.g. `accounts`.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// A contact as staff see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffContact {
+    /// The business's id (or the portal's, for a contact made by an invitation).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Role.
+    pub role: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/staff/customers/{id}/contacts", tag = "staff", summary = "A customer's contact people",
+    params(("id" = String, Path, description = "The customer")), security(("api_key" = ["customers:read"])),
+    responses((status = 200, description = "The contacts", body = [StaffContact]), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks customers:read", body = ErrorBody), (status = 404, description = "No such customer", body = ErrorBody)))]
+pub(crate) async fn contacts(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<StaffContact>>, ApiError> {
+    staff.may("customers:read")?;
+    let id = own_id("id", &id)?;
+    let customers = Customers::new(state.store.clone());
+    customers
+        .get(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no customer {id}")))?;
+    Ok(Json(
+        customers
+            .contacts(&id)
+            .await?
+            .into_iter()
+            .map(|c| StaffContact {
+                id: c.id,
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
+                role: c.role,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/staff/customers/{id}/contacts/{contact}", tag = "staff", summary = "Create or update a contact person of a customer by the business's own id",
+    params(("id" = String, Path, description = "The customer"), ("contact" = String, Path, description = "The business's id for the contact")),
+    security(("api_key" = ["customers:write"])), request_body(content((ContactInput = "application/json"))),
+    responses((status = 200, description = "Stored", body = StaffContact), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks customers:write", body = ErrorBody), (status = 404, description = "No such customer", body = ErrorBody),
+        (status = 422, description = "A field is wrong; `field` names it", body = ErrorBody)))]
+pub(crate) async fn put_contact(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, contact)): Path<(String, String)>,
+    body: Input<ContactInput>,
+) -> Result<Json<StaffContact>, ApiError> {
+    staff.may("customers:write")?;
+    let id = own_id("id", &id)?;
+    let contact = own_id("contact", &contact)?;
+    let v = body.value;
+    let optional =
+        |field: &str, value: &Option<String>, max: usize| -> Result<Option<String>, ApiError> {
+            match value.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+                Some(x) => input::line(field, x, max).map(Some),
+                None => Ok(None),
+            }
+        };
+    let c = portal_core::records::customers::Contact {
+        customer_id: id.clone(),
+        id: contact.clone(),
+        name: input::line("name", &v.name, 200)?,
+        email: input::email("email", &v.email)?,
+        phone: optional("phone", &v.phone, 40)?,
+        role: optional("role", &v.role, 100)?,
+    };
+    let audit = staff.audit(
+        "customer.contact",
+        Some(&id),
+        format!("customer {id} contact {contact}"),
+        json!({ "name": c.name, "email": c.email, "role": c.role }),
+    )?;
+    Customers::new(state.store.clone())
+        .put_contact(&c, audit)
+        .await?;
+    Ok(Json(StaffContact {
+        id: c.id,
+        name: c.name,
+        email: c.email,
+        phone: c.phone,
+        role: c.role,
+    }))
+}

@@ -9,7 +9,9 @@
 //! - `POST /api/staff/issues/{number}/notes` — an internal note.
 //! - `PATCH /api/staff/issues/{number}` — status (the submitter is mailed) and assignee.
 //! - `GET /api/staff/changes` — the change feed.
-//! - `GET /api/staff/customers`, `GET`/`PUT /api/staff/customers/{id}` — customer accounts.
+//! - `GET /api/staff/customers`, `GET`/`PUT`/`DELETE /api/staff/customers/{id}` — customer
+//!   accounts (erasing one with open items needs `force=true`); `GET …/contacts`,
+//!   `PUT …/contacts/{contact}` — their contact people.
 //! - `POST /api/staff/customers/{id}/logins`, `PATCH …/logins/{email}` — invite a person,
 //!   disable or enable a login.
 //! - `PUT /api/staff/customers/{id}/invoices/{invoice}` — an invoice, by the business's id.
@@ -66,7 +68,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/staff/customers", get(customers::list))
         .route(
             "/api/staff/customers/{id}",
-            get(customers::get).put(customers::put),
+            get(customers::get)
+                .put(customers::put)
+                .delete(customers::erase),
+        )
+        .route(
+            "/api/staff/customers/{id}/contacts",
+            get(customers::contacts),
+        )
+        .route(
+            "/api/staff/customers/{id}/contacts/{contact}",
+            axum::routing::put(customers::put_contact),
         )
         .route(
             "/api/staff/customers/{id}/logins",
