@@ -1088,8 +1088,17 @@ fn actions_reach_the_feed(server: &Server, spec: &str, outbox: &Path) {
     );
     assert_eq!(s, 200, "{body}");
 
+    let token = upload(server, "receipt.pdf", b"%PDF-1.4\n% receipt\n");
+    let filing = json!({ "name": "Una", "email": "una@example.com", "subject": "Receipt attached",
+        "description": "See the file.", "uploads": [token] });
+    post("/api/issues", &filing.to_string(), 201);
+
     let events = read_feed_to_the_end(server, &secret, std::time::Instant::now());
     let of = |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["kind"] == kind).collect() };
+    let files = of("file.uploaded");
+    assert_eq!(files.len(), 1, "{events:#?}");
+    assert_eq!(files[0]["data"]["files"][0]["file_name"], "receipt.pdf");
+    assert!(files[0]["subject"].as_str().unwrap().starts_with("issue "));
     for (kind, field, value) in [
         ("registration.created", "email", "rae@example.com"),
         ("registration.cancelled", "email", "rae@example.com"),

@@ -287,6 +287,15 @@ pub(crate) async fn add_note(
         &note,
     )?);
     extra.push(crate::issues::file::noted_event(&who.session.email, &issue.record, &note).write()?);
+    if let Some(e) = crate::issues::file::uploaded_event(
+        &who.session.email,
+        issue.record.customer_id.clone(),
+        &format!("issue {number}"),
+        Some(&note.id),
+        &stored,
+    ) {
+        extra.push(e.write()?);
+    }
     crate::uploads::keep_with(
         &state,
         &stored,

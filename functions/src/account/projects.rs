@@ -263,6 +263,15 @@ pub(crate) async fn upload(
         };
         writes.push(Write::Put(to_item(&doc)?, Cond::NotExists));
     }
+    if let Some(e) = crate::issues::file::uploaded_event(
+        &who.session.email,
+        Some(p.customer_id.clone()),
+        &format!("project {}", p.id),
+        None,
+        &stored,
+    ) {
+        writes.push(e.write()?);
+    }
     uploads::keep_with(&state, &stored, async {
         Ok::<_, RecordError>(state.store.transact(writes).await?)
     })

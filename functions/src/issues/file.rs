@@ -138,6 +138,15 @@ pub(crate) async fn file(
             writes.push(Write::Put(to_item(&mail)?, Cond::NotExists));
             writes.extend(crate::notify::filed(settings, issue)?);
             writes.push(filed_event("visitor", issue).write()?);
+            if let Some(e) = uploaded_event(
+                "visitor",
+                None,
+                &format!("issue {}", issue.number),
+                None,
+                &stored,
+            ) {
+                writes.push(e.write()?);
+            }
             writes.extend(idem.record(&filed_answer(issue, token, &base, form))?);
             Ok(writes)
                 });
@@ -178,6 +187,36 @@ pub(crate) fn filed_event(actor: &str, issue: &Issue) -> portal_core::records::f
             "status": issue.status,
         }),
     )
+}
+
+/// The change-feed event of `files` that `actor` sent with something of `customer`
+/// (`about`, e.g. `issue KST-2026-000123`): one `file.uploaded` for all of them (one write,
+/// whatever their number), none without files.
+pub(crate) fn uploaded_event(
+    actor: &str,
+    customer: Option<String>,
+    about: &str,
+    note: Option<&str>,
+    files: &[crate::uploads::StoredFile],
+) -> Option<portal_core::records::feed::Event> {
+    (!files.is_empty()).then(|| {
+        portal_core::records::feed::Event::new(
+            "file.uploaded",
+            actor,
+            customer,
+            about,
+            serde_json::json!({
+                "note": note,
+                "files": files
+                    .iter()
+                    .map(|f| serde_json::json!({
+                        "file": f.key, "file_name": f.file_name,
+                        "media_type": f.media_type, "size": f.size,
+                    }))
+                    .collect::<Vec<_>>(),
+            }),
+        )
+    })
 }
 
 /// The change-feed event of a note the submitter (`actor`) added to `issue`.
