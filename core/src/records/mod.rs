@@ -48,6 +48,7 @@ pub mod apikeys;
 pub mod audit;
 pub mod billing;
 pub mod customers;
+pub mod erasure;
 pub mod events;
 pub mod feed;
 pub mod feedback;

@@ -285,7 +285,8 @@ pub(crate) async fn erase(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no customer {id}")))?;
     if !p.force {
-        let open = customers.open_items(&id).await?;
+        let erasure = portal_core::records::erasure::Erasure::new(state.store.clone());
+        let open = erasure.open_items(&id).await?;
         if !open.is_empty() {
             return Err(ApiError::Conflict(format!(
                 "customer {id} still has {}; settle them first, or send force=true",
@@ -299,7 +300,9 @@ pub(crate) async fn erase(
         format!("customer {id}"),
         json!({ "name": found.record.name, "number": found.record.number, "forced": p.force }),
     )?;
-    let erased = customers.erase(&id, audit).await?;
+    let erased = portal_core::records::erasure::Erasure::new(state.store.clone())
+        .erase(&id, audit)
+        .await?;
     if let Some(blobs) = &state.blobs {
         for key in &erased.blobs {
             if let Err(e) = blobs.delete(key).await {
