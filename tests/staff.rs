@@ -12,6 +12,35 @@ use serde_json::{json, Value};
 
 const JSON: &str = "application/json";
 
+/// Two tests of `$name`: on the embedded store and on DynamoDB (a table `$table-{pid}`),
+/// each on the demo site changed by `$edit`, calling `$run(server, spec, dir)`.
+macro_rules! on_both {
+    ($name:ident, $table:literal, $edit:expr, $run:expr) => {
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn on_the_embedded_store() {
+                let (dir, server) = common::demo_site("", None, $edit);
+                let spec = format!(
+                    "sqlite:{}",
+                    dir.path().join("data").join("portal.db").display()
+                );
+                let run: fn(&Server, &str, &Path) = $run;
+                run(&server, &spec, dir.path());
+            }
+
+            #[test]
+            fn on_dynamodb() {
+                let table = format!("dynamodb:{}-{}", $table, std::process::id());
+                let (dir, server) = common::demo_site("", Some(&table), $edit);
+                let run: fn(&Server, &str, &Path) = $run;
+                run(&server, &table, dir.path());
+            }
+        }
+    };
+}
+
 /// Calls `method path` with `body` (JSON) and `headers`: status, headers and body as JSON
 /// (null when it is not JSON).
 fn call(
@@ -1130,22 +1159,12 @@ fn small_seminar(content: &Path) {
     .unwrap();
 }
 
-#[test]
-fn visitors_and_customers_actions_reach_the_feed_on_the_embedded_store() {
-    let (dir, server) = common::demo_site("", None, small_seminar);
-    let spec = format!(
-        "sqlite:{}",
-        dir.path().join("data").join("portal.db").display()
-    );
-    actions_reach_the_feed(&server, &spec, &dir.path().join("data").join("outbox"));
-}
-
-#[test]
-fn visitors_and_customers_actions_reach_the_feed_on_dynamodb() {
-    let table = format!("dynamodb:actions-{}", std::process::id());
-    let (dir, server) = common::demo_site("", Some(&table), small_seminar);
-    actions_reach_the_feed(&server, &table, &dir.path().join("data").join("outbox"));
-}
+on_both!(
+    visitors_and_customers_actions_reach_the_feed,
+    "actions",
+    small_seminar,
+    |server, spec, dir| actions_reach_the_feed(server, spec, &dir.join("data").join("outbox"))
+);
 
 /// GETs `path` with the key `secret`: status, content type and the body as text.
 fn get_text(server: &Server, path: &str, secret: &str) -> (u16, String, String) {
@@ -1346,22 +1365,12 @@ fn sign_ups_for_staff(server: &Server, spec: &str) {
     }
 }
 
-#[test]
-fn staff_read_sign_ups_and_set_statuses_on_the_embedded_store() {
-    let (dir, server) = common::demo_site("", None, small_seminar);
-    let spec = format!(
-        "sqlite:{}",
-        dir.path().join("data").join("portal.db").display()
-    );
-    sign_ups_for_staff(&server, &spec);
-}
-
-#[test]
-fn staff_read_sign_ups_and_set_statuses_on_dynamodb() {
-    let table = format!("dynamodb:signups-{}", std::process::id());
-    let (_dir, server) = common::demo_site("", Some(&table), small_seminar);
-    sign_ups_for_staff(&server, &table);
-}
+on_both!(
+    staff_read_sign_ups_and_set_statuses,
+    "signups",
+    small_seminar,
+    |server, spec, _| sign_ups_for_staff(server, spec)
+);
 
 /// Logs `email` in and returns its session cookie.
 fn session_of(server: &Server, email: &str, password: &str) -> String {
@@ -1510,22 +1519,12 @@ fn quotes_for_staff(server: &Server, spec: &str) {
     assert_eq!(s, 404, "not under another customer");
 }
 
-#[test]
-fn staff_publish_and_revise_quotes_on_the_embedded_store() {
-    let (dir, server) = common::demo_site("", None, |_| {});
-    let spec = format!(
-        "sqlite:{}",
-        dir.path().join("data").join("portal.db").display()
-    );
-    quotes_for_staff(&server, &spec);
-}
-
-#[test]
-fn staff_publish_and_revise_quotes_on_dynamodb() {
-    let table = format!("dynamodb:quotes-{}", std::process::id());
-    let (_dir, server) = common::demo_site("", Some(&table), |_| {});
-    quotes_for_staff(&server, &table);
-}
+on_both!(
+    staff_publish_and_revise_quotes,
+    "quotes",
+    |_| {},
+    |server, spec, _| quotes_for_staff(server, spec)
+);
 
 /// GETs `path` with a customer's session: status and the body as JSON.
 fn get_as(server: &Server, path: &str, cookie: &str) -> (u16, Value) {
@@ -1680,22 +1679,12 @@ fn projects_and_reports_for_staff(server: &Server, spec: &str) {
     assert!(!theirs.to_string().contains("November visits"));
 }
 
-#[test]
-fn staff_run_projects_and_reports_on_the_embedded_store() {
-    let (dir, server) = common::demo_site("", None, |_| {});
-    let spec = format!(
-        "sqlite:{}",
-        dir.path().join("data").join("portal.db").display()
-    );
-    projects_and_reports_for_staff(&server, &spec);
-}
-
-#[test]
-fn staff_run_projects_and_reports_on_dynamodb() {
-    let table = format!("dynamodb:projects-{}", std::process::id());
-    let (_dir, server) = common::demo_site("", Some(&table), |_| {});
-    projects_and_reports_for_staff(&server, &table);
-}
+on_both!(
+    staff_run_projects_and_reports,
+    "projects",
+    |_| {},
+    |server, spec, _| projects_and_reports_for_staff(server, spec)
+);
 
 /// A reply sent twice with one `Idempotency-Key` is made and mailed once, and the second
 /// answer is the first; the key means nothing to another API key, and reused for another
@@ -1768,22 +1757,12 @@ fn replies_once(server: &Server, spec: &str, outbox: &Path) {
     assert_eq!(mails(), 2);
 }
 
-#[test]
-fn staff_writes_with_an_idempotency_key_happen_once_on_the_embedded_store() {
-    let (dir, server) = common::demo_site("", None, |_| {});
-    let spec = format!(
-        "sqlite:{}",
-        dir.path().join("data").join("portal.db").display()
-    );
-    replies_once(&server, &spec, &dir.path().join("data").join("outbox"));
-}
-
-#[test]
-fn staff_writes_with_an_idempotency_key_happen_once_on_dynamodb() {
-    let table = format!("dynamodb:once-{}", std::process::id());
-    let (dir, server) = common::demo_site("", Some(&table), |_| {});
-    replies_once(&server, &table, &dir.path().join("data").join("outbox"));
-}
+on_both!(
+    staff_writes_with_an_idempotency_key_happen_once,
+    "once",
+    |_| {},
+    |server, spec, dir| replies_once(server, spec, &dir.join("data").join("outbox"))
+);
 
 /// Announces and sends a file as any form's client does; its upload token.
 fn upload(server: &Server, name: &str, bytes: &[u8]) -> String {
@@ -1930,22 +1909,12 @@ fn documents_for_staff(server: &Server, spec: &str, blobs: &Path) {
     );
 }
 
-#[test]
-fn staff_share_documents_on_the_embedded_store() {
-    let (dir, server) = common::demo_site("", None, |_| {});
-    let spec = format!(
-        "sqlite:{}",
-        dir.path().join("data").join("portal.db").display()
-    );
-    documents_for_staff(&server, &spec, &dir.path().join("data").join("blobs"));
-}
-
-#[test]
-fn staff_share_documents_on_dynamodb() {
-    let table = format!("dynamodb:documents-{}", std::process::id());
-    let (dir, server) = common::demo_site("", Some(&table), |_| {});
-    documents_for_staff(&server, &table, &dir.path().join("data").join("blobs"));
-}
+on_both!(
+    staff_share_documents,
+    "documents",
+    |_| {},
+    |server, spec, dir| documents_for_staff(server, spec, &dir.join("data").join("blobs"))
+);
 
 /// Contacts by the business's ids, and erasing a customer: refused while it has open items,
 /// then forced, leaving nothing of it (its login included) and other customers untouched.
@@ -2058,19 +2027,6 @@ fn erasing_customers(server: &Server, spec: &str) {
     );
 }
 
-#[test]
-fn staff_erase_customers_on_the_embedded_store() {
-    let (dir, server) = common::demo_site("", None, |_| {});
-    let spec = format!(
-        "sqlite:{}",
-        dir.path().join("data").join("portal.db").display()
-    );
-    erasing_customers(&server, &spec);
-}
-
-#[test]
-fn staff_erase_customers_on_dynamodb() {
-    let table = format!("dynamodb:erase-{}", std::process::id());
-    let (_dir, server) = common::demo_site("", Some(&table), |_| {});
-    erasing_customers(&server, &table);
-}
+on_both!(staff_erase_customers, "erase", |_| {}, |server, spec, _| {
+    erasing_customers(server, spec)
+});

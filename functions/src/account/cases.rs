@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use portal_core::records::customers::Customers;
-use portal_core::records::issues::{Attachment, Issue, IssueKind, Issues, Note};
+use portal_core::records::issues::{Issue, IssueKind, Issues, Note};
 use portal_core::records::{new_id, to_item, Versioned};
 use portal_core::store::{now, Cond, Write};
 use serde::{Deserialize, Serialize};
@@ -269,16 +269,8 @@ pub(crate) async fn add_note(
     };
     let stored = crate::uploads::receive(&state, "attachments", body.files, &body.uploaded).await?;
     let mut extra = Vec::new();
-    for f in &stored {
-        let a = Attachment {
-            issue_id: note.issue_id.clone(),
-            id: f.key.clone(),
-            file_name: f.file_name.clone(),
-            media_type: f.media_type.to_string(),
-            size: f.size,
-            note_id: Some(note.id.clone()),
-            created: note.created,
-        };
+    for a in crate::issues::file::attachments(&note.issue_id, Some(&note.id), note.created, &stored)
+    {
         extra.push(Write::Put(to_item(&a)?, Cond::NotExists));
     }
     extra.extend(crate::notify::noted(

@@ -113,16 +113,7 @@ pub(crate) async fn file(
     let issues = Issues::new(state.store.clone());
     let filed = issues.file_with(issue, &settings.tracking_prefix, year, |issue, token| {
             let mut writes = Vec::new();
-            for f in &stored {
-                let a = Attachment {
-                    issue_id: issue.id.clone(),
-                    id: f.key.clone(),
-                    file_name: f.file_name.clone(),
-                    media_type: f.media_type.to_string(),
-                    size: f.size,
-                    note_id: None,
-                    created: issue.created,
-                };
+            for a in attachments(&issue.id, None, issue.created, &stored) {
                 writes.push(Write::Put(to_item(&a)?, Cond::NotExists));
             }
             let mail = Mail::new(
@@ -187,6 +178,28 @@ pub(crate) fn filed_event(actor: &str, issue: &Issue) -> portal_core::records::f
             "status": issue.status,
         }),
     )
+}
+
+/// The attachment records of `files` sent with issue `issue_id` (with its note `note_id`,
+/// if with a note) at `created`.
+pub(crate) fn attachments(
+    issue_id: &str,
+    note_id: Option<&str>,
+    created: i64,
+    files: &[crate::uploads::StoredFile],
+) -> Vec<Attachment> {
+    files
+        .iter()
+        .map(|f| Attachment {
+            issue_id: issue_id.to_string(),
+            id: f.key.clone(),
+            file_name: f.file_name.clone(),
+            media_type: f.media_type.to_string(),
+            size: f.size,
+            note_id: note_id.map(str::to_string),
+            created,
+        })
+        .collect()
 }
 
 /// The change-feed event of `files` that `actor` sent with something of `customer`

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use portal_core::records::issues::{Attachment, DeskEntry, IssueKind, Issues, Note, Thread};
+use portal_core::records::issues::{DeskEntry, IssueKind, Issues, Note, Thread};
 use portal_core::records::outbox::Mail;
 use portal_core::records::{new_id, to_item, Versioned};
 use portal_core::store::{now, Cond, Cursor, Write};
@@ -457,16 +457,8 @@ async fn add_note(
         extra.push(Write::Put(to_item(&mail)?, Cond::NotExists));
     }
     let stored = crate::uploads::receive(state, "uploads", body.files, &body.uploaded).await?;
-    for f in &stored {
-        let a = Attachment {
-            issue_id: note.issue_id.clone(),
-            id: f.key.clone(),
-            file_name: f.file_name.clone(),
-            media_type: f.media_type.to_string(),
-            size: f.size,
-            note_id: Some(note.id.clone()),
-            created: note.created,
-        };
+    for a in crate::issues::file::attachments(&note.issue_id, Some(&note.id), note.created, &stored)
+    {
         extra.push(Write::Put(to_item(&a)?, Cond::NotExists));
         t.attachments.push(a);
     }

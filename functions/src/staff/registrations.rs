@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::key::Staff;
-use super::{check_version, cursor_error, with_etag};
+use super::{check_version, cursor_error};
 use crate::csv;
 use crate::error::ApiError;
 #[allow(unused_imports)]
@@ -532,32 +532,18 @@ pub(crate) async fn change_request(
     headers: HeaderMap,
     body: Input<StatusChange>,
 ) -> Result<Response, ApiError> {
-    staff.may("registrations:write")?;
-    let status = status_of(&body.value)?;
-    let missing = || ApiError::NotFound(format!("request {reference}"));
-    let key = VisitorRequest::key_of(&reference).ok_or_else(missing)?;
-    let repo: Repo<VisitorRequest> = Repo::new(state.store.clone());
-    let found = repo.get(&key).await?.ok_or_else(missing)?;
-    check_version(&headers, found.version)?;
-    let mut r = found.record;
-    let old = std::mem::replace(&mut r.status, status);
-    let mut writes = vec![Write::Put(to_item(&r)?, Cond::Version(found.version))];
-    writes.extend(staff.audit(
-        "request.status",
-        None,
-        format!("request {reference}"),
-        json!({ "status": { "old": old, "new": r.status }, "email": r.email }),
-    )?);
-    state
-        .store
-        .transact(writes)
-        .await
-        .map_err(|e| stale(e, &reference))?;
-    Ok(with_etag(
-        axum::http::StatusCode::OK,
-        Json(request_view(r, found.version + 1)),
-        found.version + 1,
-    ))
+    let key = VisitorRequest::key_of(&reference);
+    set_status(
+        &state,
+        &staff,
+        key,
+        ("request", &reference),
+        &headers,
+        &body.value,
+        |r: &mut VisitorRequest| (&mut r.status, r.email.clone()),
+        |r, v| Json(request_view(r, v)).into_response(),
+    )
+    .await
 }
 
 #[utoipa::path(patch, path = "/api/staff/appointments/{reference}", tag = "staff", summary = "Set an appointment request's status",
@@ -573,32 +559,63 @@ pub(crate) async fn change_appointment(
     headers: HeaderMap,
     body: Input<StatusChange>,
 ) -> Result<Response, ApiError> {
+    let key = AppointmentRequest::key_of(&reference);
+    set_status(
+        &state,
+        &staff,
+        key,
+        ("appointment", &reference),
+        &headers,
+        &body.value,
+        |a: &mut AppointmentRequest| (&mut a.status, a.email.clone()),
+        |a, v| Json(appointment_view(a, v)).into_response(),
+    )
+    .await
+}
+
+/// Sets the status of the `what` (`request` or `appointment`) at `key`: If-Match checked,
+/// audited as `{what}.status` and told in the feed, in one transaction; answered by `view`.
+#[allow(clippy::too_many_arguments)]
+async fn set_status<R: Record>(
+    state: &AppState,
+    staff: &Staff,
+    key: Option<portal_core::store::Key>,
+    (what, reference): (&str, &str),
+    headers: &HeaderMap,
+    change: &StatusChange,
+    status_of_record: impl Fn(&mut R) -> (&mut String, String),
+    view: impl Fn(R, u64) -> Response,
+) -> Result<Response, ApiError> {
     staff.may("registrations:write")?;
-    let status = status_of(&body.value)?;
-    let missing = || ApiError::NotFound(format!("appointment request {reference}"));
-    let key = AppointmentRequest::key_of(&reference).ok_or_else(missing)?;
-    let repo: Repo<AppointmentRequest> = Repo::new(state.store.clone());
-    let found = repo.get(&key).await?.ok_or_else(missing)?;
-    check_version(&headers, found.version)?;
-    let mut a = found.record;
-    let old = std::mem::replace(&mut a.status, status);
-    let mut writes = vec![Write::Put(to_item(&a)?, Cond::Version(found.version))];
+    let status = status_of(change)?;
+    let missing = || ApiError::NotFound(format!("{what} {reference}"));
+    let repo: Repo<R> = Repo::new(state.store.clone());
+    let found = repo
+        .get(&key.ok_or_else(missing)?)
+        .await?
+        .ok_or_else(missing)?;
+    check_version(headers, found.version)?;
+    let mut record = found.record;
+    let (field, email) = status_of_record(&mut record);
+    let old = std::mem::replace(field, status.clone());
+    let mut writes = vec![Write::Put(to_item(&record)?, Cond::Version(found.version))];
     writes.extend(staff.audit(
-        "appointment.status",
+        &format!("{what}.status"),
         None,
-        format!("appointment {reference}"),
-        json!({ "status": { "old": old, "new": a.status }, "email": a.email }),
+        format!("{what} {reference}"),
+        json!({ "status": { "old": old, "new": status }, "email": email }),
     )?);
     state
         .store
         .transact(writes)
         .await
-        .map_err(|e| stale(e, &reference))?;
-    Ok(with_etag(
-        axum::http::StatusCode::OK,
-        Json(appointment_view(a, found.version + 1)),
-        found.version + 1,
-    ))
+        .map_err(|e| stale(e, reference))?;
+    let version = found.version + 1;
+    let mut r = view(record, version);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("\"{version}\"")) {
+        r.headers_mut().insert(axum::http::header::ETAG, v);
+    }
+    Ok(r)
 }
 
 /// A version that moved between the read and the write: someone else changed it first.
