@@ -117,6 +117,12 @@ pub enum AdminCommand {
         /// The login's address.
         email: String,
     },
+    /// Members of staff, who log in to the desk (`/desk/`).
+    Staff {
+        /// What to do.
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Keys of the staff and integration API (`/api/staff/…`).
     Keys {
         /// What to do.
@@ -206,6 +212,29 @@ pub enum KeysCommand {
         /// The key's name.
         name: String,
     },
+}
+
+/// `portal admin staff …`.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a member of staff and mail them a link to choose their password (the first admin
+    /// comes from here; admins add the rest on the desk).
+    Add {
+        /// Their e-mail address.
+        email: String,
+        /// What they may do: `agent` (issues), `manager` (also customers, billing, events,
+        /// newsletters), `admin` (also staff, API keys, webhooks; needs a second factor).
+        #[arg(long)]
+        role: String,
+        /// Their name, as colleagues see it.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// The content folder, whose `site.toml` gives the link's address.
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+    },
+    /// List the members: address, name, role, state.
+    List,
 }
 
 /// Where the content, theme and output are.

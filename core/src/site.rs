@@ -121,6 +121,9 @@ pub struct Limits {
     /// Requests one key of the staff API may make a minute (a bulk sync may need more; on
     /// DynamoDB one key's counter takes about 1,000 writes a second at most).
     pub api_requests_per_minute: u32,
+    /// Whether every member of staff needs a second factor (an authenticator app) to log in
+    /// to the desk; admins always do.
+    pub all_staff_need_second_factor: bool,
 }
 
 impl Default for Limits {
@@ -133,6 +136,7 @@ impl Default for Limits {
             login_failures_per_account: 100,
             min_fill_seconds: 3,
             api_requests_per_minute: 6000,
+            all_staff_need_second_factor: false,
         }
     }
 }

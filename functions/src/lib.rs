@@ -12,6 +12,7 @@
 //! - [`search`]: search as JSON and as a page; article feedback and sharing.
 //! - [`auth`]: logins, sessions, passwords, CSRF checks.
 //! - [`account`]: the logged-in customer's own data, as JSON and as pages.
+//! - [`staff`]: the staff and integration API; [`desk`]: the staff desk on the same operations.
 //! - [`uploads`]: the rules for files sent with forms.
 //! - [`lambda`]: running a group on AWS Lambda.
 //! - [`guard`]: rate limits, form tokens and idempotency keys in front of every form post.
@@ -24,6 +25,7 @@
 pub mod account;
 pub mod auth;
 pub mod csv;
+pub mod desk;
 pub mod error;
 pub mod events;
 pub mod fields;
@@ -52,7 +54,9 @@ use axum::routing::get;
 use axum::Router;
 
 /// The function groups: each is one Lambda in AWS, and `portal serve` mounts them all.
-pub const GROUPS: &[&str] = &["issues", "events", "search", "auth", "account", "staff"];
+pub const GROUPS: &[&str] = &[
+    "issues", "events", "search", "auth", "account", "staff", "desk",
+];
 
 /// Each function group's routes, guarded and with the state applied: a Lambda binary calls
 /// exactly one of these, so it links only its own handlers.
@@ -102,6 +106,25 @@ pub mod groups {
             ))
             .with_state(state)
     }
+
+    /// The staff desk: its own cookie, its own form tokens, pages that are never cached.
+    pub fn desk(state: AppState) -> Router {
+        super::desk::router()
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                super::desk::session::csrf,
+            ))
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::same_origin,
+            ))
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                view::render,
+            ))
+            .route_layer(axum::middleware::from_fn(super::desk::no_store))
+            .with_state(state)
+    }
 }
 
 /// The routes of one function group (see [`GROUPS`]), guarded and with `state` applied.
@@ -116,6 +139,7 @@ pub fn group(name: &str, state: AppState) -> Router {
         "auth" => groups::auth(state),
         "account" => groups::account(state),
         "staff" => groups::staff(state),
+        "desk" => groups::desk(state),
         other => panic!("no function group `{other}`"),
     }
 }
@@ -217,6 +241,22 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "REQUESTS",
             "APPOINTMENTS",
             "IDEM#*",
+            "LIMIT#*",
+            "OUTBOX",
+        ],
+    ),
+    (
+        "desk",
+        &[
+            "STAFF",
+            "STAFFSESSION#*",
+            "TOKEN#*",
+            "ISSUE#*",
+            "TRACKNUM#*",
+            "DESK#*",
+            "CUSTOMER#*",
+            "AUDIT#*",
+            "FEED#*",
             "LIMIT#*",
             "OUTBOX",
         ],

@@ -242,6 +242,16 @@ pub fn done_now<T: Serialize>(
     idempotent::to_response(done(from_form, onward, status, value))
 }
 
+/// A browser's form goes on to `onward` (`303 See Other`); an API client gets `answer`, a
+/// response an operation made already (with its own status and headers).
+pub fn done_with(from_form: bool, onward: &str, answer: Response) -> Response {
+    if from_form {
+        idempotent::to_response(idempotent::redirect(onward))
+    } else {
+        answer
+    }
+}
+
 /// Whether `headers` describe a body posted by an HTML form.
 pub fn is_form(method: &Method, headers: &HeaderMap) -> bool {
     let kind = headers
@@ -279,6 +289,8 @@ fn onward(path: &str) -> (&'static str, &'static str) {
         ("Search again", "/my/search")
     } else if path.starts_with("/my/") {
         ("Your account", "/my/")
+    } else if path.starts_with("/desk") {
+        ("The desk", "/desk/")
     } else if path.starts_with("/search") {
         ("Search again", "/search")
     } else {
@@ -347,7 +359,12 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
         return response;
     }
     if get && status == StatusCode::UNAUTHORIZED {
-        return Redirect::to("/login").into_response();
+        let login = if path.starts_with("/desk") {
+            "/desk/login"
+        } else {
+            "/login"
+        };
+        return Redirect::to(login).into_response();
     }
     let (text, to) = onward(&path);
     let m = Message::new(heading(status), said(&detail)).link(text, to);

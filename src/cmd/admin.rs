@@ -10,7 +10,7 @@ use portal_core::records::customers::Customers;
 use portal_core::records::sessions::Sessions;
 use portal_core::store::{self, Store};
 
-use crate::cli::{AdminCommand, KeysCommand};
+use crate::cli::{AdminCommand, KeysCommand, StaffCommand};
 
 /// Runs one admin command against the store named by `spec`.
 pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
@@ -63,6 +63,7 @@ pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
                 content,
             } => invite(&store, spec, &email, &customer, name, &content).await?,
             AdminCommand::Keys { command } => keys(&store, command).await?,
+            AdminCommand::Staff { command } => staff(&store, spec, command).await?,
             AdminCommand::Webhooks { command } => super::webhooks::run(&store, command).await?,
             AdminCommand::Disable { email } => {
                 let customers = Customers::new(store.clone());
@@ -79,6 +80,84 @@ pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// `portal admin staff …`.
+async fn staff(
+    store: &std::sync::Arc<dyn Store>,
+    spec: &str,
+    command: StaffCommand,
+) -> anyhow::Result<()> {
+    use portal_core::records::staff::{Members, Role};
+    match command {
+        StaffCommand::Add {
+            email,
+            role,
+            name,
+            content,
+        } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("`{role}` is not a role: agent, manager or admin"))?;
+            let site = portal_generator::config::SiteConfig::load(&content.join("site.toml"))
+                .map_err(portal_generator::Error::from)?;
+            let member = portal_functions::desk::members::add(
+                store,
+                &site.title,
+                &site.base_url,
+                &email,
+                &name,
+                role,
+                "cli",
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            let delivered = deliver_local(store, spec).await;
+            eprintln!(
+                "added {} as {}; the activation link {}",
+                member.email,
+                role.name(),
+                if delivered {
+                    "is in the outbox folder"
+                } else {
+                    "is queued for the mailer"
+                }
+            );
+        }
+        StaffCommand::List => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "email\tname\trole\tstate")?;
+            for m in Members::new(store.clone()).list().await? {
+                let m = m.record;
+                let state = if m.disabled {
+                    "disabled"
+                } else if m.password_hash.is_none() {
+                    "invited"
+                } else if m.totp_secret.is_some() {
+                    "active, second factor"
+                } else {
+                    "active"
+                };
+                writeln!(out, "{}\t{}\t{}\t{state}", m.email, m.name, m.role.name())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Delivers the outbox to the `outbox` folder beside a SQLite store, as `portal serve`
+/// would; on DynamoDB the mailer function sends it. Whether anything was delivered.
+async fn deliver_local(store: &std::sync::Arc<dyn Store>, spec: &str) -> bool {
+    match spec.strip_prefix("sqlite:") {
+        Some(path) => {
+            let dir = std::path::Path::new(path)
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("outbox");
+            let mailer = portal_functions::mail::FolderMailer::new(&dir);
+            portal_functions::mail::deliver_from(store, &mailer).await > 0
+        }
+        None => false,
+    }
 }
 
 /// `portal admin keys …`.
@@ -154,17 +233,7 @@ async fn invite(
         other => anyhow::anyhow!("{}", other.public_message()),
     })?;
     let (login, customer) = (invited.login, invited.customer);
-    let delivered = match spec.strip_prefix("sqlite:") {
-        Some(path) => {
-            let dir = std::path::Path::new(path)
-                .parent()
-                .unwrap_or(std::path::Path::new("."))
-                .join("outbox");
-            let mailer = portal_functions::mail::FolderMailer::new(&dir);
-            portal_functions::mail::deliver_from(store, &mailer).await > 0
-        }
-        None => false,
-    };
+    let delivered = deliver_local(store, spec).await;
     eprintln!(
         "invited {} to {} ({}); the activation link {}",
         login.email,

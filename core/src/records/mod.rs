@@ -41,8 +41,8 @@
 //! | audit entry | `AUDIT#{day}` | `{time}#{entry}` |
 //! | a binder's queue entry of an issue | `DESK#{binder}` | `ISSUE#{issue}` |
 //!
-//! API keys keep their layout in [`apikeys`], the change feed in [`feed`], webhooks in
-//! [`webhooks`].
+//! Staff members and their sessions keep their layout in [`staff`], API keys theirs in
+//! [`apikeys`], the change feed in [`feed`], webhooks in [`webhooks`].
 
 pub mod apikeys;
 pub mod audit;
@@ -61,6 +61,7 @@ pub mod quotes;
 pub mod reports;
 pub mod requests;
 pub mod sessions;
+pub mod staff;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -91,6 +91,8 @@ pub enum TokenKind {
     NewsletterConfirmation,
     /// Confirm a changed e-mail address.
     EmailChange,
+    /// Set the first password of a staff member (`records::staff`).
+    StaffActivation,
 }
 
 /// A single-use, expiring token.

@@ -299,7 +299,7 @@ pub(super) fn remembered(mut r: Response, device: &str) -> Response {
     r
 }
 
-pub(super) fn no_store(mut r: Response) -> Response {
+pub(crate) fn no_store(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r.headers_mut().insert(

@@ -139,6 +139,33 @@ pub async fn csrf(State(state): State<AppState>, mut req: Request, next: Next) -
         }
         None => {}
     }
+    let signed = format!("csrf\n{}", token_hash(&token));
+    require_form_token(
+        &state,
+        req,
+        next,
+        &signed,
+        "this form has expired or did not come from the portal; reload the page and send it again",
+    )
+    .await
+}
+
+/// Passes `req` on only if its form carries, in the `csrf` field, the portal's signature of
+/// `signed`; refuses it (403, `refused`) otherwise. The body is read once and handed on.
+pub(crate) async fn require_form_token(
+    state: &AppState,
+    req: Request,
+    next: Next,
+    signed: &str,
+    refused: &str,
+) -> Response {
+    let kind = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let multipart = kind.to_ascii_lowercase().starts_with("multipart/form-data");
     let (parts, body) = req.into_parts();
     let max = if multipart {
         crate::fields::MAX_MULTIPART
@@ -159,16 +186,13 @@ pub async fn csrf(State(state): State<AppState>, mut req: Request, next: Next) -
         .iter()
         .find(|(k, _)| k == CSRF_FIELD)
         .map(|(_, v)| v.as_str());
-    let expected = crate::guard::sign_text(&state, &format!("csrf\n{}", token_hash(&token))).await;
+    let expected = crate::guard::sign_text(state, signed).await;
     match (sent, expected) {
         (Some(s), Ok(e)) if crate::guard::same_secret(s, &e) => {
             next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
                 .await
         }
         (_, Err(e)) => e.into_response(),
-        _ => ApiError::Forbidden(
-            "this form has expired or did not come from the portal; reload the page and send it again".into(),
-        )
-        .into_response(),
+        _ => ApiError::Forbidden(refused.into()).into_response(),
     }
 }

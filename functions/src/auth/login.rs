@@ -25,7 +25,7 @@ use super::password;
 use super::{consts::*, session::*};
 
 /// Answers no sooner than [`STEADY`] after `started`, so timing tells nothing.
-pub(super) async fn steady(started: Instant) {
+pub(crate) async fn steady(started: Instant) {
     if let Some(rest) = STEADY.checked_sub(started.elapsed()) {
         tokio::time::sleep(rest).await;
     }
@@ -60,7 +60,7 @@ pub(super) const ATTEMPTS_PER_MINUTE: u32 = 5;
 /// Counts an attempt to prove a login's password (a login, or a current-password check)
 /// *before* the password is checked, so parallel guesses are each counted; refuses it with
 /// 429 past [`ATTEMPTS_PER_MINUTE`]. Returns the attempts of the hour, this one included.
-pub(super) async fn count_attempt(
+pub(crate) async fn count_attempt(
     state: &AppState,
     email: &str,
     known_device: bool,
@@ -80,7 +80,7 @@ pub(super) async fn count_attempt(
 }
 
 /// Takes back an attempt counted with [`count_attempt`] that proved the password.
-pub(super) async fn forgive_attempt(
+pub(crate) async fn forgive_attempt(
     state: &AppState,
     email: &str,
     known_device: bool,

@@ -32,7 +32,7 @@ struct PasswordForm {
     min_chars: usize,
 }
 
-pub(super) fn password_page(token: &str, action: &'static str, title: &'static str) -> Response {
+pub(crate) fn password_page(token: &str, action: &'static str, title: &'static str) -> Response {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return View::message(
             StatusCode::NOT_FOUND,

@@ -116,6 +116,15 @@ pub(crate) async fn queue(
     staff: Staff,
     Query(p): Query<QueueParams>,
 ) -> Result<Json<QueuePage>, ApiError> {
+    Ok(Json(queue_of(&state, &staff, &p).await?))
+}
+
+/// The operation behind both doors: a page of the queue `p` describes.
+pub(crate) async fn queue_of(
+    state: &AppState,
+    staff: &Staff,
+    p: &QueueParams,
+) -> Result<QueuePage, ApiError> {
     staff.may("issues:read")?;
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -165,7 +174,7 @@ pub(crate) async fn queue(
             .desk(&wanted[at], limit - out.len(), cursor.take())
             .await
             .map_err(cursor_error)?;
-        out.extend(page.into_iter().filter(|e| keeps(&p, e)).map(entry_view));
+        out.extend(page.into_iter().filter(|e| keeps(p, e)).map(entry_view));
         match next {
             Some(n) => cursor = Some(n),
             None => at += 1,
@@ -176,7 +185,7 @@ pub(crate) async fn queue(
         (None, true) => Some(format!("{}|", wanted[at])),
         (None, false) => None,
     };
-    Ok(Json(QueuePage { issues: out, next }))
+    Ok(QueuePage { issues: out, next })
 }
 
 /// A note, as staff see it.
@@ -355,9 +364,17 @@ pub(crate) async fn issue(
     staff: Staff,
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
+    Ok(answer(StatusCode::OK, read(&state, &staff, &number).await?))
+}
+
+/// The operation behind both doors: the issue numbered `number` with its whole thread.
+pub(crate) async fn read(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+) -> Result<StaffIssue, ApiError> {
     staff.may("issues:read")?;
-    let t = thread(&state, &number).await?;
-    Ok(answer(StatusCode::OK, issue_view(&state, t)?))
+    issue_view(state, thread(state, number).await?)
 }
 
 /// A reply or an internal note.
@@ -409,7 +426,9 @@ fn mail_to_submitter(
     )
 }
 
-async fn add_note(
+/// The operation behind both doors: a reply (`public`, mailed to the submitter) or an
+/// internal note on the issue numbered `number`, with its files.
+pub(crate) async fn add_note(
     state: &AppState,
     staff: &Staff,
     number: &str,
@@ -533,14 +552,34 @@ pub(crate) async fn change(
     headers: HeaderMap,
     body: Input<IssueChange>,
 ) -> Result<Response, ApiError> {
+    let view = change_issue(
+        &state,
+        &staff,
+        &number,
+        |v| check_version(&headers, v),
+        body.value,
+    )
+    .await?;
+    Ok(answer(StatusCode::OK, view))
+}
+
+/// The operation behind both doors: a change of status or assignee of the issue numbered
+/// `number`, refused by `check` when the issue's version is not the one the caller read.
+pub(crate) async fn change_issue(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    check: impl FnOnce(u64) -> Result<(), ApiError>,
+    change: IssueChange,
+) -> Result<StaffIssue, ApiError> {
     staff.may("issues:write")?;
     let issues = Issues::new(state.store.clone());
     let found = issues
-        .by_number(&number)
+        .by_number(number)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
-    check_version(&headers, found.version)?;
-    let IssueChange { status, assignee } = body.value;
+    check(found.version)?;
+    let IssueChange { status, assignee } = change;
     if status.is_none() && assignee.is_none() {
         return Err(ApiError::invalid(
             "status",
@@ -563,7 +602,7 @@ pub(crate) async fn change(
     let status = match status {
         Some(s) => {
             let s = s.trim().to_string();
-            let allowed = binder_statuses(&state, &found.record.binder);
+            let allowed = binder_statuses(state, &found.record.binder);
             if !allowed.contains(&s) {
                 return Err(ApiError::invalid(
                     "status",
@@ -595,7 +634,7 @@ pub(crate) async fn change(
             json!({ "number": number, "from": found.record.status, "to": s }),
         )?);
         let mail = mail_to_submitter(
-            &state,
+            state,
             &found.record,
             &format!("your issue {} is now: {s}.", found.record.number),
         );
@@ -611,5 +650,5 @@ pub(crate) async fn change(
         .thread(&found.record.id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
-    Ok(answer(StatusCode::OK, issue_view(&state, t)?))
+    issue_view(state, t)
 }

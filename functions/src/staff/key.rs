@@ -1,8 +1,10 @@
-//! Who is calling the staff API: an API key sent as `Authorization: Bearer cpk_…`, looked
-//! up by its hash on every request (so a revoked key is refused on the next request, on
-//! every Lambda instance), counted against its own rate limit (`api_requests_per_minute`
-//! under `[limits]`, 6,000 by default), and checked for the scope
-//! each operation needs.
+//! Who is calling a staff operation: through the API, an API key sent as
+//! `Authorization: Bearer cpk_…`, looked up by its hash on every request (so a revoked key
+//! is refused on the next request, on every Lambda instance), counted against its own rate
+//! limit (`api_requests_per_minute` under `[limits]`, 6,000 by default); through the desk, a
+//! member of staff with a role (`crate::desk`). Either way the operation checks the scope it
+//! needs with [`Staff::may`] and names the caller in its audit entries: one code path, two
+//! doors.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -11,17 +13,32 @@ use portal_core::records::apikeys::{ApiKey, ApiKeys};
 use portal_core::records::audit::AuditEntry;
 use portal_core::records::feed::Event;
 use portal_core::records::guards::{Limit, RateLimits};
+use portal_core::records::staff::Role;
 use portal_core::records::to_item;
 use portal_core::store::{Cond, Write};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// A caller of the staff API, with the key it proved.
+/// A caller of a staff operation, with what it proved.
 #[derive(Debug, Clone)]
 pub struct Staff {
-    /// The key.
-    pub key: ApiKey,
+    /// The key or the member.
+    pub caller: Caller,
+}
+
+/// Who calls a staff operation.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A program, with an API key.
+    Key(ApiKey),
+    /// A member of staff on the desk.
+    Member {
+        /// The member's e-mail address.
+        email: String,
+        /// What the member may do.
+        role: Role,
+    },
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -70,27 +87,48 @@ impl FromRequestParts<AppState> for Staff {
             });
         }
         keys.touch(&found).await;
-        Ok(Staff { key: found.record })
+        Ok(Staff {
+            caller: Caller::Key(found.record),
+        })
     }
 }
 
 impl Staff {
-    /// Refuses (403) unless the key has `scope` (`issues:write`).
-    pub fn may(&self, scope: &str) -> Result<(), ApiError> {
-        if self.key.allows(scope) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "the key {} may not do this: it needs the scope {scope} (it has {})",
-                self.key.name,
-                self.key.scopes.join(", ")
-            )))
+    /// A member of staff on the desk.
+    pub fn member(email: &str, role: Role) -> Staff {
+        Staff {
+            caller: Caller::Member {
+                email: email.to_string(),
+                role,
+            },
         }
     }
 
-    /// Who did it, as the audit log and an issue's history name a key.
+    /// Refuses (403) unless the caller may do `scope` (`issues:write`): a key by its
+    /// scopes, a member by its role.
+    pub fn may(&self, scope: &str) -> Result<(), ApiError> {
+        match &self.caller {
+            Caller::Key(key) if key.allows(scope) => Ok(()),
+            Caller::Key(key) => Err(ApiError::Forbidden(format!(
+                "the key {} may not do this: it needs the scope {scope} (it has {})",
+                key.name,
+                key.scopes.join(", ")
+            ))),
+            Caller::Member { role, .. } if role.allows(scope) => Ok(()),
+            Caller::Member { role, .. } => Err(ApiError::Forbidden(format!(
+                "your role ({}) may not do this; ask an admin",
+                role.name()
+            ))),
+        }
+    }
+
+    /// Who did it, as the audit log and an issue's history name the caller
+    /// (`key:crm-sync`, `staff:ann@example.com`).
     pub fn actor(&self) -> String {
-        format!("key:{}", self.key.name)
+        match &self.caller {
+            Caller::Key(key) => format!("key:{}", key.name),
+            Caller::Member { email, .. } => format!("staff:{email}"),
+        }
     }
 
     /// The audit entry and the change-feed event of a change this caller makes, about the
@@ -102,17 +140,29 @@ impl Staff {
         subject: String,
         changes: serde_json::Value,
     ) -> Result<Vec<Write>, ApiError> {
-        let event = Event::new(
-            action,
-            self.actor(),
-            customer.map(str::to_string),
-            subject.clone(),
-            changes.clone(),
-        );
-        let entry = AuditEntry::new(self.actor(), action, subject, changes);
-        Ok(vec![
-            Write::Put(to_item(&entry)?, Cond::NotExists),
-            event.write()?,
-        ])
+        audit_writes(&self.actor(), action, customer, subject, changes)
     }
+}
+
+/// The audit entry and the change-feed event of a change `actor` makes (`key:…`, `staff:…`,
+/// `cli`), about the customer `customer` if any, to write with the change.
+pub fn audit_writes(
+    actor: &str,
+    action: &str,
+    customer: Option<&str>,
+    subject: String,
+    changes: serde_json::Value,
+) -> Result<Vec<Write>, ApiError> {
+    let event = Event::new(
+        action,
+        actor,
+        customer.map(str::to_string),
+        subject.clone(),
+        changes.clone(),
+    );
+    let entry = AuditEntry::new(actor, action, subject, changes);
+    Ok(vec![
+        Write::Put(to_item(&entry)?, Cond::NotExists),
+        event.write()?,
+    ])
 }

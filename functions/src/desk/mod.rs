@@ -1,0 +1,70 @@
+//! The `desk` function: the staff desk under `/desk/`, where people at the business answer
+//! issues and run the portal from a browser. Server-rendered with the theme's stylesheet;
+//! every form works without JavaScript.
+//!
+//! One code path, two doors: each screen calls the same operation as the staff API
+//! (`crate::staff`), as a [`Staff`](crate::staff::Staff) caller made from the member and
+//! their role, so the checks, the audit entries, the mail and the change-feed events are the
+//! API's own.
+//!
+//! - `session.rs`: the `__Host-desk` cookie (apart from the customers'), the [`DeskUser`]
+//!   extractor, the desk's form tokens.
+//! - `login.rs`: logging in (password, then a code from an authenticator app or a recovery
+//!   code), out, and a new member's activation link.
+//! - `totp.rs`: RFC 6238 codes and the QR code an app reads; `security.rs` the screen that
+//!   sets them up (required for admins; for everyone with `all_staff_need_second_factor`).
+//! - `queue.rs`, `issue.rs`: the queue and an issue (reply, internal note, status,
+//!   assignee).
+//! - `members.rs`: staff members (admins add, change and disable them; `portal admin staff
+//!   add` makes the first).
+//! - `page.rs`: what every screen shares (the menu for the role, the form token).
+
+pub mod issue;
+pub mod login;
+pub mod members;
+pub mod page;
+pub mod queue;
+pub mod security;
+pub mod session;
+pub mod totp;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use session::DeskUser;
+
+use crate::state::AppState;
+
+/// The group's routes.
+pub fn router() -> Router<AppState> {
+    crate::auth::password::warm_up();
+    Router::new()
+        .route("/desk", get(|| async { Redirect::permanent("/desk/") }))
+        .route("/desk/", get(queue::page))
+        .route("/desk/login", get(login::login_page).post(login::login))
+        .route("/desk/logout", post(login::logout))
+        .route("/desk/activate/{token}", get(login::activate_page))
+        .route("/desk/activate", post(login::activate))
+        .route("/desk/security", get(security::page))
+        .route("/desk/security/totp", post(security::enrol))
+        .route(
+            "/desk/issues/{number}",
+            get(issue::page).post(issue::change),
+        )
+        .route("/desk/issues/{number}/replies", post(issue::reply))
+        .route("/desk/issues/{number}/notes", post(issue::note))
+        .route("/desk/staff", get(members::page).post(members::create))
+        .route("/desk/staff/{email}", post(members::change))
+}
+
+/// Layer: nothing the desk answers is kept by a browser or a shared cache.
+pub async fn no_store(req: Request, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}

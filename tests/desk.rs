@@ -1,0 +1,698 @@
+//! The staff desk, black-box over HTTP against `portal serve`, on the embedded store and on
+//! DynamoDB: the first admin from `portal admin staff add`, activation, the second factor
+//! (required for admins, a code good once, recovery codes), an agent added on the desk who
+//! answers an issue filed through the public form, and every refusal — an agent on an
+//! admin's screen, a stale form, a customer's cookie, a form without the session's token.
+
+mod common;
+
+use std::path::Path;
+
+use common::{admin, Server};
+use portal_functions::desk::totp;
+use serde_json::Value;
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Two tests of `$run(server, spec, outbox)`: on the embedded store and on DynamoDB.
+macro_rules! on_both {
+    ($name:ident, $table:literal, $run:expr) => {
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn on_the_embedded_store() {
+                let (dir, server) = common::demo_site("", None, |_| {});
+                let spec = format!(
+                    "sqlite:{}",
+                    dir.path().join("data").join("portal.db").display()
+                );
+                let run: fn(&Server, &str, &Path) = $run;
+                run(&server, &spec, &dir.path().join("data").join("outbox"));
+            }
+
+            #[test]
+            fn on_dynamodb() {
+                let table = format!("dynamodb:{}-{}", $table, std::process::id());
+                let (dir, server) = common::demo_site("", Some(&table), |_| {});
+                let run: fn(&Server, &str, &Path) = $run;
+                run(&server, &table, &dir.path().join("data").join("outbox"));
+            }
+        }
+    };
+}
+
+/// A request: status, headers, body; redirects are not followed.
+struct Answer {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The `name=value` of the desk's cookie this answer sets.
+    fn desk_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|v| v.starts_with("__Host-desk="))
+    }
+
+    /// The session's form token in the page.
+    fn csrf(&self) -> String {
+        self.body
+            .split(r#"name="csrf" value=""#)
+            .nth(1)
+            .unwrap_or_else(|| panic!("a form with the session's token in {}", self.body))
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+fn get(server: &Server, path: &str, cookie: &str) -> Answer {
+    let mut r = agent().get(&format!("{}{path}", server.base));
+    if !cookie.is_empty() {
+        r = r.header("cookie", cookie);
+    }
+    let mut resp = r.call().expect("answered");
+    Answer {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+        body: resp.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+fn post(server: &Server, path: &str, cookie: &str, kind: &str, body: &str) -> Answer {
+    let mut r = agent()
+        .post(&format!("{}{path}", server.base))
+        .header("content-type", kind)
+        .header("sec-fetch-site", "same-origin");
+    if !cookie.is_empty() {
+        r = r.header("cookie", cookie);
+    }
+    let mut resp = r.send(body).expect("answered");
+    Answer {
+        status: resp.status().as_u16(),
+        headers: resp.headers().clone(),
+        body: resp.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+/// `application/x-www-form-urlencoded` of `fields`.
+fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let enc = |s: &str| {
+                s.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                            (b as char).to_string()
+                        }
+                        b' ' => "+".to_string(),
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            };
+            format!("{}={}", enc(k), enc(v))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A `multipart/form-data` body of text `fields` and one file: (content type, body).
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str)>) -> (String, String) {
+    let boundary = "deskboundary7MA4YWxkTrZu0gW";
+    let mut body = String::new();
+    for (k, v) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    if let Some((name, text)) = file {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n{text}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The current TOTP code for `secret`.
+fn code(secret: &str) -> String {
+    code_in(secret, 0)
+}
+
+/// The TOTP code for `secret` `seconds` from now.
+fn code_in(secret: &str, seconds: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    totp::code_at(secret, now + seconds).unwrap()
+}
+
+/// Activates the member whose link was mailed to `email` with `password`.
+fn activate(server: &Server, outbox: &Path, email: &str, password: &str) {
+    // On DynamoDB the mail `portal admin` queued is sent by the server's mail task (every
+    // 15 seconds).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !Server::mails(outbox)
+        .iter()
+        .any(|m| m.contains(&format!("To: {email}\r\n")))
+    {
+        assert!(std::time::Instant::now() < deadline, "no mail to {email}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let token = Server::link_token(outbox, email, "/desk/activate/");
+    let page = get(server, &format!("/desk/activate/{token}"), "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(r#"action="/desk/activate""#),
+        "{}",
+        page.body
+    );
+    let done = post(
+        server,
+        "/desk/activate",
+        "",
+        FORM,
+        &form(&[("token", &token), ("password", password)]),
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), "/desk/login#activated");
+    // The link is good once.
+    let again = post(
+        server,
+        "/desk/activate",
+        "",
+        FORM,
+        &form(&[("token", &token), ("password", password)]),
+    );
+    assert_eq!(again.status, 404, "{}", again.body);
+}
+
+/// Logs in: the answer, and the cookie (`name=value`) when one was set.
+fn login(server: &Server, email: &str, password: &str, code: &str) -> (Answer, String) {
+    let a = post(
+        server,
+        "/desk/login",
+        "",
+        FORM,
+        &form(&[("email", email), ("password", password), ("code", code)]),
+    );
+    let cookie = a
+        .desk_cookie()
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .unwrap_or_default();
+    (a, cookie)
+}
+
+fn desk_day(server: &Server, spec: &str, outbox: &Path) {
+    // The first admin comes from the command line.
+    let out = admin(
+        spec,
+        &[
+            "staff",
+            "add",
+            "boss@kestrel-systems.co.uk",
+            "--role",
+            "admin",
+            "--name",
+            "Bea Boss",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = admin(
+        spec,
+        &[
+            "staff",
+            "add",
+            "BOSS@kestrel-systems.co.uk",
+            "--role",
+            "agent",
+        ],
+    );
+    assert!(
+        !again.status.success(),
+        "a second member for one address is refused"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already a member of staff"));
+    let wrong = admin(spec, &["staff", "add", "x@example.com", "--role", "owner"]);
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("not a role"));
+
+    // After activation, the admin must set up an app first.
+    activate(
+        server,
+        outbox,
+        "boss@kestrel-systems.co.uk",
+        "correct horse battery",
+    );
+    let (a, boss) = login(
+        server,
+        "boss@kestrel-systems.co.uk",
+        "correct horse battery",
+        "",
+    );
+    assert_eq!(
+        (a.status, a.location()),
+        (303, "/desk/security"),
+        "{}",
+        a.body
+    );
+    let set = a.desk_cookie().unwrap();
+    for flag in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(flag), "{set} has {flag}");
+    }
+    let queue = get(server, "/desk/", &boss);
+    assert_eq!((queue.status, queue.location()), (303, "/desk/security"));
+    let security = get(server, "/desk/security", &boss);
+    assert_eq!(security.status, 200, "{}", security.body);
+    assert!(security.body.contains("<svg"), "a QR code");
+    assert_eq!(
+        security
+            .headers
+            .get("cache-control")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "no-store"
+    );
+    let secret = security
+        .body
+        .split(r#"name="secret" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = security.csrf();
+    let wrong = post(
+        server,
+        "/desk/security/totp",
+        &boss,
+        FORM,
+        &form(&[("csrf", &csrf), ("secret", &secret), ("code", "000000")]),
+    );
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    let enrolled = post(
+        server,
+        "/desk/security/totp",
+        &boss,
+        FORM,
+        &form(&[
+            ("csrf", &csrf),
+            ("secret", &secret),
+            ("code", &code(&secret)),
+        ]),
+    );
+    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    let recovery: Vec<String> = enrolled
+        .body
+        .split("<li><code>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(recovery.len(), 10, "{}", enrolled.body);
+    assert_eq!(get(server, "/desk/", &boss).status, 200);
+
+    // From now on the admin's login needs a code, good once; or a recovery code, good once.
+    let out = post(
+        server,
+        "/desk/logout",
+        &boss,
+        FORM,
+        &form(&[("csrf", &get(server, "/desk/", &boss).csrf())]),
+    );
+    assert_eq!(out.status, 303);
+    assert_eq!(get(server, "/desk/", &boss).location(), "/desk/login");
+    let (a, _) = login(
+        server,
+        "boss@kestrel-systems.co.uk",
+        "correct horse battery",
+        "",
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    let (a, _) = login(
+        server,
+        "boss@kestrel-systems.co.uk",
+        "correct horse battery",
+        "123456",
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    let (a, _) = login(
+        server,
+        "boss@kestrel-systems.co.uk",
+        "correct horse battery",
+        &recovery[0],
+    );
+    assert_eq!((a.status, a.location()), (303, "/desk/"), "{}", a.body);
+    let (a, _) = login(
+        server,
+        "boss@kestrel-systems.co.uk",
+        "correct horse battery",
+        &recovery[0],
+    );
+    assert_eq!(a.status, 422, "a recovery code is good once: {}", a.body);
+    // The code used for enrolment is spent; the app's next one (a step ahead is allowed for
+    // clocks that drift) works.
+    let (a, boss) = login(
+        server,
+        "boss@kestrel-systems.co.uk",
+        "correct horse battery",
+        &code_in(&secret, 30),
+    );
+    assert_eq!((a.status, a.location()), (303, "/desk/"), "{}", a.body);
+
+    // The admin adds an agent on the desk, who is mailed a link.
+    let staff = get(server, "/desk/staff", &boss);
+    assert_eq!(staff.status, 200, "{}", staff.body);
+    assert!(staff.body.contains("boss@kestrel-systems.co.uk"));
+    let added = post(
+        server,
+        "/desk/staff",
+        &boss,
+        FORM,
+        &form(&[
+            ("csrf", &staff.csrf()),
+            ("email", "ann@kestrel-systems.co.uk"),
+            ("name", "Ann Agent"),
+            ("role", "agent"),
+        ]),
+    );
+    assert_eq!(
+        (added.status, added.location()),
+        (303, "/desk/staff"),
+        "{}",
+        added.body
+    );
+    let (a, _) = login(
+        server,
+        "ann@kestrel-systems.co.uk",
+        "tea kettle whistle",
+        "",
+    );
+    assert_eq!(a.status, 401, "no login before activation: {}", a.body);
+    activate(
+        server,
+        outbox,
+        "ann@kestrel-systems.co.uk",
+        "tea kettle whistle",
+    );
+    let (a, ann) = login(
+        server,
+        "ann@kestrel-systems.co.uk",
+        "tea kettle whistle",
+        "",
+    );
+    assert_eq!(
+        (a.status, a.location()),
+        (303, "/desk/"),
+        "an agent needs no second factor by default: {}",
+        a.body
+    );
+
+    // A visitor files an issue through the public form; the agent finds it in the queue.
+    let (status, _, body) = server.post(
+        "/api/issues",
+        "application/json",
+        r#"{"name": "Vera Visitor", "email": "vera@example.com", "subject": "Till drawer stuck", "description": "It will not open."}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let filed: Value = serde_json::from_str(&body).unwrap();
+    let number = filed["number"].as_str().unwrap().to_string();
+    let token = common::tracking_token(&filed);
+    let queue = get(server, "/desk/?view=unassigned", &ann);
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert!(
+        queue.body.contains(&format!("/desk/issues/{number}")),
+        "{}",
+        queue.body
+    );
+    assert!(queue.body.contains("Till drawer stuck"));
+    let mine = get(server, "/desk/?view=mine", &ann);
+    assert!(!mine.body.contains(&number), "not assigned to her yet");
+    assert!(get(server, "/desk/?q=drawer", &ann).body.contains(&number));
+    assert!(!get(server, "/desk/?q=printer", &ann).body.contains(&number));
+
+    // She replies with a file, and notes something the visitor must not see.
+    let page = get(server, &format!("/desk/issues/{number}"), &ann);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("It will not open."));
+    let csrf = page.csrf();
+    let (kind, body) = multipart(
+        &[
+            ("csrf", &csrf),
+            ("body", "Press the release under the till; it opens."),
+        ],
+        Some(("steps.txt", "1. Lift. 2. Press.")),
+    );
+    let replied = post(
+        server,
+        &format!("/desk/issues/{number}/replies"),
+        &ann,
+        &kind,
+        &body,
+    );
+    assert_eq!(replied.status, 303, "{}", replied.body);
+    let (kind, body) = multipart(
+        &[
+            ("csrf", &csrf),
+            ("body", "Third till this month: ask the vendor."),
+        ],
+        None,
+    );
+    let noted = post(
+        server,
+        &format!("/desk/issues/{number}/notes"),
+        &ann,
+        &kind,
+        &body,
+    );
+    assert_eq!(noted.status, 303, "{}", noted.body);
+
+    // She takes it and sets its status; the visitor's tracking page shows reply and status.
+    let page = get(server, &format!("/desk/issues/{number}"), &ann);
+    assert!(page.body.contains("Internal note"), "{}", page.body);
+    assert!(page.body.contains("steps.txt"));
+    let version = page
+        .body
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let changed = post(
+        server,
+        &format!("/desk/issues/{number}"),
+        &ann,
+        FORM,
+        &form(&[
+            ("csrf", &csrf),
+            ("version", &version),
+            ("status", "waiting on customer"),
+            ("assignee", "ann@kestrel-systems.co.uk"),
+        ]),
+    );
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    let (status, _, body) = server.get(&format!("/api/track/{token}"));
+    assert_eq!(status, 200, "{body}");
+    let tracked: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(tracked["status"], "waiting on customer", "{tracked}");
+    let text = tracked.to_string();
+    assert!(text.contains("Press the release under the till"), "{text}");
+    assert!(
+        !text.contains("ask the vendor"),
+        "an internal note stays inside: {text}"
+    );
+    let mails = Server::mails(outbox);
+    assert!(
+        mails.iter().any(|m| m.contains("To: vera@example.com")
+            && m.contains("Press the release under the till")),
+        "the reply was mailed"
+    );
+    assert!(get(server, "/desk/?view=mine", &ann).body.contains(&number));
+    assert!(get(server, "/desk/?view=waiting", &ann)
+        .body
+        .contains(&number));
+
+    // A form made before that change (the old version) changes nothing and says why.
+    let stale = post(
+        server,
+        &format!("/desk/issues/{number}"),
+        &boss,
+        FORM,
+        &form(&[
+            ("csrf", &get(server, "/desk/", &boss).csrf()),
+            ("version", &version),
+            ("status", "closed"),
+            ("assignee", ""),
+        ]),
+    );
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    assert!(
+        stale
+            .body
+            .contains("someone changed this issue since you opened it"),
+        "{}",
+        stale.body
+    );
+    let (_, _, body) = server.get(&format!("/api/track/{token}"));
+    assert!(
+        body.contains("waiting on customer"),
+        "nothing overwritten: {body}"
+    );
+
+    // Refusals: an agent on an admin's screen, a form without the session's token, another
+    // session's token, no session, a customer's session.
+    let refused = get(server, "/desk/staff", &ann);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(!refused.body.contains("Add a member of staff"));
+    let refused = post(
+        server,
+        "/desk/staff",
+        &ann,
+        FORM,
+        &form(&[
+            ("csrf", &csrf),
+            ("email", "mallory@example.com"),
+            ("role", "admin"),
+        ]),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let (kind, body) = multipart(&[("body", "no token")], None);
+    let refused = post(
+        server,
+        &format!("/desk/issues/{number}/notes"),
+        &ann,
+        &kind,
+        &body,
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let boss_token = get(server, "/desk/", &boss).csrf();
+    let (kind, body) = multipart(
+        &[("csrf", &boss_token), ("body", "someone else's token")],
+        None,
+    );
+    let refused = post(
+        server,
+        &format!("/desk/issues/{number}/notes"),
+        &ann,
+        &kind,
+        &body,
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let anonymous = get(server, &format!("/desk/issues/{number}"), "");
+    assert_eq!(
+        (anonymous.status, anonymous.location()),
+        (303, "/desk/login")
+    );
+    let (kind, body) = multipart(&[("body", "who am I")], None);
+    let refused = post(
+        server,
+        &format!("/desk/issues/{number}/notes"),
+        "",
+        &kind,
+        &body,
+    );
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let (status, headers, body) = server.post(
+        "/api/auth/login",
+        "application/json",
+        r#"{"email": "ada@harbour-cafe.example", "password": "harbour cafe demo"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let customer = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-portal="))
+        .unwrap();
+    let refused = get(server, "/desk/", &customer);
+    assert_eq!((refused.status, refused.location()), (303, "/desk/login"));
+    let (kind, body) = multipart(&[("body", "a customer on the desk")], None);
+    let refused = post(
+        server,
+        &format!("/desk/issues/{number}/notes"),
+        &customer,
+        &kind,
+        &body,
+    );
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    // Nor does the desk's cookie open the customer area.
+    assert_eq!(get(server, "/my/", &ann).location(), "/login");
+    let page = get(server, &format!("/desk/issues/{number}"), &ann);
+    assert_eq!(
+        page.body.matches("Third till this month").count(),
+        1,
+        "one note, no refused one"
+    );
+
+    // Disabling a member ends their sessions at once.
+    let staff = get(server, "/desk/staff", &boss);
+    let disabled = post(
+        server,
+        "/desk/staff/ann@kestrel-systems.co.uk",
+        &boss,
+        FORM,
+        &form(&[("csrf", &staff.csrf()), ("disabled", "true")]),
+    );
+    assert_eq!(disabled.status, 303, "{}", disabled.body);
+    assert_eq!(get(server, "/desk/", &ann).location(), "/desk/login");
+    let (a, _) = login(
+        server,
+        "ann@kestrel-systems.co.uk",
+        "tea kettle whistle",
+        "",
+    );
+    assert_eq!(a.status, 401, "{}", a.body);
+    let own = post(
+        server,
+        "/desk/staff/boss@kestrel-systems.co.uk",
+        &boss,
+        FORM,
+        &form(&[("csrf", &staff.csrf()), ("disabled", "true")]),
+    );
+    assert_eq!(
+        own.status, 409,
+        "an admin cannot lock themselves out: {}",
+        own.body
+    );
+
+    // The CLI lists them; the audit log names who did what.
+    let out = admin(spec, &["staff", "list"]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        list.contains("ann@kestrel-systems.co.uk\tAnn Agent\tagent\tdisabled"),
+        "{list}"
+    );
+    assert!(
+        list.contains("boss@kestrel-systems.co.uk\tBea Boss\tadmin\tactive, second factor"),
+        "{list}"
+    );
+}
+
+on_both!(a_day_on_the_desk, "desk", desk_day);
