@@ -308,14 +308,43 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
         .unwrap()
         .to_string();
     let csrf = security.csrf();
+    let seal = security
+        .body
+        .split(r#"name="seal" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let wrong = post(
         server,
         "/desk/security/totp",
         &boss,
         FORM,
-        &form(&[("csrf", &csrf), ("secret", &secret), ("code", "000000")]),
+        &form(&[
+            ("csrf", &csrf),
+            ("secret", &secret),
+            ("seal", &seal),
+            ("code", "000000"),
+        ]),
     );
     assert_eq!(wrong.status, 422, "{}", wrong.body);
+    // A secret of the member's own choosing (say, one the whole team shares) is refused.
+    let chosen = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let forged = post(
+        server,
+        "/desk/security/totp",
+        &boss,
+        FORM,
+        &form(&[
+            ("csrf", &csrf),
+            ("secret", chosen),
+            ("seal", &seal),
+            ("code", &code(chosen)),
+        ]),
+    );
+    assert_eq!(forged.status, 422, "{}", forged.body);
     let enrolled = post(
         server,
         "/desk/security/totp",
@@ -324,6 +353,7 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
         &form(&[
             ("csrf", &csrf),
             ("secret", &secret),
+            ("seal", &seal),
             ("code", &code(&secret)),
         ]),
     );
@@ -335,6 +365,12 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
         .map(|s| s.split('<').next().unwrap().to_string())
         .collect();
     assert_eq!(recovery.len(), 10, "{}", enrolled.body);
+    // The session opened with the password alone is over; the new one proved the code.
+    assert_eq!(get(server, "/desk/", &boss).location(), "/desk/login");
+    let boss = enrolled
+        .desk_cookie()
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .expect("a new session");
     assert_eq!(get(server, "/desk/", &boss).status, 200);
 
     // From now on the admin's login needs a code, good once; or a recovery code, good once.
@@ -347,20 +383,29 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
     );
     assert_eq!(out.status, 303);
     assert_eq!(get(server, "/desk/", &boss).location(), "/desk/login");
+    // Without the code, or with a wrong one, the answer is a wrong password's: a guessed
+    // password is not confirmed.
     let (a, _) = login(
         server,
         "boss@kestrel-systems.co.uk",
         "correct horse battery",
         "",
     );
-    assert_eq!(a.status, 422, "{}", a.body);
-    let (a, _) = login(
+    assert_eq!(a.status, 401, "{}", a.body);
+    let (b, _) = login(
         server,
         "boss@kestrel-systems.co.uk",
         "correct horse battery",
         "123456",
     );
-    assert_eq!(a.status, 422, "{}", a.body);
+    assert_eq!(b.status, 401, "{}", b.body);
+    let (c, _) = login(
+        server,
+        "nobody@kestrel-systems.co.uk",
+        "correct horse battery",
+        "123456",
+    );
+    assert_eq!((c.status, &c.body), (401, &a.body));
     let (a, _) = login(
         server,
         "boss@kestrel-systems.co.uk",
@@ -374,7 +419,7 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
         "correct horse battery",
         &recovery[0],
     );
-    assert_eq!(a.status, 422, "a recovery code is good once: {}", a.body);
+    assert_eq!(a.status, 401, "a recovery code is good once: {}", a.body);
     // The code used for enrolment is spent; the app's next one (a step ahead is allowed for
     // clocks that drift) works.
     let (a, boss) = login(

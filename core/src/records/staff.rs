@@ -192,6 +192,23 @@ pub struct StaffSession {
     /// Unix seconds: the last request seen, for the idle limit.
     #[serde(default)]
     pub last_seen: i64,
+    /// Whether the login proved a second factor (a code from the app, or a recovery code).
+    #[serde(default)]
+    pub second_factor: bool,
+}
+
+/// How a session starts: see [`Members::start_session`].
+#[derive(Debug, Default)]
+pub struct SessionStart {
+    /// How long it lasts at most, in seconds.
+    pub seconds: i64,
+    /// Whether the login proved a second factor.
+    pub second_factor: bool,
+    /// Whether the member is saved with it (the step of the code used, a recovery code used
+    /// up, a second factor set up); otherwise it is only checked unchanged.
+    pub save_member: bool,
+    /// More writes of the same transaction (audit entries, the end of an older session).
+    pub extra: Vec<Write>,
 }
 
 impl Record for StaffSession {
@@ -279,15 +296,13 @@ impl Members {
         })
     }
 
-    /// Starts a session for `member` lasting `seconds`, only while the member is still at
-    /// `version`; with `save`, `member` is saved too (the step of the code it logged in with,
-    /// a recovery code used up). Returns the token for the cookie (1 request).
+    /// Starts a session for `member` as `start` says, only while the member is still at
+    /// `version`; returns the token for the cookie (1 request).
     pub async fn start_session(
         &self,
         member: &Member,
         version: u64,
-        seconds: i64,
-        save: bool,
+        start: SessionStart,
     ) -> RecordResult<(String, StaffSession)> {
         let token = random_token();
         let t = now();
@@ -296,19 +311,22 @@ impl Members {
             email: email_key(&member.email),
             credentials: member.credentials,
             created: t,
-            expires_at: t + seconds,
+            expires_at: t + start.seconds,
             last_seen: t,
+            second_factor: start.second_factor,
         };
-        let member_write = if save {
+        let member_write = if start.save_member {
             Write::Put(to_item(member)?, Cond::Version(version))
         } else {
             Write::Check(member.key(), Cond::Version(version))
         };
+        let mut writes = vec![
+            Write::Put(to_item(&session)?, Cond::NotExists),
+            member_write,
+        ];
+        writes.extend(start.extra);
         self.store
-            .transact(vec![
-                Write::Put(to_item(&session)?, Cond::NotExists),
-                member_write,
-            ])
+            .transact(writes)
             .await
             .map_err(|e| conflict(e, "the member changed meanwhile; log in again"))?;
         Ok((token, session))

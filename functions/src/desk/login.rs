@@ -8,14 +8,16 @@ use std::time::Instant;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use portal_core::records::email_key;
+use portal_core::records::guards::RateLimits;
 use portal_core::records::sessions::{Sessions, TokenKind};
-use portal_core::records::staff::Members;
+use portal_core::records::staff::{Member, Members, SessionStart};
 use portal_core::store::{Cond, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::credentials::{no_store, SetPassword};
 use crate::auth::login::{count_attempt, forgive_attempt, steady};
-use crate::auth::{password, LOGIN_FAILED};
+use crate::auth::password;
 use crate::error::ApiError;
 use crate::guard::ClientIp;
 use crate::input::{self, Input};
@@ -88,35 +90,29 @@ pub(crate) async fn login(
     let ok = password::verify(&v.password, hash).await;
     let Some(found) = found.filter(|_| ok) else {
         steady(started).await;
-        return Err(ApiError::Unauthorized(LOGIN_FAILED.into()));
+        return Err(ApiError::Unauthorized(DESK_LOGIN_FAILED.into()));
     };
     let version = found.version;
     let mut member = found.record;
-    let mut save = false;
-    if let Some(secret) = member.totp_secret.clone() {
-        let code = v.code.trim();
-        if code.is_empty() {
-            steady(started).await;
-            return Err(ApiError::invalid(
-                "code",
-                "enter the code your authenticator app shows (or a recovery code)",
-            ));
+    let proved = match member.totp_secret.clone() {
+        Some(secret) => {
+            second_factor(&state, &mut member, &secret, &v.code, started).await?;
+            true
         }
-        let unix = portal_core::store::now().max(0) as u64;
-        if let Some(step) = totp::accepted_step(&secret, code, unix, member.totp_last_step) {
-            member.totp_last_step = step;
-        } else if !member.redeem_recovery_code(code) {
-            steady(started).await;
-            return Err(ApiError::invalid(
-                "code",
-                "this code is wrong or was used already; enter the one your app shows now",
-            ));
-        }
-        save = true;
-    }
+        None => false,
+    };
     forgive_attempt(&state, &counted, false).await?;
     let (token, _) = members
-        .start_session(&member, version, ABSOLUTE_SECONDS, save)
+        .start_session(
+            &member,
+            version,
+            SessionStart {
+                seconds: ABSOLUTE_SECONDS,
+                second_factor: proved,
+                save_member: proved,
+                extra: Vec::new(),
+            },
+        )
         .await?;
     let onward = if member.totp_secret.is_none() && needs_second_factor(&state, &member) {
         SECURITY
@@ -133,6 +129,71 @@ pub(crate) async fn login(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     steady(started).await;
     Ok(response)
+}
+
+/// The one answer to a failed desk login: an unknown address, a wrong password and a
+/// missing or wrong code look the same, so a guessed password is not confirmed.
+pub const DESK_LOGIN_FAILED: &str = "the e-mail address, the password or the code is wrong";
+
+/// Wrong codes one member may send in 15 minutes, and in a day, before codes are refused
+/// (429) for the rest of the window: with three codes valid at a time, a guesser gets about
+/// one chance in 16,000 a day.
+const CODE_FAILURES: [(&str, u32, i64); 2] = [("desk-code", 5, 900), ("desk-code-day", 20, 86_400)];
+
+/// Proves the second factor of `member` (whose password was right) with `code`: the app's
+/// code for now (once) or an unused recovery code, which `member` then records. A wrong
+/// code is counted (past [`CODE_FAILURES`] every code is refused until the window ends),
+/// audited, and answered as a wrong password is.
+async fn second_factor(
+    state: &AppState,
+    member: &mut Member,
+    secret: &str,
+    code: &str,
+    started: Instant,
+) -> Result<(), ApiError> {
+    let limits = RateLimits::new(state.store.clone());
+    let who = email_key(&member.email);
+    // Counted before the code is checked, so parallel guesses are each counted; a right code
+    // takes its count back.
+    for (scope, max, window) in CODE_FAILURES {
+        if limits.count(scope, &who, window).await? > max {
+            steady(started).await;
+            return Err(ApiError::Wait {
+                message: "too many wrong codes for this login; wait and try again, or ask an admin"
+                    .into(),
+                seconds: RateLimits::retry_after(window),
+            });
+        }
+    }
+    let unix = portal_core::store::now().max(0) as u64;
+    let code = code.trim();
+    let right = match totp::accepted_step(secret, code, unix, member.totp_last_step) {
+        Some(step) => {
+            member.totp_last_step = step;
+            true
+        }
+        None => !code.is_empty() && member.redeem_recovery_code(code),
+    };
+    if right {
+        for (scope, _, window) in CODE_FAILURES {
+            limits.forgive(scope, &who, window).await?;
+        }
+        return Ok(());
+    }
+    let audit = crate::staff::key::audit_writes(
+        &format!("staff:{who}"),
+        "staff.code_refused",
+        None,
+        format!("staff {who}"),
+        serde_json::json!({ "email": who, "code_sent": !code.is_empty() }),
+    )?;
+    state
+        .store
+        .transact(audit)
+        .await
+        .map_err(portal_core::records::RecordError::from)?;
+    steady(started).await;
+    Err(ApiError::Unauthorized(DESK_LOGIN_FAILED.into()))
 }
 
 /// `POST /desk/logout`: the session ends on the server, the cookie is cleared.

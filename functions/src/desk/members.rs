@@ -227,13 +227,19 @@ pub(crate) async fn change(
         ));
     }
     member.renew_credentials();
-    let audit = staff.audit(
+    let mut extra = staff.audit(
         "staff.changed",
         None,
         format!("staff {}", member.email),
         json!({ "email": member.email, "role": member.role.name(), "disabled": member.disabled }),
     )?;
-    members.update(&member, found.version, audit).await?;
+    // Only while the admin making the change is unchanged: two admins demoting each other at
+    // once cannot both succeed, so an admin always remains.
+    extra.push(Write::Check(
+        Member::key_of(&user.member.email),
+        Cond::Version(user.version),
+    ));
+    members.update(&member, found.version, extra).await?;
     Ok(done_now(
         body.from_form,
         "/desk/staff",

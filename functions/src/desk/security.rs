@@ -2,9 +2,11 @@
 //! app, a code from it to confirm, and ten recovery codes shown once.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use portal_core::records::staff::{recovery_codes, Members};
+use portal_core::records::staff::{recovery_codes, Members, SessionStart};
+use portal_core::records::Record;
+use portal_core::store::{Cond, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -13,7 +15,7 @@ use crate::input::Input;
 use crate::state::AppState;
 
 use super::page::desk_page;
-use super::session::{needs_second_factor, DeskUser};
+use super::session::{needs_second_factor, set_cookie, DeskUser, ABSOLUTE_SECONDS};
 use super::totp;
 
 /// What the security screen shows.
@@ -24,6 +26,9 @@ struct Security {
     recovery_left: usize,
     /// A new secret to set up (when none is set up yet).
     secret: Option<String>,
+    /// The portal's signature of the secret for this session, so only a secret the portal
+    /// made can be set up.
+    seal: Option<String>,
     qr: Option<String>,
 }
 
@@ -38,11 +43,16 @@ pub(crate) async fn page(
         let issuer = state.site().settings().business.clone();
         totp::qr_svg(&totp::otpauth_url(s, &issuer, &user.member.email))
     });
+    let seal = match &secret {
+        Some(s) => Some(seal_of(&state, &user, s).await?),
+        None => None,
+    };
     let data = Security {
         enabled,
         required: needs_second_factor(&state, &user.member),
         recovery_left: user.member.recovery_codes.len(),
         secret,
+        seal,
         qr,
     };
     Ok(desk_page(
@@ -57,6 +67,15 @@ pub(crate) async fn page(
     .into_response())
 }
 
+/// The seal of `secret` for `user`'s session.
+async fn seal_of(state: &AppState, user: &DeskUser, secret: &str) -> Result<String, ApiError> {
+    crate::guard::sign_text(
+        state,
+        &format!("desk-totp\n{}\n{secret}", user.session.token_hash),
+    )
+    .await
+}
+
 /// Setting up an authenticator app.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +83,9 @@ pub struct Enrol {
     /// The secret the page showed.
     #[serde(default)]
     pub secret: String,
+    /// The portal's seal of the secret.
+    #[serde(default)]
+    pub seal: String,
     /// The code the app shows for it.
     #[serde(default)]
     pub code: String,
@@ -88,14 +110,11 @@ pub(crate) async fn enrol(
         ));
     }
     let secret = body.value.secret.trim().to_string();
-    if secret.len() != 32
-        || !secret
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
-    {
+    let sealed = seal_of(&state, &user, &secret).await?;
+    if !crate::guard::same_secret(&sealed, body.value.seal.trim()) {
         return Err(ApiError::invalid(
             "secret",
-            "reload the page and scan the new code",
+            "this is not a key the portal made for this session; reload the page and scan the new code",
         ));
     }
     let unix = portal_core::store::now().max(0) as u64;
@@ -110,18 +129,36 @@ pub(crate) async fn enrol(
     member.totp_secret = Some(secret);
     member.totp_last_step = step;
     member.recovery_codes = hashes;
-    let audit = user.staff().audit(
+    // Every session from before ends, this one too: the member goes on in a new session
+    // that proved the new factor.
+    member.renew_credentials();
+    let mut extra = user.staff().audit(
         "staff.second_factor",
         None,
         format!("staff {}", member.email),
         json!({ "email": member.email, "second_factor": "totp" }),
     )?;
-    Members::new(state.store.clone())
-        .update(&member, user.version, audit)
+    extra.push(Write::Delete(user.session.key(), Cond::None));
+    let (token, session) = Members::new(state.store.clone())
+        .start_session(
+            &member,
+            user.version,
+            SessionStart {
+                seconds: ABSOLUTE_SECONDS,
+                second_factor: true,
+                save_member: true,
+                extra,
+            },
+        )
         .await?;
-    Ok(desk_page(
+    let now_user = DeskUser {
+        member,
+        version: user.version + 1,
+        session,
+    };
+    let mut r = desk_page(
         &state,
-        &user,
+        &now_user,
         Recovery { codes },
         "desk/recovery.html",
         "Recovery codes",
@@ -129,5 +166,8 @@ pub(crate) async fn enrol(
     )
     .await?
     .status(StatusCode::OK)
-    .into_response())
+    .into_response();
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&token, ABSOLUTE_SECONDS));
+    Ok(r)
 }

@@ -118,12 +118,20 @@ impl FromRequestParts<AppState> for DeskUser {
             )
             .into());
         }
-        if found.record.totp_secret.is_none()
-            && needs_second_factor(state, &found.record)
-            && !parts.uri.path().starts_with(SECURITY)
-            && parts.uri.path() != "/desk/logout"
-        {
-            return Err(Refusal::Enrol);
+        // A member who needs a second factor works only in a session that proved one; until
+        // they have set one up, only the security screen (and logging out) is open.
+        if needs_second_factor(state, &found.record) && !session.second_factor {
+            if found.record.totp_secret.is_some() {
+                members.end_session(&token).await?;
+                return Err(ApiError::Unauthorized(
+                    "log in again with a code from your authenticator app".into(),
+                )
+                .into());
+            }
+            let path = parts.uri.path();
+            if !path.starts_with(SECURITY) && path != "/desk/logout" {
+                return Err(Refusal::Enrol);
+            }
         }
         if t - last > 60 {
             members.touch(&session).await?;
@@ -158,6 +166,23 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     else {
         return next.run(req).await;
     };
+    // A post needs a live session (logging out clears an ended one all the same), and is
+    // counted against the session's hourly posts, before its body is read.
+    let live = Members::new(state.store.clone()).session(&token).await;
+    match live {
+        Ok(Some(_)) => {}
+        Ok(None) if req.uri().path() == "/desk/logout" => return next.run(req).await,
+        Ok(None) => {
+            return ApiError::Unauthorized("log in to the desk first".into()).into_response()
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    let posts = crate::auth::POSTS_PER_SESSION;
+    if let Err(e) =
+        crate::guard::limit(&state, "desk-session-post", &token_hash(&token), posts).await
+    {
+        return e.into_response();
+    }
     let signed = format!("desk-csrf\n{}", token_hash(&token));
     crate::auth::csrf::require_form_token(
         &state,
