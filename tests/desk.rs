@@ -741,3 +741,333 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
 }
 
 on_both!(a_day_on_the_desk, "desk", desk_day);
+
+/// Adds a member with `role` from the command line, activates them and logs them in.
+fn member(server: &Server, spec: &str, outbox: &Path, email: &str, role: &str) -> String {
+    let out = admin(spec, &["staff", "add", email, "--role", role]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    activate(server, outbox, email, "a long enough password");
+    let (a, cookie) = login(server, email, "a long enough password", "");
+    assert_eq!((a.status, a.location()), (303, "/desk/"), "{}", a.body);
+    cookie
+}
+
+fn onboarding(server: &Server, spec: &str, outbox: &Path) {
+    let max = member(server, spec, outbox, "max@kestrel-systems.co.uk", "manager");
+    let ann = member(server, spec, outbox, "ann@kestrel-systems.co.uk", "agent");
+
+    // The manager opens an account, invites its owner, publishes an invoice, records a
+    // payment.
+    let list = get(server, "/desk/customers", &max);
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(
+        list.body.contains("Harbour Café"),
+        "the demo customers are listed"
+    );
+    let created = post(
+        server,
+        "/desk/customers",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &list.csrf()),
+            ("id", "C-77"),
+            ("number", "77"),
+            ("name", "Gull Bakery"),
+            ("email", "accounts@gull-bakery.example"),
+        ]),
+    );
+    assert_eq!(
+        (created.status, created.location()),
+        (303, "/desk/customers/C-77"),
+        "{}",
+        created.body
+    );
+    let again = post(
+        server,
+        "/desk/customers",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &list.csrf()),
+            ("id", "C-77"),
+            ("number", "1"),
+            ("name", "Other"),
+            ("email", "o@example.com"),
+        ]),
+    );
+    assert_eq!(
+        again.status, 409,
+        "an id in use is refused, nothing overwritten: {}",
+        again.body
+    );
+    assert!(get(server, "/desk/customers?q=gull", &max)
+        .body
+        .contains("/desk/customers/C-77"));
+    let page = get(server, "/desk/customers/C-77", &max);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Gull Bakery") && page.body.contains("No invoices yet."));
+    let csrf = page.csrf();
+    let invited = post(
+        server,
+        "/desk/customers/C-77/logins",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &csrf),
+            ("email", "gwen@gull-bakery.example"),
+            ("name", "Gwen Gull"),
+        ]),
+    );
+    assert_eq!(invited.status, 303, "{}", invited.body);
+    let field = |page: &Answer, name: &str| {
+        page.body
+            .split(&format!(
+                r#"name="{name}" type="text" required maxlength="64" value=""#
+            ))
+            .nth(1)
+            .or_else(|| page.body.split(&format!(r#"name="{name}" value=""#)).nth(1))
+            .unwrap_or_else(|| panic!("no {name} in {}", page.body))
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let invoice_id = field(&page, "id");
+    let published = post(
+        server,
+        "/desk/customers/C-77/invoices",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &csrf),
+            ("id", &invoice_id),
+            ("number", "INV-7701"),
+            ("date", "2026-12-01"),
+            ("due", "2026-12-31"),
+            ("status", "open"),
+            ("description_1", "Till rental, December"),
+            ("quantity_1", "2"),
+            ("price_1", "25.00"),
+            ("vat_1", "20"),
+            ("description_2", ""),
+            ("quantity_2", "1"),
+            ("price_2", ""),
+            ("vat_2", "20"),
+        ]),
+    );
+    assert_eq!(published.status, 303, "{}", published.body);
+    let bad = post(
+        server,
+        "/desk/customers/C-77/invoices",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &csrf),
+            ("id", "INV-X"),
+            ("number", "X"),
+            ("date", "2026-12-01"),
+            ("due", "2026-12-31"),
+            ("status", "open"),
+            ("description_1", "Thing"),
+            ("price_1", "twelve"),
+        ]),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body.contains("price 1"),
+        "the field is named: {}",
+        bad.body
+    );
+    let pay_id = page
+        .body
+        .split(r#"<input type="hidden" name="id" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let paid = post(
+        server,
+        "/desk/customers/C-77/payments",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &csrf),
+            ("id", &pay_id),
+            ("date", "2026-12-02"),
+            ("amount", "20.00"),
+            ("method", "bank transfer"),
+            ("invoice_id", &invoice_id),
+        ]),
+    );
+    assert_eq!(paid.status, 303, "{}", paid.body);
+    // The same form sent twice records the payment once.
+    let twice = post(
+        server,
+        "/desk/customers/C-77/payments",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &csrf),
+            ("id", &pay_id),
+            ("date", "2026-12-02"),
+            ("amount", "20.00"),
+            ("method", "bank transfer"),
+            ("invoice_id", &invoice_id),
+        ]),
+    );
+    assert_eq!(twice.status, 303, "{}", twice.body);
+    let page = get(server, "/desk/customers/C-77", &max);
+    assert!(
+        page.body.contains("INV-7701") && page.body.contains("£60.00"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<strong>£40.00</strong>"),
+        "60 invoiced, 20 paid once: {}",
+        page.body
+    );
+    assert!(page.body.contains("gwen@gull-bakery.example") && page.body.contains("invited"));
+
+    // The invited person activates the login and sees the invoice and the balance.
+    let token = Server::link_token(outbox, "gwen@gull-bakery.example", "/activate/");
+    let (status, _, body) = server.post(
+        "/api/auth/activate",
+        "application/json",
+        &format!(r#"{{"token": "{token}", "password": "fresh bread daily"}}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, headers, body) = server.post(
+        "/api/auth/login",
+        "application/json",
+        r#"{"email": "gwen@gull-bakery.example", "password": "fresh bread daily"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let gwen = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-portal="))
+        .unwrap();
+    let account = get(server, "/api/my/account", &gwen);
+    assert!(
+        account.body.contains("Gull Bakery") && account.body.contains("4000"),
+        "{}",
+        account.body
+    );
+    assert!(get(server, "/api/my/invoices", &gwen)
+        .body
+        .contains("INV-7701"));
+
+    // A stale edit changes nothing; a fresh one does, and disabling the login ends its
+    // sessions.
+    let version = page
+        .body
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let edit = |name: &str, version: &str| {
+        post(
+            server,
+            "/desk/customers/C-77",
+            &max,
+            FORM,
+            &form(&[
+                ("csrf", &csrf),
+                ("version", version),
+                ("number", "77"),
+                ("name", name),
+                ("email", "accounts@gull-bakery.example"),
+                ("status", "active"),
+                ("phones", "0117 496 0000"),
+                ("address", "1 Quay Street\nBristol"),
+            ]),
+        )
+    };
+    assert_eq!(edit("Gull Bakery Ltd", &version).status, 303);
+    let stale = edit("Gull Bakery (old form)", &version);
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    let page = get(server, "/desk/customers/C-77", &max);
+    assert!(page.body.contains("Gull Bakery Ltd") && !page.body.contains("old form"));
+    assert!(page.body.contains("1 Quay Street"));
+    let disabled = post(
+        server,
+        "/desk/customers/C-77/logins/gwen%40gull-bakery.example",
+        &max,
+        FORM,
+        &form(&[("csrf", &csrf), ("disabled", "true")]),
+    );
+    assert_eq!(disabled.status, 303, "{}", disabled.body);
+    assert_eq!(get(server, "/api/my/account", &gwen).status, 401);
+
+    // An agent reads the account but neither its billing nor any form; writes are refused.
+    let seen = get(server, "/desk/customers/C-77", &ann);
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert!(!seen.body.contains("INV-7701") && !seen.body.contains("Publish an invoice"));
+    assert!(!seen.body.contains("Send an invitation"));
+    let agent_csrf = seen.csrf();
+    for (path, fields) in [
+        (
+            "/desk/customers/C-77/invoices",
+            vec![
+                ("id", "INV-9"),
+                ("number", "9"),
+                ("date", "2026-12-01"),
+                ("due", "2026-12-31"),
+                ("status", "open"),
+                ("description_1", "x"),
+                ("price_1", "1"),
+            ],
+        ),
+        (
+            "/desk/customers/C-77/payments",
+            vec![
+                ("id", "P-9"),
+                ("date", "2026-12-01"),
+                ("amount", "1"),
+                ("method", "cash"),
+            ],
+        ),
+        (
+            "/desk/customers/C-77/logins",
+            vec![("email", "mallory@example.com")],
+        ),
+        (
+            "/desk/customers",
+            vec![
+                ("id", "C-99"),
+                ("number", "99"),
+                ("name", "X"),
+                ("email", "x@example.com"),
+            ],
+        ),
+    ] {
+        let mut all = vec![("csrf", agent_csrf.as_str())];
+        all.extend(fields);
+        let refused = post(server, path, &ann, FORM, &form(&all));
+        assert_eq!(refused.status, 403, "{path}: {}", refused.body);
+    }
+    let page = get(server, "/desk/customers/C-77", &max);
+    assert!(
+        !page.body.contains("INV-9") && !page.body.contains("mallory"),
+        "nothing written"
+    );
+    // No session, no customer screens.
+    assert_eq!(
+        get(server, "/desk/customers/C-77", "").location(),
+        "/desk/login"
+    );
+}
+
+on_both!(a_manager_onboards_a_customer, "onboard", onboarding);

@@ -805,10 +805,13 @@ fn each_function_may_touch_only_the_partitions_its_group_uses() {
     listed.sort();
     assert_eq!(seen, listed);
     // What only some functions may touch: the logins (with their password hashes: the
-    // staff function invites and disables them) and the devices.
+    // staff API and the desk invite and disable them), the devices, and the staff members
+    // (with theirs and their second factors).
     for (partition, only) in [
-        ("LOGIN#ada@example.com", &["auth", "account", "staff"][..]),
+        ("LOGIN#ada@example.com", &["auth", "account", "staff", "desk"][..]),
         ("DEVICE#x", &["auth"]),
+        ("STAFF", &["desk"]),
+        ("STAFFSESSION#x", &["desk"]),
     ] {
         let may: Vec<&str> = portal_functions::PARTITIONS
             .iter()

@@ -15,10 +15,13 @@
 //!   sets them up (required for admins; for everyone with `all_staff_need_second_factor`).
 //! - `queue.rs`, `issue.rs`: the queue and an issue (reply, internal note, status,
 //!   assignee).
+//! - `customers.rs`: customer accounts, their contacts and logins (invite, disable, enable),
+//!   and for managers their invoices and payments, with forms to publish and record them.
 //! - `members.rs`: staff members (admins add, change and disable them; `portal admin staff
 //!   add` makes the first).
 //! - `page.rs`: what every screen shares (the menu for the role, the form token).
 
+pub mod customers;
 pub mod issue;
 pub mod login;
 pub mod members;
@@ -57,6 +60,21 @@ pub fn router() -> Router<AppState> {
         )
         .route("/desk/issues/{number}/replies", post(issue::reply))
         .route("/desk/issues/{number}/notes", post(issue::note))
+        .route(
+            "/desk/customers",
+            get(customers::list).post(customers::create),
+        )
+        .route(
+            "/desk/customers/{id}",
+            get(customers::page).post(customers::edit),
+        )
+        .route("/desk/customers/{id}/logins", post(customers::invite))
+        .route(
+            "/desk/customers/{id}/logins/{email}",
+            post(customers::login_change),
+        )
+        .route("/desk/customers/{id}/invoices", post(customers::invoice))
+        .route("/desk/customers/{id}/payments", post(customers::payment))
         .route("/desk/staff", get(members::page).post(members::create))
         .route("/desk/staff/{email}", post(members::change))
 }

@@ -23,6 +23,9 @@ struct Me {
 fn menu(user: &DeskUser) -> Vec<(&'static str, &'static str)> {
     let staff = user.staff();
     let mut m = vec![("/desk/", "Queue")];
+    if staff.may("customers:read").is_ok() {
+        m.push(("/desk/customers", "Customers"));
+    }
     if staff.may("staff:write").is_ok() {
         m.push(("/desk/staff", "Staff"));
     }

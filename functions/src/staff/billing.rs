@@ -80,6 +80,21 @@ pub struct StaffInvoice {
     pub balance_cents: i64,
 }
 
+/// The operation behind the desk's customer screen: the customer's latest invoices and
+/// payments, newest first, up to `limit` of each (2 requests).
+pub(crate) async fn recent(
+    state: &AppState,
+    staff: &Staff,
+    customer: &str,
+    limit: usize,
+) -> Result<(Vec<Invoice>, Vec<Payment>), ApiError> {
+    staff.may("billing:read")?;
+    let billing = Billing::new(state.store.clone());
+    let (invoices, _) = billing.invoices(customer, limit, None).await?;
+    let (payments, _) = billing.payments(customer, limit, None).await?;
+    Ok((invoices, payments))
+}
+
 /// Checks a date written `YYYY-MM-DD`.
 pub(super) fn date(field: &str, value: &str) -> Result<String, ApiError> {
     chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")

@@ -132,12 +132,21 @@ pub(crate) async fn get(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    Ok(answer(StatusCode::OK, read(&state, &staff, &id).await?))
+}
+
+/// The operation behind both doors: the customer `id`.
+pub(crate) async fn read(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+) -> Result<StaffCustomer, ApiError> {
     staff.may("customers:read")?;
     let found = Customers::new(state.store.clone())
-        .get(&own_id("id", &id)?)
+        .get(&own_id("id", id)?)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no customer {id}")))?;
-    Ok(answer(StatusCode::OK, view(found.record, found.version)))
+    Ok(view(found.record, found.version))
 }
 
 /// A customer account as the business's systems send it.

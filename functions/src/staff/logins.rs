@@ -151,6 +151,28 @@ fn login_view(l: &Login) -> StaffLogin {
     }
 }
 
+/// The operation behind the desk's customer screen: the logins of customer `id`'s contact
+/// people (1 request per contact).
+pub(crate) async fn logins_of(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+) -> Result<Vec<StaffLogin>, ApiError> {
+    staff.may("customers:read")?;
+    let customers = Customers::new(state.store.clone());
+    let mut out = Vec::new();
+    for contact in customers.contacts(id).await? {
+        if let Some(l) = customers
+            .login(&contact.email)
+            .await?
+            .filter(|l| l.record.customer_id == id)
+        {
+            out.push(login_view(&l.record));
+        }
+    }
+    Ok(out)
+}
+
 /// An invitation.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,568 @@
+//! `/desk/customers`: customer accounts — search and list, create and edit, contacts and
+//! their logins (invite, disable, enable), and for managers the latest invoices and payments
+//! with forms to publish an invoice and record a payment. Each form calls the staff API's
+//! handler for the same operation (`crate::staff::customers`, `logins`, `billing`).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use portal_core::records::new_id;
+use serde::{Deserialize, Serialize};
+
+use crate::account::money::Money;
+use crate::error::ApiError;
+use crate::input::Input;
+use crate::staff::billing::{InvoiceInput, LineInput, PaymentInput};
+use crate::staff::customers::{
+    CustomerInput, CustomerRef, PageParams, StaffContact, StaffCustomer,
+};
+use crate::staff::logins::{LoginChange, NewLogin, StaffLogin};
+use crate::staff::{billing, customers, logins};
+use crate::state::AppState;
+use crate::view::done_with;
+
+use super::page::desk_page;
+use super::session::DeskUser;
+
+/// At most this many customers are read for the list.
+const MOST: usize = 5000;
+
+/// The list's search.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct Search {
+    /// Words in the name or id.
+    #[serde(default)]
+    pub q: String,
+}
+
+/// What the customer list shows.
+#[derive(Debug, Serialize)]
+struct ListScreen {
+    customers: Vec<CustomerRef>,
+    q: String,
+    can_write: bool,
+    truncated: bool,
+}
+
+/// `GET /desk/customers`.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Query(search): Query<Search>,
+) -> Result<Response, ApiError> {
+    let staff = user.staff();
+    let mut all = Vec::new();
+    let mut cursor = None;
+    let truncated = loop {
+        let page = customers::list(
+            State(state.clone()),
+            staff.clone(),
+            Query(PageParams {
+                cursor,
+                limit: Some(1000),
+            }),
+        )
+        .await?
+        .0;
+        all.extend(page.customers);
+        match page.next {
+            Some(next) if all.len() < MOST => cursor = Some(next),
+            Some(_) => break true,
+            None => break false,
+        }
+    };
+    let words = search.q.trim().to_lowercase();
+    all.retain(|c| {
+        words.is_empty()
+            || c.name.to_lowercase().contains(&words)
+            || c.id.to_lowercase().contains(&words)
+    });
+    let screen = ListScreen {
+        customers: all,
+        q: search.q,
+        can_write: staff.may("customers:write").is_ok(),
+        truncated,
+    };
+    Ok(desk_page(
+        &state,
+        &user,
+        screen,
+        "desk/customers.html",
+        "Customers",
+        "/desk/customers",
+    )
+    .await?
+    .into_response())
+}
+
+/// A customer account's fields as the desk's form sends them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerForm {
+    /// The business's id (new accounts only).
+    #[serde(default)]
+    pub id: String,
+    /// Customer number.
+    #[serde(default)]
+    pub number: String,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// Main e-mail address.
+    #[serde(default)]
+    pub email: String,
+    /// Phone numbers, one a line.
+    #[serde(default)]
+    pub phones: String,
+    /// Postal address, one line a line.
+    #[serde(default)]
+    pub address: String,
+    /// Status.
+    #[serde(default)]
+    pub status: String,
+    /// The version the form showed (edits only).
+    #[serde(default)]
+    pub version: String,
+}
+
+impl CustomerForm {
+    fn input(&self) -> CustomerInput {
+        let lines = |text: &str| text.lines().map(str::to_string).collect();
+        CustomerInput {
+            number: self.number.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            phones: lines(&self.phones),
+            address: lines(&self.address),
+            status: Some(self.status.trim().to_string()).filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+/// `POST /desk/customers`: a new customer account.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    user: DeskUser,
+    body: Input<CustomerForm>,
+) -> Result<Response, ApiError> {
+    let staff = user.staff();
+    staff.may("customers:write")?;
+    let id = body.value.id.trim().to_string();
+    if customers::read(&state, &staff, &id).await.is_ok() {
+        return Err(ApiError::Conflict(format!(
+            "there is a customer {id} already; open it to change it"
+        )));
+    }
+    let answer = customers::put(
+        State(state.clone()),
+        staff,
+        Path(id.clone()),
+        HeaderMap::new(),
+        Input {
+            value: body.value.input(),
+            from_form: false,
+        },
+    )
+    .await?;
+    Ok(done_with(
+        body.from_form,
+        &format!("/desk/customers/{id}"),
+        answer,
+    ))
+}
+
+/// `POST /desk/customers/{id}`: a change of the account, against the version the form showed.
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path(id): Path<String>,
+    body: Input<CustomerForm>,
+) -> Result<Response, ApiError> {
+    let version: u64 = body
+        .value
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::invalid("version", "reload the customer and change it again"))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::IF_MATCH,
+        HeaderValue::from_str(&format!("\"{version}\"")).expect("digits"),
+    );
+    let answer = customers::put(
+        State(state.clone()),
+        user.staff(),
+        Path(id.clone()),
+        headers,
+        Input {
+            value: body.value.input(),
+            from_form: false,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::Stale(_) => ApiError::Conflict(
+            "someone changed this customer since you opened it; nothing was changed. Open it again, then make your change".into(),
+        ),
+        other => other,
+    })?;
+    Ok(done_with(
+        body.from_form,
+        &format!("/desk/customers/{id}"),
+        answer,
+    ))
+}
+
+/// An invoice or a payment as the customer screen lists it.
+#[derive(Debug, Serialize)]
+struct BillingRow {
+    id: String,
+    number: String,
+    date: String,
+    status: String,
+    amount: Money,
+}
+
+/// What the customer screen shows.
+#[derive(Debug, Serialize)]
+struct CustomerScreen {
+    customer: StaffCustomer,
+    balance: Money,
+    contacts: Vec<StaffContact>,
+    logins: Vec<StaffLogin>,
+    can_write: bool,
+    /// Invoices and payments, when the member may see billing.
+    billing: Option<(Vec<BillingRow>, Vec<BillingRow>)>,
+    /// Fresh ids the forms suggest, so a form sent twice writes once.
+    new_invoice_id: String,
+    new_payment_id: String,
+    today: String,
+}
+
+/// `GET /desk/customers/{id}`.
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let staff = user.staff();
+    let customer = customers::read(&state, &staff, &id).await?;
+    let contacts = customers::contacts(State(state.clone()), staff.clone(), Path(id.clone()))
+        .await?
+        .0;
+    let logins = logins::logins_of(&state, &staff, &customer.id).await?;
+    let billing = match billing::recent(&state, &staff, &customer.id, 20).await {
+        Ok((invoices, payments)) => Some((
+            invoices
+                .into_iter()
+                .map(|i| BillingRow {
+                    amount: Money::of(i.total_cents()),
+                    id: i.id,
+                    number: i.number,
+                    date: i.date,
+                    status: i.status,
+                })
+                .collect(),
+            payments
+                .into_iter()
+                .map(|p| BillingRow {
+                    amount: Money::of(p.amount_cents),
+                    id: p.id,
+                    number: p.invoice_id.unwrap_or_default(),
+                    date: p.date,
+                    status: p.method,
+                })
+                .collect(),
+        )),
+        Err(ApiError::Forbidden(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let short = || new_id()[20..].to_uppercase();
+    let screen = CustomerScreen {
+        balance: Money::of(customer.balance_cents),
+        can_write: staff.may("customers:write").is_ok(),
+        contacts,
+        logins,
+        billing,
+        new_invoice_id: format!("INV-{}", short()),
+        new_payment_id: format!("PAY-{}", short()),
+        today: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        customer,
+    };
+    let title = screen.customer.name.clone();
+    let url = format!("/desk/customers/{id}");
+    Ok(
+        desk_page(&state, &user, screen, "desk/customer.html", &title, &url)
+            .await?
+            .into_response(),
+    )
+}
+
+/// `POST /desk/customers/{id}/logins`: invites a person (a mail with an activation link).
+pub(crate) async fn invite(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path(id): Path<String>,
+    body: Input<NewLogin>,
+) -> Result<Response, ApiError> {
+    let answer = logins::create(
+        State(state),
+        user.staff(),
+        Path(id.clone()),
+        Input {
+            value: body.value,
+            from_form: false,
+        },
+    )
+    .await?;
+    Ok(done_with(
+        body.from_form,
+        &format!("/desk/customers/{id}#logins"),
+        answer,
+    ))
+}
+
+/// `POST /desk/customers/{id}/logins/{email}`: disables or enables a login.
+pub(crate) async fn login_change(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path((id, email)): Path<(String, String)>,
+    body: Input<LoginChange>,
+) -> Result<Response, ApiError> {
+    let answer = logins::change(
+        State(state),
+        user.staff(),
+        Path((id.clone(), email)),
+        Input {
+            value: body.value,
+            from_form: false,
+        },
+    )
+    .await?;
+    Ok(done_with(
+        body.from_form,
+        &format!("/desk/customers/{id}#logins"),
+        answer,
+    ))
+}
+
+/// Pounds and pence as a person types them (`12.50`, `1,200`, `-3`) in pence.
+fn cents(field: &str, text: &str) -> Result<i64, ApiError> {
+    let t: String = text.trim().trim_start_matches('£').replace(',', "");
+    let bad = || ApiError::invalid(field, format!("`{text}` is not an amount such as 12.50"));
+    let (sign, t) = match t.strip_prefix('-') {
+        Some(rest) => (-1, rest.to_string()),
+        None => (1, t),
+    };
+    let (whole, part) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty() && part.is_empty() || part.len() > 2 {
+        return Err(bad());
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let part: i64 = if part.is_empty() {
+        0
+    } else {
+        format!("{part:0<2}").parse().map_err(|_| bad())?
+    };
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(part))
+        .map(|c| sign * c)
+        .ok_or_else(bad)
+}
+
+/// An invoice as the desk's form sends it: up to three lines.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceForm {
+    /// The business's id for it.
+    #[serde(default)]
+    pub id: String,
+    /// Number shown to the customer.
+    #[serde(default)]
+    pub number: String,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub date: String,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub due: String,
+    /// `draft`, `open`, `paid`, `overdue`, `void`.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    description_1: String,
+    #[serde(default)]
+    quantity_1: String,
+    #[serde(default)]
+    price_1: String,
+    #[serde(default)]
+    vat_1: String,
+    #[serde(default)]
+    description_2: String,
+    #[serde(default)]
+    quantity_2: String,
+    #[serde(default)]
+    price_2: String,
+    #[serde(default)]
+    vat_2: String,
+    #[serde(default)]
+    description_3: String,
+    #[serde(default)]
+    quantity_3: String,
+    #[serde(default)]
+    price_3: String,
+    #[serde(default)]
+    vat_3: String,
+}
+
+impl InvoiceForm {
+    /// The filled-in lines (a row with no description is left out).
+    fn lines(&self) -> Result<Vec<LineInput>, ApiError> {
+        let rows = [
+            (
+                &self.description_1,
+                &self.quantity_1,
+                &self.price_1,
+                &self.vat_1,
+            ),
+            (
+                &self.description_2,
+                &self.quantity_2,
+                &self.price_2,
+                &self.vat_2,
+            ),
+            (
+                &self.description_3,
+                &self.quantity_3,
+                &self.price_3,
+                &self.vat_3,
+            ),
+        ];
+        let number = |field: String, text: &str, default: i64| -> Result<i64, ApiError> {
+            match text.trim() {
+                "" => Ok(default),
+                t => t
+                    .parse()
+                    .map_err(|_| ApiError::invalid(&field, format!("`{t}` is not a whole number"))),
+            }
+        };
+        rows.iter()
+            .enumerate()
+            .filter(|(_, (d, ..))| !d.trim().is_empty())
+            .map(|(i, (d, q, p, v))| {
+                let n = i + 1;
+                Ok(LineInput {
+                    description: d.to_string(),
+                    quantity: number(format!("quantity_{n}"), q, 1)?,
+                    unit_cents: cents(&format!("price_{n}"), p)?,
+                    vat_percent: number(format!("vat_{n}"), v, 20)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// `POST /desk/customers/{id}/invoices`: publishes (or replaces) an invoice.
+pub(crate) async fn invoice(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path(id): Path<String>,
+    body: Input<InvoiceForm>,
+) -> Result<Response, ApiError> {
+    let f = &body.value;
+    let value = InvoiceInput {
+        number: f.number.clone(),
+        date: f.date.clone(),
+        due: f.due.clone(),
+        lines: f.lines()?,
+        status: f.status.clone(),
+    };
+    let answer = billing::put_invoice(
+        State(state),
+        user.staff(),
+        Path((id.clone(), f.id.trim().to_string())),
+        Input {
+            value,
+            from_form: false,
+        },
+    )
+    .await?;
+    Ok(done_with(
+        body.from_form,
+        &format!("/desk/customers/{id}#billing"),
+        answer,
+    ))
+}
+
+/// A payment as the desk's form sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentForm {
+    /// The business's id for it (the form suggests a fresh one).
+    #[serde(default)]
+    pub id: String,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub date: String,
+    /// Amount, `12.50`.
+    #[serde(default)]
+    pub amount: String,
+    /// How it was paid.
+    #[serde(default)]
+    pub method: String,
+    /// The invoice it pays, if one.
+    #[serde(default)]
+    pub invoice_id: String,
+}
+
+/// `POST /desk/customers/{id}/payments`: records a payment once.
+pub(crate) async fn payment(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path(id): Path<String>,
+    body: Input<PaymentForm>,
+) -> Result<Response, ApiError> {
+    let f = &body.value;
+    let value = PaymentInput {
+        date: f.date.clone(),
+        amount_cents: cents("amount", &f.amount)?,
+        method: f.method.clone(),
+        invoice_id: Some(f.invoice_id.clone()),
+    };
+    let answer = billing::put_payment(
+        State(state),
+        user.staff(),
+        Path((id.clone(), f.id.trim().to_string())),
+        Input {
+            value,
+            from_form: false,
+        },
+    )
+    .await?;
+    Ok(done_with(
+        body.from_form,
+        &format!("/desk/customers/{id}#billing"),
+        answer,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cents;
+
+    #[test]
+    fn amounts_are_read_as_people_type_them() {
+        assert_eq!(cents("a", "12.50").unwrap(), 1250);
+        assert_eq!(cents("a", "£1,200").unwrap(), 120_000);
+        assert_eq!(cents("a", "0.5").unwrap(), 50);
+        assert_eq!(cents("a", "-3").unwrap(), -300);
+        assert!(cents("a", "12.505").is_err());
+        assert!(cents("a", "twelve").is_err());
+        assert!(cents("a", "").is_err());
+    }
+}
