@@ -1071,3 +1071,132 @@ fn onboarding(server: &Server, spec: &str, outbox: &Path) {
 }
 
 on_both!(a_manager_onboards_a_customer, "onboard", onboarding);
+
+fn sign_ups(server: &Server, spec: &str, outbox: &Path) {
+    let max = member(server, spec, outbox, "max@kestrel-systems.co.uk", "manager");
+    let ann = member(server, spec, outbox, "ann@kestrel-systems.co.uk", "agent");
+    let json = "application/json";
+    let (s, _, body) = server.post(
+        "/api/events/card-payments-webinar-march/registrations",
+        json,
+        r#"{"name": "Grace Hopper", "email": "grace@example.com", "company": "=cmd|' /C calc'!A0"}"#,
+    );
+    assert_eq!(s, 201, "{body}");
+    let (s, _, body) = server.post(
+        "/api/newsletters/seminars/subscriptions",
+        json,
+        r#"{"email": "sue@example.com", "name": "Sue"}"#,
+    );
+    assert_eq!(s, 202, "{body}");
+    let (s, _, body) = server.post(
+        "/api/requests",
+        json,
+        r#"{"kind": "estore", "name": "Eve", "email": "eve@example.com", "address": "1 High St", "message": "An account, please."}"#,
+    );
+    assert_eq!(s, 201, "{body}");
+
+    // The manager finds each list from the menu, and downloads it.
+    let home = get(server, "/desk/", &max);
+    assert!(
+        home.body.contains(r#"href="/desk/events""#)
+            && home.body.contains(r#"href="/desk/requests""#)
+    );
+    let events = get(server, "/desk/events", &max);
+    assert_eq!(events.status, 200, "{}", events.body);
+    assert!(events
+        .body
+        .contains("/desk/events/card-payments-webinar-march"));
+    assert!(events.body.contains("/desk/newsletters/seminars"));
+    let event = get(server, "/desk/events/card-payments-webinar-march", &max);
+    assert_eq!(event.status, 200, "{}", event.body);
+    assert!(event.body.contains("Grace Hopper") && event.body.contains("confirmed"));
+    let csv = get(
+        server,
+        "/desk/events/card-payments-webinar-march/registrations.csv",
+        &max,
+    );
+    assert_eq!(csv.status, 200);
+    assert!(csv
+        .headers
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    assert!(
+        csv.body
+            .contains("confirmed,Grace Hopper,grace@example.com,'=cmd"),
+        "formula-safe: {}",
+        csv.body
+    );
+    let list = get(server, "/desk/newsletters/seminars", &max);
+    assert!(
+        list.body.contains("sue@example.com") && list.body.contains("not confirmed yet"),
+        "{}",
+        list.body
+    );
+    let csv = get(server, "/desk/newsletters/seminars/subscribers.csv", &max);
+    assert!(csv.body.contains("sue@example.com,Sue,no,"), "{}", csv.body);
+    assert_eq!(get(server, "/desk/events/no-such-event", &max).status, 404);
+
+    // A request's status, against the version the page showed.
+    let page = get(server, "/desk/requests", &max);
+    assert!(page.body.contains("eve@example.com"), "{}", page.body);
+    let action = page
+        .body
+        .split(r#"action="/desk/requests/"#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let version = page
+        .body
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let set = |status: &str| {
+        post(
+            server,
+            &format!("/desk/requests/{action}"),
+            &max,
+            FORM,
+            &form(&[
+                ("csrf", &page.csrf()),
+                ("version", &version),
+                ("status", status),
+            ]),
+        )
+    };
+    assert_eq!(set("contacted").status, 303);
+    let stale = set("closed");
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    let page = get(server, "/desk/requests", &max);
+    assert!(page.body.contains(r#"value="contacted""#) && !page.body.contains(r#"value="closed""#));
+
+    // Agents see none of it.
+    for path in [
+        "/desk/events",
+        "/desk/events/card-payments-webinar-march",
+        "/desk/events/card-payments-webinar-march/registrations.csv",
+        "/desk/newsletters/seminars/subscribers.csv",
+        "/desk/requests",
+    ] {
+        let refused = get(server, path, &ann);
+        assert_eq!(refused.status, 403, "{path}");
+        assert!(
+            !refused.body.contains("grace@example.com")
+                && !refused.body.contains("sue@example.com")
+        );
+    }
+    assert!(!get(server, "/desk/", &ann)
+        .body
+        .contains(r#"href="/desk/events""#));
+}
+
+on_both!(a_manager_reads_and_exports_sign_ups, "signups", sign_ups);

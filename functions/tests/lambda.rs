@@ -808,7 +808,10 @@ fn each_function_may_touch_only_the_partitions_its_group_uses() {
     // staff API and the desk invite and disable them), the devices, and the staff members
     // (with theirs and their second factors).
     for (partition, only) in [
-        ("LOGIN#ada@example.com", &["auth", "account", "staff", "desk"][..]),
+        (
+            "LOGIN#ada@example.com",
+            &["auth", "account", "staff", "desk"][..],
+        ),
         ("DEVICE#x", &["auth"]),
         ("STAFF", &["desk"]),
         ("STAFFSESSION#x", &["desk"]),

@@ -17,6 +17,8 @@
 //!   assignee).
 //! - `customers.rs`: customer accounts, their contacts and logins (invite, disable, enable),
 //!   and for managers their invoices and payments, with forms to publish and record them.
+//! - `signups.rs`: events' registrations and newsletters' subscribers (also as CSV), requests
+//!   and appointment requests with their statuses.
 //! - `members.rs`: staff members (admins add, change and disable them; `portal admin staff
 //!   add` makes the first).
 //! - `page.rs`: what every screen shares (the menu for the role, the form token).
@@ -29,6 +31,7 @@ pub mod page;
 pub mod queue;
 pub mod security;
 pub mod session;
+pub mod signups;
 pub mod totp;
 
 use axum::extract::Request;
@@ -75,6 +78,23 @@ pub fn router() -> Router<AppState> {
         )
         .route("/desk/customers/{id}/invoices", post(customers::invoice))
         .route("/desk/customers/{id}/payments", post(customers::payment))
+        .route("/desk/events", get(signups::events))
+        .route("/desk/events/{event}", get(signups::event))
+        .route(
+            "/desk/events/{event}/registrations.csv",
+            get(signups::event_csv),
+        )
+        .route("/desk/newsletters/{list}", get(signups::newsletter))
+        .route(
+            "/desk/newsletters/{list}/subscribers.csv",
+            get(signups::newsletter_csv),
+        )
+        .route("/desk/requests", get(signups::requests))
+        .route("/desk/requests/{reference}", post(signups::request_status))
+        .route(
+            "/desk/appointments/{reference}",
+            post(signups::appointment_status),
+        )
         .route("/desk/staff", get(members::page).post(members::create))
         .route("/desk/staff/{email}", post(members::change))
 }

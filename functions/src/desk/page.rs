@@ -26,6 +26,10 @@ fn menu(user: &DeskUser) -> Vec<(&'static str, &'static str)> {
     if staff.may("customers:read").is_ok() {
         m.push(("/desk/customers", "Customers"));
     }
+    if staff.may("registrations:read").is_ok() {
+        m.push(("/desk/events", "Events and newsletters"));
+        m.push(("/desk/requests", "Requests"));
+    }
     if staff.may("staff:write").is_ok() {
         m.push(("/desk/staff", "Staff"));
     }
