@@ -68,14 +68,7 @@ impl Answer {
 
     /// The session's form token in the page.
     fn csrf(&self) -> String {
-        self.body
-            .split(r#"name="csrf" value=""#)
-            .nth(1)
-            .unwrap_or_else(|| panic!("a form with the session's token in {}", self.body))
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string()
+        value_of(&self.body, "csrf")
     }
 }
 
@@ -114,6 +107,18 @@ fn post(server: &Server, path: &str, cookie: &str, kind: &str, body: &str) -> An
         headers: resp.headers().clone(),
         body: resp.body_mut().read_to_string().unwrap_or_default(),
     }
+}
+
+/// The value of the first form field `name` in `page` (a hidden or text input written
+/// `name="…" value="…"`).
+fn value_of(page: &str, name: &str) -> String {
+    page.split(&format!(r#"name="{name}" value=""#))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no field {name} in {page}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// `application/x-www-form-urlencoded` of `fields`.
@@ -298,25 +303,9 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
             .unwrap(),
         "no-store"
     );
-    let secret = security
-        .body
-        .split(r#"name="secret" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let secret = value_of(&security.body, "secret");
     let csrf = security.csrf();
-    let seal = security
-        .body
-        .split(r#"name="seal" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let seal = value_of(&security.body, "seal");
     let wrong = post(
         server,
         "/desk/security/totp",
@@ -541,15 +530,7 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
     let page = get(server, &format!("/desk/issues/{number}"), &ann);
     assert!(page.body.contains("Internal note"), "{}", page.body);
     assert!(page.body.contains("steps.txt"));
-    let version = page
-        .body
-        .split(r#"name="version" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let version = value_of(&page.body, "version");
     let changed = post(
         server,
         &format!("/desk/issues/{number}"),
@@ -968,15 +949,7 @@ fn onboarding(server: &Server, spec: &str, outbox: &Path) {
 
     // A stale edit changes nothing; a fresh one does, and disabling the login ends its
     // sessions.
-    let version = page
-        .body
-        .split(r#"name="version" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let version = value_of(&page.body, "version");
     let edit = |name: &str, version: &str| {
         post(
             server,
@@ -1151,15 +1124,7 @@ fn sign_ups(server: &Server, spec: &str, outbox: &Path) {
         .next()
         .unwrap()
         .to_string();
-    let version = page
-        .body
-        .split(r#"name="version" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let version = value_of(&page.body, "version");
     let set = |status: &str| {
         post(
             server,

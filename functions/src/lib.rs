@@ -266,6 +266,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "FEED#*",
             "LIMIT#*",
             "OUTBOX",
+            "WEBHOOKS",
         ],
     ),
     ("mailer", &["OUTBOX", "WEBHOOKS", "FEED#*"]),

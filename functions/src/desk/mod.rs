@@ -19,11 +19,13 @@
 //!   and for managers their invoices and payments, with forms to publish and record them.
 //! - `signups.rs`: events' registrations and newsletters' subscribers (also as CSV), requests
 //!   and appointment requests with their statuses.
+//! - `insight.rs`: issues per week and binder, failing mail, failing webhooks.
 //! - `members.rs`: staff members (admins add, change and disable them; `portal admin staff
 //!   add` makes the first).
 //! - `page.rs`: what every screen shares (the menu for the role, the form token).
 
 pub mod customers;
+pub mod insight;
 pub mod issue;
 pub mod login;
 pub mod members;
@@ -95,6 +97,7 @@ pub fn router() -> Router<AppState> {
             "/desk/appointments/{reference}",
             post(signups::appointment_status),
         )
+        .route("/desk/insight", get(insight::page))
         .route("/desk/staff", get(members::page).post(members::create))
         .route("/desk/staff/{email}", post(members::change))
 }

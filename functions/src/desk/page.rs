@@ -30,6 +30,9 @@ fn menu(user: &DeskUser) -> Vec<(&'static str, &'static str)> {
         m.push(("/desk/events", "Events and newsletters"));
         m.push(("/desk/requests", "Requests"));
     }
+    if staff.may("insight:read").is_ok() {
+        m.push(("/desk/insight", "Insight"));
+    }
     if staff.may("staff:write").is_ok() {
         m.push(("/desk/staff", "Staff"));
     }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::staff::issues::{queue_of, QueueEntry, QueueParams};
+use crate::staff::Staff;
 use crate::state::AppState;
 
 use super::page::desk_page;
@@ -74,6 +75,26 @@ struct QueueScreen {
     truncated: bool,
 }
 
+/// Every issue the queue operation finds for `params`, up to [`MOST`], and whether there
+/// were more.
+pub(crate) async fn everything(
+    state: &AppState,
+    staff: &Staff,
+    mut params: QueueParams,
+) -> Result<(Vec<QueueEntry>, bool), ApiError> {
+    params.limit = Some(1000);
+    let mut all = Vec::new();
+    loop {
+        let page = queue_of(state, staff, &params).await?;
+        all.extend(page.issues);
+        match page.next {
+            Some(next) if all.len() < MOST => params.cursor = Some(next),
+            Some(_) => return Ok((all, true)),
+            None => return Ok((all, false)),
+        }
+    }
+}
+
 /// `GET /desk/`.
 pub(crate) async fn page(
     State(state): State<AppState>,
@@ -82,26 +103,12 @@ pub(crate) async fn page(
 ) -> Result<Response, ApiError> {
     let staff = user.staff();
     let binder = Some(filters.binder.clone()).filter(|b| !b.is_empty());
-    let mut params = QueueParams {
+    let params = QueueParams {
         binder,
         customer: Some(filters.customer.clone()).filter(|c| !c.is_empty()),
-        limit: Some(1000),
         ..QueueParams::default()
     };
-    let mut all = Vec::new();
-    let mut truncated = false;
-    loop {
-        let page = queue_of(&state, &staff, &params).await?;
-        all.extend(page.issues);
-        match page.next {
-            Some(next) if all.len() < MOST => params.cursor = Some(next),
-            Some(_) => {
-                truncated = true;
-                break;
-            }
-            None => break,
-        }
-    }
+    let (all, truncated) = everything(&state, &staff, params).await?;
     let mut binders: BTreeMap<String, usize> = state
         .site()
         .settings()

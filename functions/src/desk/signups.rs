@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::input::Input;
 use crate::staff::registrations::{self as lists, ListParams, StatusChange};
+use crate::staff::Staff;
 use crate::state::AppState;
 use crate::view::done_with;
 
@@ -230,14 +231,21 @@ fn stale(e: ApiError) -> ApiError {
     }
 }
 
-/// `POST /desk/requests/{reference}`: a request's status.
-pub(crate) async fn request_status(
-    State(state): State<AppState>,
+/// Sets a status through the staff API's handler `change` (a request's or an appointment's),
+/// against the version the form showed; a form goes on to `onward`.
+async fn set_status<F, Fut>(
+    state: AppState,
     user: DeskUser,
-    Path(reference): Path<String>,
+    reference: String,
     body: Input<StatusForm>,
-) -> Result<Response, ApiError> {
-    let answer = lists::change_request(
+    change: F,
+    onward: &str,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(State<AppState>, Staff, Path<String>, HeaderMap, Input<StatusChange>) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, ApiError>>,
+{
+    let answer = change(
         State(state),
         user.staff(),
         Path(reference),
@@ -251,7 +259,18 @@ pub(crate) async fn request_status(
     )
     .await
     .map_err(stale)?;
-    Ok(done_with(body.from_form, "/desk/requests#requests", answer))
+    Ok(done_with(body.from_form, onward, answer))
+}
+
+/// `POST /desk/requests/{reference}`: a request's status.
+pub(crate) async fn request_status(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path(reference): Path<String>,
+    body: Input<StatusForm>,
+) -> Result<Response, ApiError> {
+    let to = "/desk/requests#requests";
+    set_status(state, user, reference, body, lists::change_request, to).await
 }
 
 /// `POST /desk/appointments/{reference}`: an appointment request's status.
@@ -261,23 +280,6 @@ pub(crate) async fn appointment_status(
     Path(reference): Path<String>,
     body: Input<StatusForm>,
 ) -> Result<Response, ApiError> {
-    let answer = lists::change_appointment(
-        State(state),
-        user.staff(),
-        Path(reference),
-        if_match(&body.value.version)?,
-        Input {
-            value: StatusChange {
-                status: body.value.status.clone(),
-            },
-            from_form: false,
-        },
-    )
-    .await
-    .map_err(stale)?;
-    Ok(done_with(
-        body.from_form,
-        "/desk/requests#appointments",
-        answer,
-    ))
+    let to = "/desk/requests#appointments";
+    set_status(state, user, reference, body, lists::change_appointment, to).await
 }
