@@ -2,7 +2,8 @@
 // `portal admin staff add` activates the login, sets up an authenticator app, logs in with
 // its code, and answers an issue a visitor filed through the public form; the visitor's
 // tracking page shows the reply and the new status, and the mail went out. axe-core finds
-// no serious or critical WCAG 2.2 AA violation on any desk screen, in light and dark.
+// no serious or critical WCAG 2.2 AA violation on any desk screen, an agent's and a
+// manager's, in light and dark.
 //
 // Run by the test command after `cargo build`: node --test tests/browser/
 // Needs: target/browser/node_modules (npm ci), /usr/bin/chromium, target/debug/portal.
@@ -164,4 +165,35 @@ test('an agent sets up an app, logs in with its code and answers a visitor on th
     await anonymous.close();
   }
   await desk.close();
+
+  // A manager's screens: customers and one account, events and one event, a newsletter,
+  // requests, insight.
+  execFileSync(bin, ['admin', '--store', `sqlite:${path.join(out, 'data', 'portal.db')}`, 'staff', 'add', 'max@kestrel-systems.co.uk', '--role', 'manager', '--name', 'Max Manager'], { cwd: root, stdio: 'pipe' });
+  const maxLink = mails().find((m) => m.includes('To: max@kestrel-systems.co.uk')).match(/\/desk\/activate\/[0-9a-f]{32}/)[0];
+  const manager = await browser.newContext();
+  const mpage = await manager.newPage();
+  await mpage.goto(base + maxLink);
+  await mpage.getByLabel('New password').fill('a manager password');
+  await Promise.all([mpage.waitForURL('**/desk/login#activated'), mpage.getByRole('button', { name: 'Save my password' }).click()]);
+  await mpage.getByLabel('E-mail address').fill('max@kestrel-systems.co.uk');
+  await mpage.getByLabel('Password').fill('a manager password');
+  await Promise.all([mpage.waitForURL('**/desk/'), mpage.getByRole('button', { name: 'Log in' }).click()]);
+  await mpage.getByRole('link', { name: 'Customers' }).click();
+  await Promise.all([mpage.waitForURL(/\/desk\/customers\/[^/]+$/), mpage.getByRole('link').filter({ hasText: /^demo-/ }).first().click()]);
+  const account = new URL(mpage.url()).pathname;
+  await mpage.getByRole('link', { name: 'Events and newsletters' }).click();
+  const event = await mpage.locator('main table a').first().getAttribute('href');
+  const newsletter = await mpage.locator('main ul a').first().getAttribute('href');
+  const managerScreens = ['/desk/customers', account, '/desk/events', event, newsletter, '/desk/requests', '/desk/insight'];
+  for (const scheme of ['light', 'dark']) {
+    const seen = await browser.newContext({ colorScheme: scheme, bypassCSP: true, storageState: await manager.storageState() });
+    for (const url of managerScreens) {
+      const { status, bad, passes } = await audit(seen, url);
+      assert.equal(status, 200, url);
+      assert.equal(bad.length, 0, `${url} (${scheme}):\n` + bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n  ')}`).join('\n'));
+      assert.ok(passes > 10, 'axe actually ran its checks');
+    }
+    await seen.close();
+  }
+  await manager.close();
 });
