@@ -1165,3 +1165,225 @@ fn sign_ups(server: &Server, spec: &str, outbox: &Path) {
 }
 
 on_both!(a_manager_reads_and_exports_sign_ups, "signups", sign_ups);
+
+/// Every desk route with the least role that may use it (`None`: open to anyone, for logging
+/// in). The walk below fails if the desk's router has a route this table does not name.
+const DESK_ROUTES: &[(&str, &str, Option<&str>)] = &[
+    ("GET", "/desk", None),
+    ("GET", "/desk/login", None),
+    ("POST", "/desk/login", None),
+    ("POST", "/desk/logout", None),
+    ("GET", "/desk/activate/{token}", None),
+    ("POST", "/desk/activate", None),
+    ("GET", "/desk/", Some("agent")),
+    ("GET", "/desk/security", Some("agent")),
+    ("POST", "/desk/security/totp", Some("agent")),
+    ("GET", "/desk/issues/{number}", Some("agent")),
+    ("POST", "/desk/issues/{number}", Some("agent")),
+    ("POST", "/desk/issues/{number}/replies", Some("agent")),
+    ("POST", "/desk/issues/{number}/notes", Some("agent")),
+    ("GET", "/desk/customers", Some("agent")),
+    ("POST", "/desk/customers", Some("manager")),
+    ("GET", "/desk/customers/{id}", Some("agent")),
+    ("POST", "/desk/customers/{id}", Some("manager")),
+    ("POST", "/desk/customers/{id}/logins", Some("manager")),
+    (
+        "POST",
+        "/desk/customers/{id}/logins/{email}",
+        Some("manager"),
+    ),
+    ("POST", "/desk/customers/{id}/invoices", Some("manager")),
+    ("POST", "/desk/customers/{id}/payments", Some("manager")),
+    ("GET", "/desk/events", Some("manager")),
+    ("GET", "/desk/events/{event}", Some("manager")),
+    (
+        "GET",
+        "/desk/events/{event}/registrations.csv",
+        Some("manager"),
+    ),
+    ("GET", "/desk/newsletters/{list}", Some("manager")),
+    (
+        "GET",
+        "/desk/newsletters/{list}/subscribers.csv",
+        Some("manager"),
+    ),
+    ("GET", "/desk/requests", Some("manager")),
+    ("POST", "/desk/requests/{reference}", Some("manager")),
+    ("POST", "/desk/appointments/{reference}", Some("manager")),
+    ("GET", "/desk/insight", Some("manager")),
+    ("GET", "/desk/staff", Some("admin")),
+    ("POST", "/desk/staff", Some("admin")),
+    ("POST", "/desk/staff/{email}", Some("admin")),
+];
+
+/// The routes the desk's router declares, as written in `functions/src/desk/mod.rs`.
+fn declared_routes() -> Vec<String> {
+    let code = std::fs::read_to_string(common::repo().join("functions/src/desk/mod.rs")).unwrap();
+    code.split(".route(")
+        .skip(1)
+        .map(|rest| rest.split('"').nth(1).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_desk_route_is_closed_to_strangers_customers_and_lesser_roles() {
+    // The table names every route the router has.
+    let mut declared = declared_routes();
+    declared.sort();
+    let mut walked: Vec<String> = DESK_ROUTES.iter().map(|(_, p, _)| p.to_string()).collect();
+    walked.sort();
+    walked.dedup();
+    assert_eq!(declared, walked, "every desk route is in DESK_ROUTES");
+
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    let outbox = dir.path().join("data").join("outbox");
+    let agent = member(
+        &server,
+        &spec,
+        &outbox,
+        "ann@kestrel-systems.co.uk",
+        "agent",
+    );
+    let manager = member(
+        &server,
+        &spec,
+        &outbox,
+        "max@kestrel-systems.co.uk",
+        "manager",
+    );
+    // An admin works only after setting up the second factor.
+    let out = admin(
+        &spec,
+        &[
+            "staff",
+            "add",
+            "bea@kestrel-systems.co.uk",
+            "--role",
+            "admin",
+        ],
+    );
+    assert!(out.status.success());
+    activate(
+        &server,
+        &outbox,
+        "bea@kestrel-systems.co.uk",
+        "an admin password",
+    );
+    let (_, half) = login(
+        &server,
+        "bea@kestrel-systems.co.uk",
+        "an admin password",
+        "",
+    );
+    let security = get(&server, "/desk/security", &half);
+    let secret = value_of(&security.body, "secret");
+    let enrolled = post(
+        &server,
+        "/desk/security/totp",
+        &half,
+        FORM,
+        &form(&[
+            ("csrf", &security.csrf()),
+            ("secret", &secret),
+            ("seal", &value_of(&security.body, "seal")),
+            ("code", &code(&secret)),
+        ]),
+    );
+    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    let boss = enrolled
+        .desk_cookie()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, headers, body) = server.post(
+        "/api/auth/login",
+        "application/json",
+        r#"{"email": "ada@harbour-cafe.example", "password": "harbour cafe demo"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let customer = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-portal="))
+        .unwrap();
+    let (s, _, body) = server.post(
+        "/api/issues",
+        "application/json",
+        r#"{"name": "Vera", "email": "vera@example.com", "subject": "Walk", "description": "A walk."}"#,
+    );
+    assert_eq!(s, 201, "{body}");
+    let number = serde_json::from_str::<Value>(&body).unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fill = |path: &str| {
+        path.replace("{number}", &number)
+            .replace("{id}", "demo-1")
+            .replace("{email}", "nobody%40example.com")
+            .replace("{event}", "card-payments-webinar-march")
+            .replace("{list}", "seminars")
+            .replace("{reference}", "no-such-reference")
+            .replace("{token}", "0123456789abcdef0123456789abcdef")
+    };
+    let rank = |role: &str| {
+        ["agent", "manager", "admin"]
+            .iter()
+            .position(|r| *r == role)
+            .unwrap()
+    };
+    let sessions = [("agent", &agent), ("manager", &manager), ("admin", &boss)];
+    for (method, template, least) in DESK_ROUTES {
+        let Some(least) = least else { continue };
+        let path = fill(template);
+        // Nobody, and a customer's session, are sent to log in (a page) or refused (a post).
+        for cookie in ["", customer.as_str()] {
+            let a = if *method == "GET" {
+                get(&server, &path, cookie)
+            } else {
+                post(&server, &path, cookie, FORM, "")
+            };
+            if *method == "GET" {
+                assert_eq!(
+                    (a.status, a.location()),
+                    (303, "/desk/login"),
+                    "{method} {path}"
+                );
+            } else {
+                assert_eq!(a.status, 401, "{method} {path}: {}", a.body);
+            }
+        }
+        // Each role: refused below the route's least role, let through from it on. A post
+        // carries the session's form token and no fields, so it changes nothing either way.
+        for (role, cookie) in sessions {
+            let a = if *method == "GET" {
+                get(&server, &path, cookie)
+            } else {
+                let token = get(&server, "/desk/security", cookie).csrf();
+                post(&server, &path, cookie, FORM, &form(&[("csrf", &token)]))
+            };
+            if rank(role) < rank(least) {
+                assert_eq!(a.status, 403, "{method} {path} as {role}: {}", a.body);
+            } else {
+                assert!(
+                    a.status != 401 && a.status != 403 && a.status < 500,
+                    "{method} {path} as {role}: {} {}",
+                    a.status,
+                    a.body
+                );
+            }
+        }
+    }
+    // The forms sent without fields wrote nothing.
+    let page = get(&server, "/desk/customers/demo-1", &manager);
+    assert!(page.body.contains("Harbour Café"), "{}", page.body);
+    assert!(!get(&server, "/desk/staff", &boss)
+        .body
+        .contains("nobody@example.com"));
+}

@@ -178,6 +178,8 @@ pub(crate) async fn edit(
     Path(id): Path<String>,
     body: Input<CustomerForm>,
 ) -> Result<Response, ApiError> {
+    // The role first: a form's mistakes are nobody's business who may not send it.
+    user.staff().may("customers:write")?;
     let version: u64 = body
         .value
         .version
@@ -322,19 +324,33 @@ pub(crate) async fn invite(
     ))
 }
 
+/// Disabling or enabling a login, from the desk's button.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginForm {
+    /// `true` to disable, `false` to enable.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
 /// `POST /desk/customers/{id}/logins/{email}`: disables or enables a login.
 pub(crate) async fn login_change(
     State(state): State<AppState>,
     user: DeskUser,
     Path((id, email)): Path<(String, String)>,
-    body: Input<LoginChange>,
+    body: Input<LoginForm>,
 ) -> Result<Response, ApiError> {
+    user.staff().may("customers:write")?;
+    let disabled = body
+        .value
+        .disabled
+        .ok_or_else(|| ApiError::invalid("disabled", "say true to disable or false to enable"))?;
     let answer = logins::change(
         State(state),
         user.staff(),
         Path((id.clone(), email)),
         Input {
-            value: body.value,
+            value: LoginChange { disabled },
             from_form: false,
         },
     )
@@ -474,6 +490,7 @@ pub(crate) async fn invoice(
     Path(id): Path<String>,
     body: Input<InvoiceForm>,
 ) -> Result<Response, ApiError> {
+    user.staff().may("billing:write")?;
     let f = &body.value;
     let value = InvoiceInput {
         number: f.number.clone(),
@@ -527,6 +544,7 @@ pub(crate) async fn payment(
     Path(id): Path<String>,
     body: Input<PaymentForm>,
 ) -> Result<Response, ApiError> {
+    user.staff().may("billing:write")?;
     let f = &body.value;
     let value = PaymentInput {
         date: f.date.clone(),

@@ -245,6 +245,8 @@ where
     F: FnOnce(State<AppState>, Staff, Path<String>, HeaderMap, Input<StatusChange>) -> Fut,
     Fut: std::future::Future<Output = Result<Response, ApiError>>,
 {
+    // The role first: a form's mistakes are nobody's business who may not send it.
+    user.staff().may("registrations:write")?;
     let answer = change(
         State(state),
         user.staff(),
