@@ -541,6 +541,7 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
             ("version", &version),
             ("status", "waiting on customer"),
             ("assignee", "ann@kestrel-systems.co.uk"),
+            ("category", "Hardware"),
         ]),
     );
     assert_eq!(changed.status, 303, "{}", changed.body);

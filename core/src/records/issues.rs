@@ -243,6 +243,18 @@ impl Record for IssueSummary {
     }
 }
 
+/// A change staff make to an issue: each part that is `Some` is changed (`Some(None)`:
+/// unassigned, or no category).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IssueEdit {
+    /// A new status.
+    pub status: Option<String>,
+    /// A new assignee.
+    pub assignee: Option<Option<String>>,
+    /// A new category.
+    pub category: Option<Option<String>>,
+}
+
 /// What the staff's queue shows of an issue, kept in its binder's partition so a queue is
 /// one query (`DESK#{binder}` / `ISSUE#{issue}`), rewritten whenever the issue changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -578,29 +590,30 @@ impl Issues {
         self.save(issue.version, changed, extra).await
     }
 
-    /// Changes the status (recording `by` and when) and the assignee (`Some(None)`:
-    /// unassigned) of an issue read at `version`, whichever are given, with `extra` writes,
-    /// in one transaction (1 request).
+    /// Changes an issue read at `issue`'s version as `edit` says, by `by`, with `extra` writes
+    /// in the same transaction (1 request); a new status goes into its history.
     pub async fn change(
         &self,
         issue: &Versioned<Issue>,
-        status: Option<&str>,
-        assignee: Option<Option<String>>,
+        edit: IssueEdit,
         by: &str,
         extra: Vec<Write>,
     ) -> RecordResult<Issue> {
         let mut changed = issue.record.clone();
         changed.updated = now();
-        if let Some(s) = status {
-            changed.status = s.to_string();
+        if let Some(s) = edit.status {
+            changed.status = s.clone();
             changed.history.push(StatusChange {
-                status: s.to_string(),
+                status: s,
                 at: changed.updated,
                 by: by.to_string(),
             });
         }
-        if let Some(a) = assignee {
+        if let Some(a) = edit.assignee {
             changed.assignee = a;
+        }
+        if let Some(c) = edit.category {
+            changed.category = c;
         }
         self.save(issue.version, changed, extra).await
     }

@@ -100,6 +100,9 @@ pub struct DeskChange {
     /// The assignee's address; empty to unassign.
     #[serde(default)]
     pub assignee: Option<String>,
+    /// The category; empty for none.
+    #[serde(default)]
+    pub category: Option<String>,
     /// The version of the issue the form showed.
     #[serde(default)]
     pub version: String,
@@ -116,6 +119,7 @@ pub(crate) async fn change(
     let DeskChange {
         status,
         assignee,
+        category,
         version,
     } = body.value;
     let read_at: u64 = version
@@ -137,7 +141,11 @@ pub(crate) async fn change(
         &user.staff(),
         &number,
         fresh,
-        IssueChange { status, assignee },
+        IssueChange {
+            status,
+            assignee,
+            category,
+        },
     )
     .await?;
     Ok(done_now(

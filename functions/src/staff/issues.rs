@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use portal_core::records::issues::{DeskEntry, IssueKind, Issues, Note, Thread};
+use portal_core::records::issues::{DeskEntry, IssueEdit, IssueKind, Issues, Note, Thread};
 use portal_core::records::outbox::Mail;
 use portal_core::records::{new_id, to_item, Versioned};
 use portal_core::store::{now, Cond, Cursor, Write};
@@ -254,6 +254,8 @@ pub struct StaffIssue {
     pub status: String,
     /// The statuses its binder allows.
     pub statuses: Vec<String>,
+    /// The categories its binder offers.
+    pub categories: Vec<String>,
     /// Assigned to.
     pub assignee: Option<String>,
     /// Every status it has had.
@@ -275,6 +277,7 @@ fn issue_view(state: &AppState, thread: Thread) -> Result<StaffIssue, ApiError> 
         return Err(ApiError::NotFound("there is no such issue".into()));
     };
     let statuses = binder_statuses(state, &i.binder);
+    let categories = binder_categories(state, &i.binder);
     Ok(StaffIssue {
         number: i.number,
         kind: kind_name(i.kind),
@@ -287,6 +290,7 @@ fn issue_view(state: &AppState, thread: Thread) -> Result<StaffIssue, ApiError> 
         email: i.email,
         status: i.status,
         statuses,
+        categories,
         assignee: i.assignee,
         history: i
             .history
@@ -323,6 +327,18 @@ fn issue_view(state: &AppState, thread: Thread) -> Result<StaffIssue, ApiError> 
         updated: i.updated.max(i.created),
         version,
     })
+}
+
+/// The categories of `binder`.
+fn binder_categories(state: &AppState, binder: &str) -> Vec<String> {
+    state
+        .site()
+        .settings()
+        .binders
+        .iter()
+        .find(|b| b.id == binder)
+        .map(|b| b.categories.clone())
+        .unwrap_or_default()
 }
 
 /// The statuses staff may give issues in `binder`.
@@ -527,8 +543,8 @@ pub(crate) async fn note(
     add_note(&state, &staff, &number, body, false, idem).await
 }
 
-/// A change of status or assignee.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// A change of status, assignee or category.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueChange {
     /// A status among the binder's (see `statuses` on the issue).
@@ -537,6 +553,10 @@ pub struct IssueChange {
     /// Who it is assigned to; an empty string unassigns it.
     #[serde(default)]
     pub assignee: Option<String>,
+    /// A category among the binder's (see `categories` on the issue); an empty string
+    /// clears it.
+    #[serde(default)]
+    pub category: Option<String>,
 }
 
 #[utoipa::path(patch, path = "/api/staff/issues/{number}", tag = "staff", summary = "Change an issue's status (the submitter is mailed) or assignee",
@@ -579,11 +599,15 @@ pub(crate) async fn change_issue(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no issue {number}")))?;
     check(found.version)?;
-    let IssueChange { status, assignee } = change;
-    if status.is_none() && assignee.is_none() {
+    let IssueChange {
+        status,
+        assignee,
+        category,
+    } = change;
+    if status.is_none() && assignee.is_none() && category.is_none() {
         return Err(ApiError::invalid(
             "status",
-            "give a status or an assignee to change",
+            "give a status, an assignee or a category to change",
         ));
     }
     // Everything is checked before anything is written, and written in one transaction
@@ -617,7 +641,33 @@ pub(crate) async fn change_issue(
         None => None,
     };
     let assignee = assignee.filter(|a| *a != found.record.assignee);
+    let category = match category.map(|c| c.trim().to_string()) {
+        Some(c) if c.is_empty() => Some(None),
+        Some(c) => {
+            let allowed = binder_categories(state, &found.record.binder);
+            if !allowed.contains(&c) {
+                return Err(ApiError::invalid(
+                    "category",
+                    format!(
+                        "`{c}` is not a category of this binder; its categories: {}",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+            Some(Some(c))
+        }
+        None => None,
+    }
+    .filter(|c| *c != found.record.category);
     let mut extra = Vec::new();
+    if let Some(c) = &category {
+        extra.extend(staff.audit(
+            "issue.categorised",
+            found.record.customer_id.as_deref(),
+            format!("issue {number}"),
+            json!({ "number": number, "from": found.record.category, "to": c }),
+        )?);
+    }
     if let Some(a) = &assignee {
         extra.extend(staff.audit(
             "issue.assigned",
@@ -640,10 +690,13 @@ pub(crate) async fn change_issue(
         );
         extra.push(Write::Put(to_item(&mail)?, Cond::NotExists));
     }
-    if status.is_some() || assignee.is_some() {
-        issues
-            .change(&found, status.as_deref(), assignee, &staff.actor(), extra)
-            .await?;
+    if status.is_some() || assignee.is_some() || category.is_some() {
+        let edit = IssueEdit {
+            status,
+            assignee,
+            category,
+        };
+        issues.change(&found, edit, &staff.actor(), extra).await?;
         state.deliver_mail().await;
     }
     let t = issues
