@@ -709,11 +709,62 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
         own.body
     );
 
+    // A locked-out member gets help from an admin: enabled again, a new password link (the
+    // old password stops working), never for oneself.
+    let staff = get(server, "/desk/staff", &boss);
+    let enable = post(
+        server,
+        "/desk/staff/ann@kestrel-systems.co.uk",
+        &boss,
+        FORM,
+        &form(&[("csrf", &staff.csrf()), ("disabled", "false")]),
+    );
+    assert_eq!(enable.status, 303, "{}", enable.body);
+    let help = post(
+        server,
+        "/desk/staff/ann%40kestrel-systems.co.uk/help",
+        &boss,
+        FORM,
+        &form(&[("csrf", &staff.csrf()), ("what", "password")]),
+    );
+    assert_eq!(help.status, 303, "{}", help.body);
+    let (a, _) = login(
+        server,
+        "ann@kestrel-systems.co.uk",
+        "tea kettle whistle",
+        "",
+    );
+    assert_eq!(a.status, 401, "the old password no longer works");
+    let token = Server::link_token(outbox, "ann@kestrel-systems.co.uk", "/desk/activate/");
+    let set = post(
+        server,
+        "/desk/activate",
+        "",
+        FORM,
+        &form(&[("token", &token), ("password", "a brand new kettle")]),
+    );
+    assert_eq!(set.status, 303, "{}", set.body);
+    let (a, _) = login(
+        server,
+        "ann@kestrel-systems.co.uk",
+        "a brand new kettle",
+        "",
+    );
+    assert_eq!(a.status, 303, "{}", a.body);
+    let own = post(
+        server,
+        "/desk/staff/boss%40kestrel-systems.co.uk/help",
+        &boss,
+        FORM,
+        &form(&[("csrf", &staff.csrf()), ("what", "second_factor")]),
+    );
+    assert_eq!(own.status, 409, "{}", own.body);
+
     // The CLI lists them; the audit log names who did what.
     let out = admin(spec, &["staff", "list"]);
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(
-        list.contains("ann@kestrel-systems.co.uk\tAnn Agent\tagent\tdisabled"),
+        list.contains("ann@kestrel-systems.co.uk\tAnn Agent\tagent\tactive"),
         "{list}"
     );
     assert!(
@@ -1215,6 +1266,7 @@ const DESK_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/desk/staff", Some("admin")),
     ("POST", "/desk/staff", Some("admin")),
     ("POST", "/desk/staff/{email}", Some("admin")),
+    ("POST", "/desk/staff/{email}/help", Some("admin")),
 ];
 
 /// The routes the desk's router declares, as written in `functions/src/desk/mod.rs`.

@@ -42,27 +42,11 @@ pub async fn add(
         n => input::line("name", n, 200)?,
     };
     let member = Member::new(&email, &name, role, actor);
-    let token = random_token();
-    let link = OneTimeToken {
-        token_hash: token_hash(&token),
-        kind: TokenKind::StaffActivation,
-        subject: email_key(&email),
-        expires_at: now() + ACTIVATION_SECONDS,
-        credentials: Some(member.credentials),
-    };
-    let base = base_url.trim_end_matches('/');
-    let mail = Mail::new(
-        &email,
-        format!("Your staff login for {business}"),
-        format!(
-            "Hello {name},\n\nyou have been added to the staff of {business}'s portal as {}.\nChoose your password within 72 hours here:\n{base}/desk/activate/{token}\n\nThen log in at {base}/desk/login.\n",
-            role.name()
-        ),
+    let intro = format!(
+        "you have been added to the staff of {business}'s portal as {}.",
+        role.name()
     );
-    let mut writes = vec![
-        Write::Put(to_item(&link)?, Cond::NotExists),
-        Write::Put(to_item(&mail)?, Cond::NotExists),
-    ];
+    let mut writes = password_link(&member, business, base_url, &intro)?;
     writes.extend(crate::staff::key::audit_writes(
         actor,
         "staff.added",
@@ -72,6 +56,113 @@ pub async fn add(
     )?);
     Members::new(store.clone()).add(&member, writes).await?;
     Ok(member)
+}
+
+/// The writes of a link for `member` to choose a password (valid 72 hours, while the
+/// member's credentials stay as they are) and of the mail that carries it, saying `intro`.
+fn password_link(
+    member: &Member,
+    business: &str,
+    base_url: &str,
+    intro: &str,
+) -> Result<Vec<Write>, ApiError> {
+    let token = random_token();
+    let link = OneTimeToken {
+        token_hash: token_hash(&token),
+        kind: TokenKind::StaffActivation,
+        subject: email_key(&member.email),
+        expires_at: now() + ACTIVATION_SECONDS,
+        credentials: Some(member.credentials),
+    };
+    let base = base_url.trim_end_matches('/');
+    let mail = Mail::new(
+        &member.email,
+        format!("Your staff login for {business}"),
+        format!(
+            "Hello {},\n\n{intro}\nChoose your password within 72 hours here:\n{base}/desk/activate/{token}\n\nThen log in at {base}/desk/login.\n",
+            member.name
+        ),
+    );
+    Ok(vec![
+        Write::Put(to_item(&link)?, Cond::NotExists),
+        Write::Put(to_item(&mail)?, Cond::NotExists),
+    ])
+}
+
+/// What an admin does for another member who is locked out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Help {
+    /// `password`: a new link to choose a password (the old password and links stop
+    /// working); `second_factor`: the authenticator app and recovery codes are forgotten,
+    /// and the member sets up a new one at the next login.
+    #[serde(default)]
+    pub what: String,
+}
+
+/// `POST /desk/staff/{email}/help` (admins): a new password link, or a second factor reset.
+/// Either ends the member's sessions; an admin cannot do it for themselves.
+pub(crate) async fn help(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path(email): Path<String>,
+    body: Input<Help>,
+) -> Result<Response, ApiError> {
+    let staff = user.staff();
+    staff.may("staff:write")?;
+    if email_key(&email) == email_key(&user.member.email) {
+        return Err(ApiError::Conflict(
+            "ask another admin: nobody resets their own login".into(),
+        ));
+    }
+    let members = Members::new(state.store.clone());
+    let found = members
+        .get(&email)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{email} is not a member of staff")))?;
+    let mut member = found.record.clone();
+    member.renew_credentials();
+    let settings = state.site().settings().clone();
+    let (action, mut extra) = match body.value.what.as_str() {
+        "password" => {
+            member.password_hash = None;
+            let intro = format!("an admin of {}'s portal sent you a new link for your staff login; your old password no longer works.", settings.business);
+            (
+                "staff.password_link",
+                password_link(&member, &settings.business, &settings.base_url, &intro)?,
+            )
+        }
+        "second_factor" => {
+            member.totp_secret = None;
+            member.recovery_codes.clear();
+            ("staff.second_factor_reset", Vec::new())
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "what",
+                "choose password or second_factor",
+            ))
+        }
+    };
+    extra.extend(staff.audit(
+        action,
+        None,
+        format!("staff {}", member.email),
+        json!({ "email": member.email }),
+    )?);
+    extra.push(Write::Check(
+        Member::key_of(&user.member.email),
+        Cond::Version(user.version),
+    ));
+    members.update(&member, found.version, extra).await?;
+    state.deliver_mail().await;
+    let answer = json!({ "email": member.email, "done": action });
+    Ok(done_now(
+        body.from_form,
+        "/desk/staff",
+        StatusCode::OK,
+        &answer,
+    ))
 }
 
 /// A member as the staff screen shows them.

@@ -100,6 +100,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk/insight", get(insight::page))
         .route("/desk/staff", get(members::page).post(members::create))
         .route("/desk/staff/{email}", post(members::change))
+        .route("/desk/staff/{email}/help", post(members::help))
 }
 
 /// Layer: nothing the desk answers is kept by a browser or a shared cache.
