@@ -999,6 +999,41 @@ fn onboarding(server: &Server, spec: &str, outbox: &Path) {
         .body
         .contains("INV-7701"));
 
+    // A quote published on the desk reaches the customer, whose decision the desk shows.
+    let page = get(server, "/desk/customers/C-77", &max);
+    assert!(page.body.contains("No quotes yet."), "{}", page.body);
+    let quoted = post(
+        server,
+        "/desk/customers/C-77/quotes",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &page.csrf()),
+            ("id", "Q-77-1"),
+            ("number", "Q-7701"),
+            ("date", "2026-12-02"),
+            ("valid_until", "2027-01-31"),
+            ("description_1", "Second till, installed"),
+            ("quantity_1", "1"),
+            ("price_1", "850.00"),
+            ("vat_1", "20"),
+        ]),
+    );
+    assert_eq!(quoted.status, 303, "{}", quoted.body);
+    let (status, _, body) = server.post_with(
+        "/api/my/quotes/Q-77-1/decision",
+        "application/json",
+        r#"{"decision": "accept"}"#,
+        &[("cookie", gwen.as_str())],
+    );
+    assert_eq!(status, 200, "{body}");
+    let page = get(server, "/desk/customers/C-77", &max);
+    assert!(
+        page.body.contains("Q-7701") && page.body.contains("accepted"),
+        "{}",
+        page.body
+    );
+
     // A stale edit changes nothing; a fresh one does, and disabling the login ends its
     // sessions.
     let version = value_of(&page.body, "version");
@@ -1246,6 +1281,7 @@ const DESK_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     ("POST", "/desk/customers/{id}/invoices", Some("manager")),
     ("POST", "/desk/customers/{id}/payments", Some("manager")),
+    ("POST", "/desk/customers/{id}/quotes", Some("manager")),
     ("GET", "/desk/events", Some("manager")),
     ("GET", "/desk/events/{event}", Some("manager")),
     (

@@ -254,6 +254,7 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "LOGIN#*",
             "SESSION#*",
             "CUSTOMERS",
+            "QUOTE#*",
             "EVENT#*",
             "NEWSLETTER#*",
             "REQUESTS",

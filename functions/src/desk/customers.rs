@@ -17,7 +17,8 @@ use crate::staff::customers::{
     CustomerInput, CustomerRef, PageParams, StaffContact, StaffCustomer,
 };
 use crate::staff::logins::{LoginChange, NewLogin, StaffLogin};
-use crate::staff::{billing, customers, logins};
+use crate::staff::quotes::QuoteInput;
+use crate::staff::{billing, customers, logins, quotes};
 use crate::state::AppState;
 use crate::view::done_with;
 
@@ -235,8 +236,11 @@ struct CustomerScreen {
     can_write: bool,
     /// Invoices and payments, when the member may see billing.
     billing: Option<(Vec<BillingRow>, Vec<BillingRow>)>,
+    /// Quotes with their decisions and comments, when the member may see quotes.
+    quotes: Option<serde_json::Value>,
     /// Fresh ids the forms suggest, so a form sent twice writes once.
     new_invoice_id: String,
+    new_quote_id: String,
     new_payment_id: String,
     today: String,
 }
@@ -279,6 +283,17 @@ pub(crate) async fn page(
         Err(ApiError::Forbidden(_)) => None,
         Err(e) => return Err(e),
     };
+    let quotes = match quotes::list(
+        State(state.clone()),
+        staff.clone(),
+        Path(customer.id.clone()),
+    )
+    .await
+    {
+        Ok(answer) => Some(super::page::json_of(answer).await?),
+        Err(ApiError::Forbidden(_)) => None,
+        Err(e) => return Err(e),
+    };
     let short = || new_id()[20..].to_uppercase();
     let screen = CustomerScreen {
         balance: Money::of(customer.balance_cents),
@@ -286,7 +301,9 @@ pub(crate) async fn page(
         contacts,
         logins,
         billing,
+        quotes,
         new_invoice_id: format!("INV-{}", short()),
+        new_quote_id: format!("Q-{}", short()),
         new_payment_id: format!("PAY-{}", short()),
         today: chrono::Utc::now().format("%Y-%m-%d").to_string(),
         customer,
@@ -436,51 +453,56 @@ pub struct InvoiceForm {
     vat_3: String,
 }
 
-impl InvoiceForm {
-    /// The filled-in lines (a row with no description is left out).
-    fn lines(&self) -> Result<Vec<LineInput>, ApiError> {
-        let rows = [
-            (
-                &self.description_1,
-                &self.quantity_1,
-                &self.price_1,
-                &self.vat_1,
-            ),
-            (
-                &self.description_2,
-                &self.quantity_2,
-                &self.price_2,
-                &self.vat_2,
-            ),
-            (
-                &self.description_3,
-                &self.quantity_3,
-                &self.price_3,
-                &self.vat_3,
-            ),
-        ];
-        let number = |field: String, text: &str, default: i64| -> Result<i64, ApiError> {
-            match text.trim() {
-                "" => Ok(default),
-                t => t
-                    .parse()
-                    .map_err(|_| ApiError::invalid(&field, format!("`{t}` is not a whole number"))),
-            }
-        };
-        rows.iter()
-            .enumerate()
-            .filter(|(_, (d, ..))| !d.trim().is_empty())
-            .map(|(i, (d, q, p, v))| {
-                let n = i + 1;
-                Ok(LineInput {
-                    description: d.to_string(),
-                    quantity: number(format!("quantity_{n}"), q, 1)?,
-                    unit_cents: cents(&format!("price_{n}"), p)?,
-                    vat_percent: number(format!("vat_{n}"), v, 20)?,
-                })
+/// The up to three lines of an invoice or quote form: (description, quantity, unit price,
+/// VAT %) each; a row with no description is left out.
+fn form_lines(rows: [(&str, &str, &str, &str); 3]) -> Result<Vec<LineInput>, ApiError> {
+    let number = |field: String, text: &str, default: i64| -> Result<i64, ApiError> {
+        match text.trim() {
+            "" => Ok(default),
+            t => t
+                .parse()
+                .map_err(|_| ApiError::invalid(&field, format!("`{t}` is not a whole number"))),
+        }
+    };
+    rows.iter()
+        .enumerate()
+        .filter(|(_, (d, ..))| !d.trim().is_empty())
+        .map(|(i, (d, q, p, v))| {
+            let n = i + 1;
+            Ok(LineInput {
+                description: d.to_string(),
+                quantity: number(format!("quantity_{n}"), q, 1)?,
+                unit_cents: cents(&format!("price_{n}"), p)?,
+                vat_percent: number(format!("vat_{n}"), v, 20)?,
             })
-            .collect()
-    }
+        })
+        .collect()
+}
+
+/// The line fields every invoice and quote form has.
+macro_rules! rows {
+    ($f:expr) => {
+        [
+            (
+                &*$f.description_1,
+                &*$f.quantity_1,
+                &*$f.price_1,
+                &*$f.vat_1,
+            ),
+            (
+                &*$f.description_2,
+                &*$f.quantity_2,
+                &*$f.price_2,
+                &*$f.vat_2,
+            ),
+            (
+                &*$f.description_3,
+                &*$f.quantity_3,
+                &*$f.price_3,
+                &*$f.vat_3,
+            ),
+        ]
+    };
 }
 
 /// `POST /desk/customers/{id}/invoices`: publishes (or replaces) an invoice.
@@ -496,7 +518,7 @@ pub(crate) async fn invoice(
         number: f.number.clone(),
         date: f.date.clone(),
         due: f.due.clone(),
-        lines: f.lines()?,
+        lines: form_lines(rows!(f))?,
         status: f.status.clone(),
     };
     let answer = billing::put_invoice(
@@ -512,6 +534,80 @@ pub(crate) async fn invoice(
     Ok(done_with(
         body.from_form,
         &format!("/desk/customers/{id}#billing"),
+        answer,
+    ))
+}
+
+/// A quote as the desk's form sends it: up to three lines.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteForm {
+    /// The business's id for it.
+    #[serde(default)]
+    pub id: String,
+    /// Number shown to the customer.
+    #[serde(default)]
+    pub number: String,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub date: String,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub valid_until: String,
+    #[serde(default)]
+    description_1: String,
+    #[serde(default)]
+    quantity_1: String,
+    #[serde(default)]
+    price_1: String,
+    #[serde(default)]
+    vat_1: String,
+    #[serde(default)]
+    description_2: String,
+    #[serde(default)]
+    quantity_2: String,
+    #[serde(default)]
+    price_2: String,
+    #[serde(default)]
+    vat_2: String,
+    #[serde(default)]
+    description_3: String,
+    #[serde(default)]
+    quantity_3: String,
+    #[serde(default)]
+    price_3: String,
+    #[serde(default)]
+    vat_3: String,
+}
+
+/// `POST /desk/customers/{id}/quotes`: publishes a quote (or revises it while it is open).
+pub(crate) async fn quote(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path(id): Path<String>,
+    body: Input<QuoteForm>,
+) -> Result<Response, ApiError> {
+    user.staff().may("quotes:write")?;
+    let f = &body.value;
+    let value = QuoteInput {
+        number: f.number.clone(),
+        date: f.date.clone(),
+        valid_until: f.valid_until.clone(),
+        lines: form_lines(rows!(f))?,
+    };
+    let answer = quotes::put(
+        State(state),
+        user.staff(),
+        Path((id.clone(), f.id.trim().to_string())),
+        Input {
+            value,
+            from_form: false,
+        },
+    )
+    .await?;
+    Ok(done_with(
+        body.from_form,
+        &format!("/desk/customers/{id}#quotes"),
         answer,
     ))
 }

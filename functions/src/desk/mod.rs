@@ -80,6 +80,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/desk/customers/{id}/invoices", post(customers::invoice))
         .route("/desk/customers/{id}/payments", post(customers::payment))
+        .route("/desk/customers/{id}/quotes", post(customers::quote))
         .route("/desk/events", get(signups::events))
         .route("/desk/events/{event}", get(signups::event))
         .route(

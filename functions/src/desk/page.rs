@@ -63,3 +63,15 @@ pub(crate) async fn desk_page<T>(
         .with("csrf", csrf)
         .unlisted())
 }
+
+/// The JSON an API handler answered, for a screen to show: the screen shows exactly what
+/// the staff API would.
+pub(crate) async fn json_of(
+    answer: axum::response::Response,
+) -> Result<serde_json::Value, ApiError> {
+    let bytes = axum::body::to_bytes(answer.into_body(), 64 * 1024 * 1024)
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading an answer: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::Internal(format!("reading an answer: {e}")))
+}

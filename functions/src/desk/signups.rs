@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::input::Input;
@@ -17,16 +16,8 @@ use crate::staff::Staff;
 use crate::state::AppState;
 use crate::view::done_with;
 
-use super::page::desk_page;
+use super::page::{desk_page, json_of};
 use super::session::DeskUser;
-
-/// The JSON an API handler answered, for a screen to show.
-async fn json_of(answer: Response) -> Result<Value, ApiError> {
-    let bytes = axum::body::to_bytes(answer.into_body(), 64 * 1024 * 1024)
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading a list: {e}")))?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(format!("reading a list: {e}")))
-}
 
 fn params(csv: bool) -> Query<ListParams> {
     Query(ListParams {
