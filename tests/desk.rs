@@ -1189,6 +1189,37 @@ fn sign_ups(server: &Server, spec: &str, outbox: &Path) {
         "formula-safe: {}",
         csv.body
     );
+    // Check-in on the day, and undone.
+    let checked = post(
+        server,
+        "/desk/events/card-payments-webinar-march/registrations/grace%40example.com",
+        &max,
+        FORM,
+        &form(&[("csrf", &event.csrf()), ("checked_in", "true")]),
+    );
+    assert_eq!(checked.status, 303, "{}", checked.body);
+    let event = get(server, "/desk/events/card-payments-webinar-march", &max);
+    assert!(event.body.contains("Undo<span"), "{}", event.body);
+    let csv = get(
+        server,
+        "/desk/events/card-payments-webinar-march/registrations.csv",
+        &max,
+    );
+    let row = csv
+        .body
+        .lines()
+        .find(|l| l.contains("grace@example.com"))
+        .unwrap()
+        .to_string();
+    assert!(!row.ends_with(','), "a check-in time: {row}");
+    let nobody = post(
+        server,
+        "/desk/events/card-payments-webinar-march/registrations/nobody%40example.com",
+        &max,
+        FORM,
+        &form(&[("csrf", &event.csrf()), ("checked_in", "true")]),
+    );
+    assert_eq!(nobody.status, 404, "{}", nobody.body);
     let list = get(server, "/desk/newsletters/seminars", &max);
     assert!(
         list.body.contains("sue@example.com") && list.body.contains("not confirmed yet"),
@@ -1287,6 +1318,11 @@ const DESK_ROUTES: &[(&str, &str, Option<&str>)] = &[
     (
         "GET",
         "/desk/events/{event}/registrations.csv",
+        Some("manager"),
+    ),
+    (
+        "POST",
+        "/desk/events/{event}/registrations/{email}",
         Some("manager"),
     ),
     ("GET", "/desk/newsletters/{list}", Some("manager")),

@@ -1235,7 +1235,7 @@ fn sign_ups_for_staff(server: &Server, spec: &str) {
     assert_eq!(s, 200, "{csv}");
     assert!(kind.starts_with("text/csv"), "{kind}");
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows[0], "status,name,email,company,registered");
+    assert_eq!(rows[0], "status,name,email,company,registered,checked_in");
     assert_eq!(rows.len(), 5, "{csv}");
     assert!(
         rows[2].starts_with("confirmed,\"'=HYPERLINK(\"\"x\"\")\",bob@example.com"),

@@ -461,6 +461,7 @@ pub async fn registrations_respect_capacity_under_concurrency(store: Arc<dyn Sto
                 company: None,
                 status: RegistrationStatus::Waiting,
                 created: 0,
+                checked_in: None,
             };
             events
                 .register(r, 3, |r| Some(Mail::new(&r.email, "Registered", "See you")))
@@ -489,6 +490,7 @@ pub async fn registrations_respect_capacity_under_concurrency(store: Arc<dyn Sto
         company: None,
         status: RegistrationStatus::Waiting,
         created: 0,
+        checked_in: None,
     };
     assert!(
         matches!(
@@ -584,6 +586,7 @@ pub async fn count_requests(store: Arc<dyn Store>, counter: RequestCounter) {
         company: None,
         status: RegistrationStatus::Waiting,
         created: 0,
+        checked_in: None,
     };
     events.register(r, 10, |_| None).await.unwrap();
     assert_eq!(counter.take(), 2, "register");

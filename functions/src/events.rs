@@ -164,6 +164,7 @@ pub(crate) async fn register_for(
         company,
         status: RegistrationStatus::Confirmed,
         created: now(),
+        checked_in: None,
     };
     let registered = Events::new(state.store.clone())
         .register_with(registration, capacity, |r| {

@@ -118,6 +118,7 @@ use utoipa::OpenApi;
         crate::staff::reports::put,
         crate::staff::reports::get,
         crate::staff::registrations::event_registrations,
+        crate::staff::registrations::check_in,
         crate::staff::registrations::subscribers,
         crate::staff::registrations::requests,
         crate::staff::registrations::appointments,

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::outbox::Mail;
-use super::{conflict, email_key, from_item, to_item, Record, RecordError, RecordResult, Repo};
+use super::{
+    conflict, email_key, from_item, to_item, Record, RecordError, RecordResult, Repo, Versioned,
+};
 use crate::store::{now, Cond, Key, Store, StoreError, Write};
 
 /// Places taken at an event.
@@ -54,14 +56,24 @@ pub struct Registration {
     pub status: RegistrationStatus,
     /// Unix seconds.
     pub created: i64,
+    /// When the person was checked in at the event, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in: Option<i64>,
+}
+
+impl Registration {
+    /// The key of `email`'s registration for `event_id`.
+    pub fn key_of(event_id: &str, email: &str) -> Key {
+        Key::new(
+            format!("EVENT#{event_id}"),
+            format!("REG#{}", email_key(email)),
+        )
+    }
 }
 
 impl Record for Registration {
     fn key(&self) -> Key {
-        Key::new(
-            format!("EVENT#{}", self.event_id),
-            format!("REG#{}", email_key(&self.email)),
-        )
+        Registration::key_of(&self.event_id, &self.email)
     }
 }
 
@@ -264,6 +276,44 @@ impl Events {
             Some(item) => Ok(Some(from_item(&self.store.name(), item)?.record)),
             None => Ok(None),
         }
+    }
+
+    /// `email`'s registration for `event_id`, if any (1 request).
+    pub async fn registration(
+        &self,
+        event_id: &str,
+        email: &str,
+    ) -> RecordResult<Option<Versioned<Registration>>> {
+        match self
+            .store
+            .get(&Registration::key_of(event_id, email))
+            .await?
+        {
+            Some(item) => Ok(Some(from_item(&self.store.name(), item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Records that the person of `registration` came (`Some(when)`) or takes it back
+    /// (`None`), with `extra` writes, only while the registration is as read (1 request).
+    pub async fn set_checked_in(
+        &self,
+        registration: &Versioned<Registration>,
+        at: Option<i64>,
+        extra: Vec<Write>,
+    ) -> RecordResult<Registration> {
+        let mut changed = registration.record.clone();
+        changed.checked_in = at;
+        let mut writes = vec![Write::Put(
+            to_item(&changed)?,
+            Cond::Version(registration.version),
+        )];
+        writes.extend(extra);
+        self.store
+            .transact(writes)
+            .await
+            .map_err(|e| conflict(e, "the registration changed meanwhile; try again"))?;
+        Ok(changed)
     }
 
     /// Every registration of an event (1 request per 1,000).

@@ -87,6 +87,10 @@ pub fn router() -> Router<AppState> {
             "/desk/events/{event}/registrations.csv",
             get(signups::event_csv),
         )
+        .route(
+            "/desk/events/{event}/registrations/{email}",
+            post(signups::check_in),
+        )
         .route("/desk/newsletters/{list}", get(signups::newsletter))
         .route(
             "/desk/newsletters/{list}/subscribers.csv",

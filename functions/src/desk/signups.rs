@@ -124,6 +124,44 @@ pub(crate) async fn event_csv(
     lists::event_registrations(State(state), user.staff(), Path(slug), params(true)).await
 }
 
+/// Checking a person in, from the event's screen.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInForm {
+    /// `true`: they came; `false`: undo.
+    #[serde(default)]
+    pub checked_in: Option<bool>,
+}
+
+/// `POST /desk/events/{event}/registrations/{email}`: checks a person in on the day.
+pub(crate) async fn check_in(
+    State(state): State<AppState>,
+    user: DeskUser,
+    Path((slug, email)): Path<(String, String)>,
+    body: Input<CheckInForm>,
+) -> Result<Response, ApiError> {
+    user.staff().may("registrations:write")?;
+    let checked_in = body
+        .value
+        .checked_in
+        .ok_or_else(|| ApiError::invalid("checked_in", "say true or false"))?;
+    let answer = lists::check_in(
+        State(state),
+        user.staff(),
+        Path((slug.clone(), email)),
+        Input {
+            value: lists::CheckIn { checked_in },
+            from_form: false,
+        },
+    )
+    .await?;
+    Ok(done_with(
+        body.from_form,
+        &format!("/desk/events/{slug}"),
+        answer,
+    ))
+}
+
 /// `GET /desk/newsletters/{list}`: the subscribers.
 pub(crate) async fn newsletter(
     State(state): State<AppState>,

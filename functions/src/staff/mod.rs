@@ -22,6 +22,7 @@
 //!   `POST …/notes`, `PUT …/contacts/{contact}` — projects and their parts.
 //! - `GET`/`PUT /api/staff/customers/{id}/reports/{report}` — expense and timesheet reports.
 //! - `PUT /api/staff/customers/{id}/documents/{document}` — a file shared with the customer.
+//! - `PATCH /api/staff/events/{event}/registrations/{email}` — check a person in at the event.
 //! - `GET /api/staff/events/{event}/registrations`, `GET /api/staff/newsletters/{list}/subscribers`,
 //!   `GET /api/staff/requests`, `GET /api/staff/appointments` (JSON, or CSV) and
 //!   `PATCH …/requests/{reference}`, `PATCH …/appointments/{reference}` (a status).
@@ -128,6 +129,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/api/staff/events/{event}/registrations",
             get(registrations::event_registrations),
+        )
+        .route(
+            "/api/staff/events/{event}/registrations/{email}",
+            axum::routing::patch(registrations::check_in),
         )
         .route(
             "/api/staff/newsletters/{list}/subscribers",

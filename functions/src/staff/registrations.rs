@@ -8,10 +8,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use portal_core::records::events::{Events, RegistrationStatus};
+use portal_core::records::events::{Events, Registration, RegistrationStatus};
 use portal_core::records::requests::{AppointmentRequest, Subscription, VisitorRequest};
 use portal_core::records::{to_item, Record, Repo};
-use portal_core::store::{Cond, Cursor, Write};
+use portal_core::store::{now, Cond, Cursor, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -103,6 +103,64 @@ pub struct StaffRegistration {
     pub status: String,
     /// Unix seconds.
     pub created: i64,
+    /// When the person was checked in at the event, Unix seconds.
+    pub checked_in: Option<i64>,
+}
+
+fn registration_view(r: Registration) -> StaffRegistration {
+    StaffRegistration {
+        status: registration_status(r.status).into(),
+        email: r.email,
+        name: r.name,
+        company: r.company,
+        created: r.created,
+        checked_in: r.checked_in,
+    }
+}
+
+/// Checking a person in at the event, or taking it back.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckIn {
+    /// `true`: they came (now); `false`: not (a mistake undone).
+    pub checked_in: bool,
+}
+
+#[utoipa::path(patch, path = "/api/staff/events/{event}/registrations/{email}", tag = "staff", summary = "Check a registered person in at the event (or take it back)",
+    params(("event" = String, Path, description = "The event's slug"), ("email" = String, Path, description = "The registration's address")), security(("api_key" = ["registrations:write"])),
+    request_body(content((CheckIn = "application/json"))),
+    responses((status = 200, description = "Done; the registration as it is now", body = StaffRegistration), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks registrations:write", body = ErrorBody), (status = 404, description = "No such registration", body = ErrorBody),
+        (status = 409, description = "Changed meanwhile; send it again", body = ErrorBody), (status = 422, description = "A field is wrong", body = ErrorBody)))]
+pub(crate) async fn check_in(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((event, email)): Path<(String, String)>,
+    body: Input<CheckIn>,
+) -> Result<Response, ApiError> {
+    staff.may("registrations:write")?;
+    let event = super::own_id("event", &event)?;
+    let events = Events::new(state.store.clone());
+    let found = events
+        .registration(&event, &email)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{email} is not registered for {event}")))?;
+    let at = body.value.checked_in.then(now);
+    if found.record.checked_in.is_some() == at.is_some() {
+        return Ok(Json(registration_view(found.record)).into_response());
+    }
+    let audit = staff.audit(
+        if at.is_some() {
+            "registration.checked_in"
+        } else {
+            "registration.check_in_undone"
+        },
+        None,
+        format!("event {event}"),
+        json!({ "event": event, "email": found.record.email }),
+    )?;
+    let changed = events.set_checked_in(&found, at, audit).await?;
+    Ok(Json(registration_view(changed)).into_response())
 }
 
 /// An event's registrations.
@@ -141,15 +199,16 @@ pub(crate) async fn event_registrations(
     let mut list = events.registrations(&event).await?;
     list.sort_by_key(|r| (r.status != RegistrationStatus::Confirmed, r.created));
     if as_csv {
-        let mut out = String::from("status,name,email,company,registered\r\n");
+        let mut out = String::from("status,name,email,company,registered,checked_in\r\n");
         for r in &list {
             let status = registration_status(r.status);
             out.push_str(&format!(
-                "{status},{},{},{},{}\r\n",
+                "{status},{},{},{},{},{}\r\n",
                 csv::field(&r.name),
                 csv::field(&r.email),
                 csv::field(r.company.as_deref().unwrap_or("")),
-                when(r.created)
+                when(r.created),
+                r.checked_in.map(when).unwrap_or_default()
             ));
         }
         return Ok(csv::download(out, &format!("{event}-registrations.csv")));
@@ -159,16 +218,7 @@ pub(crate) async fn event_registrations(
         capacity: seats.capacity,
         taken: seats.taken,
         waiting: seats.waiting,
-        registrations: list
-            .into_iter()
-            .map(|r| StaffRegistration {
-                status: registration_status(r.status).into(),
-                email: r.email,
-                name: r.name,
-                company: r.company,
-                created: r.created,
-            })
-            .collect(),
+        registrations: list.into_iter().map(registration_view).collect(),
     })
     .into_response())
 }
