@@ -969,6 +969,28 @@ fn onboarding(server: &Server, spec: &str, outbox: &Path) {
     );
     assert!(page.body.contains("gwen@gull-bakery.example") && page.body.contains("invited"));
 
+    // Lost the mail? The invitation goes again, from the same screen.
+    assert!(
+        page.body.contains("Send the invitation again"),
+        "{}",
+        page.body
+    );
+    let before = Server::mails(outbox).len();
+    let again = post(
+        server,
+        "/desk/customers/C-77/logins",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &page.csrf()),
+            ("email", "gwen@gull-bakery.example"),
+        ]),
+    );
+    assert_eq!(again.status, 303, "{}", again.body);
+    assert!(Server::mails(outbox)[before..]
+        .iter()
+        .any(|m| m.contains("To: gwen@gull-bakery.example")));
+
     // The invited person activates the login and sees the invoice and the balance.
     let token = Server::link_token(outbox, "gwen@gull-bakery.example", "/activate/");
     let (status, _, body) = server.post(
