@@ -646,18 +646,7 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
         &body,
     );
     assert_eq!(refused.status, 401, "{}", refused.body);
-    let (status, headers, body) = server.post(
-        "/api/auth/login",
-        "application/json",
-        r#"{"email": "ada@harbour-cafe.example", "password": "harbour cafe demo"}"#,
-    );
-    assert_eq!(status, 200, "{body}");
-    let customer = headers
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("__Host-portal="))
-        .unwrap();
+    let customer = customer_session(server, "ada@harbour-cafe.example", "harbour cafe demo");
     let refused = get(server, "/desk/", &customer);
     assert_eq!((refused.status, refused.location()), (303, "/desk/login"));
     let (kind, body) = multipart(&[("body", "a customer on the desk")], None);
@@ -774,6 +763,22 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
 }
 
 on_both!(a_day_on_the_desk, "desk", desk_day);
+
+/// Logs a customer in to the customer area: the session cookie (`name=value`).
+fn customer_session(server: &Server, email: &str, password: &str) -> String {
+    let (status, headers, body) = server.post(
+        "/api/auth/login",
+        "application/json",
+        &serde_json::json!({ "email": email, "password": password }).to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-portal="))
+        .unwrap()
+}
 
 /// Adds a member with `role` from the command line, activates them and logs them in.
 fn member(server: &Server, spec: &str, outbox: &Path, email: &str, role: &str) -> String {
@@ -999,18 +1004,7 @@ fn onboarding(server: &Server, spec: &str, outbox: &Path) {
         &format!(r#"{{"token": "{token}", "password": "fresh bread daily"}}"#),
     );
     assert_eq!(status, 200, "{body}");
-    let (status, headers, body) = server.post(
-        "/api/auth/login",
-        "application/json",
-        r#"{"email": "gwen@gull-bakery.example", "password": "fresh bread daily"}"#,
-    );
-    assert_eq!(status, 200, "{body}");
-    let gwen = headers
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("__Host-portal="))
-        .unwrap();
+    let gwen = customer_session(server, "gwen@gull-bakery.example", "fresh bread daily");
     let account = get(server, "/api/my/account", &gwen);
     assert!(
         account.body.contains("Gull Bakery") && account.body.contains("4000"),
@@ -1448,18 +1442,7 @@ fn every_desk_route_is_closed_to_strangers_customers_and_lesser_roles() {
         .next()
         .unwrap()
         .to_string();
-    let (status, headers, body) = server.post(
-        "/api/auth/login",
-        "application/json",
-        r#"{"email": "ada@harbour-cafe.example", "password": "harbour cafe demo"}"#,
-    );
-    assert_eq!(status, 200, "{body}");
-    let customer = headers
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("__Host-portal="))
-        .unwrap();
+    let customer = customer_session(&server, "ada@harbour-cafe.example", "harbour cafe demo");
     let (s, _, body) = server.post(
         "/api/issues",
         "application/json",

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use portal_core::records::outbox::Mail;
 use portal_core::records::sessions::{OneTimeToken, TokenKind};
 use portal_core::records::staff::{Member, Members, Role};
-use portal_core::records::{email_key, random_token, to_item, token_hash};
+use portal_core::records::{email_key, random_token, to_item, token_hash, Versioned};
 use portal_core::store::{now, Cond, Store, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -89,6 +89,26 @@ fn password_link(
     ])
 }
 
+/// The member `email` as an admin reads them to change them: refused unless `user` may
+/// manage staff, and refused (`own`) when it is `user` themselves.
+async fn another_member(
+    state: &AppState,
+    user: &DeskUser,
+    email: &str,
+    own: &str,
+) -> Result<(Members, Versioned<Member>), ApiError> {
+    user.staff().may("staff:write")?;
+    if email_key(email) == email_key(&user.member.email) {
+        return Err(ApiError::Conflict(format!("{own}; ask another admin")));
+    }
+    let members = Members::new(state.store.clone());
+    let found = members
+        .get(email)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{email} is not a member of staff")))?;
+    Ok((members, found))
+}
+
 /// What an admin does for another member who is locked out.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,17 +129,8 @@ pub(crate) async fn help(
     body: Input<Help>,
 ) -> Result<Response, ApiError> {
     let staff = user.staff();
-    staff.may("staff:write")?;
-    if email_key(&email) == email_key(&user.member.email) {
-        return Err(ApiError::Conflict(
-            "ask another admin: nobody resets their own login".into(),
-        ));
-    }
-    let members = Members::new(state.store.clone());
-    let found = members
-        .get(&email)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("{email} is not a member of staff")))?;
+    let (members, found) =
+        another_member(&state, &user, &email, "nobody resets their own login").await?;
     let mut member = found.record.clone();
     member.renew_credentials();
     let settings = state.site().settings().clone();
@@ -289,17 +300,13 @@ pub(crate) async fn change(
     body: Input<MemberChange>,
 ) -> Result<Response, ApiError> {
     let staff = user.staff();
-    staff.may("staff:write")?;
-    if email_key(&email) == email_key(&user.member.email) {
-        return Err(ApiError::Conflict(
-            "you cannot change your own role or disable yourself; ask another admin".into(),
-        ));
-    }
-    let members = Members::new(state.store.clone());
-    let found = members
-        .get(&email)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("{email} is not a member of staff")))?;
+    let (members, found) = another_member(
+        &state,
+        &user,
+        &email,
+        "you cannot change your own role or disable yourself",
+    )
+    .await?;
     let mut member = found.record.clone();
     if let Some(r) = &body.value.role {
         member.role = role(r)?;
