@@ -858,6 +858,117 @@ fn every_customer_route_is_closed_to_strangers_and_to_other_customers() {
 }
 
 #[test]
+fn a_login_narrowed_by_staff_sees_only_its_part_of_the_account() {
+    let (dir, server) = site("");
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    let (_, ada, _) = login(&server, ADA);
+    let issue = json(&get_as(&server, "/api/my/issues", &ada).2)[0]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let project = json(&get_as(&server, "/api/my/projects/demo-1-project", &ada).2);
+    let doc = project["documents"][0]["id"].as_str().unwrap().to_string();
+    let shared = json(&get_as(&server, "/api/my/documents", &ada).2)[0]["file"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Staff take billing and projects away from Ada's login (through the staff API).
+    let out = common::admin(
+        &spec,
+        &["keys", "create", "crm", "--scope", "customers:write"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let mut answer = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .patch(&format!(
+            "{}/api/staff/customers/demo-1/logins/ada%40harbour-cafe.example",
+            server.base
+        ))
+        .header("authorization", &format!("Bearer {secret}"))
+        .header("content-type", JSON)
+        .send(r#"{"billing": false, "projects": false}"#)
+        .unwrap();
+    let body = answer.body_mut().read_to_string().unwrap();
+    assert_eq!(answer.status().as_u16(), 200, "{body}");
+    let changed = json(&body);
+    assert_eq!(
+        (
+            &changed["sees"]["all_issues"],
+            &changed["sees"]["billing"],
+            &changed["sees"]["projects"]
+        ),
+        (&Value::Bool(true), &Value::Bool(false), &Value::Bool(false))
+    );
+    // Her session from before is over: a narrower view does not wait for it to end.
+    assert_eq!(get_as(&server, "/api/my/account", &ada).0, 401);
+    let (_, ada, _) = login(&server, ADA);
+
+    let own = |path: &str| {
+        path.replace("{invoice}", "demo-1-inv-3")
+            .replace("{quote}", "demo-1-quote-1")
+            .replace("{issue}", &issue)
+            .replace("{doc}", &doc)
+            .replace("{shared}", &shared)
+    };
+    for (method, path, body) in ROUTES {
+        let path = own(path);
+        let body = body.replace("someone@example.com", "ada@harbour-cafe.example");
+        let (status, answer) = call(&server, method, &path, &body, &ada);
+        let hidden = [
+            "/invoices",
+            "/payments",
+            "/statement",
+            "/quotes",
+            "/projects",
+        ]
+        .iter()
+        .any(|part| path.contains(part));
+        if hidden {
+            assert_eq!(status, 403, "{method} {path}: {answer}");
+            for secret in [
+                "INV-2026-01",
+                "Q-2026-040",
+                "£194.40",
+                "Kitchen display roll-out",
+            ] {
+                assert!(!answer.contains(secret), "{method} {path} shows {secret}");
+            }
+        } else {
+            assert_eq!(
+                status,
+                success(method, &path),
+                "{method} {path} as the narrowed Ada: {answer}"
+            );
+        }
+    }
+    let account = json(&get_as(&server, "/api/my/account", &ada).2);
+    assert!(
+        account.get("balance").is_none_or(Value::is_null),
+        "{account}"
+    );
+    let (_, _, page) = get_as(&server, "/my/", &ada);
+    assert!(page.contains("Harbour Café"), "{page}");
+    for gone in ["Balance", "Invoices", "Payments", "Quotes", "Projects"] {
+        assert!(
+            !page.contains(&format!(">{gone}<")),
+            "the account page leaves out {gone}: {page}"
+        );
+    }
+    assert!(page.contains(&issue), "her own issues stay: {page}");
+}
+
+#[test]
 fn a_quote_is_decided_once_even_from_two_tabs() {
     let (_dir, server) = site("");
     let (_, ada, _) = login(&server, ADA);

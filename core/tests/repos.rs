@@ -10,7 +10,7 @@ use portal_core::records::issues::{Issue, IssueKind, Issues, Note};
 use portal_core::records::outbox::{Mail, Outbox};
 use portal_core::records::sessions::{Sessions, TokenKind};
 use portal_core::records::RecordError;
-use portal_core::store::Store;
+use portal_core::store::{now, Store};
 
 use portal_core::records::audit::AuditEntry;
 use portal_core::records::forums::{ForumCategory, Post, Thread};
@@ -49,6 +49,7 @@ fn login(email: &str, customer: &str) -> Login {
         failed_attempts: 0,
         credentials: 0,
         created: 0,
+        sees: Default::default(),
     }
 }
 
@@ -269,6 +270,7 @@ pub async fn issue_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
 
     issues
         .add_note(
+            "support",
             &Note {
                 issue_id: first.id.clone(),
                 id: "n1".into(),
@@ -283,6 +285,7 @@ pub async fn issue_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
         .unwrap();
     issues
         .add_note(
+            "support",
             &Note {
                 issue_id: first.id.clone(),
                 id: "n2".into(),
@@ -307,8 +310,27 @@ pub async fn issue_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
         "hidden notes left out"
     );
     assert_eq!(issues.notes(&first.id, true).await.unwrap().len(), 2);
+    let (texts, more) = issues.desk_texts("support", 5).await.unwrap();
+    assert!(!more);
+    let words = &texts[&first.id];
+    assert!(
+        words.contains("nothing comes out.")
+            && words.contains("looking into it")
+            && words.contains("customer is difficult"),
+        "staff search every note of an issue, lower case: {words}"
+    );
+    assert_eq!(
+        issues.thread(&first.id).await.unwrap().unwrap().link_opened,
+        None,
+        "staff see that the tracking link was never opened"
+    );
     let thread = issues.thread_by_token(token, false).await.unwrap().unwrap();
     assert_eq!(thread.issue.unwrap().record.id, first.id);
+    let opened = issues.thread(&first.id).await.unwrap().unwrap().link_opened;
+    assert!(
+        opened.is_some_and(|t| (now() - t).abs() < 60),
+        "staff see when the tracking link was opened: {opened:?}"
+    );
     assert_eq!(
         thread
             .notes
@@ -335,6 +357,7 @@ pub async fn issue_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
         .is_none());
     let orphan = issues
         .add_note(
+            "support",
             &Note {
                 issue_id: "nope".into(),
                 id: "n3".into(),
@@ -1087,6 +1110,7 @@ pub async fn files_of_hidden_notes_are_as_hidden_as_the_notes(store: Arc<dyn Sto
         };
         issues
             .add_note_with(
+                "support",
                 &note,
                 vec![portal_core::store::Write::Put(
                     portal_core::records::to_item(&file).unwrap(),

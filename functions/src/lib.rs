@@ -183,7 +183,16 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
     ),
     (
         "search",
-        &["KB#*", "SESSION#*", "FEED#*", "IDEM#*", "LIMIT#*", "OUTBOX"],
+        &[
+            "KB#*",
+            "FEEDBACK#*",
+            "SEARCHMISS#*",
+            "SESSION#*",
+            "FEED#*",
+            "IDEM#*",
+            "LIMIT#*",
+            "OUTBOX",
+        ],
     ),
     (
         "auth",
@@ -268,6 +277,9 @@ pub const PARTITIONS: &[(&str, &[&str])] = &[
             "LIMIT#*",
             "OUTBOX",
             "WEBHOOKS",
+            "FEEDBACK#*",
+            "SEARCHMISS#*",
+            "PROJECT#*",
         ],
     ),
     ("mailer", &["OUTBOX", "WEBHOOKS", "FEED#*"]),

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use portal_core::records::feedback::ArticleFeedback;
+use portal_core::records::feedback::{ArticleFeedback, ReaderSignals};
 use portal_core::records::outbox::Mail;
 use portal_core::records::{new_id, to_item};
 use portal_core::search::{Results, Searcher};
@@ -130,22 +130,44 @@ pub(crate) fn run(searcher: &Searcher, p: &SearchParams) -> Result<SearchAnswer,
 #[utoipa::path(get, path = "/api/search", tag = "search", summary = "Search the knowledge base, FAQ, calendar and documents", params(SearchParams), responses((status = 200, description = "Ranked hits with highlighted snippets", body = SearchAnswer), (status = 422, description = "A parameter is wrong", body = ErrorBody)))]
 pub(crate) async fn search(
     State(state): State<AppState>,
+    ip: ClientIp,
     Query(p): Query<SearchParams>,
 ) -> Result<View<SearchAnswer>, ApiError> {
-    results(state.site().search()?, &p, "/search")
+    let answer = run(state.site().search()?, &p)?;
+    if answer.total == 0 && answer.page == 1 && !answer.query.is_empty() {
+        note_miss(&state, &ip, &answer.query).await;
+    }
+    Ok(results(answer, "/search"))
+}
+
+/// Most searches that found nothing recorded from one address an hour: enough for a person,
+/// and a bound on what a script can write.
+const MISSES_PER_HOUR: u32 = 30;
+
+/// Records a search that found nothing, for the desk's insight. Past the address's hourly
+/// allowance, or if the store fails, the search is answered all the same and the miss is not
+/// recorded: the record is a hint for the writers, not something the visitor waits for.
+async fn note_miss(state: &AppState, ip: &ClientIp, words: &str) {
+    if guard::limit(state, "search-miss", &ip.0, MISSES_PER_HOUR)
+        .await
+        .is_err()
+    {
+        return;
+    }
+    if let Err(e) = ReaderSignals::new(state.store.clone())
+        .record_miss(words)
+        .await
+    {
+        tracing::warn!("a search that found nothing was not recorded: {e}");
+    }
 }
 
 #[utoipa::path(get, path = "/search", tag = "search", summary = "The search results page (HTML)", params(SearchParams), responses((status = 200, description = "The page", content_type = "text/html"), (status = 422, description = "A parameter is wrong", content_type = "text/html")))]
 #[allow(dead_code)]
 pub(crate) fn search_page() {}
 
-/// The theme's results page for the search `p` on `searcher`, its form posting to `action`.
-pub(crate) fn results(
-    searcher: &Searcher,
-    p: &SearchParams,
-    action: &'static str,
-) -> Result<View<SearchAnswer>, ApiError> {
-    let answer = run(searcher, p)?;
+/// The theme's results page for `answer`, its form posting to `action`.
+pub(crate) fn results(answer: SearchAnswer, action: &'static str) -> View<SearchAnswer> {
     let title = if answer.query.is_empty() {
         "Search".to_string()
     } else {
@@ -157,7 +179,7 @@ pub(crate) fn results(
         (answer.page > 1).then(|| answer.page - 1),
         (answer.page * answer.per_page < answer.total).then_some(answer.page + 1),
     );
-    Ok(View::flat(answer, "search.html")
+    View::flat(answer, "search.html")
         .titled("search", title, "/search/")
         .with(
             "description",
@@ -167,7 +189,7 @@ pub(crate) fn results(
         .with("first", first + 1)
         .with("last", last)
         .with("prev_page", prev_page)
-        .with("next_page", next_page))
+        .with("next_page", next_page)
 }
 
 /// What the portal answers at an address nothing serves. Behind CloudFront the bucket's
@@ -278,10 +300,8 @@ pub(crate) async fn feedback(
         format!("article {article}"),
         serde_json::json!({ "article": article, "helpful": helpful, "comment": record.comment }),
     );
-    let mut writes = vec![
-        Write::Put(to_item(&record)?, Cond::NotExists),
-        event.write()?,
-    ];
+    let mut writes = record.writes()?;
+    writes.push(event.write()?);
     writes.extend(idem.record(&answer)?);
     state.store.transact(writes).await?;
     Ok(idem.respond(answer))

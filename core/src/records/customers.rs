@@ -107,6 +107,48 @@ pub struct Login {
     pub credentials: u32,
     /// Unix seconds.
     pub created: i64,
+    /// What it may see of the account (everything unless staff narrowed it).
+    #[serde(default)]
+    pub sees: Visibility,
+}
+
+/// What a login may see of its account in the customer area, beyond its own profile and the
+/// account's documents and reports. A login's sessions carry a copy (taken when they start;
+/// a change ends them), so each request checks it without another read.
+///
+/// ```
+/// use portal_core::records::customers::Visibility;
+/// let all = Visibility::default();
+/// assert!(all.all_issues && all.billing && all.projects);
+/// // Records written before the setting existed read as seeing everything.
+/// let old: Visibility = serde_json::from_str("{}").unwrap();
+/// assert_eq!(old, all);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visibility {
+    /// All the account's cases and bugs; `false`: only those this login filed.
+    #[serde(default = "yes")]
+    pub all_issues: bool,
+    /// Invoices, payments, the balance and quotes.
+    #[serde(default = "yes")]
+    pub billing: bool,
+    /// Projects.
+    #[serde(default = "yes")]
+    pub projects: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Visibility {
+    fn default() -> Self {
+        Visibility {
+            all_issues: true,
+            billing: true,
+            projects: true,
+        }
+    }
 }
 
 impl Login {

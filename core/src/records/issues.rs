@@ -90,6 +90,9 @@ pub struct Thread {
     pub notes: Vec<Note>,
     /// Attachments, oldest first.
     pub attachments: Vec<Attachment>,
+    /// When one of the issue's working tracking links was last opened (Unix seconds, to the
+    /// hour: a link records an opening at most once an hour), or `None` if none has been.
+    pub link_opened: Option<i64>,
 }
 
 /// A note on an issue.
@@ -126,6 +129,9 @@ struct Pointer {
     /// For a tracking link: when it stops working unless used before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
+    /// For a tracking link: when it was last opened, to the hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    opened: Option<i64>,
 }
 
 impl Record for Pointer {
@@ -144,6 +150,9 @@ struct TrackRef {
     issue_id: String,
     token_hash: String,
     expires_at: i64,
+    /// When the link was last opened, to the hour (what staff see on the issue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    opened: Option<i64>,
 }
 
 impl Record for TrackRef {
@@ -172,6 +181,7 @@ fn tracking_link(issue_id: &str, token: &str) -> StoreResult<[Write; 2]> {
                 sk: "TRACK".into(),
                 issue_id: issue_id.to_string(),
                 expires_at: Some(expires_at),
+                opened: None,
             })?,
             Cond::NotExists,
         ),
@@ -180,6 +190,7 @@ fn tracking_link(issue_id: &str, token: &str) -> StoreResult<[Write; 2]> {
                 issue_id: issue_id.to_string(),
                 token_hash: hash,
                 expires_at,
+                opened: None,
             })?,
             Cond::NotExists,
         ),
@@ -218,11 +229,16 @@ pub struct IssueSummary {
     pub status: String,
     /// Unix seconds.
     pub created: i64,
+    /// The address of the login that filed it (empty in summaries written before it was
+    /// kept, which a login that sees only its own issues does not see).
+    #[serde(default)]
+    pub email: String,
 }
 
 impl IssueSummary {
     fn of(issue: &Issue) -> Option<IssueSummary> {
         issue.customer_id.as_ref().map(|c| IssueSummary {
+            email: issue.email.clone(),
             customer_id: c.clone(),
             issue_id: issue.id.clone(),
             number: issue.number.clone(),
@@ -310,6 +326,55 @@ impl Record for DeskEntry {
     }
 }
 
+/// The most characters of one text an issue's [`DeskText`] keeps.
+pub const DESK_TEXT_CHARS: usize = 2000;
+
+/// Words of an issue for the staff's search, kept beside its queue entry: its description
+/// (`DESK#{binder}` / `TEXT#{issue}#description`) and each note (`TEXT#{issue}#{note}`),
+/// written with it, lower case, the first [`DESK_TEXT_CHARS`] characters. Searching a
+/// binder's issues by what was said in them is one query of its partition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeskText {
+    /// The binder.
+    pub binder: String,
+    /// The issue.
+    pub issue_id: String,
+    /// `description`, or a note's id.
+    pub part: String,
+    /// The words.
+    pub text: String,
+}
+
+impl DeskText {
+    /// The text `text` of `part` of the issue `issue_id` in `binder`.
+    pub fn new(binder: &str, issue_id: &str, part: &str, text: &str) -> DeskText {
+        DeskText {
+            binder: binder.to_string(),
+            issue_id: issue_id.to_string(),
+            part: part.to_string(),
+            text: text
+                .chars()
+                .take(DESK_TEXT_CHARS)
+                .collect::<String>()
+                .to_lowercase(),
+        }
+    }
+
+    /// The write that stores it (replacing an older text of the same part).
+    pub fn write(&self) -> StoreResult<Write> {
+        Ok(Write::Put(to_item(self)?, Cond::None))
+    }
+}
+
+impl Record for DeskText {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("DESK#{}", self.binder),
+            format!("TEXT#{}#{}", self.issue_id, self.part),
+        )
+    }
+}
+
 /// How many numbers a filing tries before giving up: more than one only when numbers were
 /// handed out outside the counter (an import, an older portal).
 const NUMBER_RETRIES: usize = 5;
@@ -377,6 +442,7 @@ impl Issues {
                         sk: "TRACKNUM".into(),
                         issue_id: issue.id.clone(),
                         expires_at: None,
+                        opened: None,
                     })?,
                     Cond::NotExists,
                 ),
@@ -386,6 +452,10 @@ impl Issues {
                 writes.push(Write::Put(to_item(&summary)?, Cond::NotExists));
             }
             writes.push(Write::Put(to_item(&DeskEntry::of(&issue))?, Cond::None));
+            writes.push(
+                DeskText::new(&issue.binder, &issue.id, "description", &issue.description)
+                    .write()?,
+            );
             writes.extend(extra(&issue, &token)?);
             match self.store.transact(writes).await {
                 Ok(()) => return Ok((issue, token)),
@@ -518,25 +588,31 @@ impl Issues {
         Ok(thread.issue.is_some().then_some(thread))
     }
 
-    /// Keeps a tracking link working for [`TRACK_LINK_SECONDS`] after this use, its pointer
-    /// and its reference beside the issue together (a write at most once a day per link; a
-    /// failure only leaves the older expiry). A link made before links expired gets its expiry
-    /// and its reference now, so a resend can revoke it from then on.
+    /// Records this opening of a tracking link and keeps the link working for
+    /// [`TRACK_LINK_SECONDS`] after it, its pointer and its reference beside the issue
+    /// together (a write at most once an hour per link; a failure only leaves the older
+    /// expiry and opening). A link made before links expired gets its expiry and its reference
+    /// now, so a resend can revoke it from then on.
     async fn renew(&self, pointer: &Versioned<Pointer>) {
-        let until = now() + TRACK_LINK_SECONDS;
-        if pointer
-            .record
-            .expires_at
-            .is_some_and(|at| until - at < 24 * 3600)
+        let now = now();
+        let until = now + TRACK_LINK_SECONDS;
+        let recent = |t: Option<i64>, within: i64| t.is_some_and(|t| now - t < within);
+        if recent(pointer.record.opened, 3600)
+            && recent(
+                pointer.record.expires_at.map(|at| at - TRACK_LINK_SECONDS),
+                24 * 3600,
+            )
         {
             return;
         }
         let mut renewed = pointer.record.clone();
         renewed.expires_at = Some(until);
+        renewed.opened = Some(now);
         let reference = TrackRef {
             issue_id: pointer.record.issue_id.clone(),
             token_hash: pointer.record.pk.trim_start_matches("TRACK#").to_string(),
             expires_at: until,
+            opened: Some(now),
         };
         let (Ok(p), Ok(r)) = (to_item(&renewed), to_item(&reference)) else {
             return;
@@ -665,6 +741,40 @@ impl Issues {
             .await
     }
 
+    /// The staff's search texts of a binder's issues, each issue's texts joined (1 request
+    /// per 1,000 texts, at most `most_pages` pages; whether there were more).
+    pub async fn desk_texts(
+        &self,
+        binder: &str,
+        most_pages: usize,
+    ) -> RecordResult<(std::collections::HashMap<String, String>, bool)> {
+        let name = self.store.name();
+        let mut texts: std::collections::HashMap<String, String> = Default::default();
+        let mut cursor = None;
+        for _ in 0..most_pages {
+            let page = self
+                .store
+                .query(
+                    &Query::partition(format!("DESK#{binder}"))
+                        .prefix("TEXT#")
+                        .limit(1000)
+                        .after(cursor),
+                )
+                .await?;
+            for item in page.items {
+                let t: DeskText = from_item(&name, item)?.record;
+                let joined = texts.entry(t.issue_id).or_default();
+                joined.push('\n');
+                joined.push_str(&t.text);
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => return Ok((texts, false)),
+            }
+        }
+        Ok((texts, true))
+    }
+
     /// An issue with all its notes, hidden ones included, and its attachments (1 request for
     /// up to 1,000 items).
     pub async fn thread(&self, issue_id: &str) -> RecordResult<Option<Thread>> {
@@ -672,24 +782,36 @@ impl Issues {
         Ok(thread.issue.is_some().then_some(thread))
     }
 
-    /// Adds a note, with an optional mail about it in the same transaction (1 request).
-    pub async fn add_note(&self, note: &Note, mail: Option<Mail>) -> RecordResult<()> {
+    /// Adds a note to an issue in `binder`, with an optional mail about it in the same
+    /// transaction (1 request).
+    pub async fn add_note(
+        &self,
+        binder: &str,
+        note: &Note,
+        mail: Option<Mail>,
+    ) -> RecordResult<()> {
         let extra = match mail {
             Some(m) => vec![Write::Put(to_item(&m)?, Cond::NotExists)],
             None => Vec::new(),
         };
-        self.add_note_with(note, extra).await
+        self.add_note_with(binder, note, extra).await
     }
 
-    /// Adds a note with `extra` writes (its attachments' records, a mail) in the same
-    /// transaction (1 request).
-    pub async fn add_note_with(&self, note: &Note, extra: Vec<Write>) -> RecordResult<()> {
+    /// Adds a note to an issue in `binder` with `extra` writes (its attachments' records, a
+    /// mail) in the same transaction, its words with it for the staff's search (1 request).
+    pub async fn add_note_with(
+        &self,
+        binder: &str,
+        note: &Note,
+        extra: Vec<Write>,
+    ) -> RecordResult<()> {
         let mut writes = vec![
             Write::Check(
                 Key::new(format!("ISSUE#{}", note.issue_id), "ISSUE"),
                 Cond::Exists,
             ),
             Write::Put(to_item(note)?, Cond::NotExists),
+            DeskText::new(binder, &note.issue_id, &note.id, &note.body).write()?,
         ];
         writes.extend(extra);
         match self.store.transact(writes).await {
@@ -755,6 +877,7 @@ impl Issues {
             issue: None,
             notes: Vec::new(),
             attachments: Vec::new(),
+            link_opened: None,
         };
         let mut cursor = None;
         loop {
@@ -773,6 +896,9 @@ impl Issues {
                     thread.notes.push(from_item(&name, item)?.record);
                 } else if item.sk.starts_with("ATTACHMENT#") {
                     thread.attachments.push(from_item(&name, item)?.record);
+                } else if item.sk.starts_with("TRACKREF#") {
+                    let link: TrackRef = from_item(&name, item)?.record;
+                    thread.link_opened = thread.link_opened.max(link.opened);
                 }
             }
             match page.next {

@@ -40,9 +40,11 @@
 //! | forum post | `THREAD#{thread}` | `POST#{time}#{post}` |
 //! | audit entry | `AUDIT#{day}` | `{time}#{entry}` |
 //! | a binder's queue entry of an issue | `DESK#{binder}` | `ISSUE#{issue}` |
+//! | an issue's words for the staff's search | `DESK#{binder}` | `TEXT#{issue}#{description or note}` |
 //!
 //! Staff members and their sessions keep their layout in [`staff`], API keys theirs in
-//! [`apikeys`], the change feed in [`feed`], webhooks in [`webhooks`].
+//! [`apikeys`], the change feed in [`feed`], webhooks in [`webhooks`], readers' ratings of
+//! articles and searches that found nothing in [`feedback`].
 
 pub mod apikeys;
 pub mod audit;

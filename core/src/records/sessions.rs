@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::customers::Visibility;
 use super::{email_key, from_item, random_token, to_item, token_hash, Record, RecordResult};
 use crate::store::{now, Cond, Key, Query, Store, StoreError, Write};
 
@@ -25,6 +26,10 @@ pub struct Session {
     /// minute, so reads stay reads).
     #[serde(default)]
     pub last_seen: i64,
+    /// What the login may see of the account, as it was when the session started (a change
+    /// ends the login's sessions).
+    #[serde(default)]
+    pub sees: Visibility,
 }
 
 impl Record for Session {
@@ -141,18 +146,21 @@ impl Sessions {
         customer_id: &str,
         seconds: i64,
     ) -> RecordResult<(String, Session)> {
-        self.start_checked(email, customer_id, seconds, None).await
+        self.start_checked(email, customer_id, seconds, None, Visibility::default())
+            .await
     }
 
     /// As [`Sessions::start`], only while the login is still at `login_version` (the version
     /// its password was checked against): a session cannot be born after a change of
-    /// password or address that ended every other one (1 request).
+    /// password, address or visibility that ended every other one; it carries `sees`, what
+    /// the login may see (1 request).
     pub async fn start_checked(
         &self,
         email: &str,
         customer_id: &str,
         seconds: i64,
         login_version: Option<u64>,
+        sees: Visibility,
     ) -> RecordResult<(String, Session)> {
         let token = random_token();
         let now = now();
@@ -163,6 +171,7 @@ impl Sessions {
             created: now,
             expires_at: now + seconds,
             last_seen: now,
+            sees,
         };
         let reference = SessionRef {
             email: session.email.clone(),

@@ -7,7 +7,7 @@ use portal_core::records::billing::{Billing, Invoice, Payment};
 use portal_core::records::customers::Customers;
 use serde::Serialize;
 
-use crate::auth::SignedIn;
+use crate::auth::{Part, SignedIn};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
@@ -85,8 +85,9 @@ pub struct AccountView {
     pub name: String,
     /// Account status.
     pub status: String,
-    /// What is owed (positive) or in credit (negative).
-    pub balance: Money,
+    /// What is owed (positive) or in credit (negative); absent for a login that may not
+    /// see the account's billing.
+    pub balance: Option<Money>,
     /// The login.
     pub email: String,
 }
@@ -101,7 +102,7 @@ pub(super) async fn account(state: &AppState, who: &SignedIn) -> Result<AccountV
         number: c.number,
         name: c.name,
         status: c.status,
-        balance: Money::of(c.balance_cents),
+        balance: who.session.sees.billing.then(|| Money::of(c.balance_cents)),
         email: who.session.email.clone(),
     })
 }
@@ -130,11 +131,12 @@ pub(super) async fn all_invoices(
 }
 
 #[utoipa::path(get, path = "/api/my/invoices", tag = "account", summary = "Invoice history, newest first",
-    responses((status = 200, description = "Invoices", body = Vec<InvoiceView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+    responses((status = 200, description = "Invoices", body = Vec<InvoiceView>), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "This login may not see the account's billing", body = ErrorBody)))]
 pub(crate) async fn invoices_json(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Billing)?;
     let list: Vec<InvoiceView> = all_invoices(&state, &who.session.customer_id)
         .await?
         .iter()
@@ -157,12 +159,13 @@ pub(super) async fn own_invoice(
 
 #[utoipa::path(get, path = "/api/my/invoices/{id}", tag = "account", summary = "One invoice with its lines",
     params(("id" = String, Path, description = "The invoice")),
-    responses((status = 200, description = "The invoice", body = InvoiceView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+    responses((status = 200, description = "The invoice", body = InvoiceView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 403, description = "This login may not see the account's billing", body = ErrorBody)))]
 pub(crate) async fn invoice(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
 ) -> Result<View<InvoiceView>, ApiError> {
+    who.may_see(Part::Billing)?;
     let i = own_invoice(&state, &who, &id).await?;
     Ok(
         View::new(invoice_view(&i), "my/invoice.html", "invoice").titled(
@@ -184,11 +187,12 @@ pub(super) async fn all_payments(
 }
 
 #[utoipa::path(get, path = "/api/my/payments", tag = "account", summary = "Payment history, newest first",
-    responses((status = 200, description = "Payments", body = Vec<PaymentView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+    responses((status = 200, description = "Payments", body = Vec<PaymentView>), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "This login may not see the account's billing", body = ErrorBody)))]
 pub(crate) async fn payments_json(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Billing)?;
     let list: Vec<PaymentView> = all_payments(&state, &who.session.customer_id)
         .await?
         .iter()
@@ -198,11 +202,12 @@ pub(crate) async fn payments_json(
 }
 
 #[utoipa::path(get, path = "/api/my/statement.csv", tag = "account", summary = "A statement of invoices and payments as CSV",
-    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, description = "Not logged in", body = ErrorBody)))]
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "This login may not see the account's billing", body = ErrorBody)))]
 pub(crate) async fn statement_csv(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Billing)?;
     let customer = &who.session.customer_id;
     let (invoices, payments) = (
         all_invoices(&state, customer).await?,

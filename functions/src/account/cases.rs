@@ -91,6 +91,8 @@ async fn own_issue(
         .by_number(number)
         .await?
         .filter(|i| i.record.customer_id.as_deref() == Some(who.session.customer_id.as_str()))
+        // A login that sees only its own issues is told another's does not exist.
+        .filter(|i| who.sees_issue_of(&i.record.email))
         .ok_or_else(gone)
 }
 
@@ -291,7 +293,7 @@ pub(crate) async fn add_note(
     crate::uploads::keep_with(
         &state,
         &stored,
-        Issues::new(state.store.clone()).add_note_with(&note, extra),
+        Issues::new(state.store.clone()).add_note_with(&issue.record.binder, &note, extra),
     )
     .await?;
     state.deliver_mail().await;

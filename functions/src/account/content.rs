@@ -10,7 +10,7 @@ use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::ErrorBody;
-use crate::search::{results, SearchAnswer, SearchParams};
+use crate::search::{results, run, SearchAnswer, SearchParams};
 use crate::state::AppState;
 use crate::view::View;
 
@@ -94,7 +94,8 @@ pub(crate) async fn search(
     _who: SignedIn,
     Query(p): Query<SearchParams>,
 ) -> Result<View<SearchAnswer>, ApiError> {
-    results(state.site().customer_search()?, &p, "/my/search")
+    let answer = run(state.site().customer_search()?, &p)?;
+    Ok(results(answer, "/my/search"))
 }
 
 #[utoipa::path(get, path = "/my/search", tag = "account", summary = "The customers' search page (HTML)",

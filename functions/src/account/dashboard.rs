@@ -23,7 +23,10 @@ pub(crate) async fn issues_json(
 ) -> Result<Response, ApiError> {
     let list: Vec<IssueSummary> = Issues::new(state.store.clone())
         .for_customer(&who.session.customer_id, 1000)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|i| who.sees_issue_of(&i.email))
+        .collect();
     Ok(Json(list).into_response())
 }
 
@@ -36,6 +39,8 @@ pub(crate) struct Dashboard {
     quotes: Vec<QuoteView>,
     issues: Vec<IssueSummary>,
     projects: Vec<super::projects::ProjectView>,
+    /// What the login may see, so the page leaves out what it may not.
+    sees: portal_core::records::customers::Visibility,
     profile: super::profile::Profile,
     documents: Vec<super::documents::DocumentView>,
     reports: Vec<super::reports::ReportView>,
@@ -47,35 +52,58 @@ pub(crate) async fn dashboard(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<View<Dashboard>, ApiError> {
-    let state = &state;
-    let customer = who.session.customer_id.clone();
-    let dashboard = Dashboard {
-        account: account(state, &who).await?,
-        invoices: all_invoices(state, &customer)
-            .await?
-            .iter()
-            .map(invoice_view)
-            .collect(),
-        payments: all_payments(state, &customer)
-            .await?
-            .iter()
-            .map(payment_view)
-            .collect(),
-        quotes: own_quotes(state, &customer)
-            .await?
-            .iter()
-            .map(|q| quote_view(&q.record))
-            .collect(),
-        issues: Issues::new(state.store.clone())
-            .for_customer(&customer, 100)
-            .await?,
-        projects: super::projects::projects(state, &who).await?,
-        profile: super::profile::profile(state, &who).await?,
-        documents: super::documents::documents(state, &who).await?,
-        reports: super::reports::reports(state, &who).await?,
-    };
-    let csrf = crate::auth::csrf_token(state, &who).await?;
+    let dashboard = dashboard_of(&state, &who).await?;
+    let csrf = crate::auth::csrf_token(&state, &who).await?;
     Ok(View::flat(dashboard, "my/index.html")
         .titled("account", "Your account", "/my/")
         .with("csrf", csrf))
+}
+
+/// What the account page shows the login `who` (also what the desk's read-only "view as
+/// this customer" shows staff): only the parts the login may see. It only reads.
+pub(crate) async fn dashboard_of(state: &AppState, who: &SignedIn) -> Result<Dashboard, ApiError> {
+    let customer = who.session.customer_id.clone();
+    let sees = who.session.sees;
+    let (invoices, payments, quotes) = if sees.billing {
+        (
+            all_invoices(state, &customer)
+                .await?
+                .iter()
+                .map(invoice_view)
+                .collect(),
+            all_payments(state, &customer)
+                .await?
+                .iter()
+                .map(payment_view)
+                .collect(),
+            own_quotes(state, &customer)
+                .await?
+                .iter()
+                .map(|q| quote_view(&q.record))
+                .collect(),
+        )
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
+    Ok(Dashboard {
+        account: account(state, who).await?,
+        invoices,
+        payments,
+        quotes,
+        issues: Issues::new(state.store.clone())
+            .for_customer(&customer, 100)
+            .await?
+            .into_iter()
+            .filter(|i| who.sees_issue_of(&i.email))
+            .collect(),
+        projects: if sees.projects {
+            super::projects::projects(state, who).await?
+        } else {
+            Vec::new()
+        },
+        sees,
+        profile: super::profile::profile(state, who).await?,
+        documents: super::documents::documents(state, who).await?,
+        reports: super::reports::reports(state, who).await?,
+    })
 }

@@ -12,7 +12,7 @@ use portal_core::store::{now, Cond, Write};
 use serde::{Deserialize, Serialize};
 
 use super::page::with_csrf;
-use crate::auth::SignedIn;
+use crate::auth::{Part, SignedIn};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
@@ -144,11 +144,12 @@ pub(super) async fn project_view(state: &AppState, p: Project) -> Result<Project
 }
 
 #[utoipa::path(get, path = "/api/my/projects", tag = "account", summary = "This customer's projects with tasks, documents, notes and contacts (hidden tasks and notes left out)",
-    responses((status = 200, description = "Projects", body = Vec<ProjectView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+    responses((status = 200, description = "Projects", body = Vec<ProjectView>), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "This login may not see the account's projects", body = ErrorBody)))]
 pub(crate) async fn projects_json(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Projects)?;
     Ok(Json(projects(&state, &who).await?).into_response())
 }
 
@@ -169,13 +170,14 @@ pub(crate) async fn projects(
 
 #[utoipa::path(get, path = "/api/my/projects/{id}", tag = "account", summary = "One project",
     params(("id" = String, Path, description = "The project")),
-    responses((status = 200, description = "The project", body = ProjectView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+    responses((status = 200, description = "The project", body = ProjectView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 403, description = "This login may not see the account's projects", body = ErrorBody)))]
 pub(crate) async fn project(
     State(state): State<AppState>,
     who: SignedIn,
     door: Door,
     Path(id): Path<String>,
 ) -> Result<View<ProjectView>, ApiError> {
+    who.may_see(Part::Projects)?;
     let p = own_project(&state, &who, &id).await?;
     let title = p.name.clone();
     let v = View::new(project_view(&state, p).await?, "my/project.html", "project")
@@ -196,13 +198,14 @@ pub struct NewNote {
     params(("id" = String, Path, description = "The project")),
     request_body(content((NewNote = "application/json"), (NewNote = "application/x-www-form-urlencoded"))),
     responses((status = 201, description = "Added", body = ProjectView), (status = 303, description = "From a form: back to the project"),
-        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody)))]
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody), (status = 403, description = "This login may not see the account's projects", body = ErrorBody)))]
 pub(crate) async fn add_note(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
     body: Input<NewNote>,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Projects)?;
     let p = own_project(&state, &who, &id).await?;
     let note = ProjectNote {
         customer_id: p.customer_id.clone(),
@@ -231,13 +234,14 @@ pub struct Upload {}
     params(("id" = String, Path, description = "The project")),
     request_body(content((Upload = "multipart/form-data"))),
     responses((status = 201, description = "Stored", body = ProjectView), (status = 303, description = "From a form: back to the project"),
-        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "No file, or a file refused", body = ErrorBody)))]
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "No file, or a file refused", body = ErrorBody), (status = 403, description = "This login may not see the account's projects", body = ErrorBody)))]
 pub(crate) async fn upload(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
     body: WithFiles<Upload>,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Projects)?;
     let p = own_project(&state, &who, &id).await?;
     if let Some(f) = body.files.iter().find(|f| f.field != "file") {
         return Err(ApiError::invalid(
@@ -286,12 +290,13 @@ pub(crate) async fn upload(
 
 #[utoipa::path(get, path = "/api/my/projects/{id}/documents/{doc}", tag = "account", summary = "Download a project document",
     params(("id" = String, Path, description = "The project"), ("doc" = String, Path, description = "The document")),
-    responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+    responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 403, description = "This login may not see the account's projects", body = ErrorBody)))]
 pub(crate) async fn project_document(
     State(state): State<AppState>,
     who: SignedIn,
     Path((id, doc)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Projects)?;
     let p = own_project(&state, &who, &id).await?;
     let docs = Projects::new(state.store.clone()).documents(&p).await?;
     let d = docs

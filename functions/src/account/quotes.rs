@@ -9,7 +9,7 @@ use portal_core::records::Versioned;
 use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::SignedIn;
+use crate::auth::{Part, SignedIn};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
@@ -94,13 +94,14 @@ pub struct NewComment {
     params(("id" = String, Path, description = "The quote")),
     request_body(content((NewComment = "application/json"), (NewComment = "application/x-www-form-urlencoded"))),
     responses((status = 201, description = "Added", body = QuoteView), (status = 303, description = "From a form: back to the quote"),
-        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody)))]
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody), (status = 403, description = "This login may not see the account's quotes", body = ErrorBody)))]
 pub(crate) async fn comment(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
     body: Input<NewComment>,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Billing)?;
     let q = own_quote(&state, &who, &id).await?;
     let c = portal_core::records::quotes::QuoteComment {
         customer_id: q.record.customer_id.clone(),
@@ -187,11 +188,12 @@ pub(super) async fn own_quote(
 }
 
 #[utoipa::path(get, path = "/api/my/quotes", tag = "account", summary = "The quotes prepared for this customer",
-    responses((status = 200, description = "Quotes", body = Vec<QuoteView>), (status = 401, description = "Not logged in", body = ErrorBody)))]
+    responses((status = 200, description = "Quotes", body = Vec<QuoteView>), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "This login may not see the account's quotes", body = ErrorBody)))]
 pub(crate) async fn quotes_json(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Billing)?;
     let list: Vec<QuoteView> = own_quotes(&state, &who.session.customer_id)
         .await?
         .iter()
@@ -202,13 +204,14 @@ pub(crate) async fn quotes_json(
 
 #[utoipa::path(get, path = "/api/my/quotes/{id}", tag = "account", summary = "One quote with its lines",
     params(("id" = String, Path, description = "The quote")),
-    responses((status = 200, description = "The quote", body = QuoteView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody)))]
+    responses((status = 200, description = "The quote", body = QuoteView), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 403, description = "This login may not see the account's quotes", body = ErrorBody)))]
 pub(crate) async fn quote(
     State(state): State<AppState>,
     who: SignedIn,
     door: Door,
     Path(id): Path<String>,
 ) -> Result<View<QuoteView>, ApiError> {
+    who.may_see(Part::Billing)?;
     let q = own_quote(&state, &who, &id).await?;
     let v = View::new(
         quote_with_comments(&state, &q.record).await?,
@@ -233,13 +236,14 @@ pub struct Decision {
     request_body(content((Decision = "application/json"), (Decision = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "Decided", body = QuoteView), (status = 303, description = "From a form: back to the quote"),
         (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody),
-        (status = 409, description = "Decided already (for example in another tab)", body = ErrorBody), (status = 422, description = "Neither accept nor decline", body = ErrorBody)))]
+        (status = 409, description = "Decided already (for example in another tab)", body = ErrorBody), (status = 422, description = "Neither accept nor decline", body = ErrorBody), (status = 403, description = "This login may not see the account's quotes", body = ErrorBody)))]
 pub(crate) async fn decide(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
     body: Input<Decision>,
 ) -> Result<Response, ApiError> {
+    who.may_see(Part::Billing)?;
     let accept = match body.value.decision.trim() {
         "accept" => true,
         "decline" => false,

@@ -71,6 +71,7 @@ pub(crate) async fn change_password(
                 &login.customer_id,
                 ABSOLUTE_SECONDS,
                 Some(version),
+                login.sees,
             )
             .await?;
         let mut r = answer(

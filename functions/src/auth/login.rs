@@ -167,6 +167,7 @@ pub(crate) async fn login(
             &login.customer_id,
             ABSOLUTE_SECONDS,
             login_version,
+            login.sees,
         )
         .await?;
     let customer = customers

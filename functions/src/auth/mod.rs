@@ -35,7 +35,7 @@ pub(crate) use credentials::check_current;
 pub use credentials::FORGOT_ANSWER;
 pub use csrf::{csrf, csrf_token, same_origin, session_limit, CSRF_FIELD, POSTS_PER_SESSION};
 pub use login::{Credentials, Me, LOGIN_FAILED};
-pub use session::{cookie, SignedIn};
+pub use session::{cookie, Part, SignedIn};
 
 use crate::state::AppState;
 use credentials::{activate, change_password, forgot, reset};

@@ -74,3 +74,36 @@ impl FromRequestParts<AppState> for SignedIn {
         Ok(SignedIn { session, token })
     }
 }
+
+/// A part of the account that staff can hide from a login ([`portal_core::records::customers::Visibility`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Invoices, payments, the balance and quotes.
+    Billing,
+    /// Projects.
+    Projects,
+}
+
+impl SignedIn {
+    /// Refuses (403) a part of the account this login may not see.
+    pub fn may_see(&self, part: Part) -> Result<(), ApiError> {
+        let sees = &self.session.sees;
+        let (ok, what) = match part {
+            Part::Billing => (sees.billing, "invoices, payments and quotes"),
+            Part::Projects => (sees.projects, "projects"),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this login may not see the account's {what}; ask the business to change that"
+            )))
+        }
+    }
+
+    /// Whether this login sees an issue of its account filed by `filer`: every one, or only
+    /// its own.
+    pub fn sees_issue_of(&self, filer: &str) -> bool {
+        self.session.sees.all_issues || filer.trim().eq_ignore_ascii_case(self.session.email.trim())
+    }
+}

@@ -243,6 +243,8 @@ struct CustomerScreen {
     new_quote_id: String,
     new_payment_id: String,
     today: String,
+    /// Projects, reports and documents, as far as the member may see them.
+    work: super::work::Work,
 }
 
 /// `GET /desk/customers/{id}`.
@@ -295,7 +297,9 @@ pub(crate) async fn page(
         Err(e) => return Err(e),
     };
     let short = || new_id()[20..].to_uppercase();
+    let work = super::work::of(&state, &staff, &customer.id).await?;
     let screen = CustomerScreen {
+        work,
         balance: Money::of(customer.balance_cents),
         can_write: staff.may("customers:write").is_ok(),
         contacts,
@@ -341,16 +345,30 @@ pub(crate) async fn invite(
     ))
 }
 
-/// Disabling or enabling a login, from the desk's button.
+/// Disabling or enabling a login (its button), or what it may see (its checkboxes: a box
+/// left unticked is not sent, so the form says `visibility` to mean "these are all of them").
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginForm {
     /// `true` to disable, `false` to enable.
     #[serde(default)]
     pub disabled: Option<bool>,
+    /// Present when the form sets what the login may see.
+    #[serde(default)]
+    pub visibility: Option<String>,
+    /// Ticked (`on`): all the account's issues.
+    #[serde(default)]
+    pub all_issues: Option<String>,
+    /// Ticked: billing.
+    #[serde(default)]
+    pub billing: Option<String>,
+    /// Ticked: projects.
+    #[serde(default)]
+    pub projects: Option<String>,
 }
 
-/// `POST /desk/customers/{id}/logins/{email}`: disables or enables a login.
+/// `POST /desk/customers/{id}/logins/{email}`: disables or enables a login, or sets what it
+/// may see.
 pub(crate) async fn login_change(
     State(state): State<AppState>,
     user: DeskUser,
@@ -358,16 +376,28 @@ pub(crate) async fn login_change(
     body: Input<LoginForm>,
 ) -> Result<Response, ApiError> {
     user.staff().may("customers:write")?;
-    let disabled = body
-        .value
-        .disabled
-        .ok_or_else(|| ApiError::invalid("disabled", "say true to disable or false to enable"))?;
+    let f = &body.value;
+    let change = if f.visibility.is_some() {
+        LoginChange {
+            all_issues: Some(f.all_issues.is_some()),
+            billing: Some(f.billing.is_some()),
+            projects: Some(f.projects.is_some()),
+            ..LoginChange::default()
+        }
+    } else {
+        LoginChange {
+            disabled: Some(f.disabled.ok_or_else(|| {
+                ApiError::invalid("disabled", "say true to disable or false to enable")
+            })?),
+            ..LoginChange::default()
+        }
+    };
     let answer = logins::change(
         State(state),
         user.staff(),
         Path((id.clone(), email)),
         Input {
-            value: LoginChange { disabled },
+            value: change,
             from_form: false,
         },
     )
@@ -380,7 +410,7 @@ pub(crate) async fn login_change(
 }
 
 /// Pounds and pence as a person types them (`12.50`, `1,200`, `-3`) in pence.
-fn cents(field: &str, text: &str) -> Result<i64, ApiError> {
+pub(super) fn cents(field: &str, text: &str) -> Result<i64, ApiError> {
     let t: String = text.trim().trim_start_matches('£').replace(',', "");
     let bad = || ApiError::invalid(field, format!("`{text}` is not an amount such as 12.50"));
     let (sign, t) = match t.strip_prefix('-') {

@@ -1,11 +1,13 @@
 //! `/desk/insight` (managers): how many issues arrived each week in each binder over the last
-//! eight weeks, mail that keeps failing to go out, and webhook endpoints that fail or were
+//! eight weeks, how readers rated each article and what they searched for in vain over the
+//! same weeks, mail that keeps failing to go out, and webhook endpoints that fail or were
 //! disabled. The issue counts come from the queue operation the queue screen uses.
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use portal_core::records::feedback::{week_of, ArticleScore, ReaderSignals, SearchMiss};
 use portal_core::records::outbox::Outbox;
 use portal_core::records::webhooks::Webhooks;
 use portal_core::store::now;
@@ -19,15 +21,14 @@ use super::page::desk_page;
 use super::queue::everything;
 use super::session::DeskUser;
 
-/// Weeks the volume table covers.
+/// Weeks the volume table, the article ratings and the searches cover.
 const WEEKS: i64 = 8;
 
-/// The first day (Monday) of the week holding Unix time `t`, in days since 1970.
-fn week_of(t: i64) -> i64 {
-    let day = t.div_euclid(86_400);
-    // 1 January 1970 was a Thursday: three days after a Monday.
-    day - (day + 3).rem_euclid(7)
-}
+/// Most searches that found nothing shown.
+const MISSES: usize = 50;
+
+/// Most comments shown per article.
+const COMMENTS: usize = 5;
 
 /// One binder's issues per week, oldest week first.
 #[derive(Debug, Serialize)]
@@ -68,6 +69,16 @@ struct Insight {
     truncated: bool,
     mail: Vec<StuckMail>,
     hooks: Vec<Hook>,
+    articles: Vec<Rated>,
+    misses: Vec<SearchMiss>,
+}
+
+/// An article's rating, as the screen shows it.
+#[derive(Debug, Serialize)]
+struct Rated {
+    #[serde(flatten)]
+    score: ArticleScore,
+    helpful_percent: usize,
 }
 
 /// `GET /desk/insight`.
@@ -144,12 +155,28 @@ pub(crate) async fn page(
             url: e.url,
         });
     }
+    let signals = ReaderSignals::new(state.store.clone());
+    let articles = signals
+        .scores(WEEKS)
+        .await?
+        .into_iter()
+        .map(|mut score| {
+            score.comments.truncate(COMMENTS);
+            Rated {
+                helpful_percent: score.helpful_percent(),
+                score,
+            }
+        })
+        .collect();
+    let misses = signals.misses(WEEKS, MISSES).await?;
     let data = Insight {
         weeks,
         volume,
         truncated,
         mail,
         hooks,
+        articles,
+        misses,
     };
     Ok(desk_page(
         &state,
@@ -161,18 +188,4 @@ pub(crate) async fn page(
     )
     .await?
     .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::week_of;
-
-    #[test]
-    fn weeks_start_on_monday() {
-        // Monday 30 November 2026, 00:00 and Sunday 6 December 2026, 23:59 UTC.
-        let monday = 1_795_996_800;
-        assert_eq!(week_of(monday) * 86_400, monday);
-        assert_eq!(week_of(monday + 7 * 86_400 - 60) * 86_400, monday);
-        assert_eq!(week_of(monday - 1) * 86_400, monday - 7 * 86_400);
-    }
 }

@@ -144,7 +144,7 @@ const CODE_FAILURES: [(&str, u32, i64); 2] = [("desk-code", 5, 900), ("desk-code
 /// code for now (once) or an unused recovery code, which `member` then records. A wrong
 /// code is counted (past [`CODE_FAILURES`] every code is refused until the window ends),
 /// audited, and answered as a wrong password is.
-async fn second_factor(
+pub(super) async fn second_factor(
     state: &AppState,
     member: &mut Member,
     secret: &str,

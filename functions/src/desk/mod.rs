@@ -12,14 +12,19 @@
 //! - `login.rs`: logging in (password, then a code from an authenticator app or a recovery
 //!   code), out, and a new member's activation link.
 //! - `totp.rs`: RFC 6238 codes and the QR code an app reads; `security.rs` the screen that
-//!   sets them up (required for admins; for everyone with `all_staff_need_second_factor`).
-//! - `queue.rs`, `issue.rs`: the queue and an issue (reply, internal note, status,
-//!   assignee).
+//!   sets them up (required for admins; for everyone with `all_staff_need_second_factor`),
+//!   changes the member's password and makes new recovery codes.
+//! - `queue.rs`, `issue.rs`: the queue (with a search over subjects, descriptions and notes)
+//!   and an issue (reply, internal note, status, assignee, category, when its tracking link
+//!   was last opened).
 //! - `customers.rs`: customer accounts, their contacts and logins (invite, disable, enable),
 //!   and for managers their invoices and payments, with forms to publish and record them.
+//! - `work.rs`: a customer's projects (tasks, notes), reports and shared documents;
+//!   `view_as.rs` the read-only "view as this customer" of a login's account page.
 //! - `signups.rs`: events' registrations and newsletters' subscribers (also as CSV), requests
 //!   and appointment requests with their statuses.
-//! - `insight.rs`: issues per week and binder, failing mail, failing webhooks.
+//! - `insight.rs`: issues per week and binder, how readers rated articles, searches that
+//!   found nothing, failing mail, failing webhooks.
 //! - `members.rs`: staff members (admins add, change and disable them; `portal admin staff
 //!   add` makes the first).
 //! - `page.rs`: what every screen shares (the menu for the role, the form token).
@@ -35,6 +40,8 @@ pub mod security;
 pub mod session;
 pub mod signups;
 pub mod totp;
+pub mod view_as;
+pub mod work;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -59,6 +66,8 @@ pub fn router() -> Router<AppState> {
         .route("/desk/activate", post(login::activate))
         .route("/desk/security", get(security::page))
         .route("/desk/security/totp", post(security::enrol))
+        .route("/desk/security/password", post(security::password))
+        .route("/desk/security/recovery", post(security::recovery))
         .route(
             "/desk/issues/{number}",
             get(issue::page).post(issue::change),
@@ -81,6 +90,22 @@ pub fn router() -> Router<AppState> {
         .route("/desk/customers/{id}/invoices", post(customers::invoice))
         .route("/desk/customers/{id}/payments", post(customers::payment))
         .route("/desk/customers/{id}/quotes", post(customers::quote))
+        .route("/desk/customers/{id}/projects", post(work::project))
+        .route(
+            "/desk/customers/{id}/projects/{project}",
+            get(work::project_page),
+        )
+        .route(
+            "/desk/customers/{id}/projects/{project}/tasks",
+            post(work::task),
+        )
+        .route(
+            "/desk/customers/{id}/projects/{project}/notes",
+            post(work::note),
+        )
+        .route("/desk/customers/{id}/reports", post(work::report))
+        .route("/desk/customers/{id}/documents", post(work::document))
+        .route("/desk/customers/{id}/view-as/{email}", get(view_as::page))
         .route("/desk/events", get(signups::events))
         .route("/desk/events/{event}", get(signups::event))
         .route(

@@ -1,5 +1,5 @@
 //! `/desk/`: the queue — issues, cases and bugs by binder, status, assignee and age, with
-//! counts per binder and status, oldest first. It reads through the staff API's queue
+//! counts per binder and status, oldest first, and a search over what was said in them. It reads through the staff API's queue
 //! operation ([`crate::staff::issues::queue_of`]), so both doors show the same issues.
 
 use std::collections::BTreeMap;
@@ -39,7 +39,7 @@ pub struct Filters {
     /// Only one customer's cases and bugs.
     #[serde(default)]
     pub customer: String,
-    /// Words the subject contains.
+    /// Words the subject, the description or a note contains.
     #[serde(default)]
     pub q: String,
     /// `newest` for the newest first (oldest first by default).
@@ -106,6 +106,7 @@ pub(crate) async fn page(
     let params = QueueParams {
         binder,
         customer: Some(filters.customer.clone()).filter(|c| !c.is_empty()),
+        q: Some(filters.q.trim().to_string()).filter(|q| !q.is_empty()),
         ..QueueParams::default()
     };
     let (all, truncated) = everything(&state, &staff, params).await?;
@@ -122,7 +123,6 @@ pub(crate) async fn page(
         *statuses.entry(e.status.clone()).or_default() += 1;
     }
     let me = user.member.email.to_lowercase();
-    let words = filters.q.trim().to_lowercase();
     let mut rows: Vec<Row> = all
         .into_iter()
         .filter(|e| filters.status.is_empty() || e.status == filters.status)
@@ -132,7 +132,6 @@ pub(crate) async fn page(
             "waiting" => e.status == WAITING,
             _ => true,
         })
-        .filter(|e| words.is_empty() || e.subject.to_lowercase().contains(&words))
         .map(|entry| Row {
             age_days: (now() - entry.created).max(0) / 86_400,
             entry,

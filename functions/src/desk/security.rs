@@ -1,5 +1,6 @@
 //! `/desk/security`: a member sets up the second factor — a QR code for the authenticator
-//! app, a code from it to confirm, and ten recovery codes shown once.
+//! app, a code from it to confirm, and ten recovery codes shown once — changes their
+//! password, and makes new recovery codes (the old ones stop working).
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -95,6 +96,183 @@ pub struct Enrol {
 #[derive(Debug, Serialize)]
 struct Recovery {
     codes: Vec<String>,
+    /// Whether they replace older codes (rather than come with a new app).
+    replaced: bool,
+}
+
+/// Wrong current passwords one member may send an hour on this screen.
+const PASSWORD_TRIES: u32 = 10;
+
+/// Ends every session of `member` but goes on in a new one (which keeps `user`'s second
+/// factor), with `extra` written in the same transaction; the answer shows `view` and sets
+/// the new cookie.
+async fn go_on_renewed<T: Serialize + Send + Sync + 'static>(
+    state: &AppState,
+    user: &DeskUser,
+    mut member: portal_core::records::staff::Member,
+    mut extra: Vec<Write>,
+    view: (T, &'static str, &str),
+) -> Result<Response, ApiError> {
+    member.renew_credentials();
+    extra.push(Write::Delete(user.session.key(), Cond::None));
+    let (token, session) = Members::new(state.store.clone())
+        .start_session(
+            &member,
+            user.version,
+            SessionStart {
+                seconds: ABSOLUTE_SECONDS,
+                second_factor: user.session.second_factor,
+                save_member: true,
+                extra,
+            },
+        )
+        .await?;
+    let now_user = DeskUser {
+        member,
+        version: user.version + 1,
+        session,
+    };
+    let (data, template, title) = view;
+    let mut r = desk_page(state, &now_user, data, template, title, "/desk/security")
+        .await?
+        .status(StatusCode::OK)
+        .into_response();
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&token, ABSOLUTE_SECONDS));
+    Ok(r)
+}
+
+/// A new password.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// The password now.
+    #[serde(default)]
+    pub current: String,
+    /// The one to use from now on.
+    #[serde(default)]
+    pub password: String,
+}
+
+/// What the screen says after a change.
+#[derive(Debug, Serialize)]
+struct Changed {
+    message: &'static str,
+}
+
+/// `POST /desk/security/password`: with the current password, a new one; every other
+/// session of the member ends, and the password-reset links sent before stop working.
+pub(crate) async fn password(
+    State(state): State<AppState>,
+    user: DeskUser,
+    body: Input<NewPassword>,
+) -> Result<Response, ApiError> {
+    crate::guard::limit(
+        &state,
+        "desk-password",
+        &portal_core::records::email_key(&user.member.email),
+        PASSWORD_TRIES,
+    )
+    .await?;
+    if !crate::auth::password::verify(&body.value.current, user.member.password_hash.as_deref())
+        .await
+    {
+        return Err(ApiError::invalid(
+            "current",
+            "this is not your password now",
+        ));
+    }
+    crate::auth::password::check_new("password", &body.value.password)?;
+    if body.value.password == body.value.current {
+        return Err(ApiError::invalid(
+            "password",
+            "is the password you have now; choose another",
+        ));
+    }
+    let mut member = user.member.clone();
+    member.password_hash = Some(crate::auth::password::hash(&body.value.password).await?);
+    let extra = user.staff().audit(
+        "staff.password",
+        None,
+        format!("staff {}", member.email),
+        json!({ "email": member.email }),
+    )?;
+    go_on_renewed(
+        &state,
+        &user,
+        member,
+        extra,
+        (
+            Changed {
+                message: "Your password is changed. Your other sessions have ended.",
+            },
+            "desk/changed.html",
+            "Password changed",
+        ),
+    )
+    .await
+}
+
+/// A code from the authenticator app, to make new recovery codes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prove {
+    /// The app's code now.
+    #[serde(default)]
+    pub code: String,
+}
+
+/// `POST /desk/security/recovery`: with a code from the app (or a recovery code), ten new
+/// recovery codes, shown once; the old ones stop working.
+pub(crate) async fn recovery(
+    State(state): State<AppState>,
+    user: DeskUser,
+    body: Input<Prove>,
+) -> Result<Response, ApiError> {
+    let Some(secret) = user.member.totp_secret.clone() else {
+        return Err(ApiError::Conflict(
+            "set up an authenticator app first; its recovery codes come with it".into(),
+        ));
+    };
+    let mut member = user.member.clone();
+    super::login::second_factor(
+        &state,
+        &mut member,
+        &secret,
+        &body.value.code,
+        std::time::Instant::now(),
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::Unauthorized(_) => ApiError::invalid(
+            "code",
+            "this is not the code your app shows now, nor an unused recovery code",
+        ),
+        other => other,
+    })?;
+    let (codes, hashes) = recovery_codes(10);
+    member.recovery_codes = hashes;
+    let extra = user.staff().audit(
+        "staff.recovery_codes",
+        None,
+        format!("staff {}", member.email),
+        json!({ "email": member.email }),
+    )?;
+    go_on_renewed(
+        &state,
+        &user,
+        member,
+        extra,
+        (
+            Recovery {
+                codes,
+                replaced: true,
+            },
+            "desk/recovery.html",
+            "Recovery codes",
+        ),
+    )
+    .await
 }
 
 /// `POST /desk/security/totp`: the app's code proves it has the secret; the secret is
@@ -129,45 +307,29 @@ pub(crate) async fn enrol(
     member.totp_secret = Some(secret);
     member.totp_last_step = step;
     member.recovery_codes = hashes;
-    // Every session from before ends, this one too: the member goes on in a new session
-    // that proved the new factor.
-    member.renew_credentials();
-    let mut extra = user.staff().audit(
+    let extra = user.staff().audit(
         "staff.second_factor",
         None,
         format!("staff {}", member.email),
         json!({ "email": member.email, "second_factor": "totp" }),
     )?;
-    extra.push(Write::Delete(user.session.key(), Cond::None));
-    let (token, session) = Members::new(state.store.clone())
-        .start_session(
-            &member,
-            user.version,
-            SessionStart {
-                seconds: ABSOLUTE_SECONDS,
-                second_factor: true,
-                save_member: true,
-                extra,
-            },
-        )
-        .await?;
-    let now_user = DeskUser {
-        member,
-        version: user.version + 1,
-        session,
-    };
-    let mut r = desk_page(
+    // Every session from before ends, this one too: the member goes on in a new session
+    // that proved the new factor.
+    let mut proved = user.clone();
+    proved.session.second_factor = true;
+    go_on_renewed(
         &state,
-        &now_user,
-        Recovery { codes },
-        "desk/recovery.html",
-        "Recovery codes",
-        "/desk/security",
+        &proved,
+        member,
+        extra,
+        (
+            Recovery {
+                codes,
+                replaced: false,
+            },
+            "desk/recovery.html",
+            "Recovery codes",
+        ),
     )
-    .await?
-    .status(StatusCode::OK)
-    .into_response();
-    r.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&token, ABSOLUTE_SECONDS));
-    Ok(r)
+    .await
 }

@@ -79,7 +79,7 @@ pub(super) async fn note(
     let mut extra = crate::notify::noted(state.site().settings(), &issue, &note)?;
     extra.push(crate::issues::file::noted_event("visitor", &issue, &note).write()?);
     extra.extend(idem.record(&answer)?);
-    issues.add_note_with(&note, extra).await?;
+    issues.add_note_with(&issue.binder, &note, extra).await?;
     state.deliver_mail().await;
     Ok(idem.respond(answer))
 }

@@ -68,19 +68,46 @@ pub(crate) async fn put(
     Path((customer, id)): Path<(String, String)>,
     body: Input<DocumentInput>,
 ) -> Result<Response, ApiError> {
-    staff.may("documents:write")?;
-    let customer = own_id("id", &customer)?;
-    let id = own_id("document", &id)?;
     let v = body.value;
-    let title = input::line("title", &v.title, 200)?;
-    let day = date("date", &v.date)?;
     if v.upload.trim().is_empty() {
         return Err(ApiError::invalid(
             "upload",
             "name the upload token of the file",
         ));
     }
-    let files = receive(&state, "upload", Vec::new(), &[v.upload.trim().to_string()])
+    let (status, document) = share(
+        &state,
+        &staff,
+        (&customer, &id),
+        (&v.title, &v.date),
+        Vec::new(),
+        &[v.upload.trim().to_string()],
+    )
+    .await?;
+    Ok((status, Json(document)).into_response())
+}
+
+/// The operation behind both doors: shares document `id` (titled and dated as `about`
+/// says) with `customer`, its one file sent with the request (`sent`, the desk's form) or
+/// uploaded beforehand (`uploaded`, the API); sent again, it replaces the file. Answers
+/// 201 for a new document, 200 for a replaced one.
+pub(crate) async fn share(
+    state: &AppState,
+    staff: &Staff,
+    (customer, id): (&str, &str),
+    (title, day): (&str, &str),
+    sent: Vec<crate::uploads::Upload>,
+    uploaded: &[String],
+) -> Result<(StatusCode, StaffDocument), ApiError> {
+    staff.may("documents:write")?;
+    let customer = own_id("id", customer)?;
+    let id = own_id("document", id)?;
+    let title = input::line("title", title, 200)?;
+    let day = date("date", day)?;
+    if sent.len() + uploaded.len() != 1 {
+        return Err(ApiError::invalid("upload", "send exactly one file"));
+    }
+    let files = receive(state, "upload", sent, uploaded)
         .await
         // The forms' field is `uploads`; here it is `upload`.
         .map_err(|e| match e {
@@ -88,10 +115,7 @@ pub(crate) async fn put(
             other => other,
         })?;
     let Some(file) = files.first() else {
-        return Err(ApiError::invalid(
-            "upload",
-            "name the upload token of the file",
-        ));
+        return Err(ApiError::invalid("upload", "send exactly one file"));
     };
     let document = SecuredDocument {
         customer_id: customer.clone(),
@@ -110,7 +134,7 @@ pub(crate) async fn put(
         json!({ "title": document.title, "file_name": document.file_name, "size": document.size }),
     )?;
     let shared = Shared::new(state.store.clone());
-    let replaced = keep_with(&state, &files, shared.put_document(&document, audit)).await?;
+    let replaced = keep_with(state, &files, shared.put_document(&document, audit)).await?;
     // The file it replaced is no one's any more.
     if let Some(old) = &replaced {
         let gone = crate::uploads::StoredFile {
@@ -119,24 +143,53 @@ pub(crate) async fn put(
             media_type: "application/octet-stream",
             size: old.size,
         };
-        forget(&state, &[gone]).await;
+        forget(state, &[gone]).await;
     }
     let status = if replaced.is_some() {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((
-        status,
-        Json(StaffDocument {
-            customer_id: document.customer_id,
-            id: document.id,
-            title: document.title,
-            date: document.date,
-            file_name: document.file_name,
-            media_type: document.media_type,
-            size: document.size,
-        }),
-    )
-        .into_response())
+    Ok((status, staff_document(document)))
+}
+
+fn staff_document(d: SecuredDocument) -> StaffDocument {
+    StaffDocument {
+        customer_id: d.customer_id,
+        id: d.id,
+        title: d.title,
+        date: d.date,
+        file_name: d.file_name,
+        media_type: d.media_type,
+        size: d.size,
+    }
+}
+
+#[utoipa::path(get, path = "/api/staff/customers/{id}/documents", tag = "staff", summary = "The documents shared with a customer, newest first",
+    params(("id" = String, Path, description = "The customer")),
+    security(("api_key" = ["documents:read"])),
+    responses((status = 200, description = "The documents", body = Vec<StaffDocument>), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks documents:read", body = ErrorBody), (status = 422, description = "Not an id", body = ErrorBody)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(customer): Path<String>,
+) -> Result<Json<Vec<StaffDocument>>, ApiError> {
+    Ok(Json(documents_of(&state, &staff, &customer).await?))
+}
+
+/// The operation behind both doors: the documents shared with `customer`, newest first.
+pub(crate) async fn documents_of(
+    state: &AppState,
+    staff: &Staff,
+    customer: &str,
+) -> Result<Vec<StaffDocument>, ApiError> {
+    staff.may("documents:read")?;
+    let customer = own_id("id", customer)?;
+    Ok(Shared::new(state.store.clone())
+        .documents(&customer)
+        .await?
+        .into_iter()
+        .map(staff_document)
+        .collect())
 }

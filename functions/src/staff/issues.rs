@@ -2,6 +2,8 @@
 //! public replies (mailed to the submitter), internal notes, status and assignment. Each
 //! write goes with its audit entry, and its mail, in one transaction.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -36,6 +38,9 @@ pub struct QueueParams {
     pub customer: Option<String>,
     /// Only issues changed at or after this time (Unix seconds).
     pub updated_since: Option<i64>,
+    /// Only issues whose subject, description or notes (internal ones included; the first
+    /// 2,000 characters of each) contain every one of these words, in any case.
+    pub q: Option<String>,
     /// Where the previous page ended (`next` of that page).
     pub cursor: Option<String>,
     /// At most this many (1–1,000; 100 when left out).
@@ -93,6 +98,18 @@ fn entry_view(e: DeskEntry) -> QueueEntry {
         created: e.created,
         updated: e.updated,
     }
+}
+
+/// Most pages of a binder's texts one search reads (1,000 texts a page).
+const TEXT_PAGES: usize = 50;
+
+/// Whether `e` says every one of `words` (lower case) in its subject or in `texts`.
+fn says(words: &[String], e: &DeskEntry, texts: &HashMap<String, String>) -> bool {
+    let subject = e.subject.to_lowercase();
+    let text = texts.get(&e.issue_id).map_or("", String::as_str);
+    words
+        .iter()
+        .all(|w| subject.contains(w.as_str()) || text.contains(w.as_str()))
 }
 
 fn keeps(p: &QueueParams, e: &DeskEntry) -> bool {
@@ -164,17 +181,35 @@ pub(crate) async fn queue_of(
         None => (0, None),
     };
     let issues = Issues::new(state.store.clone());
+    let words: Vec<String> =
+        p.q.as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+    // The binder whose texts were read last, and its texts.
+    let mut texts: (Option<usize>, HashMap<String, String>) = (None, HashMap::new());
     let mut out = Vec::new();
     // At most this many store pages a request, however little the filters keep: the
     // cursor says where to go on.
     let mut pages = 0;
     while at < wanted.len() && out.len() < limit && pages < 5 {
         pages += 1;
+        if !words.is_empty() && texts.0 != Some(at) {
+            texts = (
+                Some(at),
+                issues.desk_texts(&wanted[at], TEXT_PAGES).await?.0,
+            );
+        }
         let (page, next) = issues
             .desk(&wanted[at], limit - out.len(), cursor.take())
             .await
             .map_err(cursor_error)?;
-        out.extend(page.into_iter().filter(|e| keeps(p, e)).map(entry_view));
+        out.extend(
+            page.into_iter()
+                .filter(|e| keeps(p, e) && (words.is_empty() || says(&words, e, &texts.1)))
+                .map(entry_view),
+        );
         match next {
             Some(n) => cursor = Some(n),
             None => at += 1,
@@ -268,6 +303,9 @@ pub struct StaffIssue {
     pub created: i64,
     /// Last changed, Unix seconds.
     pub updated: i64,
+    /// When the submitter last opened a tracking link of the issue (Unix seconds, to the
+    /// hour), or null if no working link has been opened.
+    pub link_opened: Option<i64>,
     /// The version to send as `If-Match` with a change (also the `ETag`).
     pub version: u64,
 }
@@ -325,6 +363,7 @@ fn issue_view(state: &AppState, thread: Thread) -> Result<StaffIssue, ApiError> 
             .collect(),
         created: i.created,
         updated: i.updated.max(i.created),
+        link_opened: thread.link_opened,
         version,
     })
 }
@@ -508,7 +547,7 @@ pub(crate) async fn add_note(
     crate::uploads::keep_with(
         state,
         &stored,
-        Issues::new(state.store.clone()).add_note_with(&note, extra),
+        Issues::new(state.store.clone()).add_note_with(&issue.binder, &note, extra),
     )
     .await?;
     state.deliver_mail().await;

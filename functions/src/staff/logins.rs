@@ -96,6 +96,7 @@ pub async fn invite(
                 failed_attempts: 0,
                 credentials: Login::fresh_credentials(),
                 created: now(),
+                sees: Default::default(),
             };
             customers.create_login(&login).await?;
             login
@@ -139,6 +140,20 @@ pub struct StaffLogin {
     pub disabled: bool,
     /// Created, Unix seconds.
     pub created: i64,
+    /// What it may see of the account.
+    pub sees: Sees,
+}
+
+/// What a login may see of its account in the customer area (beyond its profile and the
+/// account's documents and reports).
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Sees {
+    /// All the account's cases and bugs; `false`: only those the login filed.
+    pub all_issues: bool,
+    /// Invoices, payments, the balance and quotes.
+    pub billing: bool,
+    /// Projects.
+    pub projects: bool,
 }
 
 fn login_view(l: &Login) -> StaffLogin {
@@ -148,6 +163,11 @@ fn login_view(l: &Login) -> StaffLogin {
         active: l.password_hash.is_some(),
         disabled: l.disabled,
         created: l.created,
+        sees: Sees {
+            all_issues: l.sees.all_issues,
+            billing: l.sees.billing,
+            projects: l.sees.projects,
+        },
     }
 }
 
@@ -228,15 +248,25 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(login_view(&invited.login))).into_response())
 }
 
-/// A change to a login.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// A change to a login: any of its fields; those left out stay as they are.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginChange {
     /// `true` disables the login and ends its sessions at once; `false` enables it again.
-    pub disabled: bool,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// Whether it sees all the account's cases and bugs (`false`: only its own).
+    #[serde(default)]
+    pub all_issues: Option<bool>,
+    /// Whether it sees invoices, payments, the balance and quotes.
+    #[serde(default)]
+    pub billing: Option<bool>,
+    /// Whether it sees projects.
+    #[serde(default)]
+    pub projects: Option<bool>,
 }
 
-#[utoipa::path(patch, path = "/api/staff/customers/{id}/logins/{email}", tag = "staff", summary = "Disable a login (its sessions end at once) or enable it again",
+#[utoipa::path(patch, path = "/api/staff/customers/{id}/logins/{email}", tag = "staff", summary = "Disable a login or enable it again, and choose what it may see of the account (either change ends its sessions at once)",
     params(("id" = String, Path, description = "The customer"), ("email" = String, Path, description = "The login's address")), security(("api_key" = ["customers:write"])),
     request_body(content((LoginChange = "application/json"))),
     responses((status = 200, description = "Changed", body = StaffLogin),
@@ -255,24 +285,55 @@ pub(crate) async fn change(
         .await?
         .filter(|l| l.record.customer_id == id)
         .ok_or_else(|| ApiError::NotFound(format!("customer {id} has no login {email}")))?;
-    let mut login = found.record;
-    login.disabled = body.value.disabled;
-    customers.update_login(&login, found.version).await?;
-    if login.disabled {
-        Sessions::new(state.store.clone())
-            .end_all(&login.email)
-            .await?;
+    let v = body.value;
+    if v.disabled.is_none() && v.all_issues.is_none() && v.billing.is_none() && v.projects.is_none()
+    {
+        return Err(ApiError::invalid(
+            "disabled",
+            "say what to change: disabled, all_issues, billing or projects",
+        ));
     }
-    let audit = staff.audit(
-        if login.disabled {
-            "login.disabled"
-        } else {
-            "login.enabled"
-        },
-        Some(&id),
-        format!("customer {id}"),
-        json!({ "email": login.email }),
-    )?;
+    let mut login = found.record;
+    let before = (login.disabled, login.sees);
+    login.disabled = v.disabled.unwrap_or(login.disabled);
+    login.sees.all_issues = v.all_issues.unwrap_or(login.sees.all_issues);
+    login.sees.billing = v.billing.unwrap_or(login.sees.billing);
+    login.sees.projects = v.projects.unwrap_or(login.sees.projects);
+    if (login.disabled, login.sees) == before {
+        return Ok(Json(login_view(&login)).into_response());
+    }
+    // A session carries what its login may see: a narrower view must not wait for the
+    // session to end, so every change ends them (the customer logs in again).
+    customers.update_login(&login, found.version).await?;
+    Sessions::new(state.store.clone())
+        .end_all(&login.email)
+        .await?;
+    let mut audit = Vec::new();
+    if login.disabled != before.0 {
+        audit.extend(staff.audit(
+            if login.disabled {
+                "login.disabled"
+            } else {
+                "login.enabled"
+            },
+            Some(&id),
+            format!("customer {id}"),
+            json!({ "email": login.email }),
+        )?);
+    }
+    if login.sees != before.1 {
+        audit.extend(staff.audit(
+            "login.visibility",
+            Some(&id),
+            format!("customer {id} login {}", login.email),
+            json!({
+                "email": login.email,
+                "all_issues": login.sees.all_issues,
+                "billing": login.sees.billing,
+                "projects": login.sees.projects,
+            }),
+        )?);
+    }
     state.store.transact(audit).await?;
     Ok(Json(login_view(&login)).into_response())
 }

@@ -18,10 +18,13 @@
 //! - `PUT /api/staff/customers/{id}/payments/{payment}` — a payment, recorded once.
 //! - `GET /api/staff/customers/{id}/quotes`, `GET`/`PUT …/quotes/{quote}` — quotes: publish,
 //!   revise while open, read decisions and comments.
-//! - `GET`/`PUT /api/staff/customers/{id}/projects/{project}`, `PUT …/tasks/{task}`,
-//!   `POST …/notes`, `PUT …/contacts/{contact}` — projects and their parts.
-//! - `GET`/`PUT /api/staff/customers/{id}/reports/{report}` — expense and timesheet reports.
-//! - `PUT /api/staff/customers/{id}/documents/{document}` — a file shared with the customer.
+//! - `GET /api/staff/customers/{id}/projects`; `GET`/`PUT …/projects/{project}`,
+//!   `PUT …/tasks/{task}`, `POST …/notes`, `PUT …/contacts/{contact}` — projects and their
+//!   parts.
+//! - `GET /api/staff/customers/{id}/reports`; `GET`/`PUT …/reports/{report}` — expense and
+//!   timesheet reports.
+//! - `GET /api/staff/customers/{id}/documents`; `PUT …/documents/{document}` — files shared
+//!   with the customer.
 //! - `PATCH /api/staff/events/{event}/registrations/{email}` — check a person in at the event.
 //! - `GET /api/staff/events/{event}/registrations`, `GET /api/staff/newsletters/{list}/subscribers`,
 //!   `GET /api/staff/requests`, `GET /api/staff/appointments` (JSON, or CSV) and
@@ -102,6 +105,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/api/staff/customers/{id}/quotes/{quote}",
             get(quotes::get).put(quotes::put),
         )
+        .route("/api/staff/customers/{id}/projects", get(projects::list))
         .route(
             "/api/staff/customers/{id}/projects/{project}",
             get(projects::get).put(projects::put),
@@ -118,10 +122,12 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/api/staff/customers/{id}/projects/{project}/contacts/{contact}",
             axum::routing::put(projects::put_contact),
         )
+        .route("/api/staff/customers/{id}/documents", get(documents::list))
         .route(
             "/api/staff/customers/{id}/documents/{document}",
             axum::routing::put(documents::put),
         )
+        .route("/api/staff/customers/{id}/reports", get(reports::list))
         .route(
             "/api/staff/customers/{id}/reports/{report}",
             get(reports::get).put(reports::put),

@@ -412,3 +412,60 @@ pub(crate) async fn put_contact(
         .await?;
     Ok(Json(whole(&state, &customer, &project).await?).into_response())
 }
+
+/// A project in a customer's list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProjectRef {
+    /// The business's id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Status.
+    pub status: String,
+}
+
+#[utoipa::path(get, path = "/api/staff/customers/{id}/projects", tag = "staff", summary = "A customer's projects (up to 100)",
+    params(("id" = String, Path, description = "The customer")),
+    security(("api_key" = ["projects:read"])),
+    responses((status = 200, description = "The projects, by id", body = Vec<ProjectRef>), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks projects:read", body = ErrorBody), (status = 422, description = "Not an id", body = ErrorBody)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(customer): Path<String>,
+) -> Result<Json<Vec<ProjectRef>>, ApiError> {
+    Ok(Json(projects_of(&state, &staff, &customer).await?))
+}
+
+/// The operation behind both doors: the projects of `customer`.
+pub(crate) async fn projects_of(
+    state: &AppState,
+    staff: &Staff,
+    customer: &str,
+) -> Result<Vec<ProjectRef>, ApiError> {
+    staff.may("projects:read")?;
+    let customer = own_id("id", customer)?;
+    Ok(Projects::new(state.store.clone())
+        .of_customer(&customer)
+        .await?
+        .into_iter()
+        .map(|p| ProjectRef {
+            id: p.id,
+            name: p.name,
+            status: p.status,
+        })
+        .collect())
+}
+
+/// The operation behind both doors: project `id` of `customer`, whole.
+pub(crate) async fn project_of(
+    state: &AppState,
+    staff: &Staff,
+    customer: &str,
+    id: &str,
+) -> Result<StaffProject, ApiError> {
+    staff.may("projects:read")?;
+    let customer = own_id("id", customer)?;
+    let id = own_id("project", id)?;
+    whole(state, &customer, &id).await
+}

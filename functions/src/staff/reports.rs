@@ -51,13 +51,16 @@ pub struct ReportInput {
     pub lines: Vec<ReportLineInput>,
 }
 
+fn view_kind(kind: ReportKind) -> &'static str {
+    match kind {
+        ReportKind::Expenses => "expenses",
+        ReportKind::Timesheet => "timesheet",
+    }
+}
+
 fn view(r: Report) -> ReportInput {
     ReportInput {
-        kind: match r.kind {
-            ReportKind::Expenses => "expenses",
-            ReportKind::Timesheet => "timesheet",
-        }
-        .into(),
+        kind: view_kind(r.kind).into(),
         title: r.title,
         date: r.date,
         lines: r
@@ -167,4 +170,57 @@ pub(crate) async fn get(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("report {id} of customer {customer}")))?;
     Ok(Json(view(report)))
+}
+
+/// A report in a customer's list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportRef {
+    /// The business's id.
+    pub id: String,
+    /// `expenses` or `timesheet`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Date.
+    pub date: String,
+    /// Lines.
+    pub lines: usize,
+    /// The sum of the lines' quantities (minor units, or hundredths of an hour).
+    pub total: i64,
+}
+
+#[utoipa::path(get, path = "/api/staff/customers/{id}/reports", tag = "staff", summary = "The reports shared with a customer, newest first",
+    params(("id" = String, Path, description = "The customer")),
+    security(("api_key" = ["reports:read"])),
+    responses((status = 200, description = "The reports", body = Vec<ReportRef>), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody),
+        (status = 403, description = "The key lacks reports:read", body = ErrorBody), (status = 422, description = "Not an id", body = ErrorBody)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(customer): Path<String>,
+) -> Result<Json<Vec<ReportRef>>, ApiError> {
+    Ok(Json(reports_of(&state, &staff, &customer).await?))
+}
+
+/// The operation behind both doors: the reports shared with `customer`, newest first.
+pub(crate) async fn reports_of(
+    state: &AppState,
+    staff: &Staff,
+    customer: &str,
+) -> Result<Vec<ReportRef>, ApiError> {
+    staff.may("reports:read")?;
+    let customer = own_id("id", customer)?;
+    Ok(Shared::new(state.store.clone())
+        .reports(&customer)
+        .await?
+        .into_iter()
+        .map(|r| ReportRef {
+            total: r.total(),
+            lines: r.lines.len(),
+            kind: view_kind(r.kind).into(),
+            id: r.id,
+            title: r.title,
+            date: r.date,
+        })
+        .collect())
 }

@@ -78,6 +78,7 @@ pub async fn seed(
                 disabled: false,
                 failed_attempts: 0,
                 credentials: Login::fresh_credentials(),
+                sees: Default::default(),
                 created: now(),
             })
             .await?;
