@@ -166,8 +166,8 @@ test('an agent sets up an app, logs in with its code and answers a visitor on th
   }
   await desk.close();
 
-  // A manager's screens: customers and one account, events and one event, a newsletter,
-  // requests, insight.
+  // A manager's screens: customers, one account, its project and the view as one of its
+  // logins, events and one event, a newsletter, requests, insight.
   execFileSync(bin, ['admin', '--store', `sqlite:${path.join(out, 'data', 'portal.db')}`, 'staff', 'add', 'max@kestrel-systems.co.uk', '--role', 'manager', '--name', 'Max Manager'], { cwd: root, stdio: 'pipe' });
   const maxLink = mails().find((m) => m.includes('To: max@kestrel-systems.co.uk')).match(/\/desk\/activate\/[0-9a-f]{32}/)[0];
   const manager = await browser.newContext();
@@ -181,10 +181,12 @@ test('an agent sets up an app, logs in with its code and answers a visitor on th
   await mpage.getByRole('link', { name: 'Customers' }).click();
   await Promise.all([mpage.waitForURL(/\/desk\/customers\/[^/]+$/), mpage.getByRole('link').filter({ hasText: /^demo-/ }).first().click()]);
   const account = new URL(mpage.url()).pathname;
+  const project = `${account}/projects/${account.split('/').pop()}-project`;
+  const viewAs = await mpage.getByRole('link', { name: /^View as / }).first().getAttribute('href');
   await mpage.getByRole('link', { name: 'Events and newsletters' }).click();
   const event = await mpage.locator('main table a').first().getAttribute('href');
   const newsletter = await mpage.locator('main ul a').first().getAttribute('href');
-  const managerScreens = ['/desk/customers', account, '/desk/events', event, newsletter, '/desk/requests', '/desk/insight'];
+  const managerScreens = ['/desk/customers', account, project, viewAs, '/desk/events', event, newsletter, '/desk/requests', '/desk/insight'];
   for (const scheme of ['light', 'dark']) {
     const seen = await browser.newContext({ colorScheme: scheme, bypassCSP: true, storageState: await manager.storageState() });
     for (const url of managerScreens) {
