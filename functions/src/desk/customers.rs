@@ -22,7 +22,7 @@ use crate::staff::{billing, customers, logins, quotes};
 use crate::state::AppState;
 use crate::view::done_with;
 
-use super::page::desk_page;
+use super::page::{api_body, desk_page};
 use super::session::DeskUser;
 
 /// At most this many customers are read for the list.
@@ -159,10 +159,7 @@ pub(crate) async fn create(
         staff,
         Path(id.clone()),
         HeaderMap::new(),
-        Input {
-            value: body.value.input(),
-            from_form: false,
-        },
+        api_body(body.value.input()),
     )
     .await?;
     Ok(done_with(
@@ -197,10 +194,7 @@ pub(crate) async fn edit(
         user.staff(),
         Path(id.clone()),
         headers,
-        Input {
-            value: body.value.input(),
-            from_form: false,
-        },
+        api_body(body.value.input()),
     )
     .await
     .map_err(|e| match e {
@@ -332,10 +326,7 @@ pub(crate) async fn invite(
         State(state),
         user.staff(),
         Path(id.clone()),
-        Input {
-            value: body.value,
-            from_form: false,
-        },
+        api_body(body.value),
     )
     .await?;
     Ok(done_with(
@@ -396,10 +387,7 @@ pub(crate) async fn login_change(
         State(state),
         user.staff(),
         Path((id.clone(), email)),
-        Input {
-            value: change,
-            from_form: false,
-        },
+        api_body(change),
     )
     .await?;
     Ok(done_with(
@@ -555,10 +543,7 @@ pub(crate) async fn invoice(
         State(state),
         user.staff(),
         Path((id.clone(), f.id.trim().to_string())),
-        Input {
-            value,
-            from_form: false,
-        },
+        api_body(value),
     )
     .await?;
     Ok(done_with(
@@ -629,10 +614,7 @@ pub(crate) async fn quote(
         State(state),
         user.staff(),
         Path((id.clone(), f.id.trim().to_string())),
-        Input {
-            value,
-            from_form: false,
-        },
+        api_body(value),
     )
     .await?;
     Ok(done_with(
@@ -682,10 +664,7 @@ pub(crate) async fn payment(
         State(state),
         user.staff(),
         Path((id.clone(), f.id.trim().to_string())),
-        Input {
-            value,
-            from_form: false,
-        },
+        api_body(value),
     )
     .await?;
     Ok(done_with(

@@ -75,3 +75,13 @@ pub(crate) async fn json_of(
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::Internal(format!("reading an answer: {e}")))
 }
+
+/// `value` as the body of a staff API handler the screen calls: the desk has read the form
+/// itself, so the handler answers as to an API client (JSON), and the screen turns that
+/// into the form's onward redirect.
+pub(crate) fn api_body<T>(value: T) -> crate::input::Input<T> {
+    crate::input::Input {
+        value,
+        from_form: false,
+    }
+}

@@ -16,7 +16,7 @@ use crate::staff::Staff;
 use crate::state::AppState;
 use crate::view::done_with;
 
-use super::page::{desk_page, json_of};
+use super::page::{api_body, desk_page, json_of};
 use super::session::DeskUser;
 
 fn params(csv: bool) -> Query<ListParams> {
@@ -149,10 +149,7 @@ pub(crate) async fn check_in(
         State(state),
         user.staff(),
         Path((slug.clone(), email)),
-        Input {
-            value: lists::CheckIn { checked_in },
-            from_form: false,
-        },
+        api_body(lists::CheckIn { checked_in }),
     )
     .await?;
     Ok(done_with(
@@ -281,12 +278,9 @@ where
         user.staff(),
         Path(reference),
         if_match(&body.value.version)?,
-        Input {
-            value: StatusChange {
-                status: body.value.status.clone(),
-            },
-            from_form: false,
-        },
+        api_body(StatusChange {
+            status: body.value.status.clone(),
+        }),
     )
     .await
     .map_err(stale)?;

@@ -23,7 +23,7 @@ use crate::state::AppState;
 use crate::view::done_with;
 
 use super::customers::cents;
-use super::page::desk_page;
+use super::page::{api_body, desk_page};
 use super::session::DeskUser;
 
 /// Lines the desk's report form offers.
@@ -173,14 +173,11 @@ pub(crate) async fn project(
         State(state),
         user.staff(),
         Path((id.clone(), project.clone())),
-        Input {
-            value: ProjectInput {
-                name: f.name,
-                description: f.description,
-                status: f.status,
-            },
-            from_form: false,
-        },
+        api_body(ProjectInput {
+            name: f.name,
+            description: f.description,
+            status: f.status,
+        }),
     )
     .await?;
     Ok(done_with(
@@ -244,10 +241,7 @@ pub(crate) async fn task(
         State(state),
         user.staff(),
         Path((id.clone(), project.clone(), f.id.trim().to_string())),
-        Input {
-            value,
-            from_form: false,
-        },
+        api_body(value),
     )
     .await?;
     Ok(done_with(
@@ -282,13 +276,10 @@ pub(crate) async fn note(
         State(state),
         user.staff(),
         Path((id.clone(), project.clone())),
-        Input {
-            value: ProjectNoteInput {
-                body: f.body,
-                hidden: f.hidden.is_some(),
-            },
-            from_form: false,
-        },
+        api_body(ProjectNoteInput {
+            body: f.body,
+            hidden: f.hidden.is_some(),
+        }),
     )
     .await?;
     Ok(done_with(
@@ -376,10 +367,7 @@ pub(crate) async fn report(
         State(state),
         user.staff(),
         Path((id.clone(), f.id.trim().to_string())),
-        Input {
-            value,
-            from_form: false,
-        },
+        api_body(value),
     )
     .await?;
     Ok(done_with(
