@@ -887,21 +887,24 @@ fn a_login_narrowed_by_staff_sees_only_its_part_of_the_account() {
         String::from_utf8_lossy(&out.stderr)
     );
     let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let mut answer = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent()
-        .patch(&format!(
-            "{}/api/staff/customers/demo-1/logins/ada%40harbour-cafe.example",
-            server.base
-        ))
-        .header("authorization", &format!("Bearer {secret}"))
-        .header("content-type", JSON)
-        .send(r#"{"billing": false, "projects": false}"#)
-        .unwrap();
-    let body = answer.body_mut().read_to_string().unwrap();
-    assert_eq!(answer.status().as_u16(), 200, "{body}");
-    let changed = json(&body);
+    let narrow = || {
+        let mut answer = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent()
+            .patch(&format!(
+                "{}/api/staff/customers/demo-1/logins/ada%40harbour-cafe.example",
+                server.base
+            ))
+            .header("authorization", &format!("Bearer {secret}"))
+            .header("content-type", JSON)
+            .send(r#"{"billing": false, "projects": false}"#)
+            .unwrap();
+        let body = answer.body_mut().read_to_string().unwrap();
+        assert_eq!(answer.status().as_u16(), 200, "{body}");
+        json(&body)
+    };
+    let changed = narrow();
     assert_eq!(
         (
             &changed["sees"]["all_issues"],
@@ -966,6 +969,9 @@ fn a_login_narrowed_by_staff_sees_only_its_part_of_the_account() {
         );
     }
     assert!(page.contains(&issue), "her own issues stay: {page}");
+    // Sent again (say, after a failure half-way), the same change still ends her sessions.
+    narrow();
+    assert_eq!(get_as(&server, "/api/my/account", &ada).0, 401);
 }
 
 #[test]

@@ -40,6 +40,7 @@ on_both!(
     idempotency_claims_settle_by_what_committed,
     files_of_hidden_notes_are_as_hidden_as_the_notes,
     webhook_deliveries_are_taken_once_retried_and_given_up,
+    readers_rate_articles_and_searches_that_found_nothing_are_counted,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

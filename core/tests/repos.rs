@@ -1284,3 +1284,44 @@ pub async fn webhook_deliveries_are_taken_once_retried_and_given_up(store: Arc<d
     hooks.remove(&endpoint.id).await.unwrap();
     assert!(hooks.get(&endpoint.id).await.unwrap().is_none());
 }
+
+pub async fn readers_rate_articles_and_searches_that_found_nothing_are_counted(
+    store: Arc<dyn Store>,
+) {
+    use portal_core::records::feedback::{ArticleFeedback, ReaderSignals};
+    let signals = ReaderSignals::new(store.clone());
+    for (i, (helpful, comment)) in [(true, None), (false, Some("Too short")), (false, None)]
+        .into_iter()
+        .enumerate()
+    {
+        let answer = ArticleFeedback {
+            article: "refund-a-sale".into(),
+            id: format!("f{i}"),
+            helpful,
+            comment: comment.map(str::to_string),
+            created: now() - i as i64,
+        };
+        store.transact(answer.writes().unwrap()).await.unwrap();
+    }
+    let scores = signals.scores(8).await.unwrap();
+    assert_eq!(scores.len(), 1);
+    let s = &scores[0];
+    assert_eq!((s.helpful, s.unhelpful, s.helpful_percent()), (1, 2, 33));
+    assert_eq!(s.comments.len(), 1);
+    assert_eq!(s.comments[0].comment.as_deref(), Some("Too short"));
+
+    for words in ["Parrot  Feeder", "parrot feeder", "gift card"] {
+        assert!(signals.record_miss(words).await.unwrap());
+    }
+    assert!(
+        !signals.record_miss("   ").await.unwrap(),
+        "nothing to record"
+    );
+    assert!(
+        !signals.record_miss(&"x".repeat(101)).await.unwrap(),
+        "too long to be a person's search"
+    );
+    let misses = signals.misses(8, 10).await.unwrap();
+    let seen: Vec<(&str, i64)> = misses.iter().map(|m| (m.words.as_str(), m.count)).collect();
+    assert_eq!(seen, [("parrot feeder", 2), ("gift card", 1)]);
+}

@@ -148,7 +148,15 @@ const MISSES_PER_HOUR: u32 = 30;
 /// allowance, or if the store fails, the search is answered all the same and the miss is not
 /// recorded: the record is a hint for the writers, not something the visitor waits for.
 async fn note_miss(state: &AppState, ip: &ClientIp, words: &str) {
-    if guard::limit(state, "search-miss", &ip.0, MISSES_PER_HOUR)
+    // An IPv6 visitor holds a whole /64: counted as one address.
+    let who = match ip.0.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.0.clone(),
+    };
+    if guard::limit(state, "search-miss", &who, MISSES_PER_HOUR)
         .await
         .is_err()
     {

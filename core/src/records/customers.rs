@@ -346,6 +346,24 @@ impl Customers {
         }
     }
 
+    /// Saves a changed login read at `version` with `extra` writes (its audit entry) in the
+    /// same transaction (1 request).
+    pub async fn update_login_with(
+        &self,
+        login: &Login,
+        version: u64,
+        extra: Vec<Write>,
+    ) -> RecordResult<()> {
+        let mut writes = vec![Write::Put(to_item(login)?, Cond::Version(version))];
+        writes.extend(extra);
+        self.store.transact(writes).await.map_err(|e| {
+            conflict(
+                e,
+                format!("the login {} was changed meanwhile", login.email),
+            )
+        })
+    }
+
     /// Saves a changed login read at `version` (1 request).
     pub async fn update_login(&self, login: &Login, version: u64) -> RecordResult<u64> {
         self.store

@@ -6,6 +6,7 @@
 //! | [`ArticleFeedback`] | `KB#<article>` | `FEEDBACK#<id>` |
 //! | the same answer, filed by week | `FEEDBACK#<week>` | `<article>#<id>` |
 //! | [`SearchMiss`] (a counter) | `SEARCHMISS#<week>` | the words, normalised |
+//! | how many misses a week recorded (a counter) | `SEARCHMISS#<week>#total` | `TOTAL` |
 //!
 //! `<week>` is the Monday of the week (UTC) in days since 1970 ([`week_of`]). The copies by
 //! week are written in the same transaction as the answer and, like the misses, expire after
@@ -22,6 +23,14 @@ use crate::store::{now, Cond, Item, Key, Query, Store, StoreResult, Write};
 
 /// How many weeks the copies by week and the search misses are kept.
 pub const KEEP_WEEKS: i64 = 13;
+
+/// Most searches that found nothing recorded in a week: past it, misses are still answered
+/// but not recorded, so a flood of made-up searches cannot grow the store or the desk's
+/// insight without bound.
+pub const MISSES_PER_WEEK: i64 = 5000;
+
+/// Most items read from one week's partition for the insight (5 queries).
+const ITEMS_PER_WEEK: usize = 5000;
 
 /// The longest search, in characters, that is recorded as a miss (longer ones are not what
 /// people type).
@@ -135,15 +144,28 @@ impl ReaderSignals {
         ReaderSignals { store }
     }
 
-    /// Records one search for `words` that found nothing (1 request, 2 the first time in a
-    /// week). Empty searches and ones longer than [`MAX_MISS_CHARS`] are not recorded.
-    pub async fn record_miss(&self, words: &str) -> RecordResult<()> {
+    /// Records one search for `words` that found nothing (2 requests, 4 the first time in a
+    /// week); returns whether it was recorded. Empty searches, ones longer than
+    /// [`MAX_MISS_CHARS`], and any past [`MISSES_PER_WEEK`] in a week are not.
+    pub async fn record_miss(&self, words: &str) -> RecordResult<bool> {
         let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
         let words = words.to_lowercase();
         if words.is_empty() || words.chars().count() > MAX_MISS_CHARS {
-            return Ok(());
+            return Ok(false);
         }
         let week = week_of(now());
+        let total = self
+            .store
+            .increment(
+                &Key::new(format!("SEARCHMISS#{week}#total"), "TOTAL"),
+                "count",
+                1,
+                Some(expiry_of(week)),
+            )
+            .await?;
+        if total > MISSES_PER_WEEK {
+            return Ok(false);
+        }
         self.store
             .increment(
                 &Key::new(format!("SEARCHMISS#{week}"), words),
@@ -152,11 +174,11 @@ impl ReaderSignals {
                 Some(expiry_of(week)),
             )
             .await?;
-        Ok(())
+        Ok(true)
     }
 
     /// The searches that found nothing over the last `weeks` weeks (this one included), the
-    /// most frequent first, at most `limit` (one query per week, paged).
+    /// most frequent first, at most `limit` (a query per week and 1,000 items).
     pub async fn misses(&self, weeks: i64, limit: usize) -> RecordResult<Vec<SearchMiss>> {
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         for item in self.weeks_of("SEARCHMISS", weeks).await? {
@@ -173,7 +195,8 @@ impl ReaderSignals {
     }
 
     /// Each article's answers over the last `weeks` weeks (this one included), the least
-    /// helpful first (one query per week, paged).
+    /// helpful first (a query per week and 1,000 answers; at most 5,000 answers a week are
+    /// read).
     pub async fn scores(&self, weeks: i64) -> RecordResult<Vec<ArticleScore>> {
         let name = self.store.name();
         let mut per: BTreeMap<String, ArticleScore> = BTreeMap::new();
@@ -209,13 +232,14 @@ impl ReaderSignals {
         Ok(scores)
     }
 
-    /// Every item of the last `weeks` week partitions named `prefix`.
+    /// The items of the last `weeks` week partitions named `prefix`, at most
+    /// [`ITEMS_PER_WEEK`] of each.
     async fn weeks_of(&self, prefix: &str, weeks: i64) -> RecordResult<Vec<Item>> {
         let this = week_of(now());
         let mut items = Vec::new();
         for k in 0..weeks.clamp(1, KEEP_WEEKS) {
             let mut cursor = None;
-            loop {
+            for _ in 0..ITEMS_PER_WEEK / 1000 {
                 let page = self
                     .store
                     .query(

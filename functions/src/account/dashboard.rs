@@ -21,13 +21,33 @@ pub(crate) async fn issues_json(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Response, ApiError> {
-    let list: Vec<IssueSummary> = Issues::new(state.store.clone())
-        .for_customer(&who.session.customer_id, 1000)
+    Ok(Json(visible_issues(&state, &who, 1000).await?).into_response())
+}
+
+/// The newest of the account's issues this login sees, at most `limit` (from the newest
+/// 1,000 of the account's when it sees only its own), without who filed them: a colleague's
+/// address is not another login's to read.
+async fn visible_issues(
+    state: &AppState,
+    who: &SignedIn,
+    limit: usize,
+) -> Result<Vec<IssueSummary>, ApiError> {
+    let read = if who.session.sees.all_issues {
+        limit
+    } else {
+        1000
+    };
+    Ok(Issues::new(state.store.clone())
+        .for_customer(&who.session.customer_id, read)
         .await?
         .into_iter()
         .filter(|i| who.sees_issue_of(&i.email))
-        .collect();
-    Ok(Json(list).into_response())
+        .take(limit)
+        .map(|mut i| {
+            i.email.clear();
+            i
+        })
+        .collect())
 }
 
 /// Everything the account page shows.
@@ -90,12 +110,7 @@ pub(crate) async fn dashboard_of(state: &AppState, who: &SignedIn) -> Result<Das
         invoices,
         payments,
         quotes,
-        issues: Issues::new(state.store.clone())
-            .for_customer(&customer, 100)
-            .await?
-            .into_iter()
-            .filter(|i| who.sees_issue_of(&i.email))
-            .collect(),
+        issues: visible_issues(state, who, 100).await?,
         projects: if sees.projects {
             super::projects::projects(state, who).await?
         } else {

@@ -54,6 +54,12 @@ pub use session::DeskUser;
 
 use crate::state::AppState;
 
+/// The body limit of a form that carries files (axum's default of 2 MB would refuse them
+/// before the upload checks could say what is wrong).
+fn files() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(crate::fields::MAX_MULTIPART)
+}
+
 /// The group's routes.
 pub fn router() -> Router<AppState> {
     crate::auth::password::warm_up();
@@ -72,8 +78,14 @@ pub fn router() -> Router<AppState> {
             "/desk/issues/{number}",
             get(issue::page).post(issue::change),
         )
-        .route("/desk/issues/{number}/replies", post(issue::reply))
-        .route("/desk/issues/{number}/notes", post(issue::note))
+        .route(
+            "/desk/issues/{number}/replies",
+            post(issue::reply).layer(files()),
+        )
+        .route(
+            "/desk/issues/{number}/notes",
+            post(issue::note).layer(files()),
+        )
         .route(
             "/desk/customers",
             get(customers::list).post(customers::create),
@@ -104,7 +116,10 @@ pub fn router() -> Router<AppState> {
             post(work::note),
         )
         .route("/desk/customers/{id}/reports", post(work::report))
-        .route("/desk/customers/{id}/documents", post(work::document))
+        .route(
+            "/desk/customers/{id}/documents",
+            post(work::document).layer(files()),
+        )
         .route("/desk/customers/{id}/view-as/{email}", get(view_as::page))
         .route("/desk/events", get(signups::events))
         .route("/desk/events/{event}", get(signups::event))

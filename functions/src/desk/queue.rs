@@ -10,7 +10,7 @@ use portal_core::store::now;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::staff::issues::{queue_of, QueueEntry, QueueParams};
+use crate::staff::issues::{queue_with, QueueEntry, QueueParams, Texts};
 use crate::staff::Staff;
 use crate::state::AppState;
 
@@ -76,7 +76,7 @@ struct QueueScreen {
 }
 
 /// Every issue the queue operation finds for `params`, up to [`MOST`], and whether there
-/// were more.
+/// were more (or the search looked through only part of what was said).
 pub(crate) async fn everything(
     state: &AppState,
     staff: &Staff,
@@ -84,13 +84,14 @@ pub(crate) async fn everything(
 ) -> Result<(Vec<QueueEntry>, bool), ApiError> {
     params.limit = Some(1000);
     let mut all = Vec::new();
+    let mut texts = Texts::default();
     loop {
-        let page = queue_of(state, staff, &params).await?;
+        let page = queue_with(state, staff, &params, &mut texts).await?;
         all.extend(page.issues);
         match page.next {
             Some(next) if all.len() < MOST => params.cursor = Some(next),
             Some(_) => return Ok((all, true)),
-            None => return Ok((all, false)),
+            None => return Ok((all, texts.incomplete())),
         }
     }
 }

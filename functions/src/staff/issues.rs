@@ -77,7 +77,29 @@ pub struct QueuePage {
     pub issues: Vec<QueueEntry>,
     /// Give this as `cursor` for the next page; none at the end.
     pub next: Option<String>,
+    /// Whether a search (`q`) looked through only part of what was said in a binder (its
+    /// first 50,000 descriptions and notes).
+    pub incomplete: bool,
 }
+
+/// The search texts of the binders one request has read, so a screen that pages through a
+/// queue reads each binder's texts once.
+#[derive(Debug, Default)]
+pub(crate) struct Texts {
+    by_binder: HashMap<String, HashMap<String, String>>,
+    /// Whether a binder had more texts than a search reads.
+    incomplete: bool,
+}
+
+impl Texts {
+    /// Whether a search looked through only part of a binder's texts.
+    pub(crate) fn incomplete(&self) -> bool {
+        self.incomplete
+    }
+}
+
+/// Longest search (`q`), in characters.
+const MAX_Q: usize = 200;
 
 fn kind_name(k: IssueKind) -> String {
     serde_json::to_value(k)
@@ -142,7 +164,23 @@ pub(crate) async fn queue_of(
     staff: &Staff,
     p: &QueueParams,
 ) -> Result<QueuePage, ApiError> {
+    queue_with(state, staff, p, &mut Texts::default()).await
+}
+
+/// As [`queue_of`], with the search texts already read (and to keep what it reads).
+pub(crate) async fn queue_with(
+    state: &AppState,
+    staff: &Staff,
+    p: &QueueParams,
+    read: &mut Texts,
+) -> Result<QueuePage, ApiError> {
     staff.may("issues:read")?;
+    if p.q.as_deref().is_some_and(|q| q.chars().count() > MAX_Q) {
+        return Err(ApiError::invalid(
+            "q",
+            format!("give at most {MAX_Q} characters"),
+        ));
+    }
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "give a number from 1 to 1000"));
@@ -187,27 +225,26 @@ pub(crate) async fn queue_of(
             .split_whitespace()
             .map(str::to_lowercase)
             .collect();
-    // The binder whose texts were read last, and its texts.
-    let mut texts: (Option<usize>, HashMap<String, String>) = (None, HashMap::new());
+    let none = HashMap::new();
     let mut out = Vec::new();
     // At most this many store pages a request, however little the filters keep: the
     // cursor says where to go on.
     let mut pages = 0;
     while at < wanted.len() && out.len() < limit && pages < 5 {
         pages += 1;
-        if !words.is_empty() && texts.0 != Some(at) {
-            texts = (
-                Some(at),
-                issues.desk_texts(&wanted[at], TEXT_PAGES).await?.0,
-            );
+        if !words.is_empty() && !read.by_binder.contains_key(&wanted[at]) {
+            let (texts, more) = issues.desk_texts(&wanted[at], TEXT_PAGES).await?;
+            read.incomplete |= more;
+            read.by_binder.insert(wanted[at].clone(), texts);
         }
+        let texts = read.by_binder.get(&wanted[at]).unwrap_or(&none);
         let (page, next) = issues
             .desk(&wanted[at], limit - out.len(), cursor.take())
             .await
             .map_err(cursor_error)?;
         out.extend(
             page.into_iter()
-                .filter(|e| keeps(p, e) && (words.is_empty() || says(&words, e, &texts.1)))
+                .filter(|e| keeps(p, e) && (words.is_empty() || says(&words, e, texts)))
                 .map(entry_view),
         );
         match next {
@@ -220,7 +257,11 @@ pub(crate) async fn queue_of(
         (None, true) => Some(format!("{}|", wanted[at])),
         (None, false) => None,
     };
-    Ok(QueuePage { issues: out, next })
+    Ok(QueuePage {
+        issues: out,
+        next,
+        incomplete: read.incomplete,
+    })
 }
 
 /// A note, as staff see it.

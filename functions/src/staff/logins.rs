@@ -299,15 +299,14 @@ pub(crate) async fn change(
     login.sees.all_issues = v.all_issues.unwrap_or(login.sees.all_issues);
     login.sees.billing = v.billing.unwrap_or(login.sees.billing);
     login.sees.projects = v.projects.unwrap_or(login.sees.projects);
-    if (login.disabled, login.sees) == before {
-        return Ok(Json(login_view(&login)).into_response());
-    }
     // A session carries what its login may see: a narrower view must not wait for the
-    // session to end, so every change ends them (the customer logs in again).
-    customers.update_login(&login, found.version).await?;
-    Sessions::new(state.store.clone())
-        .end_all(&login.email)
-        .await?;
+    // session to end, so a change of what it sees, or disabling it, ends its sessions (the
+    // customer logs in again). They are ended even when the login already says so, so that
+    // a request sent again after a failure half-way still ends them.
+    let end_sessions = v.disabled == Some(true)
+        || v.all_issues.is_some()
+        || v.billing.is_some()
+        || v.projects.is_some();
     let mut audit = Vec::new();
     if login.disabled != before.0 {
         audit.extend(staff.audit(
@@ -334,6 +333,15 @@ pub(crate) async fn change(
             }),
         )?);
     }
-    state.store.transact(audit).await?;
+    if !audit.is_empty() {
+        customers
+            .update_login_with(&login, found.version, audit)
+            .await?;
+    }
+    if end_sessions {
+        Sessions::new(state.store.clone())
+            .end_all(&login.email)
+            .await?;
+    }
     Ok(Json(login_view(&login)).into_response())
 }
