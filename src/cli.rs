@@ -112,6 +112,9 @@ pub enum AdminCommand {
         #[arg(long, default_value = "content")]
         content: PathBuf,
     },
+    /// Write the words the desk's queue searches (descriptions and notes) for every issue:
+    /// once after upgrading, for issues filed before they were kept. Safe to run again.
+    IndexIssues,
     /// Disable the login for EMAIL and end every one of its sessions at once.
     Disable {
         /// The login's address.

@@ -319,6 +319,27 @@ pub async fn issue_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
             && words.contains("customer is difficult"),
         "staff search every note of an issue, lower case: {words}"
     );
+    // An issue from before the texts were kept (here: its texts removed) is indexed again.
+    for part in ["description", "n1", "n2"] {
+        store
+            .delete(
+                &portal_core::Key::new("DESK#support", format!("TEXT#{}#{part}", first.id)),
+                portal_core::Cond::None,
+            )
+            .await
+            .unwrap();
+    }
+    assert!(!issues
+        .desk_texts("support", 5)
+        .await
+        .unwrap()
+        .0
+        .contains_key(&first.id));
+    assert!(issues.index_all().await.unwrap() >= 3);
+    assert_eq!(
+        issues.desk_texts("support", 5).await.unwrap().0[&first.id],
+        *words
+    );
     assert_eq!(
         issues.thread(&first.id).await.unwrap().unwrap().link_opened,
         None,

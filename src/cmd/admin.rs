@@ -62,6 +62,15 @@ pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
                 name,
                 content,
             } => invite(&store, spec, &email, &customer, name, &content).await?,
+            AdminCommand::IndexIssues => {
+                let count = portal_core::records::issues::Issues::new(store.clone())
+                    .index_all()
+                    .await?;
+                eprintln!(
+                    "wrote the search words of {count} descriptions and notes to {}",
+                    store.name()
+                );
+            }
             AdminCommand::Keys { command } => keys(&store, command).await?,
             AdminCommand::Staff { command } => staff(&store, spec, command).await?,
             AdminCommand::Webhooks { command } => super::webhooks::run(&store, command).await?,

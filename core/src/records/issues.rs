@@ -741,6 +741,47 @@ impl Issues {
             .await
     }
 
+    /// Writes the staff's search texts of every issue and note in the store — for issues
+    /// filed before the texts were kept — and returns how many it wrote. Safe to run again:
+    /// each text replaces its own (a scan of the store, then a write per text).
+    pub async fn index_all(&self) -> RecordResult<usize> {
+        let name = self.store.name();
+        let mut binders = std::collections::HashMap::new();
+        let mut notes = Vec::new();
+        let mut texts = Vec::new();
+        let mut cursor = None;
+        loop {
+            let (items, next) = self.store.scan(cursor, 1000).await?;
+            for item in items.into_iter().filter(|i| i.pk.starts_with("ISSUE#")) {
+                if item.sk == "ISSUE" {
+                    let issue: Issue = from_item(&name, item)?.record;
+                    texts.push(DeskText::new(
+                        &issue.binder,
+                        &issue.id,
+                        "description",
+                        &issue.description,
+                    ));
+                    binders.insert(issue.id, issue.binder);
+                } else if item.sk.starts_with("NOTE#") {
+                    notes.push(from_item::<Note>(&name, item)?.record);
+                }
+            }
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        for n in notes {
+            if let Some(binder) = binders.get(&n.issue_id) {
+                texts.push(DeskText::new(binder, &n.issue_id, &n.id, &n.body));
+            }
+        }
+        for t in &texts {
+            self.store.put(to_item(t)?, Cond::None).await?;
+        }
+        Ok(texts.len())
+    }
+
     /// The staff's search texts of a binder's issues, each issue's texts joined (1 request
     /// per 1,000 texts, at most `most_pages` pages; whether there were more).
     pub async fn desk_texts(
