@@ -1152,9 +1152,36 @@ fn onboarding(server: &Server, spec: &str, outbox: &Path) {
             ("quantity_1", "1"),
             ("price_1", "850.00"),
             ("vat_1", "20"),
+            ("description_6", "Cable kit"),
+            ("quantity_6", "2"),
+            ("price_6", "10.00"),
+            ("vat_6", "20"),
         ]),
     );
     assert_eq!(quoted.status, 303, "{}", quoted.body);
+    let quote = get(server, "/api/my/quotes/Q-77-1", &gwen).body;
+    assert!(
+        quote.contains("Second till, installed") && quote.contains("Cable kit"),
+        "a line further down the form is kept: {quote}"
+    );
+    let stray = post(
+        server,
+        "/desk/customers/C-77/quotes",
+        &max,
+        FORM,
+        &form(&[
+            ("csrf", &page.csrf()),
+            ("id", "Q-77-2"),
+            ("number", "Q-7702"),
+            ("date", "2026-12-02"),
+            ("valid_until", "2027-01-31"),
+            ("description_1", "Thing"),
+            ("price_1", "1.00"),
+            ("description_9", "Past the last line"),
+        ]),
+    );
+    assert_eq!(stray.status, 422, "{}", stray.body);
+    assert!(stray.body.contains("description 9"), "{}", stray.body);
     let (status, _, body) = server.post_with(
         "/api/my/quotes/Q-77-1/decision",
         "application/json",

@@ -1,7 +1,11 @@
 //! `/desk/customers`: customer accounts — search and list, create and edit, contacts and
-//! their logins (invite, disable, enable), and for managers the latest invoices and payments
-//! with forms to publish an invoice and record a payment. Each form calls the staff API's
-//! handler for the same operation (`crate::staff::customers`, `logins`, `billing`).
+//! their logins (invite, disable, enable, what each sees), and for managers the latest
+//! invoices, payments and quotes with forms to publish an invoice or a quote and record a
+//! payment (`work.rs` adds projects, reports and documents). Each form calls the staff API's
+//! handler for the same operation (`crate::staff::customers`, `logins`, `billing`,
+//! `quotes`).
+
+use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -426,9 +430,11 @@ pub(super) fn cents(field: &str, text: &str) -> Result<i64, ApiError> {
         .ok_or_else(bad)
 }
 
-/// An invoice as the desk's form sends it: up to three lines.
+/// Most lines an invoice or quote form carries.
+pub(super) const LINES: usize = 8;
+
+/// An invoice as the desk's form sends it: up to [`LINES`] lines.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct InvoiceForm {
     /// The business's id for it.
     #[serde(default)]
@@ -445,82 +451,55 @@ pub struct InvoiceForm {
     /// `draft`, `open`, `paid`, `overdue`, `void`.
     #[serde(default)]
     pub status: String,
-    #[serde(default)]
-    description_1: String,
-    #[serde(default)]
-    quantity_1: String,
-    #[serde(default)]
-    price_1: String,
-    #[serde(default)]
-    vat_1: String,
-    #[serde(default)]
-    description_2: String,
-    #[serde(default)]
-    quantity_2: String,
-    #[serde(default)]
-    price_2: String,
-    #[serde(default)]
-    vat_2: String,
-    #[serde(default)]
-    description_3: String,
-    #[serde(default)]
-    quantity_3: String,
-    #[serde(default)]
-    price_3: String,
-    #[serde(default)]
-    vat_3: String,
+    /// The lines' fields: `description_1`, `quantity_1`, `price_1`, `vat_1` …
+    #[serde(flatten)]
+    pub lines: HashMap<String, String>,
 }
 
-/// The up to three lines of an invoice or quote form: (description, quantity, unit price,
-/// VAT %) each; a row with no description is left out.
-fn form_lines(rows: [(&str, &str, &str, &str); 3]) -> Result<Vec<LineInput>, ApiError> {
+/// Refuses a field that is not `{name}_{n}` for one of `names` and `n` from 1 to `most`:
+/// the forms with numbered lines read their other fields by name, so anything else is a
+/// mistake (a form from another version, a typing error in a client).
+pub(super) fn only_line_fields(
+    fields: &HashMap<String, String>,
+    names: &[&str],
+    most: usize,
+) -> Result<(), ApiError> {
+    let known = |k: &str| {
+        k == "csrf"
+            || k.rsplit_once('_').is_some_and(|(name, n)| {
+                names.contains(&name) && n.parse::<usize>().is_ok_and(|n| (1..=most).contains(&n))
+            })
+    };
+    match fields.keys().find(|k| !known(k)) {
+        Some(unknown) => Err(ApiError::invalid(unknown, "is not a field of this form")),
+        None => Ok(()),
+    }
+}
+
+/// The lines of an invoice or quote form, each (description, quantity, unit price, VAT %);
+/// a row with no description is left out.
+fn form_lines(fields: &HashMap<String, String>) -> Result<Vec<LineInput>, ApiError> {
+    only_line_fields(fields, &["description", "quantity", "price", "vat"], LINES)?;
+    let get = |name: &str, n: usize| fields.get(&format!("{name}_{n}")).map_or("", |v| v.trim());
     let number = |field: String, text: &str, default: i64| -> Result<i64, ApiError> {
-        match text.trim() {
+        match text {
             "" => Ok(default),
             t => t
                 .parse()
                 .map_err(|_| ApiError::invalid(&field, format!("`{t}` is not a whole number"))),
         }
     };
-    rows.iter()
-        .enumerate()
-        .filter(|(_, (d, ..))| !d.trim().is_empty())
-        .map(|(i, (d, q, p, v))| {
-            let n = i + 1;
+    (1..=LINES)
+        .filter(|&n| !get("description", n).is_empty())
+        .map(|n| {
             Ok(LineInput {
-                description: d.to_string(),
-                quantity: number(format!("quantity_{n}"), q, 1)?,
-                unit_cents: cents(&format!("price_{n}"), p)?,
-                vat_percent: number(format!("vat_{n}"), v, 20)?,
+                description: get("description", n).to_string(),
+                quantity: number(format!("quantity_{n}"), get("quantity", n), 1)?,
+                unit_cents: cents(&format!("price_{n}"), get("price", n))?,
+                vat_percent: number(format!("vat_{n}"), get("vat", n), 20)?,
             })
         })
         .collect()
-}
-
-/// The line fields every invoice and quote form has.
-macro_rules! rows {
-    ($f:expr) => {
-        [
-            (
-                &*$f.description_1,
-                &*$f.quantity_1,
-                &*$f.price_1,
-                &*$f.vat_1,
-            ),
-            (
-                &*$f.description_2,
-                &*$f.quantity_2,
-                &*$f.price_2,
-                &*$f.vat_2,
-            ),
-            (
-                &*$f.description_3,
-                &*$f.quantity_3,
-                &*$f.price_3,
-                &*$f.vat_3,
-            ),
-        ]
-    };
 }
 
 /// `POST /desk/customers/{id}/invoices`: publishes (or replaces) an invoice.
@@ -536,7 +515,7 @@ pub(crate) async fn invoice(
         number: f.number.clone(),
         date: f.date.clone(),
         due: f.due.clone(),
-        lines: form_lines(rows!(f))?,
+        lines: form_lines(&f.lines)?,
         status: f.status.clone(),
     };
     let answer = billing::put_invoice(
@@ -553,9 +532,8 @@ pub(crate) async fn invoice(
     ))
 }
 
-/// A quote as the desk's form sends it: up to three lines.
+/// A quote as the desk's form sends it: up to [`LINES`] lines.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct QuoteForm {
     /// The business's id for it.
     #[serde(default)]
@@ -569,30 +547,9 @@ pub struct QuoteForm {
     /// `YYYY-MM-DD`.
     #[serde(default)]
     pub valid_until: String,
-    #[serde(default)]
-    description_1: String,
-    #[serde(default)]
-    quantity_1: String,
-    #[serde(default)]
-    price_1: String,
-    #[serde(default)]
-    vat_1: String,
-    #[serde(default)]
-    description_2: String,
-    #[serde(default)]
-    quantity_2: String,
-    #[serde(default)]
-    price_2: String,
-    #[serde(default)]
-    vat_2: String,
-    #[serde(default)]
-    description_3: String,
-    #[serde(default)]
-    quantity_3: String,
-    #[serde(default)]
-    price_3: String,
-    #[serde(default)]
-    vat_3: String,
+    /// The lines' fields, as on [`InvoiceForm`].
+    #[serde(flatten)]
+    pub lines: HashMap<String, String>,
 }
 
 /// `POST /desk/customers/{id}/quotes`: publishes a quote (or revises it while it is open).
@@ -608,7 +565,7 @@ pub(crate) async fn quote(
         number: f.number.clone(),
         date: f.date.clone(),
         valid_until: f.valid_until.clone(),
-        lines: form_lines(rows!(f))?,
+        lines: form_lines(&f.lines)?,
     };
     let answer = quotes::put(
         State(state),

@@ -1,6 +1,6 @@
 //! `/desk/issues/{number}`: an issue with its whole thread — public replies and internal notes
-//! apart — and the forms to reply (mailed, with files), to note, and to change status and
-//! assignee. Each form goes through the same operation as the staff API
+//! apart, when its tracking link was last opened — and the forms to reply (mailed, with
+//! files), to note, and to change status, assignee and category. Each form goes through the same operation as the staff API
 //! ([`crate::staff::issues`]); a change names the version the member read, so a change made
 //! meanwhile by someone else is refused with a clear message and nothing is overwritten.
 

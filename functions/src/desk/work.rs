@@ -22,7 +22,7 @@ use crate::staff::{customers, projects, reports, Staff};
 use crate::state::AppState;
 use crate::view::done_with;
 
-use super::customers::cents;
+use super::customers::{cents, only_line_fields};
 use super::page::{api_body, desk_page};
 use super::session::DeskUser;
 
@@ -312,15 +312,7 @@ pub struct ReportForm {
 
 /// The filled-in lines of a report form.
 fn report_lines(f: &ReportForm) -> Result<Vec<ReportLineInput>, ApiError> {
-    if let Some(unknown) = f.lines.keys().find(|k| {
-        !k.rsplit_once('_').is_some_and(|(name, n)| {
-            matches!(name, "date" | "description" | "quantity")
-                && n.parse::<usize>()
-                    .is_ok_and(|n| (1..=REPORT_LINES).contains(&n))
-        }) && k.as_str() != "csrf"
-    }) {
-        return Err(ApiError::invalid(unknown, "is not a field of this form"));
-    }
+    only_line_fields(&f.lines, &["date", "description", "quantity"], REPORT_LINES)?;
     let get = |name: &str, n: usize| {
         f.lines
             .get(&format!("{name}_{n}"))
