@@ -35,13 +35,16 @@ PACKAGES = os.environ.get(
 )
 
 # One request per function: issues and events read DynamoDB, search reads its index, auth and
-# account answer 401 to a request without a session.
+# account answer 401 to a request without a session, staff 401 to one without a key, and the
+# desk renders its login page.
 REQUESTS = {
     "issues": "/api/track/0123456789abcdef0123456789abcdef",
     "events": "/api/events/getting-started-webinar-december",
     "search": "/api/search?q=refund",
     "auth": "/api/me",
     "account": "/api/my/invoices",
+    "staff": "/api/staff/issues",
+    "desk": "/desk/login",
 }
 
 
