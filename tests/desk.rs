@@ -632,6 +632,13 @@ fn desk_day(server: &Server, spec: &str, outbox: &Path) {
     assert!(!get(server, "/desk/?q=vendor+printer", &ann)
         .body
         .contains(&number));
+    let long = get(server, &format!("/desk/?q={}", "a".repeat(201)), &ann);
+    assert_eq!(long.status, 422, "{}", long.body);
+    assert!(
+        long.body.contains("at most 200 characters"),
+        "{}",
+        long.body
+    );
 
     // She takes it and sets its status; the visitor's tracking page shows reply and status.
     let page = get(server, &format!("/desk/issues/{number}"), &ann);
