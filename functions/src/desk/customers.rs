@@ -26,6 +26,7 @@ use crate::staff::{billing, customers, logins, quotes};
 use crate::state::AppState;
 use crate::view::done_with;
 
+use super::forms::{cents, number, only_line_fields};
 use super::page::{api_body, desk_page};
 use super::session::DeskUser;
 
@@ -401,35 +402,6 @@ pub(crate) async fn login_change(
     ))
 }
 
-/// Pounds and pence as a person types them (`12.50`, `1,200`, `-3`) in pence.
-pub(super) fn cents(field: &str, text: &str) -> Result<i64, ApiError> {
-    let t: String = text.trim().trim_start_matches('£').replace(',', "");
-    let bad = || ApiError::invalid(field, format!("`{text}` is not an amount such as 12.50"));
-    let (sign, t) = match t.strip_prefix('-') {
-        Some(rest) => (-1, rest.to_string()),
-        None => (1, t),
-    };
-    let (whole, part) = t.split_once('.').unwrap_or((&t, ""));
-    if whole.is_empty() && part.is_empty() || part.len() > 2 {
-        return Err(bad());
-    }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| bad())?
-    };
-    let part: i64 = if part.is_empty() {
-        0
-    } else {
-        format!("{part:0<2}").parse().map_err(|_| bad())?
-    };
-    whole
-        .checked_mul(100)
-        .and_then(|w| w.checked_add(part))
-        .map(|c| sign * c)
-        .ok_or_else(bad)
-}
-
 /// Most lines an invoice or quote form carries.
 pub(super) const LINES: usize = 8;
 
@@ -456,47 +428,22 @@ pub struct InvoiceForm {
     pub lines: HashMap<String, String>,
 }
 
-/// Refuses a field that is not `{name}_{n}` for one of `names` and `n` from 1 to `most`:
-/// the forms with numbered lines read their other fields by name, so anything else is a
-/// mistake (a form from another version, a typing error in a client).
-pub(super) fn only_line_fields(
-    fields: &HashMap<String, String>,
-    names: &[&str],
-    most: usize,
-) -> Result<(), ApiError> {
-    let known = |k: &str| {
-        k == "csrf"
-            || k.rsplit_once('_').is_some_and(|(name, n)| {
-                names.contains(&name) && n.parse::<usize>().is_ok_and(|n| (1..=most).contains(&n))
-            })
-    };
-    match fields.keys().find(|k| !known(k)) {
-        Some(unknown) => Err(ApiError::invalid(unknown, "is not a field of this form")),
-        None => Ok(()),
-    }
-}
+/// What a line's whole numbers must be.
+const WHOLE: &str = "a whole number";
 
 /// The lines of an invoice or quote form, each (description, quantity, unit price, VAT %);
 /// a row with no description is left out.
 fn form_lines(fields: &HashMap<String, String>) -> Result<Vec<LineInput>, ApiError> {
     only_line_fields(fields, &["description", "quantity", "price", "vat"], LINES)?;
     let get = |name: &str, n: usize| fields.get(&format!("{name}_{n}")).map_or("", |v| v.trim());
-    let number = |field: String, text: &str, default: i64| -> Result<i64, ApiError> {
-        match text {
-            "" => Ok(default),
-            t => t
-                .parse()
-                .map_err(|_| ApiError::invalid(&field, format!("`{t}` is not a whole number"))),
-        }
-    };
     (1..=LINES)
         .filter(|&n| !get("description", n).is_empty())
         .map(|n| {
             Ok(LineInput {
                 description: get("description", n).to_string(),
-                quantity: number(format!("quantity_{n}"), get("quantity", n), 1)?,
+                quantity: number(&format!("quantity_{n}"), get("quantity", n), 1, WHOLE)?,
                 unit_cents: cents(&format!("price_{n}"), get("price", n))?,
-                vat_percent: number(format!("vat_{n}"), get("vat", n), 20)?,
+                vat_percent: number(&format!("vat_{n}"), get("vat", n), 20, WHOLE)?,
             })
         })
         .collect()
@@ -629,20 +576,4 @@ pub(crate) async fn payment(
         &format!("/desk/customers/{id}#billing"),
         answer,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cents;
-
-    #[test]
-    fn amounts_are_read_as_people_type_them() {
-        assert_eq!(cents("a", "12.50").unwrap(), 1250);
-        assert_eq!(cents("a", "£1,200").unwrap(), 120_000);
-        assert_eq!(cents("a", "0.5").unwrap(), 50);
-        assert_eq!(cents("a", "-3").unwrap(), -300);
-        assert!(cents("a", "12.505").is_err());
-        assert!(cents("a", "twelve").is_err());
-        assert!(cents("a", "").is_err());
-    }
 }

@@ -19,6 +19,7 @@
 //!   was last opened).
 //! - `customers.rs`: customer accounts, their contacts and logins (invite, disable, enable),
 //!   and for managers their invoices and payments, with forms to publish and record them.
+//! - `forms.rs`: amounts, whole numbers and numbered lines as the forms send them.
 //! - `work.rs`: a customer's projects (tasks, notes), reports and shared documents;
 //!   `view_as.rs` the read-only "view as this customer" of a login's account page.
 //! - `signups.rs`: events' registrations and newsletters' subscribers (also as CSV), requests
@@ -30,6 +31,7 @@
 //! - `page.rs`: what every screen shares (the menu for the role, the form token).
 
 pub mod customers;
+pub mod forms;
 pub mod insight;
 pub mod issue;
 pub mod login;

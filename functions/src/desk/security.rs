@@ -104,15 +104,18 @@ struct Recovery {
 const PASSWORD_TRIES: u32 = 10;
 
 /// Ends every session of `member` but goes on in a new one (which keeps `user`'s second
-/// factor), with `extra` written in the same transaction; the answer shows `view` and sets
-/// the new cookie.
+/// factor), with the audit entry of `action` (its `changes`) in the same transaction; the
+/// answer shows `view` and sets the new cookie.
 async fn go_on_renewed<T: Serialize + Send + Sync + 'static>(
     state: &AppState,
     user: &DeskUser,
     mut member: portal_core::records::staff::Member,
-    mut extra: Vec<Write>,
+    (action, changes): (&str, serde_json::Value),
     view: (T, &'static str, &str),
 ) -> Result<Response, ApiError> {
+    let mut extra = user
+        .staff()
+        .audit(action, None, format!("staff {}", member.email), changes)?;
     member.renew_credentials();
     extra.push(Write::Delete(user.session.key(), Cond::None));
     let (token, session) = Members::new(state.store.clone())
@@ -191,17 +194,12 @@ pub(crate) async fn password(
     }
     let mut member = user.member.clone();
     member.password_hash = Some(crate::auth::password::hash(&body.value.password).await?);
-    let extra = user.staff().audit(
-        "staff.password",
-        None,
-        format!("staff {}", member.email),
-        json!({ "email": member.email }),
-    )?;
+    let audit = ("staff.password", json!({ "email": member.email }));
     go_on_renewed(
         &state,
         &user,
         member,
-        extra,
+        audit,
         (
             Changed {
                 message: "Your password is changed. Your other sessions have ended.",
@@ -252,17 +250,12 @@ pub(crate) async fn recovery(
     })?;
     let (codes, hashes) = recovery_codes(10);
     member.recovery_codes = hashes;
-    let extra = user.staff().audit(
-        "staff.recovery_codes",
-        None,
-        format!("staff {}", member.email),
-        json!({ "email": member.email }),
-    )?;
+    let audit = ("staff.recovery_codes", json!({ "email": member.email }));
     go_on_renewed(
         &state,
         &user,
         member,
-        extra,
+        audit,
         (
             Recovery {
                 codes,
@@ -307,12 +300,10 @@ pub(crate) async fn enrol(
     member.totp_secret = Some(secret);
     member.totp_last_step = step;
     member.recovery_codes = hashes;
-    let extra = user.staff().audit(
+    let audit = (
         "staff.second_factor",
-        None,
-        format!("staff {}", member.email),
         json!({ "email": member.email, "second_factor": "totp" }),
-    )?;
+    );
     // Every session from before ends, this one too: the member goes on in a new session
     // that proved the new factor.
     let mut proved = user.clone();
@@ -321,7 +312,7 @@ pub(crate) async fn enrol(
         &state,
         &proved,
         member,
-        extra,
+        audit,
         (
             Recovery {
                 codes,

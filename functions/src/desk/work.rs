@@ -22,7 +22,7 @@ use crate::staff::{customers, projects, reports, Staff};
 use crate::state::AppState;
 use crate::view::done_with;
 
-use super::customers::{cents, only_line_fields};
+use super::forms::{cents, number, only_line_fields};
 use super::page::{api_body, desk_page};
 use super::session::DeskUser;
 
@@ -208,20 +208,6 @@ pub struct TaskForm {
     pub hidden: Option<String>,
 }
 
-/// A whole number from a form field, `0` when left empty.
-fn number<T: std::str::FromStr + Default>(
-    field: &str,
-    text: &str,
-    what: &str,
-) -> Result<T, ApiError> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Ok(T::default());
-    }
-    t.parse()
-        .map_err(|_| ApiError::invalid(field, format!("`{t}` is not {what}")))
-}
-
 /// `POST /desk/customers/{id}/projects/{project}/tasks`: adds a task, or changes the one
 /// with that id.
 pub(crate) async fn task(
@@ -233,8 +219,13 @@ pub(crate) async fn task(
     let f = body.value;
     let value = TaskInput {
         title: f.title,
-        progress: number("progress", &f.progress, "a percentage from 0 to 100")?,
-        position: number("position", &f.position, "a whole number from 0 to 999999")?,
+        progress: number("progress", &f.progress, 0, "a percentage from 0 to 100")?,
+        position: number(
+            "position",
+            &f.position,
+            0,
+            "a whole number from 0 to 999999",
+        )?,
         hidden: f.hidden.is_some(),
     };
     let answer = projects::put_task(
