@@ -1437,3 +1437,134 @@ fn notes_on_cases_carry_files_that_only_the_customer_can_download() {
     assert_eq!(get_as(&server, &url, &ben).0, 404);
     assert_eq!(get_as(&server, &url, "").0, 401);
 }
+
+/// A zip of `entries` (name, content), stored without compression: how the tests make
+/// Office documents and archives.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// GETs `path` with `cookie`: status, headers and the body's bytes.
+fn get_bytes(server: &Server, path: &str, cookie: &str) -> (u16, ureq::http::HeaderMap, Vec<u8>) {
+    let mut r = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent()
+        .get(&format!("{}{path}", server.base))
+        .header("cookie", cookie)
+        .call()
+        .unwrap();
+    let headers = r.headers().clone();
+    (
+        r.status().as_u16(),
+        headers,
+        r.body_mut().read_to_vec().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn notes_on_projects_carry_office_files_and_macros_and_programs_are_refused() {
+    let (_dir, server) = site("");
+    let (_, ada, _) = login(&server, ADA);
+    let page = get_as(&server, "/my/projects/demo-1-project", &ada).2;
+    assert!(
+        page.contains(r#"name="attachments" type="file" multiple accept=".png,.jpg,.jpeg,.gif,.pdf,.txt,.log,.csv,.docx,.xlsx,.pptx,.odt,.ods,.zip""#),
+        "the note form takes files"
+    );
+    let csrf = csrf_of(&page);
+    let types = b"<Types><Default Extension=\"xml\" ContentType=\"application/xml\"/></Types>";
+    let xlsx = zip_of(&[
+        ("[Content_Types].xml", types),
+        ("xl/workbook.xml", b"<workbook/>"),
+    ]);
+    let boundary = "----project-note";
+    let note = |file_name: &str, bytes: &[u8]| {
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nThe costs so far.\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        server.post_bytes(
+            "/api/my/projects/demo-1-project/notes",
+            &format!("multipart/form-data; boundary={boundary}"),
+            &body,
+            &[("cookie", &ada), ("sec-fetch-site", "same-origin")],
+        )
+    };
+    let (status, headers, answer) = note("costs.xlsx", &xlsx);
+    assert_eq!(status, 303, "{answer}");
+    assert_eq!(headers["location"], "/my/projects/demo-1-project");
+    let project = json(&get_as(&server, "/api/my/projects/demo-1-project", &ada).2);
+    let notes = project["notes"].as_array().unwrap();
+    let added = notes.last().unwrap();
+    assert_eq!(added["body"], "The costs so far.");
+    assert_eq!(added["files"][0]["file_name"], "costs.xlsx");
+    assert_eq!(
+        added["files"][0]["media_type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(
+        !project["documents"].to_string().contains("costs.xlsx"),
+        "a note's file is shown under the note"
+    );
+    let url = added["files"][0]["url"].as_str().unwrap().to_string();
+    let (status, headers, bytes) = get_bytes(&server, &url, &ada);
+    assert_eq!(status, 200);
+    assert_eq!(bytes, xlsx, "the file comes back byte for byte");
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"costs.xlsx\""
+    );
+    assert!(get_as(&server, "/my/projects/demo-1-project", &ada)
+        .2
+        .contains(&format!(r#"<a href="{url}" download>costs.xlsx</a>"#)));
+    let (_, ben, _) = login(&server, BEN);
+    assert_eq!(get_as(&server, &url, &ben).0, 404, "not Ben's project");
+    assert_eq!(get_as(&server, &url, "").0, 401);
+
+    let xlsm = zip_of(&[
+        ("[Content_Types].xml", types),
+        ("xl/workbook.xml", b"<workbook/>"),
+        ("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0macros"),
+    ]);
+    let refused = [
+        ("costs.xlsm", xlsm.clone(), "`costs.xlsm` is macro-enabled"),
+        ("costs.xlsx", xlsm, "is macro-enabled"),
+        (
+            "report.pdf",
+            b"MZ\x90\x00\x03program".to_vec(),
+            "is not a file type we accept",
+        ),
+        (
+            "photos.zip",
+            zip_of(&[("holiday.jpg.exe", b"MZ\x90\x00")]),
+            "holds a program (`holiday.jpg.exe`)",
+        ),
+        (
+            "photos.zip",
+            zip_of(&[("holiday.jpg", b"MZ\x90\x00")]),
+            "holds a program (`holiday.jpg`)",
+        ),
+        ("budget.docx", xlsx.clone(), "which its name does not say"),
+    ];
+    for (name, bytes, says) in refused {
+        let (status, _, answer) = note(name, &bytes);
+        assert_eq!(status, 422, "{name}: {answer}");
+        assert!(answer.contains(says), "{name}: {answer}");
+    }
+    let project = json(&get_as(&server, "/api/my/projects/demo-1-project", &ada).2);
+    assert_eq!(
+        project["notes"].as_array().unwrap().len(),
+        notes.len(),
+        "a refused file stores nothing of its note"
+    );
+}

@@ -3,6 +3,7 @@
 //! - [`store`]: the single-table store — the [`store::Store`] trait with DynamoDB's semantics
 //!   and its two backends, embedded SQLite and DynamoDB.
 //! - [`blobs`]: files kept beside the table (attachments), in a folder locally.
+//! - [`files`]: the kinds of file the portal accepts.
 //! - [`records`]: the portal's records, their key layouts, and repositories over the store.
 //! - [`search`]: the full-text index of the public site, its schema and English analysis.
 //! - [`site`]: what the build hands the functions (settings, events, page context).
@@ -11,6 +12,7 @@
 
 pub mod aws;
 pub mod blobs;
+pub mod files;
 pub mod records;
 pub mod search;
 pub mod site;

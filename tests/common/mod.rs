@@ -212,6 +212,17 @@ impl Server {
         body: &str,
         headers: &[(&str, &str)],
     ) -> (u16, ureq::http::HeaderMap, String) {
+        self.post_bytes(path, content_type, body.as_bytes(), headers)
+    }
+
+    /// As [`Server::post_with`], with a body of any bytes.
+    pub fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> (u16, ureq::http::HeaderMap, String) {
         let mut req = self
             .agent
             .post(&format!("{}{path}", self.base))

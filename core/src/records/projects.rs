@@ -289,6 +289,10 @@ pub struct ProjectDocument {
     pub uploaded_by: String,
     /// Unix seconds.
     pub created: i64,
+    /// The note it came with, if it came with one: shown under that note, and never to a
+    /// customer while the note is hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Record for ProjectDocument {

@@ -61,7 +61,12 @@ pub fn router() -> Router<AppState> {
         .route("/my/issues/{number}", get(cases::case))
         .route("/api/my/projects", get(projects::projects_json))
         .route("/api/my/projects/{id}", get(projects::project))
-        .route("/api/my/projects/{id}/notes", post(projects::add_note))
+        .route(
+            "/api/my/projects/{id}/notes",
+            post(projects::add_note).layer(axum::extract::DefaultBodyLimit::max(
+                crate::fields::MAX_MULTIPART,
+            )),
+        )
         .route(
             "/api/my/projects/{id}/documents",
             post(projects::upload).layer(axum::extract::DefaultBodyLimit::max(

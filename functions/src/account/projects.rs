@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portal_core::records::projects::{Project, ProjectDocument, ProjectNote, Projects};
-use portal_core::records::{new_id, to_item, RecordError, Repo};
+use portal_core::records::{new_id, to_item, RecordError};
 use portal_core::store::{now, Cond, Write};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +16,7 @@ use crate::auth::{Part, SignedIn};
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
-use crate::input::{self, Input, WithFiles};
+use crate::input::{self, WithFiles};
 use crate::pages::date_text;
 use crate::state::AppState;
 use crate::uploads;
@@ -39,7 +39,7 @@ pub struct ProjectView {
     pub tasks: Vec<TaskView>,
     /// Mean progress of the visible tasks, in percent.
     pub progress: u8,
-    /// Documents.
+    /// Documents (those that came with a note are under the note).
     pub documents: Vec<FileView>,
     /// Visible notes, oldest first.
     pub notes: Vec<NoteView>,
@@ -65,6 +65,8 @@ pub struct NoteView {
     pub body: String,
     /// As people read it.
     pub created_text: String,
+    /// Files that came with it.
+    pub files: Vec<FileView>,
 }
 
 /// A person on a project.
@@ -106,21 +108,24 @@ pub(super) async fn project_view(state: &AppState, p: Project) -> Result<Project
     } else {
         (tasks.iter().map(|t| u32::from(t.progress)).sum::<u32>() / tasks.len() as u32) as u8
     };
+    let file = |d: &ProjectDocument| FileView {
+        url: format!("/api/my/projects/{}/documents/{}", p.id, d.id),
+        id: d.id.clone(),
+        file_name: d.file_name.clone(),
+        media_type: d.media_type.clone(),
+        size: d.size,
+    };
     Ok(ProjectView {
-        documents: docs
-            .into_iter()
-            .map(|d| FileView {
-                url: format!("/api/my/projects/{}/documents/{}", p.id, d.id),
-                id: d.id,
-                file_name: d.file_name,
-                media_type: d.media_type,
-                size: d.size,
-            })
-            .collect(),
+        documents: docs.iter().filter(|d| d.note.is_none()).map(file).collect(),
         notes: notes
             .into_iter()
             .filter(|n| !n.hidden)
             .map(|n| NoteView {
+                files: docs
+                    .iter()
+                    .filter(|d| d.note.as_deref() == Some(n.id.as_str()))
+                    .map(file)
+                    .collect(),
                 author: n.author,
                 body: n.body,
                 created_text: date_text(n.created),
@@ -194,19 +199,25 @@ pub struct NewNote {
     pub body: String,
 }
 
-#[utoipa::path(post, path = "/api/my/projects/{id}/notes", tag = "account", summary = "Add a note to a project",
+#[utoipa::path(post, path = "/api/my/projects/{id}/notes", tag = "account", summary = "Add a note, with files (multipart, field `attachments`; the attachment rules apply), to a project",
     params(("id" = String, Path, description = "The project")),
-    request_body(content((NewNote = "application/json"), (NewNote = "application/x-www-form-urlencoded"))),
+    request_body(content((NewNote = "application/json"), (NewNote = "application/x-www-form-urlencoded"), (NewNote = "multipart/form-data"))),
     responses((status = 201, description = "Added", body = ProjectView), (status = 303, description = "From a form: back to the project"),
-        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty", body = ErrorBody), (status = 403, description = "This login may not see the account's projects", body = ErrorBody)))]
+        (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 422, description = "Empty, or a file refused", body = ErrorBody), (status = 403, description = "This login may not see the account's projects", body = ErrorBody)))]
 pub(crate) async fn add_note(
     State(state): State<AppState>,
     who: SignedIn,
     Path(id): Path<String>,
-    body: Input<NewNote>,
+    body: WithFiles<NewNote>,
 ) -> Result<Response, ApiError> {
     who.may_see(Part::Projects)?;
     let p = own_project(&state, &who, &id).await?;
+    if let Some(f) = body.files.iter().find(|f| f.field != "attachments") {
+        return Err(ApiError::invalid(
+            &f.field,
+            "is not a file field of this form",
+        ));
+    }
     let note = ProjectNote {
         customer_id: p.customer_id.clone(),
         project_id: p.id.clone(),
@@ -216,7 +227,22 @@ pub(crate) async fn add_note(
         hidden: false,
         created: now(),
     };
-    Repo::new(state.store.clone()).create(&note).await?;
+    let stored = uploads::receive(&state, "attachments", body.files, &body.uploaded).await?;
+    let mut writes = vec![Write::Put(to_item(&note)?, Cond::NotExists)];
+    writes.extend(document_writes(&p, &who, &stored, Some(&note.id))?);
+    if let Some(e) = crate::issues::file::uploaded_event(
+        &who.session.email,
+        Some(p.customer_id.clone()),
+        &format!("project {}", p.id),
+        Some(&note.id),
+        &stored,
+    ) {
+        writes.push(e.write()?);
+    }
+    uploads::keep_with(&state, &stored, async {
+        Ok::<_, RecordError>(state.store.transact(writes).await?)
+    })
+    .await?;
     Ok(done_now(
         body.from_form,
         &format!("/my/projects/{id}"),
@@ -253,20 +279,7 @@ pub(crate) async fn upload(
         return Err(ApiError::invalid("file", "choose a file to upload"));
     }
     let stored = uploads::receive(&state, "file", body.files, &body.uploaded).await?;
-    let mut writes = Vec::with_capacity(stored.len());
-    for f in &stored {
-        let doc = ProjectDocument {
-            customer_id: p.customer_id.clone(),
-            project_id: p.id.clone(),
-            id: f.key.clone(),
-            file_name: f.file_name.clone(),
-            media_type: f.media_type.to_string(),
-            size: f.size,
-            uploaded_by: who.session.email.clone(),
-            created: now(),
-        };
-        writes.push(Write::Put(to_item(&doc)?, Cond::NotExists));
-    }
+    let mut writes = document_writes(&p, &who, &stored, None)?;
     if let Some(e) = crate::issues::file::uploaded_event(
         &who.session.email,
         Some(p.customer_id.clone()),
@@ -288,6 +301,32 @@ pub(crate) async fn upload(
     ))
 }
 
+/// The records of files `stored` on project `p` by the session's login, with `note` if they
+/// came with one.
+fn document_writes(
+    p: &Project,
+    who: &SignedIn,
+    stored: &[uploads::StoredFile],
+    note: Option<&str>,
+) -> Result<Vec<Write>, ApiError> {
+    let mut writes = Vec::with_capacity(stored.len());
+    for f in stored {
+        let doc = ProjectDocument {
+            customer_id: p.customer_id.clone(),
+            project_id: p.id.clone(),
+            id: f.key.clone(),
+            file_name: f.file_name.clone(),
+            media_type: f.media_type.to_string(),
+            size: f.size,
+            uploaded_by: who.session.email.clone(),
+            created: now(),
+            note: note.map(str::to_string),
+        };
+        writes.push(Write::Put(to_item(&doc)?, Cond::NotExists));
+    }
+    Ok(writes)
+}
+
 #[utoipa::path(get, path = "/api/my/projects/{id}/documents/{doc}", tag = "account", summary = "Download a project document",
     params(("id" = String, Path, description = "The project"), ("doc" = String, Path, description = "The document")),
     responses((status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 404, description = "Not in this account", body = ErrorBody), (status = 403, description = "This login may not see the account's projects", body = ErrorBody)))]
@@ -298,10 +337,17 @@ pub(crate) async fn project_document(
 ) -> Result<Response, ApiError> {
     who.may_see(Part::Projects)?;
     let p = own_project(&state, &who, &id).await?;
-    let docs = Projects::new(state.store.clone()).documents(&p).await?;
-    let d = docs
+    let parts = Projects::new(state.store.clone()).parts(&p).await?;
+    // A file that came with a note staff hid is as hidden as the note.
+    let shown = |d: &ProjectDocument| {
+        d.note
+            .as_deref()
+            .is_none_or(|note| parts.notes.iter().any(|n| n.id == note && !n.hidden))
+    };
+    let d = parts
+        .documents
         .into_iter()
-        .find(|d| d.id == doc)
+        .find(|d| d.id == doc && shown(d))
         .ok_or_else(|| ApiError::NotFound("there is no such document on this project".into()))?;
     download(&state, &d.id, &d.file_name, &d.media_type).await
 }

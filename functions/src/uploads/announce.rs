@@ -111,7 +111,8 @@ impl Announced {
 /// `POST /api/uploads` body: the file about to be uploaded.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewUpload {
-    /// The file's name; its ending says its type (png, jpg, jpeg, gif, pdf, txt, log, csv).
+    /// The file's name; its ending says its type (png, jpg, jpeg, gif, pdf, txt, log, csv, docx,
+    /// xlsx, pptx, odt, ods, zip).
     pub file_name: String,
     /// Its size in bytes (at most 10 MiB).
     pub size: u64,

@@ -8,15 +8,8 @@ use crate::error::{ErrorBody, MessageBody};
 use crate::fields::{MAX_FILES, MAX_FILE_BYTES};
 use crate::input::Upload;
 
-/// The accepted types: (media type, file name endings).
-pub const ALLOWED: &[(&str, &[&str])] = &[
-    ("image/png", &["png"]),
-    ("image/jpeg", &["jpg", "jpeg"]),
-    ("image/gif", &["gif"]),
-    ("application/pdf", &["pdf"]),
-    ("text/plain", &["txt", "log"]),
-    ("text/csv", &["csv"]),
-];
+/// The accepted types: (media type, file name endings); see [`portal_core::files`].
+pub use portal_core::files::ACCEPTED as ALLOWED;
 
 /// A file that passed the checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,25 +22,29 @@ pub struct CheckedFile {
     pub bytes: Vec<u8>,
 }
 
-/// The media type `bytes` show, if it is one of [`ALLOWED`]; text must be UTF-8 without NULs.
-pub fn sniff(bytes: &[u8], extension: &str) -> Option<&'static str> {
+/// The media type `bytes` show, if it is one of [`ALLOWED`], or why it is refused (words
+/// that follow the file's name). Text must be UTF-8 without NULs; zip-based files are
+/// opened and judged by what they hold ([`super::judge_archive`]).
+pub fn sniff(bytes: &[u8], extension: &str) -> Result<&'static str, String> {
     let is = |magic: &[u8]| bytes.starts_with(magic);
     if is(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
+        Ok("image/png")
     } else if is(b"\xFF\xD8\xFF") {
-        Some("image/jpeg")
+        Ok("image/jpeg")
     } else if is(b"GIF87a") || is(b"GIF89a") {
-        Some("image/gif")
+        Ok("image/gif")
     } else if is(b"%PDF-") {
-        Some("application/pdf")
+        Ok("application/pdf")
+    } else if is(b"PK\x03\x04") || is(b"PK\x05\x06") {
+        super::judge_archive(bytes)
     } else if std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0) {
-        Some(if extension == "csv" {
+        Ok(if extension == "csv" {
             "text/csv"
         } else {
             "text/plain"
         })
     } else {
-        None
+        Err(format!("is not a file type we accept ({})", allowed()))
     }
 }
 
@@ -95,12 +92,8 @@ pub fn check(field: &str, uploads: Vec<Upload>) -> Result<Vec<CheckedFile>, ApiE
             .rsplit_once('.')
             .map(|(_, e)| e.to_ascii_lowercase())
             .unwrap_or_default();
-        let Some(media_type) = sniff(&u.bytes, &extension) else {
-            return Err(ApiError::invalid(
-                field,
-                format!("`{name}` is not a file type we accept ({})", allowed()),
-            ));
-        };
+        let media_type = sniff(&u.bytes, &extension)
+            .map_err(|why| ApiError::invalid(field, format!("`{name}` {why}")))?;
         let fits = ALLOWED
             .iter()
             .any(|(t, exts)| *t == media_type && exts.contains(&extension.as_str()));
@@ -122,23 +115,11 @@ pub fn check(field: &str, uploads: Vec<Upload>) -> Result<Vec<CheckedFile>, ApiE
     Ok(out)
 }
 
-/// The media type files named `name` must hold, by the name's ending.
-pub(super) fn type_of_name(name: &str) -> Option<&'static str> {
-    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
-    ALLOWED
-        .iter()
-        .find(|(_, exts)| exts.contains(&extension.as_str()))
-        .map(|(t, _)| *t)
-}
+pub(super) use portal_core::files::type_of_name;
 
 /// The accepted file name endings, for messages: "png, jpg, …".
 pub(super) fn allowed() -> String {
-    ALLOWED
-        .iter()
-        .flat_map(|(_, exts)| exts.iter())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ")
+    portal_core::files::endings()
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Files that come with a form: at most [`MAX_FILES`] of at most [`MAX_FILE_BYTES`] each, of
-//! the types in [`ALLOWED`], recognised by their content and not only by their name. Stored
+//! the types in [`ALLOWED`], recognised by their content and not only by their name (zip-based
+//! Office and OpenDocument files and zips by what they hold: `archive.rs`). Stored
 //! under random keys in the blob store, outside the site, and only ever served back as
 //! downloads.
 //!
@@ -16,6 +17,7 @@
 //! where the store offers one, and are sent by the portal otherwise.
 
 pub(crate) mod announce;
+mod archive;
 pub(crate) mod checks;
 pub(crate) mod download;
 pub(crate) mod receive;
@@ -23,6 +25,7 @@ pub(crate) mod receive;
 pub use crate::fields::{MAX_FILES, MAX_FILE_BYTES, MAX_MULTIPART, UPLOADS_FIELD};
 pub use crate::input::Upload;
 pub use announce::{router, Announced, NewUpload, UploadSlot, UPLOAD_VALID};
+pub use archive::judge_archive;
 pub use checks::{check, safe_name, sniff, CheckedFile, ALLOWED};
 pub use download::{download, DOWNLOAD_VALID};
 pub use receive::{forget, forget_unless_written, keep_with, receive, StoredFile};

@@ -184,6 +184,7 @@ impl<'a> Site<'a> {
         c.insert("footer_pages", &self.footer);
         c.insert("year", &self.today.year());
         c.insert("assets", &self.assets);
+        c.insert("files", &portal_core::files::file_fields());
         c
     }
 
@@ -241,6 +242,7 @@ impl<'a> Site<'a> {
                 "footer_pages": self.footer,
                 "year": self.today.year(),
                 "assets": self.assets,
+                "files": portal_core::files::file_fields(),
                 "topics": self.kb.topics.iter().map(|t| json!({"name": t.name, "key": t.slug})).collect::<Vec<_>>(),
             }),
         }

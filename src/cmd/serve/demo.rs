@@ -286,6 +286,7 @@ async fn work(
             size: plan.len() as u64,
             uploaded_by: "Kestrel Systems".into(),
             created: now(),
+            note: None,
         };
         blobs.put(&doc.id, plan.into_bytes()).await?;
         Repo::new(store.clone()).create(&doc).await?;
