@@ -84,16 +84,35 @@ pub enum Command {
 pub enum AdminCommand {
     /// Create the table (DynamoDB) or the file (SQLite) if missing.
     Init,
-    /// Write every record to FILE as JSON Lines (`-` for standard output).
+    /// Write every record to FILE as JSON Lines (`-` for standard output) and every uploaded
+    /// file to the folder FILE.files, with their SHA-256 sums in FILE.files/SHA256SUMS.
     Export {
         /// Where to write.
         file: PathBuf,
+        /// The folder for the files (FILE.files by default; needed with `-`).
+        #[arg(long)]
+        files: Option<PathBuf>,
+        /// Where the files are: `folder:PATH` or `s3:BUCKET` (the `AttachmentsBucketName` output
+        /// of the AWS template); by default the `blobs` folder beside an embedded store.
+        #[arg(long)]
+        blobs: Option<String>,
+        /// Export the records alone, without the files.
+        #[arg(long, conflicts_with_all = ["files", "blobs"])]
+        no_files: bool,
     },
-    /// Read records written by `export` from FILE into the store; stops, writing nothing
-    /// more, at a record that already exists.
+    /// Read an export into the store: first its files (FILE.files, each checked against
+    /// SHA256SUMS before any is written) into the blob store, then its records; stops,
+    /// writing nothing more, at a record that already exists.
     Import {
         /// What to read.
         file: PathBuf,
+        /// The folder with the files (FILE.files by default, if it exists).
+        #[arg(long)]
+        files: Option<PathBuf>,
+        /// Where the files go: `folder:PATH` or `s3:BUCKET`; by default the `blobs` folder
+        /// beside an embedded store.
+        #[arg(long)]
+        blobs: Option<String>,
     },
     /// List the customer accounts (id, number, name).
     Customers,

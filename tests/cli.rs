@@ -1078,3 +1078,118 @@ fn cloudfront_sends_every_function_route_to_the_functions_and_every_built_file_t
         "custom error responses apply to every origin, the functions' answers too"
     );
 }
+
+#[test]
+fn an_export_carries_the_uploaded_files_to_s3_checked_and_a_changed_file_is_refused() {
+    // A portal on the embedded store with the demo's files (a project plan, shared documents).
+    let (dir, server) = common::demo_site("", None, |_| {});
+    drop(server);
+    let data = dir.path().join("data");
+    let db = format!("sqlite:{}", data.join("portal.db").display());
+    let originals: std::collections::BTreeMap<String, Vec<u8>> =
+        std::fs::read_dir(data.join("blobs"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+    assert!(originals.len() >= 2, "the demo keeps files: {originals:?}");
+
+    let export = dir.path().join("all.jsonl");
+    let o = common::admin(&db, &["export", export.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        said.contains(&format!("exported {} files", originals.len())),
+        "{said}"
+    );
+    let files = dir.path().join("all.jsonl.files");
+    let sums = std::fs::read_to_string(files.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), originals.len(), "{sums}");
+    for (key, bytes) in &originals {
+        assert_eq!(&std::fs::read(files.join(key)).unwrap(), bytes, "{key}");
+    }
+    let records = std::fs::read_to_string(&export).unwrap();
+    let stdout = common::admin(&db, &["export", "-"]);
+    assert!(
+        !stdout.status.success(),
+        "standard output cannot carry the files"
+    );
+    assert!(String::from_utf8_lossy(&stdout.stderr).contains("--files DIR"));
+
+    // Into DynamoDB and S3 on the local AWS API.
+    let endpoint = common::aws_endpoint();
+    let id = std::process::id();
+    let table = format!("dynamodb:files-{id}");
+    let bucket = format!("attachments-{id}");
+    let made = ureq::put(&format!("{endpoint}/{bucket}"))
+        .send_empty()
+        .unwrap();
+    assert_eq!(made.status().as_u16(), 200, "bucket created");
+    assert!(common::admin(&table, &["init"]).status.success());
+    let s3 = format!("s3:{bucket}");
+    let nothing = common::admin(&table, &["import", export.to_str().unwrap()]);
+    assert!(!nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("--blobs s3:BUCKET"));
+
+    // A file changed after the export is refused, and nothing at all is imported.
+    let tampered = dir.path().join("tampered");
+    common::copy_dir(&files, &tampered);
+    let victim = originals.keys().next().unwrap();
+    std::fs::write(tampered.join(victim), b"not what was exported").unwrap();
+    let o = common::admin(
+        &table,
+        &[
+            "import",
+            export.to_str().unwrap(),
+            "--files",
+            tampered.to_str().unwrap(),
+            "--blobs",
+            &s3,
+        ],
+    );
+    assert!(!o.status.success());
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        said.contains(victim) && said.contains("SHA-256 sum is not the one SHA256SUMS gives"),
+        "{said}"
+    );
+    let empty = common::admin(&table, &["export", "-", "--no-files"]);
+    assert!(empty.stdout.is_empty(), "no record was imported");
+    let again = dir.path().join("after-refusal.jsonl");
+    let o = common::admin(&table, &["export", again.to_str().unwrap(), "--blobs", &s3]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("exported 0 files"),
+        "no file was imported"
+    );
+
+    // The untouched export goes in whole, and comes back out byte for byte.
+    let o = common::admin(
+        &table,
+        &["import", export.to_str().unwrap(), "--blobs", &s3],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!("imported {} files", originals.len()))
+    );
+    let back = dir.path().join("back.jsonl");
+    let o = common::admin(&table, &["export", back.to_str().unwrap(), "--blobs", &s3]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), records);
+    let back_files = dir.path().join("back.jsonl.files");
+    assert_eq!(
+        std::fs::read_to_string(back_files.join("SHA256SUMS")).unwrap(),
+        sums
+    );
+    for (key, bytes) in &originals {
+        assert_eq!(
+            &std::fs::read(back_files.join(key)).unwrap(),
+            bytes,
+            "{key} through S3"
+        );
+    }
+}

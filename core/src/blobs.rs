@@ -45,6 +45,8 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
     /// The size of the blob under `key`, if there is one.
     async fn size(&self, key: &str) -> Result<Option<u64>, BlobError>;
+    /// Every key in the store, sorted (for export: the functions never list).
+    async fn keys(&self) -> Result<Vec<String>, BlobError>;
 
     /// A request that lets a browser put `size` bytes of `media_type` under `key` itself, for
     /// `valid` from now; `None` where the store offers none (the portal takes the file then).
@@ -140,6 +142,25 @@ impl BlobStore for FolderBlobs {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(key, e)),
             _ => Ok(()),
         }
+    }
+
+    async fn keys(&self) -> Result<Vec<String>, BlobError> {
+        let mut entries = match tokio::fs::read_dir(&self.root).await {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io("", e)),
+        };
+        let mut keys = Vec::new();
+        while let Some(entry) = entries.next_entry().await.map_err(|e| io("", e))? {
+            // Files being written (`KEY.TOKEN.part`) are not blobs yet.
+            if let Some(name) = entry.file_name().to_str() {
+                if self.path(name).is_ok() && entry.path().is_file() {
+                    keys.push(name.to_string());
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
     }
 
     async fn size(&self, key: &str) -> Result<Option<u64>, BlobError> {
@@ -244,6 +265,10 @@ impl BlobStore for S3Blobs {
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Ok(None),
             Err(e) => Err(s3_err(key, e)),
         }
+    }
+
+    async fn keys(&self) -> Result<Vec<String>, BlobError> {
+        Ok(self.etags().await?.into_keys().collect())
     }
 
     async fn upload_url(

@@ -12,6 +12,37 @@ use portal_core::store::{self, Store};
 
 use crate::cli::{AdminCommand, KeysCommand, StaffCommand};
 
+/// The folder an export's files go in beside FILE: `FILE.files`.
+fn files_folder(file: &std::path::Path) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".files");
+    name.into()
+}
+
+/// The blob store `given`, or the `blobs` folder beside the embedded store `spec`; an
+/// error that says what to give for another store.
+async fn blob_store(
+    spec: &str,
+    given: Option<&str>,
+    doing: &str,
+) -> anyhow::Result<std::sync::Arc<dyn portal_core::blobs::BlobStore>> {
+    let spec = match (given, spec.strip_prefix("sqlite:")) {
+        (Some(g), _) => g.to_string(),
+        (None, Some(db)) => {
+            let parent = std::path::Path::new(db)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            format!("folder:{}", parent.join("blobs").display())
+        }
+        (None, None) => anyhow::bail!(
+            "say where the uploaded files are for the {doing} with --blobs s3:BUCKET (the AttachmentsBucketName output of the stack){}",
+            if doing == "export" { ", or export the records alone with --no-files" } else { "" }
+        ),
+    };
+    Ok(portal_core::blobs::open(&spec).await?)
+}
+
 /// Runs one admin command against the store named by `spec`.
 pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -24,7 +55,29 @@ pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
                 store.init().await?;
                 eprintln!("{} is ready", store.name());
             }
-            AdminCommand::Export { file } => {
+            AdminCommand::Export {
+                file,
+                files,
+                blobs,
+                no_files,
+            } => {
+                let blobs = if no_files {
+                    None
+                } else {
+                    Some(blob_store(spec, blobs.as_deref(), "export").await?)
+                };
+                let folder = match (files, file.as_os_str() == "-") {
+                    (Some(f), _) => Some(f),
+                    (None, false) => Some(files_folder(&file)),
+                    (None, true) => None,
+                };
+                if let Some(blobs) = &blobs {
+                    if folder.is_none() && !blobs.keys().await?.is_empty() {
+                        anyhow::bail!(
+                            "the store has uploaded files and standard output takes only the records: name a folder for them with --files DIR (or leave them with --no-files)"
+                        );
+                    }
+                }
                 let count = if file.as_os_str() == "-" {
                     let stdout = std::io::stdout();
                     let mut out = stdout.lock();
@@ -39,10 +92,36 @@ pub fn run(spec: &str, command: AdminCommand) -> anyhow::Result<()> {
                     n
                 };
                 eprintln!("exported {count} records from {}", store.name());
+                if let (Some(blobs), Some(folder)) = (blobs, folder) {
+                    let (n, bytes) = portal_core::transfer::export_files(&*blobs, &folder)
+                        .await
+                        .context("the files were not exported")?;
+                    eprintln!(
+                        "exported {n} files ({bytes} bytes) to {} with their SHA-256 sums",
+                        folder.display()
+                    );
+                }
             }
-            AdminCommand::Import { file } => {
+            AdminCommand::Import { file, files, blobs } => {
+                let folder = files.or_else(|| Some(files_folder(&file)).filter(|f| f.exists()));
+                let checked = match &folder {
+                    Some(folder) => {
+                        let list = portal_core::transfer::checked_files(folder).with_context(
+                            || format!("the files of {} are refused; nothing was imported", file.display()),
+                        )?;
+                        let blobs = blob_store(spec, blobs.as_deref(), "import").await?;
+                        Some((folder, list, blobs))
+                    }
+                    None => None,
+                };
                 let f = std::fs::File::open(&file)
                     .with_context(|| format!("cannot open {}", file.display()))?;
+                if let Some((folder, list, blobs)) = checked {
+                    let n = portal_core::transfer::import_files(&*blobs, folder, &list)
+                        .await
+                        .context("the files were not all imported; no record was")?;
+                    eprintln!("imported {n} files from {}", folder.display());
+                }
                 let count = portal_core::transfer::import(&*store, &mut BufReader::new(f))
                     .await
                     .with_context(|| {
