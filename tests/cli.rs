@@ -275,7 +275,12 @@ fn admin_moves_a_store_from_sqlite_to_dynamodb_and_back_unchanged() {
     };
     let exported = dir.path().join("first.jsonl");
     std::fs::write(&exported, &first).unwrap();
-    let missing = aws(&["admin", "export", "-", "--store", &table]);
+    let refused = aws(&["admin", "export", "-", "--store", &table]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--blobs s3:BUCKET"),
+        "without its files only when asked"
+    );
+    let missing = aws(&["admin", "export", "-", "--store", &table, "--no-files"]);
     assert!(String::from_utf8_lossy(&missing.stderr)
         .contains("does not exist; run `portal admin init`"));
     ok(aws(&["admin", "init", "--store", &table]));
@@ -286,7 +291,15 @@ fn admin_moves_a_store_from_sqlite_to_dynamodb_and_back_unchanged() {
         "--store",
         &table,
     ]));
-    let second = ok(aws(&["admin", "export", "-", "--store", &table])).stdout;
+    let second = ok(aws(&[
+        "admin",
+        "export",
+        "-",
+        "--store",
+        &table,
+        "--no-files",
+    ]))
+    .stdout;
     assert_eq!(
         String::from_utf8_lossy(&second),
         String::from_utf8_lossy(&first),
