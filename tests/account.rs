@@ -714,6 +714,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/my/projects/demo-1-project", ""),
     ("GET", "/api/my/documents", ""),
     ("GET", "/api/my/documents/{shared}", ""),
+    ("GET", "/my/documents/customer-prices-2027.csv", ""),
     ("GET", "/api/my/reports", ""),
     ("GET", "/api/my/reports/demo-1-expenses-oct.csv", ""),
     ("GET", "/api/my/profile", ""),
@@ -1567,4 +1568,65 @@ fn notes_on_projects_carry_office_files_and_macros_and_programs_are_refused() {
         notes.len(),
         "a refused file stores nothing of its note"
     );
+}
+
+#[test]
+fn customers_only_documents_are_downloaded_and_found_by_customers_alone() {
+    let (dir, server) = site("");
+    let file = "customer-prices-2027.csv";
+    let original = std::fs::read(dir.path().join("content/documents").join(file)).unwrap();
+    // Not on the public site, in its search or sitemap, and not without a session.
+    assert_eq!(server.get(&format!("/documents/{file}")).0, 404);
+    assert!(!server.get("/documents/").2.contains("Customer price sheet"));
+    assert!(!server.get("/sitemap.xml").2.contains(file));
+    let public = json(&server.get("/api/search?q=customer+price+sheet").2);
+    assert!(!public.to_string().contains(file), "{public}");
+    let url = format!("/my/documents/{file}");
+    assert_eq!(server.get(&url).0, 303, "to the login page");
+
+    // A logged-in customer finds it on the account page, in the list and in search.
+    let (_, ada, _) = login(&server, ADA);
+    let docs = json(&get_as(&server, "/api/my/documents", &ada).2);
+    let doc = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["file"]["file_name"] == file)
+        .unwrap_or_else(|| panic!("listed: {docs}"));
+    assert_eq!(doc["title"], "Customer price sheet 2027");
+    assert_eq!(doc["kind"], "published");
+    assert_eq!(doc["date"], "2026-11-20");
+    assert_eq!(doc["file"]["url"], url);
+    assert_eq!(doc["file"]["size"], original.len());
+    assert!(get_as(&server, "/my/", &ada).2.contains(&format!(
+        r#"<a href="{url}" download>Customer price sheet 2027</a>"#
+    )));
+    let found = json(&get_as(&server, "/api/my/search?q=customer+price+sheet", &ada).2);
+    assert_eq!(found["hits"][0]["url"], url, "{found}");
+    let (status, headers, bytes) = get_bytes(&server, &url, &ada);
+    assert_eq!(status, 200);
+    assert_eq!(bytes, original);
+    assert_eq!(
+        headers["content-disposition"],
+        format!("attachment; filename=\"{file}\"")
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-store"));
+    // Every customer sees it (it is published for all), and only names the build listed.
+    let (_, ben, _) = login(&server, BEN);
+    assert_eq!(get_bytes(&server, &url, &ben).2, original);
+    for other in [
+        "price-list-2026.pdf",
+        "..%2F..%2Ffunctions%2Fsite.json",
+        "customer-prices-2027.csv.toml",
+    ] {
+        assert_eq!(
+            get_as(&server, &format!("/my/documents/{other}"), &ada).0,
+            404,
+            "{other}"
+        );
+    }
 }

@@ -19,6 +19,34 @@ pub struct SiteData {
     /// The context every themed page starts from (site, footer links, topics, year).
     #[serde(default)]
     pub page: serde_json::Value,
+    /// Documents from `content/documents/` for customers only: the build puts their files in
+    /// the private folder (`my/documents/`), and the customer area lists and serves them.
+    #[serde(default)]
+    pub documents: Vec<DocumentInfo>,
+}
+
+/// A customers-only document of the content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentInfo {
+    /// File name, also the last part of its address, `/my/documents/{file_name}`.
+    pub file_name: String,
+    /// Title.
+    pub title: String,
+    /// What it is.
+    #[serde(default)]
+    pub description: String,
+    /// Media type, by the file name's ending.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Publication date, `YYYY-MM-DD`, if the sidecar gives one.
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+/// Where a customers-only document is served: `/my/documents/{file_name}`.
+pub fn customer_document_url(file_name: &str) -> String {
+    format!("/my/documents/{file_name}")
 }
 
 /// A binder: an issue queue (the public help desk, or a secured one for customers' cases),

@@ -77,6 +77,7 @@ use utoipa::OpenApi;
         crate::account::projects::project_document,
         crate::account::documents::documents_json,
         crate::account::documents::document,
+        crate::account::documents::published,
         crate::account::reports::reports_json,
         crate::account::reports::report_csv,
         crate::account::projects::project_page,

@@ -147,10 +147,20 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     urls.extend(site.public_events().iter().map(|e| e.ics_url()));
     crate::links::check(&content, &urls)?;
 
-    for d in &documents {
-        let dest = staging.site().join("documents").join(&d.file_name);
-        std::fs::create_dir_all(dest.parent().expect("has parent"))
-            .map_err(|e| Error::io(&dest, e))?;
+    // Public documents on the site; customers-only ones in the private folder, which the
+    // customer area serves to logged-in customers.
+    let private_documents = site.private_documents();
+    let copies = documents
+        .iter()
+        .map(|d| (staging.site().join("documents"), d))
+        .chain(
+            private_documents
+                .iter()
+                .map(|d| (staging.private().join("my").join("documents"), d)),
+        );
+    for (folder, d) in copies {
+        let dest = folder.join(&d.file_name);
+        std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
         std::fs::copy(&d.path, &dest).map_err(|e| Error::io(&d.path, e))?;
     }
 

@@ -79,6 +79,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/my/documents", get(documents::documents_json))
         .route("/api/my/documents/{id}", get(documents::document))
+        .route("/my/documents/{file}", get(documents::published))
         .route("/api/my/reports", get(reports::reports_json))
         .route("/api/my/reports/{file}", get(reports::report_csv))
         .route("/my/projects/{id}", get(projects::project))

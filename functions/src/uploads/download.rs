@@ -42,6 +42,12 @@ pub async fn download(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(gone)?;
+    Ok(as_download(bytes, file_name, media_type))
+}
+
+/// `bytes` as a download named `file_name`: `Content-Disposition: attachment`, `nosniff`,
+/// and a sandboxing CSP.
+pub fn as_download(bytes: Vec<u8>, file_name: &str, media_type: &str) -> Response {
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(media_type) {
@@ -59,5 +65,5 @@ pub async fn download(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    Ok(r)
+    r
 }

@@ -27,5 +27,5 @@ pub use crate::input::Upload;
 pub use announce::{router, Announced, NewUpload, UploadSlot, UPLOAD_VALID};
 pub use archive::judge_archive;
 pub use checks::{check, safe_name, sniff, CheckedFile, ALLOWED};
-pub use download::{download, DOWNLOAD_VALID};
+pub use download::{as_download, download, DOWNLOAD_VALID};
 pub use receive::{forget, forget_unless_written, keep_with, receive, StoredFile};

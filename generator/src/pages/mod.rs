@@ -17,7 +17,7 @@ use crate::dates::today;
 use crate::error::{Error, Problem, Result};
 use crate::kb;
 use portal_core::search::SearchDoc;
-use portal_core::site::{EventInfo, NewsletterSettings, Settings, SiteData};
+use portal_core::site::{DocumentInfo, EventInfo, NewsletterSettings, Settings, SiteData};
 
 mod calendar_pages;
 mod kb_pages;
@@ -168,6 +168,14 @@ impl<'a> Site<'a> {
     pub fn public_documents(&self) -> Vec<&'a Document> {
         self.documents.clone()
     }
+    /// Customers-only documents (published in the private folder).
+    pub fn private_documents(&self) -> Vec<&'a Document> {
+        self.content
+            .documents
+            .iter()
+            .filter(|d| d.visibility == Visibility::Customers)
+            .collect()
+    }
     /// The search index entries.
     pub fn search_docs(&self) -> Vec<SearchDoc<'_>> {
         search_entries(self)
@@ -235,6 +243,20 @@ impl<'a> Site<'a> {
                     capacity: e.registration.as_ref().map(|r| r.capacity),
                     closes: e.registration.as_ref().map(|r| r.closes.timestamp()),
                     customers_only: e.visibility == Visibility::Customers,
+                })
+                .collect(),
+            documents: self
+                .private_documents()
+                .iter()
+                .map(|d| DocumentInfo {
+                    file_name: d.file_name.clone(),
+                    title: d.title.clone(),
+                    description: d.description.clone(),
+                    media_type: portal_core::files::type_of_name(&d.file_name)
+                        .unwrap_or("application/octet-stream")
+                        .to_string(),
+                    size: d.size,
+                    date: d.date.map(|d| d.to_string()),
                 })
                 .collect(),
             page: json!({
@@ -479,8 +501,8 @@ pub fn private_event_url(e: &Event) -> String {
     format!("{PRIVATE_PREFIX}calendar/{}", e.slug)
 }
 
-/// The entries of the customers' index: everything public, and the customers-only articles
-/// and events.
+/// The entries of the customers' index: everything public, and the customers-only articles,
+/// events and documents.
 pub fn customer_search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
     let mut docs = search_entries(site);
     docs.extend(site.private_articles.iter().map(|a| SearchDoc {
@@ -503,6 +525,16 @@ pub fn customer_search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
             Cow::Borrowed(&e.summary),
             &e.body.text,
             &e.category,
+        )
+    }));
+    docs.extend(site.private_documents().into_iter().map(|d| {
+        entry(
+            portal_core::site::customer_document_url(&d.file_name),
+            "document",
+            &d.title,
+            Cow::Borrowed(&d.description),
+            "",
+            "Documents",
         )
     }));
     docs
