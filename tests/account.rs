@@ -720,6 +720,12 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/my/profile", ""),
     ("GET", "/my/kb/price-increase-2027", ""),
     ("GET", "/my/calendar/managers-reports-customers", ""),
+    ("GET", "/my/calendar/managers-reports-customers.ics", ""),
+    ("GET", "/my/calendar/", ""),
+    ("GET", "/my/calendar/2027/02", ""),
+    ("GET", "/api/my/calendar-feed", ""),
+    ("GET", "/my/calendar-feed", ""),
+    ("POST", "/api/my/calendar-feed", "{}"),
     (
         "POST",
         "/api/my/events/managers-reports-customers/registrations",
@@ -755,7 +761,8 @@ fn success(method: &str, path: &str) -> u16 {
         _ if path.ends_with("/notes")
             || path.ends_with("/comments")
             || path.ends_with("/registrations")
-            || path == "/api/my/issues" =>
+            || path == "/api/my/issues"
+            || path == "/api/my/calendar-feed" =>
         {
             201
         }
@@ -1234,6 +1241,11 @@ fn customers_change_their_details_audited_and_their_address_only_by_confirming_i
     );
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("current"), "{body}");
+    // A calendar address made before the change.
+    let (status, _, body) = post("/api/my/calendar-feed", "{}");
+    assert_eq!(status, 201, "{body}");
+    let old_feed = path_of(json(&body)["url"].as_str().unwrap());
+    assert_eq!(server.get(&old_feed).0, 200);
     let (status, _, _) = post(
         "/api/my/profile/email",
         &format!(
@@ -1280,6 +1292,14 @@ fn customers_change_their_details_audited_and_their_address_only_by_confirming_i
         json(&get_as(&server, "/api/me", &cookie).2)["customer_id"],
         "demo-2"
     );
+    // The moved login keeps a calendar address, a new one: the old one is void.
+    assert_eq!(server.get(&old_feed).0, 404);
+    let new_feed = json(&get_as(&server, "/api/my/calendar-feed", &cookie).2)["url"]
+        .as_str()
+        .map(path_of)
+        .expect("still an address");
+    assert_ne!(new_feed, old_feed);
+    assert_eq!(server.get(&new_feed).0, 200);
     let (status, _, page) = server.post_with(&format!("/my/email/{token}"), FORM, "", &same);
     assert_eq!(status, 404, "single use: {page}");
 }
@@ -1348,6 +1368,18 @@ fn logins_and_the_customer_area_work_the_same_on_dynamodb() {
     };
     assert_eq!(decide(&ada), 200);
     assert_eq!(decide(&ada), 409, "decided once");
+    // A private calendar address, made twice: the first stops working.
+    let renew = || {
+        let (status, _, body) =
+            server.post_with("/api/my/calendar-feed", JSON, "{}", &[("cookie", &ada)]);
+        assert_eq!(status, 201, "{body}");
+        path_of(json(&body)["url"].as_str().unwrap())
+    };
+    let (first, second) = (renew(), renew());
+    assert_eq!(server.get(&first).0, 404);
+    let (status, _, ics) = server.get(&second);
+    assert_eq!(status, 200);
+    assert_eq!(calendar_events(&ics).len(), 9);
     let (status, _, _) = server.post_with("/api/auth/logout", JSON, "", &[("cookie", &ada)]);
     assert_eq!(status, 204);
     assert_eq!(get_as(&server, "/api/me", &ada).0, 401);
@@ -1629,4 +1661,191 @@ fn customers_only_documents_are_downloaded_and_found_by_customers_alone() {
             "{other}"
         );
     }
+}
+
+/// The events of an iCalendar text, parsed with an independent parser: (summary, URL).
+fn calendar_events(ics: &str) -> Vec<(String, String)> {
+    use icalendar::parser::{read_calendar, unfold};
+    let unfolded = unfold(ics);
+    let cal = read_calendar(&unfolded).expect("the feed parses as iCalendar");
+    cal.components
+        .iter()
+        .filter(|c| c.name == "VEVENT")
+        .map(|e| {
+            let prop = |name: &str| {
+                e.find_prop(name)
+                    .map(|p| p.val.as_str().to_string())
+                    .unwrap_or_default()
+            };
+            (prop("SUMMARY"), prop("URL"))
+        })
+        .collect()
+}
+
+/// The path of a whole address the portal gives (`http://host:port/path` → `/path`).
+fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").expect("a whole address").1;
+    format!("/{}", rest.split_once('/').expect("a path").1)
+}
+
+#[test]
+fn customers_have_a_calendar_with_their_events_and_a_private_address_for_calendar_apps() {
+    let (_dir, server) = site("");
+    let slug = "managers-reports-customers";
+    assert_eq!(server.get("/my/calendar/").0, 303, "pages need a login");
+    let (_, ada, _) = login(&server, ADA);
+    let (_, ben, _) = login(&server, BEN);
+
+    // The list and the month show the customers-only event, marked, beside the public ones.
+    let (status, _, list) = get_as(&server, "/my/calendar/", &ada);
+    assert_eq!(status, 200);
+    assert!(
+        list.contains(&format!(r#"href="/my/calendar/{slug}""#)),
+        "{list}"
+    );
+    assert!(list.contains("Customers only"), "{list}");
+    assert!(list.contains(r#"href="/my/calendar/2027/02""#), "{list}");
+    let (status, _, month) = get_as(&server, "/my/calendar/2027/02", &ada);
+    assert_eq!(status, 200);
+    assert!(
+        month.contains(&format!(r#"href="/my/calendar/{slug}""#)),
+        "{month}"
+    );
+    assert!(
+        month.contains(r#"href="/calendar/end-of-year-reports-webinar""#),
+        "{month}"
+    );
+    assert!(month.contains("cal-event customers-only"), "{month}");
+    assert_eq!(get_as(&server, "/my/calendar/2027/2", &ada).0, 404);
+    let public = server.get("/calendar/2027/02").2;
+    assert!(!public.contains(slug), "not in the public month");
+    // The event's page leads back into the customers' calendar, and has its own file.
+    let page = get_as(&server, &format!("/my/calendar/{slug}"), &ada).2;
+    assert!(
+        page.contains(r#"<a href="/my/calendar/2027/02">"#),
+        "{page}"
+    );
+    let (status, headers, ics) = get_as(&server, &format!("/my/calendar/{slug}.ics"), &ada);
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    assert!(calendar_events(&ics)[0]
+        .0
+        .starts_with("Managers' reporting clinic"));
+    assert_eq!(
+        get_as(
+            &server,
+            "/my/calendar/end-of-year-reports-webinar.ics",
+            &ada
+        )
+        .0,
+        404,
+        "public events' files are on the site"
+    );
+    // The account page links to the calendar and lists what comes next.
+    let home = get_as(&server, "/my/", &ada).2;
+    assert!(home.contains(r#"href="/my/calendar/""#), "{home}");
+    assert!(home.contains(r#"href="/my/calendar-feed""#), "{home}");
+
+    // No address until the customer makes one, from the page's form.
+    let feed =
+        |cookie: &str| json(&get_as(&server, "/api/my/calendar-feed", cookie).2)["url"].clone();
+    assert!(feed(&ada).is_null());
+    let form = get_as(&server, "/my/calendar-feed", &ada).2;
+    let renew = |cookie: &str, form: &str| {
+        server.post_with(
+            "/api/my/calendar-feed",
+            FORM,
+            &format!("csrf={}", csrf_of(form)),
+            &[("cookie", cookie), ("sec-fetch-site", "same-origin")],
+        )
+    };
+    let (status, headers, _) = renew(&ada, &form);
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/my/calendar-feed#renewed");
+    let first = feed(&ada).as_str().expect("an address").to_string();
+    let shown = get_as(&server, "/my/calendar-feed", &ada).2;
+    assert!(shown.contains(&first), "the page shows it: {shown}");
+
+    // A calendar app reads it without a session: every event, customers-only ones included.
+    let (status, headers, ics) = server.get(&path_of(&first));
+    assert_eq!(status, 200, "{ics}");
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let events = calendar_events(&ics);
+    assert!(
+        events.iter().any(
+            |(title, url)| title.starts_with("Managers' reporting clinic")
+                && url.ends_with(&format!("/my/calendar/{slug}"))
+        ),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(title, _)| title == "Stock control masterclass"),
+        "{events:?}"
+    );
+    let public = server.get("/calendar.ics").2;
+    assert!(calendar_events(&public)
+        .iter()
+        .all(|(title, _)| !title.starts_with("Managers' reporting clinic")));
+
+    // Another customer's session neither sees nor changes Ada's address.
+    let bens_form = get_as(&server, "/my/calendar-feed", &ben).2;
+    assert!(
+        !bens_form.contains(&first),
+        "Ben does not see Ada's address"
+    );
+    assert!(feed(&ben).is_null());
+    assert_eq!(renew(&ben, &bens_form).0, 303);
+    let bens = feed(&ben).as_str().unwrap().to_string();
+    assert_ne!(bens, first);
+    assert_eq!(
+        server.get(&path_of(&first)).0,
+        200,
+        "Ben's new address leaves Ada's alone"
+    );
+    // Another customer's id in Ada's address, or a changed signature, is no address.
+    let path = path_of(&first);
+    assert_eq!(
+        server.get(&path.replace("/demo-1/", "/demo-2/")).0,
+        404,
+        "{path}"
+    );
+    let forged = format!("{}0.ics", &path[..path.len() - 5]);
+    assert_eq!(server.get(&forged).0, 404);
+
+    // A new address ends the old one at once.
+    assert_eq!(renew(&ada, &form).0, 303);
+    let second = feed(&ada).as_str().unwrap().to_string();
+    assert_ne!(second, first);
+    assert_eq!(
+        server.get(&path_of(&first)).0,
+        404,
+        "the old address is dead"
+    );
+    assert_eq!(server.get(&path_of(&second)).0, 200);
+
+    // A password change gives a new address too, without the customer asking.
+    let (status, _, body) = server.post_with(
+        "/api/auth/password",
+        JSON,
+        &format!(r#"{{"current": "{}", "password": "a brand new passphrase 7", "end_other_sessions": "false"}}"#, ADA.1),
+        &[("cookie", &ada)],
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, ada, _) = login(&server, (ADA.0, "a brand new passphrase 7"));
+    let third = feed(&ada).as_str().unwrap().to_string();
+    assert_ne!(third, second);
+    assert_eq!(
+        server.get(&path_of(&second)).0,
+        404,
+        "ended by the password change"
+    );
+    assert_eq!(server.get(&path_of(&third)).0, 200);
 }

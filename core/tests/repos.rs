@@ -50,6 +50,7 @@ fn login(email: &str, customer: &str) -> Login {
         credentials: 0,
         created: 0,
         sees: Default::default(),
+        calendar_feed: None,
     }
 }
 
@@ -763,6 +764,7 @@ pub async fn every_other_record_round_trips(store: Arc<dyn Store>) {
             size: 10,
             uploaded_by: "Staff".into(),
             created: 1,
+            note: Some("n1".into()),
         },
     )
     .await;

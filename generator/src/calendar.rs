@@ -3,7 +3,13 @@
 use chrono::{Datelike, Months, NaiveDate, Weekday};
 use serde::Serialize;
 
-use crate::content::Event;
+use crate::content::{Event, Visibility};
+
+/// Where the public calendar's pages are.
+pub const PUBLIC: &str = "/calendar";
+
+/// Where the customers' calendar is: every public event and the customers-only ones.
+pub const CUSTOMERS: &str = "/my/calendar";
 
 /// An event as templates see it.
 #[derive(Debug, Clone, Serialize)]
@@ -38,6 +44,8 @@ pub struct EventView {
     pub registration_open: bool,
     /// When registration closes, in words.
     pub registration_closes: Option<String>,
+    /// Whether only logged-in customers see it (its page is under `/my/calendar/`).
+    pub customers_only: bool,
 }
 
 impl EventView {
@@ -46,8 +54,8 @@ impl EventView {
         EventView {
             slug: e.slug.clone(),
             title: e.title.clone(),
-            url: e.url(),
-            ics_url: e.ics_url(),
+            url: e.page_url(),
+            ics_url: e.page_ics_url(),
             when: when(e),
             start_iso: e.start.to_rfc3339(),
             day: e.start.day(),
@@ -62,6 +70,7 @@ impl EventView {
                 .registration
                 .as_ref()
                 .map(|r| r.closes.format("%-d %B %Y, %H:%M %Z").to_string()),
+            customers_only: e.visibility == Visibility::Customers,
         }
     }
 }
@@ -128,7 +137,12 @@ pub fn months(events: &[&Event]) -> Vec<NaiveDate> {
 
 /// `/calendar/YYYY/MM`.
 pub fn month_url(m: NaiveDate) -> String {
-    format!("/calendar/{}/{:02}", m.year(), m.month())
+    month_url_in(PUBLIC, m)
+}
+
+/// The month page of `m` in the calendar at `root` ([`PUBLIC`] or [`CUSTOMERS`]).
+pub fn month_url_in(root: &str, m: NaiveDate) -> String {
+    format!("{root}/{}/{:02}", m.year(), m.month())
 }
 
 /// One day cell of a month grid.
@@ -155,6 +169,8 @@ pub struct DayEvent {
     pub url: String,
     /// Start time ("09:30"), empty for all-day events and continuing days.
     pub time: String,
+    /// Whether only logged-in customers see it.
+    pub customers_only: bool,
 }
 
 /// Weeks (Monday first) of the month starting `m`, with the events on each day.
@@ -170,7 +186,8 @@ pub fn grid(m: NaiveDate, events: &[&Event], today: NaiveDate) -> Vec<Vec<Day>> 
                 .filter(|e| e.start.date_naive() <= day && day <= e.last_day())
                 .map(|e| DayEvent {
                     title: e.title.clone(),
-                    url: e.url(),
+                    url: e.page_url(),
+                    customers_only: e.visibility == Visibility::Customers,
                     time: if e.all_day || e.start.date_naive() != day {
                         String::new()
                     } else {

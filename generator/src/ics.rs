@@ -1,4 +1,5 @@
-//! iCalendar (RFC 5545) feeds: `calendar.ics` for all public events and one file per event.
+//! iCalendar (RFC 5545) feeds: `calendar.ics` for all public events, `my/calendar.ics` for
+//! the customers (public and customers-only events) and one file per event.
 //!
 //! Lines end in CRLF and are folded at 75 octets without splitting a character; text values
 //! are escaped; times are written in UTC (`…Z`), so every calendar program places them right
@@ -101,7 +102,7 @@ fn event(out: &mut String, site: &SiteConfig, e: &Event, stamp: DateTime<Utc>) {
         .split('/')
         .next()
         .unwrap_or("portal");
-    let url = format!("{}{}", site.base_url, e.url());
+    let url = format!("{}{}", site.base_url, e.page_url());
     line(out, "BEGIN:VEVENT");
     line(out, &format!("UID:{}@{}", e.slug, host));
     line(out, &format!("DTSTAMP:{}", utc(stamp)));

@@ -230,3 +230,52 @@ fn calendar_stamps_come_from_git_history_not_file_times() {
         "the event's start"
     );
 }
+
+#[test]
+fn the_customers_calendar_is_written_to_the_private_folder_only() {
+    let s = TestSite::demo();
+    s.build().unwrap();
+    let private = s.out().join("private/my");
+    let read = |rel: &str| std::fs::read_to_string(private.join(rel)).unwrap();
+    // Every event, customers-only ones at their private address.
+    let ics = read("calendar.ics");
+    assert_rfc5545_lines(&ics);
+    let unfolded = unfold(&ics);
+    let cal = read_calendar(&unfolded).expect("parses");
+    let events: Vec<&Component> = cal
+        .components
+        .iter()
+        .filter(|c| c.name == "VEVENT")
+        .collect();
+    assert_eq!(
+        events.len(),
+        9,
+        "the eight public events and the customers' one"
+    );
+    let clinic = events
+        .iter()
+        .find(|e| prop(e, "SUMMARY").starts_with("Managers' reporting clinic"))
+        .expect("the customers-only event");
+    assert_eq!(
+        prop(clinic, "URL"),
+        "https://help.kestrel-systems.co.uk/my/calendar/managers-reports-customers"
+    );
+    // Its own file, its list and month pages, marked, with links inside the customers' calendar.
+    assert!(read("calendar/managers-reports-customers.ics").contains("SUMMARY:Managers"));
+    let list = read("calendar/index.html");
+    assert!(list.contains(r#"href="/my/calendar/managers-reports-customers""#));
+    assert!(list.contains(r#"href="/my/calendar/2027/02""#));
+    let month = read("calendar/2027/02.html");
+    assert!(month.contains(r#"<a href="/my/calendar/">Calendar</a>"#));
+    assert!(month.contains("cal-event customers-only"));
+    // None of it on the public site.
+    for rel in [
+        "calendar/index.html",
+        "calendar/2027/02.html",
+        "sitemap.xml",
+    ] {
+        assert!(!s.read(rel).contains("managers-reports-customers"), "{rel}");
+        assert!(!s.read(rel).contains("/my/calendar/2027"), "{rel}");
+    }
+    assert!(!s.out().join("site/my").exists());
+}

@@ -110,6 +110,10 @@ pub struct Login {
     /// What it may see of the account (everything unless staff narrowed it).
     #[serde(default)]
     pub sees: Visibility,
+    /// The nonce of its private calendar address, once it has made one (see
+    /// [`super::calendar_feeds`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_feed: Option<String>,
 }
 
 /// What a login may see of its account in the customer area, beyond its own profile and the

@@ -44,11 +44,13 @@
 //!
 //! Staff members and their sessions keep their layout in [`staff`], API keys theirs in
 //! [`apikeys`], the change feed in [`feed`], webhooks in [`webhooks`], readers' ratings of
-//! articles and searches that found nothing in [`feedback`].
+//! articles and searches that found nothing in [`feedback`], calendar addresses in
+//! [`calendar_feeds`].
 
 pub mod apikeys;
 pub mod audit;
 pub mod billing;
+pub mod calendar_feeds;
 pub mod customers;
 pub mod erasure;
 pub mod events;

@@ -1,5 +1,6 @@
 //! Customers-only content: knowledge-base articles the build published under `/my/kb/` into
-//! its private folder, served only with a session, and search over the customers' index,
+//! its private folder, served only with a session (the calendar's pages are in
+//! [`super::calendar`]), registrations for any event, and search over the customers' index,
 //! which holds them beside everything public.
 
 use axum::extract::{Path, Query, State};
@@ -18,9 +19,9 @@ use crate::view::View;
 /// token is added beside it when a private page is served.
 const FORM_MARK: &str = r#"<input type="hidden" name="form_token" value="" data-form-token>"#;
 
-/// Serves the private page `dir/{slug}.html` built for customers, with the session's form
+/// Serves the private page `my/{dir}/{slug}.html` built for customers, with the session's form
 /// token in its forms.
-async fn private_page(
+pub(super) async fn private_page(
     state: &AppState,
     who: &SignedIn,
     dir: &str,
@@ -59,17 +60,6 @@ pub(crate) async fn article(
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     private_page(&state, &who, "kb", &slug).await
-}
-
-#[utoipa::path(get, path = "/my/calendar/{slug}", tag = "account", summary = "A customers-only event, with its registration form (HTML)",
-    params(("slug" = String, Path, description = "The event")),
-    responses((status = 200, description = "The page", content_type = "text/html"), (status = 303, description = "Not logged in: to /login"), (status = 404, description = "No such event", content_type = "text/html")))]
-pub(crate) async fn event(
-    State(state): State<AppState>,
-    who: SignedIn,
-    Path(slug): Path<String>,
-) -> Result<Response, ApiError> {
-    private_page(&state, &who, "calendar", &slug).await
 }
 
 #[utoipa::path(post, path = "/api/my/events/{event}/registrations", tag = "account", summary = "Register for any event, customers-only ones included",

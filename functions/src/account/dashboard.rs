@@ -64,6 +64,41 @@ pub(crate) struct Dashboard {
     profile: super::profile::Profile,
     documents: Vec<super::documents::DocumentView>,
     reports: Vec<super::reports::ReportView>,
+    /// The next events, customers-only ones included and marked.
+    events: Vec<UpcomingEvent>,
+}
+
+/// An event that has not started yet, as the account page lists it.
+#[derive(Debug, Serialize)]
+pub(crate) struct UpcomingEvent {
+    title: String,
+    when: String,
+    url: String,
+    customers_only: bool,
+}
+
+/// Events on the account page.
+const UPCOMING: usize = 3;
+
+/// The next [`UPCOMING`] events that start after `now`, from what the build listed.
+fn upcoming(state: &AppState, now: i64) -> Vec<UpcomingEvent> {
+    let site = state.site();
+    let mut events: Vec<_> = site.data.events.iter().filter(|e| e.starts > now).collect();
+    events.sort_by_key(|e| (e.starts, e.slug.as_str()));
+    events
+        .into_iter()
+        .take(UPCOMING)
+        .map(|e| UpcomingEvent {
+            title: e.title.clone(),
+            when: e.when.clone(),
+            url: if e.customers_only {
+                format!("/my/calendar/{}", e.slug)
+            } else {
+                format!("/calendar/{}", e.slug)
+            },
+            customers_only: e.customers_only,
+        })
+        .collect()
 }
 
 #[utoipa::path(get, path = "/my/", tag = "account", summary = "The account page (HTML): balance, invoices, payments, quotes, cases",
@@ -120,5 +155,6 @@ pub(crate) async fn dashboard_of(state: &AppState, who: &SignedIn) -> Result<Das
         profile: super::profile::profile(state, who).await?,
         documents: super::documents::documents(state, who).await?,
         reports: super::reports::reports(state, who).await?,
+        events: upcoming(state, portal_core::store::now()),
     })
 }

@@ -4,6 +4,7 @@
 //! identifiers find nothing (404), and nothing about them leaks.
 
 pub mod billing;
+pub mod calendar;
 pub mod cases;
 pub mod content;
 pub mod dashboard;
@@ -89,7 +90,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/my/profile/email", post(profile::change_email))
         .route("/my/kb/{slug}", get(content::article))
-        .route("/my/calendar/{slug}", get(content::event))
+        .route("/my/calendar", get(calendar::index))
+        .route("/my/calendar/", get(calendar::index))
+        .route("/my/calendar/{slug}", get(calendar::event))
+        .route("/my/calendar/{year}/{month}", get(calendar::month))
+        .route(
+            "/api/my/calendar-feed",
+            get(calendar::feed_address).post(calendar::renew_feed),
+        )
+        .route("/my/calendar-feed", get(calendar::feed_address))
+        .route("/my/calendar-feed/{customer}/{file}", get(calendar::feed))
         .route(
             "/api/my/events/{event}/registrations",
             post(content::register),

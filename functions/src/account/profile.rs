@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portal_core::records::audit::AuditEntry;
+use portal_core::records::calendar_feeds::CalendarFeeds;
 use portal_core::records::customers::{Contact, Customers, Login};
 use portal_core::records::feed::Event;
 use portal_core::records::outbox::Mail;
@@ -388,6 +389,8 @@ async fn move_login(state: &AppState, token: &str) -> Result<String, ApiError> {
         c.email = new.to_string();
         writes.push(Write::Put(to_item(c)?, Cond::None));
     }
+    // The calendar address keeps working for the moved login (under a new signature).
+    writes.extend(CalendarFeeds::follow(&moved, portal_core::store::now())?);
     state.store.transact(writes).await.map_err(|_| {
         ApiError::Conflict(format!(
             "{new} already has a login, or yours changed meanwhile"

@@ -97,6 +97,7 @@ pub async fn invite(
                 credentials: Login::fresh_credentials(),
                 created: now(),
                 sees: Default::default(),
+                calendar_feed: None,
             };
             customers.create_login(&login).await?;
             login

@@ -93,6 +93,18 @@ impl Event {
     pub fn ics_url(&self) -> String {
         format!("/calendar/{}.ics", self.slug)
     }
+    /// Where its page is served: [`Event::url`] for a public event, `/my/calendar/{slug}`
+    /// (for logged-in customers only) for a customers-only one.
+    pub fn page_url(&self) -> String {
+        match self.visibility {
+            Visibility::Public => self.url(),
+            Visibility::Customers => format!("/my/calendar/{}", self.slug),
+        }
+    }
+    /// Its own iCalendar file, beside [`Event::page_url`].
+    pub fn page_ics_url(&self) -> String {
+        format!("{}.ics", self.page_url())
+    }
     /// The last day the event covers (inclusive).
     pub fn last_day(&self) -> NaiveDate {
         if self.all_day {

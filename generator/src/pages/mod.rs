@@ -10,7 +10,6 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 use tera::Context;
 
-use crate::calendar;
 use crate::config::SiteConfig;
 use crate::content::{Article, Content, Document, Event, Visibility};
 use crate::dates::today;
@@ -20,6 +19,7 @@ use portal_core::search::SearchDoc;
 use portal_core::site::{DocumentInfo, EventInfo, NewsletterSettings, Settings, SiteData};
 
 mod calendar_pages;
+use calendar_pages::Calendar;
 mod kb_pages;
 mod other_pages;
 
@@ -278,7 +278,8 @@ impl<'a> Site<'a> {
             self.faq(),
             self.kb_index(),
             self.tags_index(),
-            self.calendar_index(),
+            self.calendar_index(Calendar::Public),
+            self.calendar_index(Calendar::Customers),
             self.documents_page(),
         ];
         jobs.extend(self.kb.topics.iter().map(|t| self.topic(t)));
@@ -303,14 +304,8 @@ impl<'a> Site<'a> {
             template: "calendar/event.html",
             ctx: Ctx::Event(i),
         }));
-        let months = calendar::months(&self.events);
-        jobs.extend(months.iter().enumerate().map(|(i, m)| {
-            self.month(
-                *m,
-                i.checked_sub(1).map(|p| months[p]),
-                months.get(i + 1).copied(),
-            )
-        }));
+        jobs.extend(self.months(Calendar::Public));
+        jobs.extend(self.months(Calendar::Customers));
         jobs.extend(self.forms());
         let mut problems = Vec::new();
         for p in &self.content.pages {
@@ -350,9 +345,6 @@ impl<'a> Site<'a> {
             Ctx::PrivateEvent(i) => {
                 let e = self.private_events[i];
                 let mut c = self.event(e);
-                let url = private_event_url(e);
-                c.insert("url", &url);
-                c.insert("canonical", &format!("{}{url}", self.config.base_url));
                 c.insert(
                     "registration_action",
                     &format!("/api/my/events/{}/registrations", e.slug),
@@ -364,7 +356,8 @@ impl<'a> Site<'a> {
 
     /// The non-HTML outputs: iCalendar feeds, the Atom feed, the sitemap and robots.txt.
     pub fn feeds(&self, page_urls: &[String]) -> Vec<(String, String)> {
-        let commits = crate::ics::last_commits(&self.events);
+        let all = self.events_of(Calendar::Customers);
+        let commits = crate::ics::last_commits(&all);
         let mut out = vec![(
             "/calendar.ics".to_string(),
             crate::ics::calendar(
@@ -374,9 +367,20 @@ impl<'a> Site<'a> {
                 &commits,
             ),
         )];
-        out.extend(self.events.iter().map(|e| {
+        // The customers' feed, read through each login's private address, and their own
+        // events' files, both in the private folder.
+        out.push((
+            Calendar::Customers.feed(),
+            crate::ics::calendar(
+                self.config,
+                &format!("{} events for customers", self.config.title),
+                &all,
+                &commits,
+            ),
+        ));
+        out.extend(all.iter().map(|e| {
             (
-                e.ics_url(),
+                e.page_ics_url(),
                 crate::ics::calendar(self.config, &e.title, &[*e], &commits),
             )
         }));
@@ -498,7 +502,7 @@ pub fn private_url(a: &Article) -> String {
 
 /// The address of a customers-only event: `/my/calendar/{slug}`.
 pub fn private_event_url(e: &Event) -> String {
-    format!("{PRIVATE_PREFIX}calendar/{}", e.slug)
+    e.page_url()
 }
 
 /// The entries of the customers' index: everything public, and the customers-only articles,

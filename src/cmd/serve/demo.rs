@@ -80,6 +80,7 @@ pub async fn seed(
                 credentials: Login::fresh_credentials(),
                 sees: Default::default(),
                 created: now(),
+                calendar_feed: None,
             })
             .await?;
         let billing = Billing::new(store.clone());
