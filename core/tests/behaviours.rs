@@ -652,3 +652,92 @@ pub async fn export_then_import_gives_the_same_items(store: Arc<dyn Store>) {
         .to_string();
     assert!(err.starts_with("line 1: not an exported item"), "{err}");
 }
+
+/// Every page of `query` through `store`, followed by its cursors: the sort keys in order.
+async fn all_pages(store: &dyn Store, query: Query) -> Vec<String> {
+    let mut sks = Vec::new();
+    let mut cursor = None;
+    for _ in 0..100 {
+        let page = store.query(&query.clone().after(cursor)).await.unwrap();
+        assert!(page.items.len() <= query.limit, "a page keeps to its limit");
+        sks.extend(page.items.into_iter().map(|i| i.sk));
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return sks,
+        }
+    }
+    panic!("cursors make progress");
+}
+
+pub async fn a_snapshot_reads_its_partition_as_the_store_does(store: Arc<dyn Store>) {
+    fill(&*store, 30).await;
+    for (pk, sk) in [
+        ("CUSTOMER#c1", "PROFILE"),
+        ("CUSTOMER#c1", "CONTACT#k1"),
+        ("CUSTOMER#c1", "QUOTE#2026-03-01#q1"),
+        ("CUSTOMER#c2", "INVOICE#2026-01-01#x"),
+    ] {
+        store
+            .put(item(pk, sk, json!({"sk": sk})), Cond::NotExists)
+            .await
+            .unwrap();
+    }
+    let snapshot: Arc<dyn Store> = Arc::new(
+        portal_core::store::Snapshot::of(store.clone(), "CUSTOMER#c1")
+            .await
+            .unwrap(),
+    );
+    // Whatever the range, order, page size and cursor, the same keys in the same order.
+    let ranges = [
+        Query::partition("CUSTOMER#c1"),
+        Query::partition("CUSTOMER#c1").prefix("INVOICE#"),
+        Query::partition("CUSTOMER#c1").prefix("INVOICE#2026-03"),
+        Query::partition("CUSTOMER#c1").prefix("NOTHING#"),
+        Query::partition("CUSTOMER#c1").between("INVOICE#2026-02", "INVOICE#2026-05~"),
+        Query::partition("CUSTOMER#c2"),
+    ];
+    for range in ranges {
+        for limit in [1, 3, 10, 1000] {
+            for descending in [false, true] {
+                let mut q = range.clone().limit(limit);
+                if descending {
+                    q = q.descending();
+                }
+                assert_eq!(
+                    all_pages(&*snapshot, q.clone()).await,
+                    all_pages(&*store, q.clone()).await,
+                    "{q:?}"
+                );
+            }
+        }
+    }
+    for key in [
+        Key::new("CUSTOMER#c1", "PROFILE"),
+        Key::new("CUSTOMER#c1", "MISSING"),
+        Key::new("CUSTOMER#c2", "INVOICE#2026-01-01#x"),
+    ] {
+        assert_eq!(
+            snapshot.get(&key).await.unwrap(),
+            store.get(&key).await.unwrap(),
+            "{key}"
+        );
+    }
+    // Writes go through to the store; the snapshot keeps what it read.
+    snapshot
+        .put(
+            item("CUSTOMER#c1", "CONTACT#k2", json!({})),
+            Cond::NotExists,
+        )
+        .await
+        .unwrap();
+    assert!(store
+        .get(&Key::new("CUSTOMER#c1", "CONTACT#k2"))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(snapshot
+        .get(&Key::new("CUSTOMER#c1", "CONTACT#k2"))
+        .await
+        .unwrap()
+        .is_none());
+}

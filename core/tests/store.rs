@@ -40,6 +40,7 @@ conformance!(
     increments_are_atomic_and_create_the_counter,
     random_operations_match_a_model,
     export_then_import_gives_the_same_items,
+    a_snapshot_reads_its_partition_as_the_store_does,
 );
 
 mod errors {

@@ -24,6 +24,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod budget;
 pub mod csv;
 pub mod desk;
 pub mod error;

@@ -179,6 +179,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The same state over another store (the same store seen through a
+    /// [`portal_core::store::Snapshot`], say).
+    pub fn over(&self, store: Arc<dyn Store>) -> AppState {
+        AppState {
+            store,
+            ..self.clone()
+        }
+    }
+
     /// State over `store` for `site`, writing mail as files into `mail_dir` if given.
     pub fn new(store: Arc<dyn Store>, site: Arc<LiveSite>, mail_dir: Option<PathBuf>) -> Self {
         AppState {

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod counting;
+pub mod emulator;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -89,13 +89,18 @@ impl Projects {
         self.children(project, "DOC#").await
     }
 
-    /// Everything `project` holds (4 requests).
+    /// Everything `project` holds, from one read of its partition (1 request per 1,000
+    /// items).
     pub async fn parts(&self, project: &Project) -> RecordResult<ProjectParts> {
+        let pk = children_pk(&project.customer_id, &project.id);
+        let within = Projects {
+            store: Arc::new(crate::store::Snapshot::of(self.store.clone(), &pk).await?),
+        };
         Ok(ProjectParts {
-            tasks: self.children(project, "TASK#").await?,
-            documents: self.children(project, "DOC#").await?,
-            notes: self.children(project, "NOTE#").await?,
-            contacts: self.children(project, "CONTACT#").await?,
+            tasks: within.children(project, "TASK#").await?,
+            documents: within.children(project, "DOC#").await?,
+            notes: within.children(project, "NOTE#").await?,
+            contacts: within.children(project, "CONTACT#").await?,
         })
     }
 

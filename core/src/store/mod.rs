@@ -26,6 +26,7 @@
 
 mod confined;
 mod dynamodb;
+mod snapshot;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -37,6 +38,7 @@ use serde_json::{Map, Value};
 
 pub use confined::Confined;
 pub use dynamodb::DynamoStore;
+pub use snapshot::Snapshot;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portal_core::records::customers::Customers;
 use portal_core::records::issues::{IssueSummary, Issues};
 
 use crate::auth::SignedIn;
@@ -118,6 +119,11 @@ pub(crate) async fn dashboard(
 /// this customer" shows staff): only the parts the login may see. It only reads.
 pub(crate) async fn dashboard_of(state: &AppState, who: &SignedIn) -> Result<Dashboard, ApiError> {
     let customer = who.session.customer_id.clone();
+    // Everything below reads the customer's partition: one read of it serves them all.
+    let snapshot = Customers::new(state.store.clone())
+        .snapshot(&customer)
+        .await?;
+    let state = &state.over(std::sync::Arc::new(snapshot));
     let sees = who.session.sees;
     let (invoices, payments, quotes) = if sees.billing {
         (
