@@ -19,18 +19,7 @@ fn json(text: &str) -> Value {
 #[test]
 fn every_route_keeps_to_its_dynamodb_budget_under_the_lambda_emulator() {
     let table = format!("dynamodb:budget-{}", std::process::id());
-    // `portal serve` creates the table and puts the demo customers in it.
-    let (dir, server) = common::demo_site("", Some(&table), |_| {});
-    drop(server);
-    let out = dir.path().join("out");
-    let o = common::portal()
-        .args(["bundle", "--content"])
-        .arg(dir.path().join("content"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_dir, bundle) = common::emulator::demo_bundle(&table);
     let proxy = CountingProxy::start(&common::aws_endpoint());
     let aws = [
         ("AWS_ENDPOINT_URL", proxy.url.as_str()),
@@ -38,7 +27,7 @@ fn every_route_keeps_to_its_dynamodb_budget_under_the_lambda_emulator() {
         ("AWS_SECRET_ACCESS_KEY", "test"),
         ("AWS_REGION", "us-east-1"),
     ];
-    let lambda = Emulator::start(&out.join("bundle/site"), &table, &aws);
+    let lambda = Emulator::start(&bundle, &table, &aws);
 
     // What later routes need: a session, an issue and its tracking link.
     let login = r#"{"email": "ada@harbour-cafe.example", "password": "harbour cafe demo"}"#;

@@ -22,20 +22,9 @@ fn the_functions_file_track_and_log_in_under_the_lambda_emulator_on_dynamodb() {
         ("AWS_REGION", "us-east-1"),
     ];
     let table = format!("dynamodb:emulator-{}", std::process::id());
-    // `portal serve` creates the table and puts the demo customers in it.
-    let (dir, server) = common::demo_site("", Some(&table), |_| {});
-    drop(server);
-    let out = dir.path().join("out");
-    let o = common::portal()
-        .args(["bundle", "--content"])
-        .arg(dir.path().join("content"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_dir, bundle) = common::emulator::demo_bundle(&table);
 
-    let lambda = Emulator::start(&out.join("bundle/site"), &table, &aws);
+    let lambda = Emulator::start(&bundle, &table, &aws);
 
     // A visitor files an issue and follows it with the tracking link.
     let (status, _, filed) = lambda.call(

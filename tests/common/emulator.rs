@@ -125,3 +125,21 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+/// The demo data in the table `store` (`dynamodb:NAME`, which `portal serve --demo` creates and
+/// fills) and the bundle `portal bundle` assembles for the functions: the folder that keeps
+/// them, and the bundle's site folder for `PORTAL_SITE_DIR`.
+pub fn demo_bundle(store: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, server) = super::demo_site("", Some(store), |_| {});
+    drop(server);
+    let out = dir.path().join("out");
+    let o = super::portal()
+        .args(["bundle", "--content"])
+        .arg(dir.path().join("content"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (dir, out.join("bundle/site"))
+}
