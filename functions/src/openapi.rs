@@ -2,7 +2,6 @@
 //! annotations and types with `utoipa`, and served at `GET /api/openapi.json`.
 
 use axum::response::IntoResponse;
-use axum::Json;
 
 pub use crate::error::{ErrorBody, ErrorDetail, MessageBody};
 use utoipa::OpenApi;
@@ -235,5 +234,18 @@ fn operations_mut(
 /// `GET /api/openapi.json`.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "search", summary = "This document", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
 pub async fn openapi_json() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
+    // The document is fixed for the life of the process: made and written out once.
+    static DOCUMENT: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| {
+        serde_json::to_vec(&ApiDoc::openapi())
+            .expect("the document serialises")
+            .into()
+    });
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body.clone(),
+    )
 }

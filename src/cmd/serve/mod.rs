@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt as _;
 use notify::{EventKind, RecursiveMode, Watcher};
 
 use crate::cli::SiteArgs;
@@ -116,6 +117,13 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
         .await
         .map_err(|e| anyhow::anyhow!("the signing key: {e}"))?;
     let app = app::router(served, portal_functions::router(state));
+    // Answers go out at once: with Nagle's algorithm on, an answer written in two segments
+    // (headers, then the body) waits for the client's delayed acknowledgement, some 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY not set on a connection: {e}");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
