@@ -1690,7 +1690,7 @@ fn path_of(url: &str) -> String {
 
 #[test]
 fn customers_have_a_calendar_with_their_events_and_a_private_address_for_calendar_apps() {
-    let (_dir, server) = site("");
+    let (dir, server) = site("");
     let slug = "managers-reports-customers";
     assert_eq!(server.get("/my/calendar/").0, 303, "pages need a login");
     let (_, ada, _) = login(&server, ADA);
@@ -1817,8 +1817,26 @@ fn customers_have_a_calendar_with_their_events_and_a_private_address_for_calenda
         404,
         "{path}"
     );
-    let forged = format!("{}0.ics", &path[..path.len() - 5]);
-    assert_eq!(server.get(&forged).0, 404);
+    let last = path.len() - 5;
+    let other = if &path[last..=last] == "0" { "1" } else { "0" };
+    let forged = format!("{}{other}.ics", &path[..last]);
+    assert_eq!(server.get(&forged).0, 404, "{forged}");
+    assert_eq!(
+        server.get(&path.to_uppercase()).0,
+        404,
+        "signatures are lower-case hex"
+    );
+    // Nothing of it is kept by a cache, and no address reaches another file.
+    let (_, headers, _) = server.get(&path);
+    assert_eq!(headers["cache-control"], "private, no-store");
+    for sneaky in [
+        "/my/calendar/..%2Fcalendar.ics",
+        "/my/calendar/..%2F..%2Fcalendar.ics",
+        "/my/calendar/2027/..%2F..",
+        "/my/calendar/end-of-year-reports-webinar.ics",
+    ] {
+        assert_eq!(get_as(&server, sneaky, &ada).0, 404, "{sneaky}");
+    }
 
     // A new address ends the old one at once.
     assert_eq!(renew(&ada, &form).0, 303);
@@ -1848,4 +1866,49 @@ fn customers_have_a_calendar_with_their_events_and_a_private_address_for_calenda
         "ended by the password change"
     );
     assert_eq!(server.get(&path_of(&third)).0, 200);
+
+    // Disabling the login ends its address for good: enabling it again does not bring it back.
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    let out = common::admin(
+        &spec,
+        &["keys", "create", "crm", "--scope", "customers:write"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let disabled = |yes: bool| {
+        let mut answer = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent()
+            .patch(&format!(
+                "{}/api/staff/customers/demo-1/logins/ada%40harbour-cafe.example",
+                server.base
+            ))
+            .header("authorization", &format!("Bearer {secret}"))
+            .header("content-type", JSON)
+            .send(format!(r#"{{"disabled": {yes}}}"#))
+            .unwrap();
+        assert_eq!(
+            answer.status().as_u16(),
+            200,
+            "{}",
+            answer.body_mut().read_to_string().unwrap()
+        );
+    };
+    disabled(true);
+    assert_eq!(server.get(&path_of(&third)).0, 404, "ended with the login");
+    disabled(false);
+    assert_eq!(server.get(&path_of(&third)).0, 404, "and not back with it");
+    let (_, ada, _) = login(&server, (ADA.0, "a brand new passphrase 7"));
+    assert!(
+        feed(&ada).is_null(),
+        "a new address is the customer's to make"
+    );
 }

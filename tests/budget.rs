@@ -48,6 +48,20 @@ fn every_route_keeps_to_its_dynamodb_budget_under_the_lambda_emulator() {
     assert_eq!(status, 201, "{filed}");
     let filed = json(&filed);
     let token = common::tracking_token(&filed);
+    let (status, _, address) = lambda.call(
+        "POST",
+        "account",
+        "/api/my/calendar-feed",
+        Some("{}"),
+        Some(&cookie),
+    );
+    assert_eq!(status, 201, "{address}");
+    let address = json(&address)["url"].as_str().unwrap().to_string();
+    let feed = address
+        .split_once("/my/calendar-feed/")
+        .unwrap()
+        .1
+        .to_string();
     // Every function has started and read what it keeps for its life (the form key, which a
     // page with forms signs its session's token with).
     for (f, path) in [
@@ -62,7 +76,7 @@ fn every_route_keeps_to_its_dynamodb_budget_under_the_lambda_emulator() {
     let mut report = Vec::new();
     let mut over = Vec::new();
     for (n, b) in BUDGETS.iter().enumerate() {
-        let path = b.path.replace("{token}", &token);
+        let path = b.path.replace("{token}", &token).replace("{feed}", &feed);
         let body = b.body.map(|s| s.replace("{n}", &n.to_string()));
         let key = format!("budget-route-{}-{n:04}", std::process::id());
         let mut headers = vec![("idempotency-key", key.as_str())];

@@ -103,6 +103,18 @@ impl CalendarFeeds {
         Ok(renewed)
     }
 
+    /// Ends `login`'s address, if it has one (a disabled login's must not come back when it
+    /// is enabled again): clears its nonce and gives the write that deletes the pointer, to go
+    /// in the transaction that saves the login.
+    pub fn end(login: &mut Login) -> Vec<Write> {
+        login
+            .calendar_feed
+            .take()
+            .map(|nonce| Write::Delete(pointer_key(&login.customer_id, &nonce), Cond::None))
+            .into_iter()
+            .collect()
+    }
+
     /// The write that keeps `moved`'s address pointing at it after its e-mail address
     /// changed (nothing when it has none).
     pub fn follow(moved: &Login, now: i64) -> RecordResult<Vec<Write>> {

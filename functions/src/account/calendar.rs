@@ -24,6 +24,7 @@ use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::ErrorBody;
+use crate::guard::ClientIp;
 use crate::input::Input;
 use crate::state::AppState;
 use crate::view::{done_now, Door, View};
@@ -50,9 +51,9 @@ pub(crate) async fn month(
 ) -> Result<Response, ApiError> {
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(&year, 4) || !digits(&month, 2) {
-        return Err(ApiError::NotFound(format!(
-            "there is no month `{year}/{month}` in the calendar"
-        )));
+        return Err(ApiError::NotFound(
+            "there is no such month in the calendar".into(),
+        ));
     }
     private_page(&state, &who, &format!("calendar/{year}"), &month).await
 }
@@ -67,7 +68,7 @@ pub(crate) async fn event(
 ) -> Result<Response, ApiError> {
     match slug.strip_suffix(".ics") {
         Some(event) => {
-            let gone = || ApiError::NotFound(format!("there is no event `{event}`"));
+            let gone = || ApiError::NotFound("there is no such event".into());
             // Only an event the build listed as customers-only: no address reaches another file.
             let known = state
                 .site()
@@ -94,6 +95,10 @@ pub(crate) async fn event(
 fn calendar_file(bytes: Vec<u8>, name: &str) -> Response {
     crate::uploads::as_download(bytes, name, "text/calendar; charset=utf-8")
 }
+
+/// Reads of calendar addresses one IP address may make an hour (an office's calendar apps
+/// behind one address included).
+pub const FEED_READS_PER_IP: u32 = 600;
 
 /// A login's private calendar address.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -199,11 +204,14 @@ pub(crate) async fn renew_feed(
 
 #[utoipa::path(get, path = "/my/calendar-feed/{customer}/{file}", tag = "account", summary = "A login's private calendar feed, for calendar apps (no login: the address is the key)",
     params(("customer" = String, Path, description = "The customer"), ("file" = String, Path, description = "`{nonce}.{signature}.ics`, as the address page gives it")),
-    responses((status = 200, description = "Every public event and the customers-only ones", content_type = "text/calendar"), (status = 404, description = "Not an address, or one that was replaced, or whose login changed its password or address or was disabled", content_type = "text/html")))]
+    responses((status = 200, description = "Every public event and the customers-only ones", content_type = "text/calendar"), (status = 429, description = "Too many reads from one address this hour", body = ErrorBody), (status = 404, description = "Not an address, or one that was replaced, or whose login changed its password or address or was disabled", content_type = "text/html")))]
 pub(crate) async fn feed(
     State(state): State<AppState>,
+    ip: ClientIp,
     Path((customer, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    // Counted before it is checked, like every guess: calendar apps ask a few times an hour.
+    crate::guard::limit(&state, "calendar-feed", &ip.0, FEED_READS_PER_IP).await?;
     let gone = || {
         ApiError::NotFound(
             "this calendar address does not work (any more); the customer area shows the current one"

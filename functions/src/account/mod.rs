@@ -1,7 +1,9 @@
 //! The `account` function: what a logged-in customer sees and does, as JSON under
 //! `/api/my/…` and as pages under `/my/…`. Every read and write is scoped to the session's
 //! customer: records are looked up inside that customer's partition, so another customer's
-//! identifiers find nothing (404), and nothing about them leaks.
+//! identifiers find nothing (404), and nothing about them leaks. One route has no session:
+//! a login's private calendar address, which carries its own signed key (see
+//! [`calendar`]).
 
 pub mod billing;
 pub mod calendar;

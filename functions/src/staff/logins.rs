@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portal_core::records::calendar_feeds::CalendarFeeds;
 use portal_core::records::customers::{Contact, Customer, Customers, Login};
 use portal_core::records::outbox::Mail;
 use portal_core::records::sessions::{OneTimeToken, Sessions, TokenKind};
@@ -333,6 +334,11 @@ pub(crate) async fn change(
                 "projects": login.sees.projects,
             }),
         )?);
+    }
+    // A disabled login's calendar address ends with it, for good: enabling the login again
+    // does not bring the old address back.
+    if login.disabled && login.calendar_feed.is_some() {
+        audit.extend(CalendarFeeds::end(&mut login));
     }
     if !audit.is_empty() {
         customers
