@@ -116,6 +116,15 @@ pub const BUDGETS: &[Budget] = &[
         "the session; the page is the build's",
     ),
     mine("/my/calendar-feed", 2, "the session, the login"),
+    Budget {
+        session: true,
+        ..get(
+            "/my/search?q=licence",
+            "search",
+            1,
+            "the session; the customers' index is the build's",
+        )
+    },
     get(
         "/my/calendar-feed/{feed}",
         "account",
