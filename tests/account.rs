@@ -55,6 +55,38 @@ fn csrf_of(page: &str) -> String {
         .to_string()
 }
 
+/// A staff API key allowed to change customers, made with `portal admin` on the store `spec`.
+fn staff_key(spec: &str) -> String {
+    let out = common::admin(
+        spec,
+        &["keys", "create", "crm", "--scope", "customers:write"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Staff change Ada's login through the staff API with `secret`: status and body.
+fn patch_ada(server: &Server, secret: &str, body: &str) -> (u16, String) {
+    let mut answer = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .patch(&format!(
+            "{}/api/staff/customers/demo-1/logins/ada%40harbour-cafe.example",
+            server.base
+        ))
+        .header("authorization", &format!("Bearer {secret}"))
+        .header("content-type", JSON)
+        .send(body)
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.body_mut().read_to_string().unwrap())
+}
+
 fn get_as(server: &Server, path: &str, cookie: &str) -> (u16, ureq::http::HeaderMap, String) {
     let mut r = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -885,31 +917,11 @@ fn a_login_narrowed_by_staff_sees_only_its_part_of_the_account() {
         .to_string();
 
     // Staff take billing and projects away from Ada's login (through the staff API).
-    let out = common::admin(
-        &spec,
-        &["keys", "create", "crm", "--scope", "customers:write"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let secret = staff_key(&spec);
     let narrow = || {
-        let mut answer = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent()
-            .patch(&format!(
-                "{}/api/staff/customers/demo-1/logins/ada%40harbour-cafe.example",
-                server.base
-            ))
-            .header("authorization", &format!("Bearer {secret}"))
-            .header("content-type", JSON)
-            .send(r#"{"billing": false, "projects": false}"#)
-            .unwrap();
-        let body = answer.body_mut().read_to_string().unwrap();
-        assert_eq!(answer.status().as_u16(), 200, "{body}");
+        let (status, body) =
+            patch_ada(&server, &secret, r#"{"billing": false, "projects": false}"#);
+        assert_eq!(status, 200, "{body}");
         json(&body)
     };
     let changed = narrow();
@@ -1872,35 +1884,10 @@ fn customers_have_a_calendar_with_their_events_and_a_private_address_for_calenda
         "sqlite:{}",
         dir.path().join("data").join("portal.db").display()
     );
-    let out = common::admin(
-        &spec,
-        &["keys", "create", "crm", "--scope", "customers:write"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let secret = staff_key(&spec);
     let disabled = |yes: bool| {
-        let mut answer = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent()
-            .patch(&format!(
-                "{}/api/staff/customers/demo-1/logins/ada%40harbour-cafe.example",
-                server.base
-            ))
-            .header("authorization", &format!("Bearer {secret}"))
-            .header("content-type", JSON)
-            .send(format!(r#"{{"disabled": {yes}}}"#))
-            .unwrap();
-        assert_eq!(
-            answer.status().as_u16(),
-            200,
-            "{}",
-            answer.body_mut().read_to_string().unwrap()
-        );
+        let (status, body) = patch_ada(&server, &secret, &format!(r#"{{"disabled": {yes}}}"#));
+        assert_eq!(status, 200, "{body}");
     };
     disabled(true);
     assert_eq!(server.get(&path_of(&third)).0, 404, "ended with the login");

@@ -33,16 +33,7 @@ fn every_route_keeps_to_its_dynamodb_budget_under_the_lambda_emulator() {
     let login = r#"{"email": "ada@harbour-cafe.example", "password": "harbour cafe demo"}"#;
     let (status, headers, body) = lambda.call("POST", "auth", "/api/auth/login", Some(login), None);
     assert_eq!(status, 200, "{body}");
-    let cookie = headers
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|c| c.starts_with("__Host-portal="))
-        .expect("a session cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = common::emulator::session_cookie(&headers);
     let issue = r#"{"name": "Ada", "email": "ada@example.com", "subject": "Till freezes", "description": "After the third sale."}"#;
     let (status, _, filed) = lambda.call("POST", "issues", "/api/issues", Some(issue), None);
     assert_eq!(status, 201, "{filed}");

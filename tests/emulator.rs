@@ -70,16 +70,7 @@ fn the_functions_file_track_and_log_in_under_the_lambda_emulator_on_dynamodb() {
     assert_eq!(login("not the password").0, 401);
     let (status, headers, body) = login("harbour cafe demo");
     assert_eq!(status, 200, "{body}");
-    let cookie = headers
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|c| c.starts_with("__Host-portal="))
-        .expect("a session cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = common::emulator::session_cookie(&headers);
     let (status, _, invoices) =
         lambda.call("GET", "account", "/api/my/invoices", None, Some(&cookie));
     assert_eq!(status, 200, "{invoices}");

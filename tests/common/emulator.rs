@@ -143,3 +143,17 @@ pub fn demo_bundle(store: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     (dir, out.join("bundle/site"))
 }
+
+/// The customer's session cookie (`name=value`) a login's answer sets.
+pub fn session_cookie(headers: &ureq::http::HeaderMap) -> String {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("__Host-portal="))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
