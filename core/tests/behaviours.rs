@@ -741,3 +741,109 @@ pub async fn a_snapshot_reads_its_partition_as_the_store_does(store: Arc<dyn Sto
         .unwrap()
         .is_none());
 }
+
+/// A counter step inside a transaction: created when missing, under a ceiling that fails the
+/// whole transaction (naming the step) and writes nothing, taken back with a negative step,
+/// and read back exactly after whole-item writes of the same counter.
+pub async fn counters_step_inside_transactions_under_a_ceiling(store: Arc<dyn Store>) {
+    use portal_core::store::Tally;
+    let window = Key::new("LIMIT#login#x", "W#0");
+    let step = |by: i64, at_most: Option<i64>| {
+        Write::Add(Tally {
+            key: window.clone(),
+            field: "count".into(),
+            by,
+            expires_at: Some(now() + 3600),
+            at_most,
+        })
+    };
+    let other = |n: u32| {
+        Write::Put(
+            item("SESSION#s", &format!("S{n}"), json!({"n": n})),
+            Cond::NotExists,
+        )
+    };
+    for n in 1..=3 {
+        store
+            .transact(vec![other(n), step(1, Some(3))])
+            .await
+            .unwrap();
+    }
+    let count = |item: Option<Item>| item.and_then(|i| i.data["count"].as_i64());
+    assert_eq!(count(store.get(&window).await.unwrap()), Some(3));
+    assert!(
+        store
+            .get(&window)
+            .await
+            .unwrap()
+            .unwrap()
+            .expires_at
+            .is_some(),
+        "a new counter takes the expiry"
+    );
+    // The fourth passes the ceiling: nothing is written, and the step is named.
+    match store.transact(vec![other(4), step(1, Some(3))]).await {
+        Err(StoreError::TransactionCancelled { failed }) => {
+            assert_eq!(failed, vec![(1, window.clone())])
+        }
+        other => panic!("expected a cancelled transaction, got {other:?}"),
+    }
+    assert_eq!(store.get(&Key::new("SESSION#s", "S4")).await.unwrap(), None);
+    assert_eq!(count(store.get(&window).await.unwrap()), Some(3));
+    // Taken back without a ceiling, then counted again alone.
+    store.transact(vec![step(-1, None)]).await.unwrap();
+    assert_eq!(store.increment(&window, "count", 1, None).await.unwrap(), 3);
+    // A step larger than the ceiling never applies, even to a missing counter.
+    let fresh = Write::Add(Tally {
+        key: Key::new("LIMIT#login#y", "W#0"),
+        field: "count".into(),
+        by: 2,
+        expires_at: None,
+        at_most: Some(1),
+    });
+    assert!(store.transact(vec![fresh]).await.is_err());
+    assert_eq!(
+        store.get(&Key::new("LIMIT#login#y", "W#0")).await.unwrap(),
+        None
+    );
+
+    // A counter read, changed and written back whole, then counted again, reads exactly.
+    let counter = Key::new("COUNTER", "ROUND");
+    assert_eq!(store.increment(&counter, "last", 5, None).await.unwrap(), 5);
+    let mut read = store.get(&counter).await.unwrap().unwrap();
+    assert_eq!(read.data["last"], 5);
+    read.data.insert("last".into(), 10.into());
+    read.data.insert("note".into(), "reset by hand".into());
+    store.put(read, Cond::Exists).await.unwrap();
+    assert_eq!(
+        store.increment(&counter, "last", 1, None).await.unwrap(),
+        11
+    );
+    let back = store.get(&counter).await.unwrap().unwrap();
+    assert_eq!(
+        (back.data["last"].as_i64(), back.data["note"].as_str()),
+        (Some(11), Some("reset by hand"))
+    );
+    let listed = store
+        .query(&Query::partition("COUNTER").prefix("ROUND"))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.items[0].data["last"], 11,
+        "a query reads it as get does"
+    );
+    // A second counter field on the same item counts on its own.
+    assert_eq!(
+        store.increment(&counter, "other", 2, None).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.increment(&counter, "last", 1, None).await.unwrap(),
+        12
+    );
+    let both = store.get(&counter).await.unwrap().unwrap();
+    assert_eq!(
+        (both.data["last"].as_i64(), both.data["other"].as_i64()),
+        (Some(12), Some(2))
+    );
+}

@@ -41,6 +41,7 @@ conformance!(
     random_operations_match_a_model,
     export_then_import_gives_the_same_items,
     a_snapshot_reads_its_partition_as_the_store_does,
+    counters_step_inside_transactions_under_a_ceiling,
 );
 
 mod errors {

@@ -1,5 +1,9 @@
 //! The DynamoDB backend: one table with string keys `pk` and `sk`, the record in a map
 //! attribute `data`, the version in `v` and the expiry in `ttl` (the table's TTL attribute).
+//! A counter written by [`Store::increment`] or [`Write::Add`] keeps its count in the
+//! top-level number `cn` and its field's name in `cf` (a new item has no `data` map for an
+//! `ADD data.field` to land in, and one call has to create and count); reading adds `cn` to
+//! `data[cf]`, and every put folds it back by writing `data` whole and removing both.
 //!
 //! Every write is one `UpdateItem` (or one `DeleteItem`), every read one `GetItem` or one
 //! `Query`/`Scan` page, every transaction one `TransactWriteItems`: a bounded number of requests
@@ -18,7 +22,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::{
     check_limit, check_transaction, now, parse_scan_cursor, scan_cursor, Attrs, Cond, Cursor, Item,
-    Key, Page, Query, SkRange, Store, StoreError, StoreResult, Write,
+    Key, Page, Query, SkRange, Store, StoreError, StoreResult, Tally, Write,
 };
 
 /// The DynamoDB store.
@@ -112,6 +116,64 @@ fn condition(cond: Cond, now: i64) -> Option<(String, HashMap<String, AttributeV
     }
 }
 
+/// The top-level attribute that holds a counter's count.
+const COUNT: &str = "cn";
+/// The top-level attribute that names the counter's field in `data`.
+const COUNT_FIELD: &str = "cf";
+
+/// The update that steps the counter `t` in one call, creating its item if needed: the
+/// expression, names, values and condition. The condition fails on an item that has expired
+/// but is still stored, on an item whose `cn` counts another field, and past the ceiling.
+fn tally_parts(t: &Tally, now: i64) -> (UpdateParts, String) {
+    let mut expression =
+        "SET #v = if_not_exists(#v, :zero) + :one, #d = if_not_exists(#d, :empty), \
+         #cf = :f"
+            .to_string();
+    let mut values = HashMap::from([
+        (":zero".to_string(), n(0)),
+        (":one".into(), n(1)),
+        (":empty".into(), AttributeValue::M(HashMap::new())),
+        (":f".into(), s(&t.field)),
+        (":by".into(), n(t.by)),
+        (":now".into(), n(now)),
+    ]);
+    if let Some(at) = t.expires_at {
+        expression.push_str(", #t = if_not_exists(#t, :ttl)");
+        values.insert(":ttl".into(), n(at));
+    }
+    expression.push_str(" ADD #cn :by");
+    let mut condition =
+        "(attribute_not_exists(#t) OR #t > :now) AND (attribute_not_exists(#cf) OR #cf = :f)"
+            .to_string();
+    let mut names = HashMap::from([
+        ("#d".to_string(), "data".to_string()),
+        ("#v".into(), "v".into()),
+        ("#t".into(), "ttl".into()),
+        ("#cn".into(), COUNT.into()),
+        ("#cf".into(), COUNT_FIELD.into()),
+    ]);
+    if let Some(max) = t.at_most {
+        // count + by <= max; a missing count is 0. A count kept in `data` (put there by a
+        // whole-item write) cannot be compared here, so it fails the step.
+        let limit = max.saturating_sub(t.by);
+        condition.push_str(if limit >= 0 {
+            " AND (attribute_not_exists(#cn) OR #cn <= :lim) AND attribute_not_exists(#d.#f)"
+        } else {
+            " AND #cn <= :lim AND attribute_not_exists(#d.#f)"
+        });
+        values.insert(":lim".into(), n(limit));
+        names.insert("#f".into(), t.field.clone());
+    }
+    (
+        UpdateParts {
+            expression,
+            names,
+            values,
+        },
+        condition,
+    )
+}
+
 /// The update that writes `item`: data and expiry set, version increased by one.
 struct UpdateParts {
     expression: String,
@@ -143,15 +205,17 @@ fn update_parts(
     };
     match item.expires_at {
         Some(t) => {
-            expression.push_str(", #t = :t");
+            expression.push_str(", #t = :t REMOVE #cn, #cf");
             values.insert(":t".into(), n(t));
         }
-        None => expression.push_str(" REMOVE #t"),
+        None => expression.push_str(" REMOVE #t, #cn, #cf"),
     }
     let names = HashMap::from([
         ("#d".to_string(), "data".to_string()),
         ("#v".into(), "v".into()),
         ("#t".into(), "ttl".into()),
+        ("#cn".into(), COUNT.into()),
+        ("#cf".into(), COUNT_FIELD.into()),
     ]);
     let cond_expr = condition(cond, now).map(|(e, v)| {
         values.extend(v);
@@ -197,10 +261,20 @@ fn decode(store: &str, mut attrs: HashMap<String, AttributeValue>) -> StoreResul
     };
     let version = number(attrs.get("v")).ok_or_else(|| bad("no version".into()))?;
     let expires_at = number(attrs.get("ttl"));
-    let data: Attrs = match attrs.remove("data") {
+    let mut data: Attrs = match attrs.remove("data") {
         Some(d) => serde_dynamo::from_attribute_value(d).map_err(|e| bad(e.to_string()))?,
         None => return Err(bad("no data".into())),
     };
+    if let Some(field) = attrs.get(COUNT_FIELD).and_then(|f| f.as_s().ok()) {
+        let count = number(attrs.get(COUNT)).unwrap_or(0);
+        let before = match data.get(field) {
+            None => 0,
+            Some(v) => v
+                .as_i64()
+                .ok_or_else(|| bad(format!("`{field}` is not a whole number")))?,
+        };
+        data.insert(field.clone(), (before + count).into());
+    }
     Ok(Item {
         pk: key.pk.clone(),
         sk: key.sk.clone(),
@@ -424,6 +498,22 @@ impl Store for DynamoStore {
                         .delete(d.build().map_err(build_err)?)
                         .build()
                 }
+                Write::Add(t) => {
+                    let (parts, cond_expr) = tally_parts(t, now);
+                    TransactWriteItem::builder()
+                        .update(
+                            Update::builder()
+                                .table_name(&self.table)
+                                .set_key(Some(key))
+                                .update_expression(parts.expression)
+                                .condition_expression(cond_expr)
+                                .set_expression_attribute_names(Some(parts.names))
+                                .set_expression_attribute_values(Some(parts.values))
+                                .build()
+                                .map_err(build_err)?,
+                        )
+                        .build()
+                }
                 Write::Check(_, cond) => {
                     let (expr, values) = condition(*cond, now).unwrap_or_else(|| {
                         (
@@ -479,7 +569,47 @@ impl Store for DynamoStore {
         by: i64,
         expires_at: Option<i64>,
     ) -> StoreResult<i64> {
+        let tally = Tally {
+            key: key.clone(),
+            field: field.to_string(),
+            by,
+            expires_at,
+            at_most: None,
+        };
+        let value_of = |attrs: Option<HashMap<String, AttributeValue>>| -> StoreResult<i64> {
+            let item = decode(&self.name(), attrs.unwrap_or_default())?;
+            item.data
+                .get(field)
+                .and_then(|v| v.as_i64())
+                .ok_or_else(|| StoreError::Decode {
+                    store: self.name(),
+                    key: key.clone(),
+                    message: format!("`{field}` is not a whole number"),
+                })
+        };
         for _ in 0..5 {
+            // The usual case, a new counter included: one call.
+            let (parts, cond_expr) = tally_parts(&tally, now());
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_attrs(key)))
+                .update_expression(parts.expression)
+                .condition_expression(cond_expr)
+                .set_expression_attribute_names(Some(parts.names))
+                .set_expression_attribute_values(Some(parts.values))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match out {
+                Ok(out) => return value_of(out.attributes),
+                Err(e) => match self.err(e, Some(key)) {
+                    StoreError::ConditionFailed { .. } => {}
+                    other => return Err(other),
+                },
+            }
+            // The item counts another field in `cn`: count this one in `data`.
             let out = self
                 .client
                 .update_item()
@@ -496,45 +626,30 @@ impl Store for DynamoStore {
                 .expression_attribute_values(":one", n(1))
                 .expression_attribute_values(":by", n(by))
                 .expression_attribute_values(":now", n(now()))
-                .return_values(ReturnValue::UpdatedNew)
+                .return_values(ReturnValue::AllNew)
                 .send()
                 .await;
             match out {
-                Ok(out) => {
-                    return out
-                        .attributes
-                        .as_ref()
-                        .and_then(|a| a.get("data"))
-                        .and_then(|d| d.as_m().ok())
-                        .and_then(|d| d.get(field))
-                        .and_then(|v| v.as_n().ok())
-                        .and_then(|v| v.parse().ok())
-                        .ok_or_else(|| StoreError::Decode {
-                            store: self.name(),
-                            key: key.clone(),
-                            message: format!("`{field}` is not a whole number"),
-                        })
-                }
+                Ok(out) => return value_of(out.attributes),
                 Err(e) => match self.err(e, Some(key)) {
-                    StoreError::ConditionFailed { .. } => {
-                        // Not there (or expired): create it, unless another increment just did.
-                        let mut data = Attrs::new();
-                        data.insert(field.to_string(), by.into());
-                        let item = Item {
-                            pk: key.pk.clone(),
-                            sk: key.sk.clone(),
-                            version: 0,
-                            expires_at,
-                            data,
-                        };
-                        match self.put(item, Cond::NotExists).await {
-                            Ok(_) => return Ok(by),
-                            Err(StoreError::ConditionFailed { .. }) => continue,
-                            Err(e) => return Err(e),
-                        }
-                    }
+                    StoreError::ConditionFailed { .. } => {}
                     other => return Err(other),
                 },
+            }
+            // It has expired: replace it, unless another increment just did.
+            let mut data = Attrs::new();
+            data.insert(field.to_string(), by.into());
+            let item = Item {
+                pk: key.pk.clone(),
+                sk: key.sk.clone(),
+                version: 0,
+                expires_at,
+                data,
+            };
+            match self.put(item, Cond::NotExists).await {
+                Ok(_) => return Ok(by),
+                Err(StoreError::ConditionFailed { .. }) => continue,
+                Err(e) => return Err(e),
             }
         }
         Err(StoreError::Backend {

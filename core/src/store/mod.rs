@@ -19,7 +19,8 @@
 //! - [`Store::transact`] applies up to [`MAX_TRANSACTION`] writes and condition checks on
 //!   distinct keys all together or not at all; if any condition fails nothing is written and
 //!   the error is [`StoreError::TransactionCancelled`], naming which ones failed.
-//! - [`Store::increment`] adds to a number field atomically, creating the item if needed.
+//! - [`Store::increment`] adds to a number field atomically, creating the item if needed;
+//!   [`Write::Add`] does the same inside a transaction, optionally under a ceiling.
 //! - Numbers are stored as DynamoDB stores them: `2.0` reads back as `2`.
 //! - Backend faults (I/O, a corrupt file, a missing table, an item that does not decode) are
 //!   errors that name the store and, where there is one, the key; never panics.
@@ -246,6 +247,31 @@ pub enum Write {
     /// Write an item exactly as given — version and expiry included — where none exists;
     /// for imports.
     Restore(Item),
+    /// Add to a counter, as [`Store::increment`] does, optionally only while it stays within
+    /// a ceiling (a rate limit counted in the same round trip as the work it guards).
+    Add(Tally),
+}
+
+/// A counter's step in a transaction ([`Write::Add`]).
+///
+/// Like [`Store::increment`], a missing item is created as `{field: by}` and an item without
+/// an expiry takes `expires_at`. Unlike it, an item that has expired but is still stored fails
+/// the transaction as a failed condition (a counter keyed by its window never meets one).
+/// On DynamoDB an item keeps one counter field written this way: a step on a second field of
+/// the same item, or one with a ceiling on a counter first written by [`Store::put`], fails
+/// the transaction too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// The counter's item.
+    pub key: Key,
+    /// Its whole-number field.
+    pub field: String,
+    /// The step (negative to take back).
+    pub by: i64,
+    /// The expiry of an item that has none.
+    pub expires_at: Option<i64>,
+    /// When set, the transaction fails unless the counter after the step is at most this.
+    pub at_most: Option<i64>,
 }
 
 impl Write {
@@ -254,6 +280,7 @@ impl Write {
         match self {
             Write::Put(item, _) | Write::Restore(item) => item.key(),
             Write::Delete(k, _) | Write::Check(k, _) => k.clone(),
+            Write::Add(t) => t.key.clone(),
         }
     }
     /// The condition.
@@ -261,6 +288,7 @@ impl Write {
         match self {
             Write::Put(_, c) | Write::Delete(_, c) | Write::Check(_, c) => *c,
             Write::Restore(_) => Cond::NotExists,
+            Write::Add(_) => Cond::None,
         }
     }
 }
@@ -334,10 +362,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn transact(&self, writes: Vec<Write>) -> StoreResult<()>;
 
     /// Adds `by` to the whole-number field `field` of the item at `key` and returns the
-    /// field's new value, in one atomic step (1 request, 2 the first time): concurrent
-    /// increments never lose a count and never give up. A missing or expired item is created as
-    /// `{field: by}` expiring at `expires_at`; an existing item keeps its other fields and its
-    /// expiry, and a missing field counts as 0. The item's version increases like any write.
+    /// field's new value, in one atomic step (1 request; 2 to replace an expired item, or on
+    /// DynamoDB for a second counter field of one item): concurrent increments never lose a
+    /// count and never give up. A missing or expired item is created as `{field: by}` expiring
+    /// at `expires_at`; an existing item keeps its other fields and its expiry (one without an
+    /// expiry takes `expires_at`), and a missing field counts as 0. The item's version
+    /// increases like any write.
     ///
     /// This is the store's counter: tracking numbers and rate-limit windows use it, so a hot
     /// counter is never a read followed by a conditional write that may lose a race.

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
     check_limit, check_transaction, now, parse_scan_cursor, scan_cursor, Attrs, Cond, Cursor, Item,
-    Key, Page, Query, SkRange, Store, StoreError, StoreResult, Write,
+    Key, Page, Query, SkRange, Store, StoreError, StoreResult, Tally, Write,
 };
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS items (
@@ -155,6 +155,43 @@ fn current(tx: &Transaction, key: &Key, name: &str, now: i64) -> StoreResult<Opt
     Ok(row
         .filter(|(_, ttl)| ttl.is_none_or(|t| t > now))
         .map(|(v, _)| v as u64))
+}
+
+/// The counter's item after the step `t`, or `None` when the step cannot apply: the item has
+/// expired but is still stored, or the ceiling would be passed.
+fn tallied(tx: &Transaction, t: &Tally, name: &str, now: i64) -> StoreResult<Option<Item>> {
+    let stored = tx
+        .query_row(
+            "SELECT pk, sk, v, ttl, data FROM items WHERE pk = ?1 AND sk = ?2",
+            params![t.key.pk, t.key.sk],
+            read_row,
+        )
+        .optional()
+        .map_err(|e| backend(name, e))?
+        .map(|(pk, sk, v, ttl, data)| row_to_item(name, pk, sk, v, ttl, data))
+        .transpose()?;
+    if stored.as_ref().is_some_and(|i| i.expired(now)) {
+        return Ok(None);
+    }
+    let mut item = stored.unwrap_or_else(|| Item {
+        pk: t.key.pk.clone(),
+        sk: t.key.sk.clone(),
+        version: 0,
+        expires_at: None,
+        data: Attrs::new(),
+    });
+    item.expires_at = item.expires_at.or(t.expires_at);
+    let value = item
+        .data
+        .get(&t.field)
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0)
+        + t.by;
+    if t.at_most.is_some_and(|max| value > max) {
+        return Ok(None);
+    }
+    item.data.insert(t.field.clone(), value.into());
+    Ok(Some(item))
 }
 
 fn holds(cond: Cond, current: Option<u64>) -> bool {
@@ -326,14 +363,26 @@ impl Store for SqliteStore {
             let tx = conn.transaction().map_err(|e| backend(name, e))?;
             let now = now();
             let mut versions = Vec::with_capacity(writes.len());
+            let mut tallies = Vec::new();
             let mut failed = Vec::new();
             for (i, w) in writes.iter().enumerate() {
                 let existing = current(&tx, &w.key(), name, now)?;
-                if !holds(w.cond(), existing) {
+                let ok = match w {
+                    Write::Add(t) => match tallied(&tx, t, name, now)? {
+                        Some(item) => {
+                            tallies.push(item);
+                            true
+                        }
+                        None => false,
+                    },
+                    _ => holds(w.cond(), existing),
+                };
+                if !ok {
                     failed.push((i, w.key()));
                 }
                 versions.push(existing);
             }
+            let mut tallies = tallies.into_iter();
             if !failed.is_empty() {
                 return Err(StoreError::TransactionCancelled { failed });
             }
@@ -351,6 +400,11 @@ impl Store for SqliteStore {
                     }
                     Write::Check(..) => {}
                     Write::Restore(item) => store_item(&tx, item, item.version.max(1), name)?,
+                    Write::Add(_) => {
+                        if let Some(item) = tallies.next() {
+                            store_item(&tx, &item, item.version + 1, name)?
+                        }
+                    }
                 }
             }
             tx.commit().map_err(|e| backend(name, e))
@@ -385,6 +439,7 @@ impl Store for SqliteStore {
                 expires_at,
                 data: Attrs::new(),
             });
+            item.expires_at = item.expires_at.or(expires_at);
             let value = item.data.get(&field).and_then(|v| v.as_i64()).unwrap_or(0) + by;
             item.data.insert(field, value.into());
             store_item(&tx, &item, item.version + 1, name)?;
