@@ -22,7 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hmac::{Hmac, Mac};
-use portal_core::records::guards::{self, Answer, Claim, Idempotency, Limit, RateLimits};
+use portal_core::records::guards::{self, Answer, Claim, Counted, Idempotency, Limit, RateLimits};
 use portal_core::store::now;
 use sha2::{Digest, Sha256};
 
@@ -71,10 +71,15 @@ pub async fn limit(state: &AppState, scope: &str, subject: &str, max: u32) -> Re
     if ok {
         Ok(())
     } else {
-        Err(ApiError::Wait {
-            message: format!("too many requests; please try again later (at most {max} an hour)"),
-            seconds: RateLimits::retry_after(3600),
-        })
+        Err(too_many(max))
+    }
+}
+
+/// The refusal past an hourly limit of `max`.
+pub(crate) fn too_many(max: u32) -> ApiError {
+    ApiError::Wait {
+        message: format!("too many requests; please try again later (at most {max} an hour)"),
+        seconds: RateLimits::retry_after(3600),
     }
 }
 
@@ -347,8 +352,10 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
     }
     let fingerprint = hex(&hasher.finalize());
     let scope = parts.uri.path().to_string();
-    let pending = claim_key(&state, &scope, &key, &fingerprint).await?;
-    if keyed {
+    // The address's count goes with the claim when the key is new (one request for both).
+    let count = keyed.then_some(("post", ip.0.as_str(), per_ip));
+    let (pending, counted) = claim_key(&state, &scope, &key, &fingerprint, count).await?;
+    if keyed && !counted {
         if let Err(e) = limit(&state, "post", &ip.0, per_ip).await {
             let _ = Idempotency::new(state.store.clone()).settle(&pending).await;
             return Err(e.into_response());
@@ -361,12 +368,15 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
 /// Claims the idempotency `key` of a request in `scope` (its path, and for the staff API
 /// the caller's key) whose content is `fingerprint`: new work to do, or the answer to send
 /// at once (the first answer again; "still being answered"; a key used for another request).
+/// With `count` (a limit's scope, subject and hourly maximum), a new key's request is counted
+/// with its claim, and refused with 429 past the maximum; the answer says whether it was.
 pub(crate) async fn claim_key(
     state: &AppState,
     scope: &str,
     key: &str,
     fingerprint: &str,
-) -> Result<guards::Pending, Response> {
+    count: Option<(&str, &str, u32)>,
+) -> Result<(guards::Pending, bool), Response> {
     if !(16..=200).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::invalid(
             IDEMPOTENCY_FIELD,
@@ -374,10 +384,19 @@ pub(crate) async fn claim_key(
         )
         .into_response());
     }
-    let claim = Idempotency::new(state.store.clone())
-        .claim(scope, key, fingerprint)
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?;
+    let keys = Idempotency::new(state.store.clone());
+    let (claim, counted) = match count {
+        None => (keys.claim(scope, key, fingerprint).await, false),
+        Some((limit_scope, subject, max)) => {
+            let step = RateLimits::step(limit_scope, subject, 3600, 1, Some(max));
+            match keys.claim_counted(scope, key, fingerprint, step).await {
+                Ok(Counted::Claimed { claim, counted }) => (Ok(claim), counted),
+                Ok(Counted::Limited) => return Err(too_many(max).into_response()),
+                Err(e) => (Err(e), false),
+            }
+        }
+    };
+    let claim = claim.map_err(|e| ApiError::from(e).into_response())?;
     match claim {
         Claim::Done(replay) => Err(replayed(replay)),
         Claim::InProgress => Err(ApiError::Busy(
@@ -390,7 +409,7 @@ pub(crate) async fn claim_key(
             "was already used for a different request",
         )
         .into_response()),
-        Claim::New(pending) => Ok(pending),
+        Claim::New(pending) => Ok((pending, counted)),
     }
 }
 

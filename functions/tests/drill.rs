@@ -49,8 +49,9 @@ struct Plan {
     server_error: u64,
     lost_answer: u64,
     rng: Mutex<u64>,
-    /// Lose the answer of the next call to this operation (e.g. `TransactWriteItems`).
-    lose_next: Mutex<Option<String>>,
+    /// Lose the answer of a coming call to this operation (e.g. `TransactWriteItems`), after
+    /// letting this many of them through.
+    lose_next: Mutex<Option<(String, usize)>>,
     injected: Mutex<BTreeMap<&'static str, usize>>,
 }
 
@@ -73,9 +74,13 @@ impl Plan {
 
     fn fault(&self, operation: &str) -> Fault {
         let mut next = self.lose_next.lock().unwrap();
-        if next.as_deref() == Some(operation) {
-            *next = None;
-            return self.count(Fault::LostAnswer);
+        if let Some((op, skip)) = next.as_mut().filter(|(op, _)| op == operation) {
+            let _ = op;
+            if *skip == 0 {
+                *next = None;
+                return self.count(Fault::LostAnswer);
+            }
+            *skip -= 1;
         }
         drop(next);
         if !self.on.load(Ordering::SeqCst) {
@@ -395,7 +400,8 @@ async fn a_filing_whose_transaction_committed_but_whose_answer_was_lost_is_answe
     // its retries ran out.
     let (store, clean) = dynamodb(plan.clone(), 1).await;
     let app = app_over(dir.path(), store).await;
-    *plan.lose_next.lock().unwrap() = Some("TransactWriteItems".into());
+    // The first transaction claims the key and counts the address; the second files.
+    *plan.lose_next.lock().unwrap() = Some(("TransactWriteItems".into(), 1));
     let key = "lost-answer-0123456789".to_string();
     let first = app
         .clone()
@@ -433,6 +439,40 @@ async fn a_filing_whose_transaction_committed_but_whose_answer_was_lost_is_answe
     assert_eq!(issues_stored(&clean).await, 1);
     // The visitor's receipt and the business's notice, once.
     assert_eq!(count(&clean, "OUTBOX", "MAIL#").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_claim_whose_answer_was_lost_gives_the_key_back_and_the_retry_files_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Plan::none();
+    let (store, clean) = dynamodb(plan.clone(), 1).await;
+    let app = app_over(dir.path(), store).await;
+    // The transaction that claims the key and counts the address commits, its answer lost.
+    *plan.lose_next.lock().unwrap() = Some(("TransactWriteItems".into(), 0));
+    let key = "lost-claim-0123456789".to_string();
+    let first = app
+        .clone()
+        .oneshot(
+            Request::post("/api/issues")
+                .header("content-type", "application/json")
+                .header("idempotency-key", &key)
+                .body(Body::from(visitor(0).to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        plan.lose_next.lock().unwrap().is_none(),
+        "the answer was lost"
+    );
+    assert_eq!(first.status(), 503, "the attempt cannot know, and says so");
+    assert_eq!(issues_stored(&clean).await, 0, "nothing was filed");
+    // The claim was given back: the retry is new work, done once.
+    let (status, filed) = file_until_answered(app.clone(), 0, key.clone()).await;
+    assert_eq!(status, 201, "{filed}");
+    let (status, again) = file_until_answered(app, 0, key).await;
+    assert_eq!((status, &again["number"]), (201, &filed["number"]));
+    assert_eq!(issues_stored(&clean).await, 1);
 }
 
 /// 1,000 submissions, 64 at a time, each with its own key: none refused, 1,000 numbers.

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{from_item, to_item, token_hash, Record, RecordError, RecordResult};
-use crate::store::{now, Cond, Key, Store, StoreError, StoreResult, Write};
+use super::{from_item, to_item, token_hash, Record, RecordError, RecordResult, Versioned};
+use crate::store::{now, Cond, Key, Store, StoreError, StoreResult, Tally, Write};
 
 /// The current window of `scope` for `subject`: its start and key.
 fn window_of(scope: &str, subject: &str, window: i64) -> (i64, Key) {
@@ -92,6 +92,33 @@ impl RateLimits {
             .increment(&key, "count", by, Some(start + 2 * window))
             .await?;
         Ok(u32::try_from(count.max(0)).unwrap_or(u32::MAX))
+    }
+
+    /// The step that counts `by` requests of `subject` under `scope` in the current window of
+    /// `window` seconds, for a transaction: with `at_most`, the transaction fails (and counts
+    /// nothing) when the window would pass it. A negative `by` takes requests back.
+    pub fn step(scope: &str, subject: &str, window: i64, by: i64, at_most: Option<u32>) -> Write {
+        let (start, key) = window_of(scope, subject, window);
+        Write::Add(Tally {
+            key,
+            field: "count".into(),
+            by,
+            expires_at: Some(start + 2 * window),
+            at_most: at_most.map(i64::from),
+        })
+    }
+
+    /// Counts several [`RateLimits::step`]s at once, all or none (1 request); returns the
+    /// positions of the steps whose ceiling was reached (then nothing was counted), or an
+    /// empty list when all were counted.
+    pub async fn count_together(&self, steps: Vec<Write>) -> RecordResult<Vec<usize>> {
+        match self.store.transact(steps).await {
+            Ok(()) => Ok(Vec::new()),
+            Err(StoreError::TransactionCancelled { failed }) if !failed.is_empty() => {
+                Ok(failed.into_iter().map(|(i, _)| i).collect())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Seconds until the current window of `window` seconds ends.
@@ -193,6 +220,20 @@ pub enum Claim {
     Mismatch,
 }
 
+/// What [`Idempotency::claim_counted`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Counted {
+    /// The key's claim, and whether the step was counted with it.
+    Claimed {
+        /// What to do with the request.
+        claim: Claim,
+        /// Whether the step was counted.
+        counted: bool,
+    },
+    /// The step's ceiling was reached: nothing was claimed or counted.
+    Limited,
+}
+
 /// Idempotency keys: a retried request gets the first answer, and is not carried out twice —
 /// not even when a store call's outcome was lost (see [`Idempotency::settle`]).
 #[derive(Debug, Clone)]
@@ -214,17 +255,7 @@ impl Idempotency {
     /// Claims `key` in `scope` for a request whose body hashes to `fingerprint`
     /// (1 request, 2 when it was claimed before, 3 when an abandoned claim is taken over).
     pub async fn claim(&self, scope: &str, key: &str, fingerprint: &str) -> RecordResult<Claim> {
-        let t = now();
-        let replay = Replay {
-            id: Self::id(scope, key),
-            fingerprint: fingerprint.to_string(),
-            attempt: super::random_token(),
-            lease_until: t + LEASE_SECONDS,
-            status: None,
-            headers: Vec::new(),
-            body: String::new(),
-            expires_at: t + REPLAY_SECONDS,
-        };
+        let replay = Self::attempt(scope, key, fingerprint);
         match self.store.put(to_item(&replay)?, Cond::NotExists).await {
             Ok(version) => return Ok(Claim::New(Pending { replay, version })),
             Err(StoreError::ConditionFailed { .. }) => {}
@@ -235,24 +266,55 @@ impl Idempotency {
                 return Err(e.into());
             }
         }
+        Ok(self.judge(replay).await?.0)
+    }
+
+    /// A new attempt's claim on `key` in `scope`.
+    fn attempt(scope: &str, key: &str, fingerprint: &str) -> Replay {
+        let t = now();
+        Replay {
+            id: Self::id(scope, key),
+            fingerprint: fingerprint.to_string(),
+            attempt: super::random_token(),
+            lease_until: t + LEASE_SECONDS,
+            status: None,
+            headers: Vec::new(),
+            body: String::new(),
+            expires_at: t + REPLAY_SECONDS,
+        }
+    }
+
+    /// What to do when the claim `replay` could not be written because one was there: the
+    /// claim, and whether the one there is this attempt's own (written by a call whose
+    /// answer was lost, then retried).
+    async fn judge(&self, replay: Replay) -> RecordResult<(Claim, bool)> {
         let Some(item) = self.store.get(&replay.key()).await? else {
             // Expired between the two calls: the caller may try again.
-            return Ok(Claim::InProgress);
+            return Ok((Claim::InProgress, false));
         };
         let earlier = from_item::<Replay>(&self.store.name(), item)?;
-        if earlier.record.fingerprint != fingerprint {
-            return Ok(Claim::Mismatch);
+        if earlier.record.fingerprint != replay.fingerprint {
+            return Ok((Claim::Mismatch, false));
         }
         if earlier.record.status.is_some() {
-            return Ok(Claim::Done(earlier.record));
+            return Ok((Claim::Done(earlier.record), false));
         }
         if earlier.record.attempt == replay.attempt {
             // Our own claim, applied by a write whose answer was lost and then retried.
-            return Ok(Claim::New(Pending {
-                replay,
-                version: earlier.version,
-            }));
+            return Ok((
+                Claim::New(Pending {
+                    replay,
+                    version: earlier.version,
+                }),
+                true,
+            ));
         }
+        Ok((self.take_over(replay, earlier).await?, false))
+    }
+
+    /// Takes over the claim `earlier` once its lease has run out.
+    async fn take_over(&self, replay: Replay, earlier: Versioned<Replay>) -> RecordResult<Claim> {
+        let t = now();
         // A claim made before leases existed holds one from when it was made.
         let lease_until = match earlier.record.lease_until {
             0 => earlier.record.expires_at - REPLAY_SECONDS + LEASE_SECONDS,
@@ -287,6 +349,55 @@ impl Idempotency {
                 }
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// As [`Idempotency::claim`], counting `step` (a [`RateLimits::step`] with a ceiling) in
+    /// the same request when the key is new (1 request for new work, as many as `claim` more
+    /// otherwise). [`Counted::Limited`] when the step's ceiling was reached: nothing claimed,
+    /// nothing counted. A claim found already there is judged as `claim` does, the step not
+    /// counted (`counted: false`).
+    pub async fn claim_counted(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        step: Write,
+    ) -> RecordResult<Counted> {
+        let replay = Self::attempt(scope, key, fingerprint);
+        let claim = Write::Put(to_item(&replay)?, Cond::NotExists);
+        match self.store.transact(vec![claim, step]).await {
+            // A new item is at version 1.
+            Ok(()) => Ok(Counted::Claimed {
+                claim: Claim::New(Pending { replay, version: 1 }),
+                counted: true,
+            }),
+            Err(StoreError::TransactionCancelled { failed })
+                if !failed.is_empty() && failed.iter().all(|(i, _)| *i == 1) =>
+            {
+                Ok(Counted::Limited)
+            }
+            Err(StoreError::TransactionCancelled { failed }) if !failed.is_empty() => {
+                // A claim is there — this attempt's own when the transaction was applied with
+                // its answer lost and retried, and then the step was counted with it.
+                let (claim, own) = self.judge(replay).await?;
+                Ok(Counted::Claimed {
+                    claim,
+                    counted: own,
+                })
+            }
+            Err(StoreError::TransactionCancelled { .. }) => {
+                // It kept colliding with others on the same counter (one address posting
+                // many times at once): claim alone; the caller counts apart.
+                Ok(Counted::Claimed {
+                    claim: self.claim(scope, key, fingerprint).await?,
+                    counted: false,
+                })
+            }
+            Err(e) => {
+                self.abandon(&replay).await;
+                Err(e.into())
+            }
         }
     }
 

@@ -568,7 +568,8 @@ impl Issues {
 
     /// The issue a tracking link's token opens with its notes (hidden ones only when
     /// `include_hidden`) and attachments, read together: the issue, its notes and its
-    /// attachments share one partition, so this is 2 requests in all (for up to 1,000 items).
+    /// attachments share one partition, so this is 2 requests in all (for up to 1,000 items),
+    /// and once an hour a third sent with the second, which renews the link.
     pub async fn thread_by_token(
         &self,
         token: &str,
@@ -579,9 +580,12 @@ impl Issues {
             return Ok(None);
         };
         let pointer = from_item::<Pointer>(&self.store.name(), item)?;
-        self.renew(&pointer).await;
-        let pointer = pointer.record;
-        let mut thread = self.partition(&pointer.issue_id).await?;
+        // The renewal (once an hour) goes out with the read of the issue, not before it.
+        let (_, thread) = tokio::join!(
+            self.renew(&pointer),
+            self.partition(&pointer.record.issue_id)
+        );
+        let mut thread = thread?;
         if !include_hidden {
             thread = thread.public();
         }

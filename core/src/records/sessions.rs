@@ -146,14 +146,21 @@ impl Sessions {
         customer_id: &str,
         seconds: i64,
     ) -> RecordResult<(String, Session)> {
-        self.start_checked(email, customer_id, seconds, None, Visibility::default())
-            .await
+        self.start_checked(
+            email,
+            customer_id,
+            seconds,
+            None,
+            Visibility::default(),
+            Vec::new(),
+        )
+        .await
     }
 
     /// As [`Sessions::start`], only while the login is still at `login_version` (the version
     /// its password was checked against): a session cannot be born after a change of
     /// password, address or visibility that ended every other one; it carries `sees`, what
-    /// the login may see (1 request).
+    /// the login may see; `extra` writes go in the same transaction (1 request).
     pub async fn start_checked(
         &self,
         email: &str,
@@ -161,6 +168,7 @@ impl Sessions {
         seconds: i64,
         login_version: Option<u64>,
         sees: Visibility,
+        extra: Vec<Write>,
     ) -> RecordResult<(String, Session)> {
         let token = random_token();
         let now = now();
@@ -188,6 +196,7 @@ impl Sessions {
                 Cond::Version(v),
             ));
         }
+        writes.extend(extra);
         self.store
             .transact(writes)
             .await
@@ -249,6 +258,18 @@ impl Sessions {
         credentials: u32,
         seconds: i64,
     ) -> RecordResult<String> {
+        let (token, write) = Self::device_write(email, credentials, seconds)?;
+        self.store.transact(vec![write]).await?;
+        Ok(token)
+    }
+
+    /// A new remembered device as a write for a transaction (the login's, say), with the
+    /// id for its cookie.
+    pub fn device_write(
+        email: &str,
+        credentials: u32,
+        seconds: i64,
+    ) -> RecordResult<(String, Write)> {
         let token = random_token();
         let device = Device {
             token_hash: token_hash(&token),
@@ -256,8 +277,7 @@ impl Sessions {
             credentials,
             expires_at: now() + seconds,
         };
-        self.store.put(to_item(&device)?, Cond::NotExists).await?;
-        Ok(token)
+        Ok((token, Write::Put(to_item(&device)?, Cond::NotExists)))
     }
 
     /// The remembered device a cookie's id names, if any (1 request).

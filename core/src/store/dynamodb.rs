@@ -200,6 +200,10 @@ fn update_parts(
     let mut expression = if restore {
         values.insert(":ver".into(), n(item.version.max(1) as i64));
         "SET #d = :d, #v = :ver".to_string()
+    } else if cond == Cond::NotExists {
+        // A new item is at version 1, also where it replaces an expired one.
+        values.remove(":zero");
+        "SET #d = :d, #v = :one".to_string()
     } else {
         "SET #d = :d, #v = if_not_exists(#v, :zero) + :one".to_string()
     };

@@ -209,10 +209,11 @@ pub(crate) async fn statement_csv(
 ) -> Result<Response, ApiError> {
     who.may_see(Part::Billing)?;
     let customer = &who.session.customer_id;
-    let (invoices, payments) = (
-        all_invoices(&state, customer).await?,
-        all_payments(&state, customer).await?,
-    );
+    // Two independent reads, sent together.
+    let (invoices, payments) = tokio::try_join!(
+        all_invoices(&state, customer),
+        all_payments(&state, customer)
+    )?;
     let number_of = |id: &Option<String>| {
         invoices
             .iter()

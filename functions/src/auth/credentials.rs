@@ -72,6 +72,7 @@ pub(crate) async fn change_password(
                 ABSOLUTE_SECONDS,
                 Some(version),
                 login.sees,
+                Vec::new(),
             )
             .await?;
         let mut r = answer(

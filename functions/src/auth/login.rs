@@ -11,6 +11,7 @@ use portal_core::records::customers::{Customers, Login};
 use portal_core::records::email_key;
 use portal_core::records::guards::RateLimits;
 use portal_core::records::sessions::Sessions;
+use portal_core::store::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -57,40 +58,63 @@ pub(super) fn well_formed(token: &str) -> bool {
 /// except from a remembered device.
 pub(super) const ATTEMPTS_PER_MINUTE: u32 = 5;
 
-/// Counts an attempt to prove a login's password (a login, or a current-password check)
-/// *before* the password is checked, so parallel guesses are each counted; refuses it with
-/// 429 past [`ATTEMPTS_PER_MINUTE`]. Returns the attempts of the hour, this one included.
+/// Counts an attempt to prove a login's password *before* the password is checked, so
+/// parallel guesses are each counted: the client's address under `ip_scope` (429 past
+/// `per_ip` an hour), the account's hour, and — except from a remembered device — its minute
+/// (429 past [`ATTEMPTS_PER_MINUTE`]), all in one transaction (1 request; 2 once the hour's
+/// attempts reach `cap`). Returns whether the attempt may still reach the password: not once
+/// the account has had `cap` attempts in the hour, unless from a remembered device.
 pub(crate) async fn count_attempt(
     state: &AppState,
+    (ip_scope, ip, per_ip): (&str, &str, u32),
     email: &str,
+    cap: u32,
     known_device: bool,
-) -> Result<u32, ApiError> {
+) -> Result<bool, ApiError> {
     let limits = RateLimits::new(state.store.clone());
-    let hour = limits.count("login-fail", email, 3600).await?;
-    if !known_device {
-        let minute = limits.count("login-minute", email, 60).await?;
-        if minute > ATTEMPTS_PER_MINUTE {
-            return Err(ApiError::Wait {
-                message: "too many attempts for this login; wait a minute and try again".into(),
-                seconds: RateLimits::retry_after(60),
-            });
+    let steps = |hour_cap: Option<u32>| {
+        let mut steps = vec![
+            RateLimits::step(ip_scope, ip, 3600, 1, Some(per_ip)),
+            RateLimits::step("login-fail", email, 3600, 1, hour_cap),
+        ];
+        if !known_device {
+            steps.push(RateLimits::step(
+                "login-minute",
+                email,
+                60,
+                1,
+                Some(ATTEMPTS_PER_MINUTE),
+            ));
         }
+        steps
+    };
+    let hour_cap = (!known_device).then_some(cap);
+    let mut failed = limits.count_together(steps(hour_cap)).await?;
+    let reaches = !failed.contains(&1);
+    if failed == [1] {
+        // The hour is used up: the attempt is still counted, and cannot reach the password.
+        failed = limits.count_together(steps(None)).await?;
     }
-    Ok(hour)
+    if failed.contains(&0) {
+        return Err(crate::guard::too_many(per_ip));
+    }
+    if failed.contains(&2) {
+        return Err(ApiError::Wait {
+            message: "too many attempts for this login; wait a minute and try again".into(),
+            seconds: RateLimits::retry_after(60),
+        });
+    }
+    Ok(reaches)
 }
 
-/// Takes back an attempt counted with [`count_attempt`] that proved the password.
-pub(crate) async fn forgive_attempt(
-    state: &AppState,
-    email: &str,
-    known_device: bool,
-) -> Result<(), ApiError> {
-    let limits = RateLimits::new(state.store.clone());
-    limits.forgive("login-fail", email, 3600).await?;
+/// The writes that take back an attempt counted with [`count_attempt`] that proved the
+/// password, for the transaction that starts its session.
+pub(crate) fn forgive_attempt(email: &str, known_device: bool) -> Vec<Write> {
+    let mut steps = vec![RateLimits::step("login-fail", email, 3600, -1, None)];
     if !known_device {
-        limits.forgive("login-minute", email, 60).await?;
+        steps.push(RateLimits::step("login-minute", email, 60, -1, None));
     }
-    Ok(())
+    steps
 }
 
 /// Logging in.
@@ -138,8 +162,7 @@ pub(crate) async fn login(
     if v.password.is_empty() {
         return Err(ApiError::invalid("password", "is required"));
     }
-    let per_ip = state.site().settings().limits.logins_per_ip;
-    crate::guard::limit(&state, "login-ip", &ip.0, per_ip).await?;
+    let limits = state.site().settings().limits;
     let customers = Customers::new(state.store.clone());
     let found = customers.login(&email).await?;
     let login_version = found.as_ref().map(|l| l.version);
@@ -148,9 +171,14 @@ pub(crate) async fn login(
         Some(l) => known_device(&state, &headers, l).await?,
         None => false,
     };
-    let attempts = count_attempt(&state, &email, known_device).await?;
-    let cap = state.site().settings().limits.login_failures_per_account;
-    let reaches = attempts <= cap || known_device;
+    let reaches = count_attempt(
+        &state,
+        ("login-ip", &ip.0, limits.logins_per_ip),
+        &email,
+        limits.login_failures_per_account,
+        known_device,
+    )
+    .await?;
     let hash = login
         .as_ref()
         .filter(|l| !l.disabled && reaches)
@@ -160,7 +188,17 @@ pub(crate) async fn login(
         steady(started).await;
         return Err(ApiError::Unauthorized(LOGIN_FAILED.into()));
     };
-    forgive_attempt(&state, &email, known_device).await?;
+    // One transaction: the session and its pointer, the attempt taken back, this browser
+    // remembered.
+    let mut extra = forgive_attempt(&email, known_device);
+    let device = if known_device {
+        None
+    } else {
+        let (device, write) =
+            Sessions::device_write(&login.email, login.credentials, DEVICE_SECONDS)?;
+        extra.push(write);
+        Some(device)
+    };
     let (token, session) = Sessions::new(state.store.clone())
         .start_checked(
             &login.email,
@@ -168,6 +206,7 @@ pub(crate) async fn login(
             ABSOLUTE_SECONDS,
             login_version,
             login.sees,
+            extra,
         )
         .await?;
     let customer = customers
@@ -175,15 +214,6 @@ pub(crate) async fn login(
         .await?
         .map(|c| c.record.name)
         .unwrap_or_default();
-    let device = if known_device {
-        None
-    } else {
-        Some(
-            Sessions::new(state.store.clone())
-                .remember_device(&login.email, login.credentials, DEVICE_SECONDS)
-                .await?,
-        )
-    };
     let me = Me {
         email: login.email.clone(),
         customer_id: login.customer_id.clone(),

@@ -76,13 +76,18 @@ pub(crate) async fn login(
         return Err(ApiError::invalid("password", "is required"));
     }
     let limits = state.site().settings().limits;
-    crate::guard::limit(&state, "desk-login-ip", &ip.0, limits.logins_per_ip).await?;
     let members = Members::new(state.store.clone());
     let found = members.get(&email).await?;
     // Counted apart from a customer login with the same address.
     let counted = format!("desk:{}", email.to_lowercase());
-    let attempts = count_attempt(&state, &counted, false).await?;
-    let reaches = attempts <= limits.login_failures_per_account;
+    let reaches = count_attempt(
+        &state,
+        ("desk-login-ip", &ip.0, limits.logins_per_ip),
+        &counted,
+        limits.login_failures_per_account,
+        false,
+    )
+    .await?;
     let hash = found
         .as_ref()
         .filter(|m| !m.record.disabled && reaches)
@@ -101,7 +106,6 @@ pub(crate) async fn login(
         }
         None => false,
     };
-    forgive_attempt(&state, &counted, false).await?;
     let (token, _) = members
         .start_session(
             &member,
@@ -110,7 +114,7 @@ pub(crate) async fn login(
                 seconds: ABSOLUTE_SECONDS,
                 second_factor: proved,
                 save_member: proved,
-                extra: Vec::new(),
+                extra: forgive_attempt(&counted, false),
             },
         )
         .await?;

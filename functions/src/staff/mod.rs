@@ -244,8 +244,8 @@ async fn once(
     };
     let scope = format!("staff {caller}\n{} {}", parts.method, parts.uri.path());
     let fingerprint = portal_core::records::token_hash(&String::from_utf8_lossy(&bytes));
-    match crate::guard::claim_key(&state, &scope, &key, &fingerprint).await {
-        Ok(pending) => {
+    match crate::guard::claim_key(&state, &scope, &key, &fingerprint, None).await {
+        Ok((pending, _)) => {
             crate::guard::run_once(&state, pending, parts, axum::body::Body::from(bytes), next)
                 .await
         }
