@@ -454,13 +454,19 @@ fn bad_issue_input_gets_a_clear_4xx() {
             .0,
         400
     );
-    assert_eq!(server.post("/api/issues", "text/plain", "hello").0, 400);
+    let (status, _, said) = server.post("/api/issues", "text/plain", "hello");
+    assert_eq!(
+        status, 415,
+        "a body of a type the form does not read: {said}"
+    );
+    assert!(said.contains("send application/json"), "{said}");
     let huge = format!(
         r#"{{"name": "A", "email": "a@example.com", "subject": "S", "description": "{}"}}"#,
         "d".repeat(70_000)
     );
-    let (status, _, _) = server.post("/api/issues", "application/json", &huge);
-    assert!((400..500).contains(&status), "oversized body: {status}");
+    let (status, _, said) = server.post("/api/issues", "application/json", &huge);
+    assert_eq!(status, 413, "oversized body: {said}");
+    assert!(said.contains("larger than"), "{said}");
     assert_eq!(server.get("/api/track/not-a-token").0, 404);
     assert_eq!(server.get(&format!("/api/track/{}", "0".repeat(32))).0, 404);
     assert!(

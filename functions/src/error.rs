@@ -23,6 +23,12 @@ pub enum ApiError {
     /// The body could not be read at all.
     #[error("{0}")]
     BadBody(String),
+    /// The body is larger than the operation takes.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The body is of a type the operation does not read.
+    #[error("{0}")]
+    Unsupported(String),
     /// Nothing at that address (an unknown or expired token, an unknown binder …).
     #[error("{0}")]
     NotFound(String),
@@ -86,6 +92,8 @@ impl ApiError {
         match self {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -196,6 +204,24 @@ impl IntoResponse for ApiError {
         }
         r
     }
+}
+
+/// A refusal that axum's own extractors wrote as plain text (a query string or a path that
+/// cannot be read) in the one error envelope, as the document promises.
+pub async fn enveloped(r: Response) -> Response {
+    let plain = r
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !(plain && r.status() == StatusCode::BAD_REQUEST) {
+        return r;
+    }
+    let text = axum::body::to_bytes(r.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    ApiError::BadBody(text).into_response()
 }
 
 #[cfg(test)]

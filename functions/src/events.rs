@@ -39,9 +39,11 @@ pub fn router() -> Router<AppState> {
 pub struct NewRegistration {
     /// Name.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::line_schema)]
     pub name: String,
     /// E-mail address: one registration per address.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::email_schema)]
     pub email: String,
     /// Company.
     #[serde(default)]
@@ -51,6 +53,8 @@ pub struct NewRegistration {
     pub notes: Option<String>,
     /// The honeypot.
     #[serde(default)]
+    #[serde(deserialize_with = "crate::input::text_only")]
+    #[schema(schema_with = crate::input::honeypot_schema)]
     pub website: Option<String>,
 }
 

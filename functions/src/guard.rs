@@ -311,7 +311,7 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
     let multipart = content_type.starts_with("multipart/form-data");
     let max = if multipart { MAX_MULTIPART } else { MAX_BODY };
     let bytes = axum::body::to_bytes(body, max).await.map_err(|_| {
-        ApiError::BadBody(format!("the request is larger than {} KiB", max / 1024)).into_response()
+        ApiError::TooLarge(format!("the request is larger than {} KiB", max / 1024)).into_response()
     })?;
     // The body is read here once; the handler's extractor takes what was read
     // (`input::Parsed` in the request's extensions). A body that cannot be read is passed on

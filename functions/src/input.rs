@@ -80,7 +80,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
         let multipart = kind.to_ascii_lowercase().starts_with("multipart/form-data");
         let max = if multipart { MAX_MULTIPART } else { MAX_BODY };
         let too_large =
-            || ApiError::BadBody(format!("the request is larger than {} KiB", max / 1024));
+            || ApiError::TooLarge(format!("the request is larger than {} KiB", max / 1024));
         let body = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large()
@@ -124,15 +124,16 @@ pub async fn parse(content_type: &str, body: Bytes) -> Result<Parsed, ApiError> 
         let (pairs, files) = read_multipart(req).await?;
         Ok(Parsed::Multipart { pairs, files })
     } else if kind.starts_with("application/json") {
-        Ok(Parsed::Json(
-            serde_json::from_slice(&body).map_err(|e| field_error(&e.to_string()))?,
-        ))
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| field_error(&e.to_string()))?;
+        whole_numbers(&mut value);
+        Ok(Parsed::Json(value))
     } else if kind.starts_with("application/x-www-form-urlencoded") {
         Ok(Parsed::Form(
             serde_urlencoded::from_bytes(&body).map_err(|e| field_error(&e.to_string()))?,
         ))
     } else {
-        Err(ApiError::BadBody(
+        Err(ApiError::Unsupported(
             "send application/json, application/x-www-form-urlencoded or multipart/form-data"
                 .into(),
         ))
@@ -221,7 +222,7 @@ async fn read_multipart(req: Request) -> Result<(Vec<(String, String)>, Vec<Uplo
                 let text = field.text().await.map_err(bad)?;
                 text_bytes += text.len();
                 if text_bytes > MAX_BODY {
-                    return Err(ApiError::BadBody(format!(
+                    return Err(ApiError::TooLarge(format!(
                         "the form's text is larger than {} KiB",
                         MAX_BODY / 1024
                     )));
@@ -231,6 +232,25 @@ async fn read_multipart(req: Request) -> Result<(Vec<(String, String)>, Vec<Uplo
         }
     }
     Ok((pairs, files))
+}
+
+/// Writes every whole number sent with a fraction (`2.0`, as some JSON encoders write
+/// integers, and as JSON Schema counts them integers) as the integer it is, so a whole-number
+/// field takes it.
+fn whole_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
 }
 
 /// The `uploads` fields of a form (the tokens, empty ones dropped), and the other fields.
@@ -256,6 +276,89 @@ fn field_error(message: &str) -> ApiError {
     } else {
         ApiError::BadBody(text.to_string())
     }
+}
+
+/// The rule of [`text`] as a JSON Schema pattern (for the API document): something other
+/// than white space, and no control characters but tabs and line breaks.
+pub const TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+
+/// The rule of [`line`] as a JSON Schema pattern: as [`TEXT`], on one line.
+pub const LINE: &str =
+    r"^[^\x00-\x08\x0a-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0a-\x1f\x7f-\x9f]*$";
+
+/// The rule of [`email`] as a JSON Schema pattern: one `@`, a dot inside the domain, no
+/// white space but around it.
+pub const EMAIL: &str = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@.\s\x00-\x1f\x7f-\x9f]\s*$";
+
+fn string_schema(
+    pattern: Option<&str>,
+    min: Option<usize>,
+    max: usize,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(pattern)
+        .min_length(min)
+        .max_length(Some(max))
+        .build()
+        .into()
+}
+
+/// The API document's schema of an e-mail address field ([`email`]).
+pub fn email_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    string_schema(Some(EMAIL), Some(3), 254)
+}
+
+/// The API document's schema of a name or subject ([`line`], 200 characters).
+pub fn line_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    string_schema(Some(LINE), Some(1), 200)
+}
+
+/// The API document's schema of a description or a note ([`text`], 20,000 characters).
+pub fn text_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    string_schema(Some(TEXT), Some(1), 20_000)
+}
+
+/// The API document's schema of a new password (8 to 128 characters).
+pub fn password_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    string_schema(None, Some(8), 128)
+}
+
+/// The API document's schema of a login's address as typed at the login ([`line`], 254
+/// characters).
+pub fn address_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    string_schema(Some(LINE), Some(1), 254)
+}
+
+/// The API document's schema of a tracking number ([`line`], 40 characters).
+pub fn number_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    string_schema(Some(LINE), Some(1), 40)
+}
+
+/// The API document's schema of a field that must not be empty (a password to check, a
+/// token).
+pub fn filled_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    string_schema(None, Some(1), 1000)
+}
+
+/// Reads an optional text field that, when sent, is text (`null` is refused): the
+/// honeypot, which the document says is an empty string.
+pub fn text_only<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    <String as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// The API document's schema of the honeypot `website`: people leave it empty.
+pub fn honeypot_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    string_schema(None, None, 0)
+}
+
+/// The API document's schema of an appointment's `mode`.
+pub fn mode_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["phone", "video", "visit"]))
+        .build()
+        .into()
 }
 
 /// A required text field: trimmed, not empty, at most `max` characters.

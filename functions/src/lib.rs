@@ -133,16 +133,17 @@ pub mod groups {
 /// # Panics
 /// On a name not in [`GROUPS`].
 pub fn group(name: &str, state: AppState) -> Router {
-    match name {
+    let api = match name {
         "issues" => groups::issues(state),
         "events" => groups::events(state),
         "search" => groups::search(state),
         "auth" => groups::auth(state),
         "account" => groups::account(state),
         "staff" => groups::staff(state),
-        "desk" => groups::desk(state),
+        "desk" => return groups::desk(state),
         other => panic!("no function group `{other}`"),
-    }
+    };
+    api.layer(axum::middleware::map_response(error::enveloped))
 }
 
 /// The partitions of the table each function may touch: its IAM policy's

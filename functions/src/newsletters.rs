@@ -54,10 +54,13 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SignUp {
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::email_schema)]
     email: String,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
+    #[serde(deserialize_with = "crate::input::text_only")]
+    #[schema(schema_with = crate::input::honeypot_schema)]
     website: Option<String>,
 }
 

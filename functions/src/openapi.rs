@@ -134,7 +134,7 @@ use utoipa::OpenApi;
         crate::staff::registrations::change_request,
         crate::staff::registrations::change_appointment,
     ),
-    modifiers(&ApiKeys, &UniqueOperationIds),
+    modifiers(&ApiKeys, &UniqueOperationIds, &ErrorAnswers),
     tags(
         (name = "issues", description = "The `issues` function: filing and tracking"),
         (name = "events", description = "The `events` function: registrations, newsletters, requests, appointments, form tokens"),
@@ -195,6 +195,200 @@ impl utoipa::Modify for UniqueOperationIds {
             }
         }
     }
+}
+
+/// Documents every error an operation can answer, with the one envelope ([`ErrorBody`]):
+/// what every route may answer (503), what every body may (400, 413, 415, 422), what the
+/// guard of customer posts may (403, 422, 429), what a session or an API key may (401, 403,
+/// 429), what a path with an id may (404), and for the staff API what a change may (409,
+/// 412). An operation that reads forms or answers with pages answers its errors as the
+/// theme's HTML page to a browser, so those say `text/html` beside `application/json`.
+struct ErrorAnswers;
+
+/// Why each error status is answered.
+const ERRORS: [(u16, &str); 11] = [
+    (400, "The body or a parameter cannot be read"),
+    (401, "Not logged in, or no valid API key"),
+    (403, "Refused: a cross-site request, a missing or wrong form token, a login that may not see this part, or an API key without the scope"),
+    (404, "Not found (another customer's record is not found either)"),
+    (409, "Conflicts with what is stored"),
+    (412, "Changed since the version given in `If-Match`"),
+    (413, "The body is larger than the operation takes"),
+    (415, "The body is not JSON, a form or multipart form data"),
+    (422, "A field is wrong; `error.field` names it"),
+    (429, "Too many requests for now; `Retry-After` says when to send it again"),
+    (503, "Busy or failing for a moment; nothing was done, or the same request (with its `Idempotency-Key`) is answered once: send it again after `Retry-After`"),
+];
+
+impl utoipa::Modify for ErrorAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{HttpMethod, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder};
+        let mut shared: std::collections::BTreeMap<String, utoipa::openapi::Response> =
+            Default::default();
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let methods = [
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Delete, &mut item.delete),
+                (HttpMethod::Patch, &mut item.patch),
+            ];
+            for (method, op) in methods {
+                let Some(op) = op.as_mut() else { continue };
+                let staff = path.starts_with("/api/staff");
+                let session = (path.starts_with("/api/my") || path.starts_with("/my/"))
+                    && !path.starts_with("/my/calendar-feed/{");
+                let body = op.request_body.is_some();
+                let form = op.request_body.as_ref().is_some_and(|b| {
+                    b.content.keys().any(|k| {
+                        k.starts_with("application/x-www-form-urlencoded")
+                            || k.starts_with("multipart/form-data")
+                    })
+                });
+                let pages = op.responses.responses.values().any(|r| match r {
+                    RefOr::T(r) => r.content.keys().any(|k| k.starts_with("text/html")),
+                    RefOr::Ref(_) => false,
+                });
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let query = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let post = method == HttpMethod::Post && !staff;
+                let change = staff && method != HttpMethod::Get;
+                let wanted = |status: u16| match status {
+                    400 => body || query,
+                    401 | 403 => session || staff || (post && status == 403),
+                    404 => path.contains('{'),
+                    409 => change,
+                    412 => change && method != HttpMethod::Post,
+                    413 | 415 => body,
+                    422 => body || query || post || (staff && path.contains('{')),
+                    429 => post || staff,
+                    _ => true,
+                };
+                let html = form || pages;
+                // A list with `format=csv` answers a spreadsheet.
+                if query && params.iter().any(|p| p.name == "format") {
+                    if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+                        ok.content.entry("text/csv".into()).or_insert_with(|| {
+                            ContentBuilder::new()
+                                .schema(Some(utoipa::openapi::schema::Object::with_type(
+                                    utoipa::openapi::schema::Type::String,
+                                )))
+                                .build()
+                        });
+                    }
+                }
+                if let Some(params) = op.parameters.as_mut() {
+                    for p in params.iter_mut() {
+                        if let Some(schema) = parameter_schema(path, &p.name, &p.parameter_in) {
+                            p.schema = Some(schema);
+                        }
+                    }
+                }
+                for (status, why) in ERRORS {
+                    let key = status.to_string();
+                    if !wanted(status) && !op.responses.responses.contains_key(&key) {
+                        continue;
+                    }
+                    if !op.responses.responses.contains_key(&key) {
+                        // One shared answer per status (and per kind of operation), by reference.
+                        let name = format!("Error{status}{}", if html { "OrPage" } else { "" });
+                        shared.entry(name.clone()).or_insert_with(|| {
+                            let mut r = ResponseBuilder::new().description(why).content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
+                            );
+                            if html {
+                                r = r.content(
+                                    "text/html",
+                                    ContentBuilder::new()
+                                        .schema(Some(utoipa::openapi::schema::Object::with_type(
+                                            utoipa::openapi::schema::Type::String,
+                                        )))
+                                        .build(),
+                                );
+                            }
+                            if status == 429 || status == 503 {
+                                r = r.header(
+                                    "Retry-After",
+                                    HeaderBuilder::new()
+                                        .description(Some(
+                                            "Seconds to wait before sending it again",
+                                        ))
+                                        .build(),
+                                );
+                            }
+                            r.build()
+                        });
+                        op.responses.responses.insert(
+                            key,
+                            RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))),
+                        );
+                        continue;
+                    }
+                    let entry = op.responses.responses.get_mut(&key).expect("present");
+                    if let RefOr::T(r) = entry {
+                        if html && !r.content.contains_key("text/html") {
+                            r.content.insert(
+                                "text/html".into(),
+                                ContentBuilder::new()
+                                    .schema(Some(utoipa::openapi::schema::Object::with_type(
+                                        utoipa::openapi::schema::Type::String,
+                                    )))
+                                    .build(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let components = doc.components.get_or_insert_with(Default::default);
+        for (name, r) in shared {
+            components.responses.insert(name, RefOr::T(r));
+        }
+    }
+}
+
+/// The rules the server checks on a parameter, where the handler's annotation gives only its
+/// type: the business's ids in the staff API's paths (`staff::own_id`), page numbers and
+/// limits, and the list format.
+fn parameter_schema(
+    path: &str,
+    name: &str,
+    place: &utoipa::openapi::path::ParameterIn,
+) -> Option<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    const OWN_IDS: [&str; 10] = [
+        "id", "contact", "document", "event", "invoice", "payment", "project", "quote", "report",
+        "task",
+    ];
+    let schema = match (place, name) {
+        (ParameterIn::Path, n) if path.starts_with("/api/staff") && OWN_IDS.contains(&n) => {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[A-Za-z0-9._-]{1,64}$"))
+                .min_length(Some(1))
+                .max_length(Some(64))
+        }
+        (ParameterIn::Query, "page" | "limit") => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(1000)),
+        (ParameterIn::Query, "per_page") => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(50)),
+        (ParameterIn::Query, "format") if path.starts_with("/api/staff") => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["json", "csv"])),
+        _ => return None,
+    };
+    Some(schema.build().into())
 }
 
 fn operations(item: &utoipa::openapi::PathItem) -> Vec<&utoipa::openapi::path::Operation> {

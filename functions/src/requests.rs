@@ -41,8 +41,10 @@ pub struct NewRequest {
     #[serde(default)]
     pub kind: String,
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::line_schema)]
     name: String,
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::email_schema)]
     email: String,
     #[serde(default)]
     company: Option<String>,
@@ -57,6 +59,8 @@ pub struct NewRequest {
     #[serde(default)]
     message: Option<String>,
     #[serde(default)]
+    #[serde(deserialize_with = "crate::input::text_only")]
+    #[schema(schema_with = crate::input::honeypot_schema)]
     website: Option<String>,
 }
 
@@ -186,16 +190,20 @@ pub(crate) async fn request(
 #[serde(deny_unknown_fields)]
 pub struct NewAppointment {
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::line_schema)]
     name: String,
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::email_schema)]
     email: String,
     #[serde(default)]
     phone: Option<String>,
     #[serde(default)]
     company: Option<String>,
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::line_schema)]
     topic: String,
     #[serde(default)]
+    #[schema(schema_with = crate::input::mode_schema)]
     mode: Option<String>,
     /// Preferred times (JSON).
     #[serde(default)]
@@ -209,6 +217,8 @@ pub struct NewAppointment {
     #[serde(default)]
     message: Option<String>,
     #[serde(default)]
+    #[serde(deserialize_with = "crate::input::text_only")]
+    #[schema(schema_with = crate::input::honeypot_schema)]
     website: Option<String>,
 }
 

@@ -254,6 +254,8 @@ pub struct Feedback {
     pub comment: Option<String>,
     /// The honeypot.
     #[serde(default)]
+    #[serde(deserialize_with = "crate::input::text_only")]
+    #[schema(schema_with = crate::input::honeypot_schema)]
     pub website: Option<String>,
 }
 
@@ -321,6 +323,7 @@ pub(crate) async fn feedback(
 pub struct Share {
     /// The recipient.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::email_schema)]
     pub email: String,
     /// Who sends it: accepted for older forms, never put in the e-mail (mail to an address
     /// nobody confirmed carries no free text).
@@ -328,6 +331,8 @@ pub struct Share {
     pub name: Option<String>,
     /// The honeypot.
     #[serde(default)]
+    #[serde(deserialize_with = "crate::input::text_only")]
+    #[schema(schema_with = crate::input::honeypot_schema)]
     pub website: Option<String>,
 }
 

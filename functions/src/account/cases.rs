@@ -67,6 +67,7 @@ pub struct CaseView {
 
 /// A public note.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = CaseNoteView)]
 pub struct NoteView {
     /// Who wrote it.
     pub author: String,
@@ -237,6 +238,7 @@ pub(crate) async fn case(
 /// A note from the customer.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CaseNote)]
 pub struct NewNote {
     /// Text.
     #[serde(default)]
@@ -308,6 +310,7 @@ pub(crate) async fn add_note(
 /// A status change.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CaseStatusChange)]
 pub struct StatusChange {
     /// `closed` or `open`.
     #[serde(default)]

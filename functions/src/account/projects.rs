@@ -58,6 +58,7 @@ pub struct TaskView {
 
 /// A note.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ProjectNoteView)]
 pub struct NoteView {
     /// Who wrote it.
     pub author: String,
@@ -193,6 +194,7 @@ pub(crate) async fn project(
 /// A note on a project.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ProjectNote)]
 pub struct NewNote {
     /// Text.
     #[serde(default)]

@@ -29,9 +29,11 @@ use super::{consts::*, login::*, session::*};
 pub struct PasswordChange {
     /// The current password.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::filled_schema)]
     pub current: String,
     /// The new password.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::password_schema)]
     pub password: String,
     /// End every other session of this login (the default); `false` (or `off`) keeps them.
     #[serde(default)]
@@ -141,6 +143,7 @@ pub(super) fn answer(from_form: bool, message: &str) -> Response {
 pub struct Forgot {
     /// The login's e-mail address.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::email_schema)]
     pub email: String,
 }
 
@@ -200,9 +203,11 @@ pub(crate) async fn forgot(
 pub struct SetPassword {
     /// The token from the link.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::filled_schema)]
     pub token: String,
     /// The new password.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::password_schema)]
     pub password: String,
 }
 

@@ -173,7 +173,7 @@ pub(crate) async fn require_form_token(
         crate::fields::MAX_BODY
     };
     let Ok(bytes) = axum::body::to_bytes(body, max).await else {
-        return ApiError::BadBody("the form is too large".into()).into_response();
+        return ApiError::TooLarge("the form is too large".into()).into_response();
     };
     let pairs: Vec<(String, String)> = if multipart {
         crate::guard::multipart_fields(&kind, bytes.clone())

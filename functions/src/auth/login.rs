@@ -123,9 +123,11 @@ pub(crate) fn forgive_attempt(email: &str, known_device: bool) -> Vec<Write> {
 pub struct Credentials {
     /// The login's e-mail address.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::address_schema)]
     pub email: String,
     /// The password.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::filled_schema)]
     pub password: String,
 }
 

@@ -27,21 +27,27 @@ pub struct NewIssue {
     pub binder: Option<String>,
     /// Name.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::line_schema)]
     pub name: String,
     /// E-mail address.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::email_schema)]
     pub email: String,
     /// Subject.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::line_schema)]
     pub subject: String,
     /// What happened.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::text_schema)]
     pub description: String,
     /// One of the binder's categories, if any.
     #[serde(default)]
     pub category: Option<String>,
     /// The honeypot: people leave it empty.
     #[serde(default)]
+    #[serde(deserialize_with = "crate::input::text_only")]
+    #[schema(schema_with = crate::input::honeypot_schema)]
     pub website: Option<String>,
 }
 

@@ -21,12 +21,16 @@ use super::track::*;
 /// A note from the submitter.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SubmitterNote)]
 pub struct NewNote {
     /// The text.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::text_schema)]
     pub body: String,
     /// The honeypot.
     #[serde(default)]
+    #[serde(deserialize_with = "crate::input::text_only")]
+    #[schema(schema_with = crate::input::honeypot_schema)]
     pub website: Option<String>,
 }
 
@@ -90,12 +94,16 @@ pub(super) async fn note(
 pub struct Resend {
     /// Tracking number.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::number_schema)]
     pub number: String,
     /// The e-mail address the issue was filed with.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::input::email_schema)]
     pub email: String,
     /// The honeypot.
     #[serde(default)]
+    #[serde(deserialize_with = "crate::input::text_only")]
+    #[schema(schema_with = crate::input::honeypot_schema)]
     pub website: Option<String>,
 }
 

@@ -239,7 +239,7 @@ async fn once(
         .map(portal_core::records::token_hash)
         .unwrap_or_default();
     let Ok(bytes) = axum::body::to_bytes(body, crate::fields::MAX_BODY).await else {
-        return ApiError::BadBody("the request is larger than this API takes".into())
+        return ApiError::TooLarge("the request is larger than this API takes".into())
             .into_response();
     };
     let scope = format!("staff {caller}\n{} {}", parts.method, parts.uri.path());

@@ -45,6 +45,7 @@ pub struct TaskInput {
     pub title: String,
     /// Progress in percent (0–100).
     #[serde(default)]
+    #[schema(maximum = 100)]
     pub progress: u8,
     /// Hidden from the customer.
     #[serde(default)]

@@ -554,6 +554,7 @@ pub(crate) async fn appointments(
 /// A new status.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RequestStatusChange)]
 pub struct StatusChange {
     /// What staff call where it has got to, e.g. `contacted`, `booked`, `declined`, `done`
     /// (1–40 characters).
