@@ -292,7 +292,19 @@ impl utoipa::Modify for ErrorAnswers {
                     if !wanted(status) && !op.responses.responses.contains_key(&key) {
                         continue;
                     }
-                    if !op.responses.responses.contains_key(&key) {
+                    if let Some(RefOr::T(r)) = op.responses.responses.get_mut(&key) {
+                        // Documented by the handler: a page's answer beside its JSON.
+                        if html && !r.content.contains_key("text/html") {
+                            r.content.insert(
+                                "text/html".into(),
+                                ContentBuilder::new()
+                                    .schema(Some(utoipa::openapi::schema::Object::with_type(
+                                        utoipa::openapi::schema::Type::String,
+                                    )))
+                                    .build(),
+                            );
+                        }
+                    } else {
                         // One shared answer per status (and per kind of operation), by reference.
                         let name = format!("Error{status}{}", if html { "OrPage" } else { "" });
                         shared.entry(name.clone()).or_insert_with(|| {
@@ -324,24 +336,12 @@ impl utoipa::Modify for ErrorAnswers {
                             }
                             r.build()
                         });
-                        op.responses.responses.insert(
-                            key,
-                            RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))),
-                        );
-                        continue;
-                    }
-                    let entry = op.responses.responses.get_mut(&key).expect("present");
-                    if let RefOr::T(r) = entry {
-                        if html && !r.content.contains_key("text/html") {
-                            r.content.insert(
-                                "text/html".into(),
-                                ContentBuilder::new()
-                                    .schema(Some(utoipa::openapi::schema::Object::with_type(
-                                        utoipa::openapi::schema::Type::String,
-                                    )))
-                                    .build(),
-                            );
-                        }
+                        op.responses
+                            .responses
+                            .entry(key)
+                            .or_insert(RefOr::Ref(Ref::new(format!(
+                                "#/components/responses/{name}"
+                            ))));
                     }
                 }
             }
