@@ -66,7 +66,8 @@ pub const BUDGETS: &[Budget] = &[
               and hour, and per account and minute, each under its ceiling (a new window \
               included); then one transaction starts the session with its pointer, takes the \
               attempt back and remembers the browser; then the customer's name. 5 with a \
-              remembered browser's cookie (its record), 5 once the account's hour is used up",
+              remembered browser's cookie (its record). An attempt that meets a ceiling is \
+              counted again one counter at a time (up to 5 calls before its refusal)",
     },
     mine(
         "/my/",

@@ -369,7 +369,8 @@ async fn guarded(state: AppState, req: Request, next: Next) -> Result<Response, 
 /// the caller's key) whose content is `fingerprint`: new work to do, or the answer to send
 /// at once (the first answer again; "still being answered"; a key used for another request).
 /// With `count` (a limit's scope, subject and hourly maximum), a new key's request is counted
-/// with its claim, and refused with 429 past the maximum; the answer says whether it was.
+/// with its claim while under the maximum; the answer says whether it was (if not, the
+/// caller counts it apart, and refuses it past the maximum).
 pub(crate) async fn claim_key(
     state: &AppState,
     scope: &str,
@@ -390,8 +391,7 @@ pub(crate) async fn claim_key(
         Some((limit_scope, subject, max)) => {
             let step = RateLimits::step(limit_scope, subject, 3600, 1, Some(max));
             match keys.claim_counted(scope, key, fingerprint, step).await {
-                Ok(Counted::Claimed { claim, counted }) => (Ok(claim), counted),
-                Ok(Counted::Limited) => return Err(too_many(max).into_response()),
+                Ok(Counted { claim, counted }) => (Ok(claim), counted),
                 Err(e) => (Err(e), false),
             }
         }

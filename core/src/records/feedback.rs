@@ -144,8 +144,8 @@ impl ReaderSignals {
         ReaderSignals { store }
     }
 
-    /// Records one search for `words` that found nothing (2 requests, 4 the first time in a
-    /// week); returns whether it was recorded. Empty searches, ones longer than
+    /// Records one search for `words` that found nothing (2 requests); returns whether it was
+    /// recorded. Empty searches, ones longer than
     /// [`MAX_MISS_CHARS`], and any past [`MISSES_PER_WEEK`] in a week are not.
     pub async fn record_miss(&self, words: &str) -> RecordResult<bool> {
         let words = words.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -108,15 +108,16 @@ impl RateLimits {
         })
     }
 
-    /// Counts several [`RateLimits::step`]s at once, all or none (1 request); returns the
-    /// positions of the steps whose ceiling was reached (then nothing was counted), or an
-    /// empty list when all were counted.
-    pub async fn count_together(&self, steps: Vec<Write>) -> RecordResult<Vec<usize>> {
+    /// Counts several [`RateLimits::step`]s at once, all or none (1 request): `true` when
+    /// all were counted under their ceilings; `false` when nothing was counted — a ceiling
+    /// was reached, a window keeps its count where a ceiling cannot see it (written by an
+    /// older portal or an import), or the steps kept colliding with others on the same
+    /// counters. On `false` the caller counts one by one ([`RateLimits::count`]), which
+    /// judges every case exactly.
+    pub async fn count_together(&self, steps: Vec<Write>) -> RecordResult<bool> {
         match self.store.transact(steps).await {
-            Ok(()) => Ok(Vec::new()),
-            Err(StoreError::TransactionCancelled { failed }) if !failed.is_empty() => {
-                Ok(failed.into_iter().map(|(i, _)| i).collect())
-            }
+            Ok(()) => Ok(true),
+            Err(StoreError::TransactionCancelled { .. }) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
@@ -220,18 +221,14 @@ pub enum Claim {
     Mismatch,
 }
 
-/// What [`Idempotency::claim_counted`] found.
+/// What [`Idempotency::claim_counted`] found: the key's claim, and whether the step was
+/// counted with it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Counted {
-    /// The key's claim, and whether the step was counted with it.
-    Claimed {
-        /// What to do with the request.
-        claim: Claim,
-        /// Whether the step was counted.
-        counted: bool,
-    },
-    /// The step's ceiling was reached: nothing was claimed or counted.
-    Limited,
+pub struct Counted {
+    /// What to do with the request.
+    pub claim: Claim,
+    /// Whether the step was counted.
+    pub counted: bool,
 }
 
 /// Idempotency keys: a retried request gets the first answer, and is not carried out twice —
@@ -354,9 +351,9 @@ impl Idempotency {
 
     /// As [`Idempotency::claim`], counting `step` (a [`RateLimits::step`] with a ceiling) in
     /// the same request when the key is new (1 request for new work, as many as `claim` more
-    /// otherwise). [`Counted::Limited`] when the step's ceiling was reached: nothing claimed,
-    /// nothing counted. A claim found already there is judged as `claim` does, the step not
-    /// counted (`counted: false`).
+    /// otherwise). When the step does not pass (its ceiling, or a window it cannot judge) the
+    /// key is claimed alone and `counted` is `false`, for the caller to count apart with
+    /// [`RateLimits::count`]; so is a claim found already there, judged as `claim` does.
     pub async fn claim_counted(
         &self,
         scope: &str,
@@ -368,28 +365,26 @@ impl Idempotency {
         let claim = Write::Put(to_item(&replay)?, Cond::NotExists);
         match self.store.transact(vec![claim, step]).await {
             // A new item is at version 1.
-            Ok(()) => Ok(Counted::Claimed {
+            Ok(()) => Ok(Counted {
                 claim: Claim::New(Pending { replay, version: 1 }),
                 counted: true,
             }),
             Err(StoreError::TransactionCancelled { failed })
-                if !failed.is_empty() && failed.iter().all(|(i, _)| *i == 1) =>
+                if failed.iter().any(|(i, _)| *i == 0) =>
             {
-                Ok(Counted::Limited)
-            }
-            Err(StoreError::TransactionCancelled { failed }) if !failed.is_empty() => {
                 // A claim is there — this attempt's own when the transaction was applied with
                 // its answer lost and retried, and then the step was counted with it.
                 let (claim, own) = self.judge(replay).await?;
-                Ok(Counted::Claimed {
+                Ok(Counted {
                     claim,
                     counted: own,
                 })
             }
             Err(StoreError::TransactionCancelled { .. }) => {
-                // It kept colliding with others on the same counter (one address posting
-                // many times at once): claim alone; the caller counts apart.
-                Ok(Counted::Claimed {
+                // The step did not pass (its ceiling reached, a window in an older layout,
+                // or collisions with others on the same counter): claim alone; the caller
+                // counts apart, exactly.
+                Ok(Counted {
                     claim: self.claim(scope, key, fingerprint).await?,
                     counted: false,
                 })

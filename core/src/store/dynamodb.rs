@@ -136,21 +136,24 @@ fn tally_parts(t: &Tally, now: i64) -> (UpdateParts, String) {
         (":f".into(), s(&t.field)),
         (":by".into(), n(t.by)),
         (":now".into(), n(now)),
+        (":num".into(), s("N")),
     ]);
     if let Some(at) = t.expires_at {
         expression.push_str(", #t = if_not_exists(#t, :ttl)");
         values.insert(":ttl".into(), n(at));
     }
     expression.push_str(" ADD #cn :by");
-    let mut condition =
-        "(attribute_not_exists(#t) OR #t > :now) AND (attribute_not_exists(#cf) OR #cf = :f)"
-            .to_string();
-    let mut names = HashMap::from([
+    // A field that is there must be a number, or reading the item back would fail.
+    let mut condition = "(attribute_not_exists(#t) OR #t > :now) AND (attribute_not_exists(#cf) \
+         OR #cf = :f) AND (attribute_not_exists(#d.#f) OR attribute_type(#d.#f, :num))"
+        .to_string();
+    let names = HashMap::from([
         ("#d".to_string(), "data".to_string()),
         ("#v".into(), "v".into()),
         ("#t".into(), "ttl".into()),
         ("#cn".into(), COUNT.into()),
         ("#cf".into(), COUNT_FIELD.into()),
+        ("#f".into(), t.field.clone()),
     ]);
     if let Some(max) = t.at_most {
         // count + by <= max; a missing count is 0. A count kept in `data` (put there by a
@@ -162,7 +165,6 @@ fn tally_parts(t: &Tally, now: i64) -> (UpdateParts, String) {
             " AND #cn <= :lim AND attribute_not_exists(#d.#f)"
         });
         values.insert(":lim".into(), n(limit));
-        names.insert("#f".into(), t.field.clone());
     }
     (
         UpdateParts {
@@ -199,6 +201,8 @@ fn update_parts(
     ]);
     let mut expression = if restore {
         values.insert(":ver".into(), n(item.version.max(1) as i64));
+        values.remove(":one");
+        values.remove(":zero");
         "SET #d = :d, #v = :ver".to_string()
     } else if cond == Cond::NotExists {
         // A new item is at version 1, also where it replaces an expired one.
@@ -591,7 +595,8 @@ impl Store for DynamoStore {
                     message: format!("`{field}` is not a whole number"),
                 })
         };
-        for _ in 0..5 {
+        let mut attempt = 0;
+        for _ in 0..(5 + COLLISION_RETRIES) {
             // The usual case, a new counter included: one call.
             let (parts, cond_expr) = tally_parts(&tally, now());
             let out = self
@@ -608,6 +613,13 @@ impl Store for DynamoStore {
                 .await;
             match out {
                 Ok(out) => return value_of(out.attributes),
+                // A transaction on the same counter (a step under a ceiling) is under way:
+                // wait for it, as a transaction waits for another.
+                Err(e) if e.code() == Some("TransactionConflictException") => {
+                    attempt += 1;
+                    tokio::time::sleep(super::backoff(attempt)).await;
+                    continue;
+                }
                 Err(e) => match self.err(e, Some(key)) {
                     StoreError::ConditionFailed { .. } => {}
                     other => return Err(other),

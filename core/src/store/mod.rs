@@ -362,8 +362,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn transact(&self, writes: Vec<Write>) -> StoreResult<()>;
 
     /// Adds `by` to the whole-number field `field` of the item at `key` and returns the
-    /// field's new value, in one atomic step (1 request; 2 to replace an expired item, or on
-    /// DynamoDB for a second counter field of one item): concurrent increments never lose a
+    /// field's new value, in one atomic step (1 request; on DynamoDB 2 for a second counter
+    /// field of one item and 3 to replace an expired one): concurrent increments never lose a
     /// count and never give up. A missing or expired item is created as `{field: by}` expiring
     /// at `expires_at`; an existing item keeps its other fields and its expiry (one without an
     /// expiry takes `expires_at`), and a missing field counts as 0. The item's version

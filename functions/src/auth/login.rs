@@ -61,9 +61,12 @@ pub(super) const ATTEMPTS_PER_MINUTE: u32 = 5;
 /// Counts an attempt to prove a login's password *before* the password is checked, so
 /// parallel guesses are each counted: the client's address under `ip_scope` (429 past
 /// `per_ip` an hour), the account's hour, and — except from a remembered device — its minute
-/// (429 past [`ATTEMPTS_PER_MINUTE`]), all in one transaction (1 request; 2 once the hour's
-/// attempts reach `cap`). Returns whether the attempt may still reach the password: not once
-/// the account has had `cap` attempts in the hour, unless from a remembered device.
+/// (429 past [`ATTEMPTS_PER_MINUTE`]). Usually all three go up together in one transaction,
+/// each under its ceiling (1 request); when that does not pass (a ceiling reached, a window
+/// from an older portal, collisions), each is counted alone and judged by its count (3 more),
+/// so a refused attempt still counts against its address. Returns whether the attempt may
+/// still reach the password: not once the account has had `cap` attempts in the hour, unless
+/// from a remembered device.
 pub(crate) async fn count_attempt(
     state: &AppState,
     (ip_scope, ip, per_ip): (&str, &str, u32),
@@ -72,39 +75,33 @@ pub(crate) async fn count_attempt(
     known_device: bool,
 ) -> Result<bool, ApiError> {
     let limits = RateLimits::new(state.store.clone());
-    let steps = |hour_cap: Option<u32>| {
-        let mut steps = vec![
-            RateLimits::step(ip_scope, ip, 3600, 1, Some(per_ip)),
-            RateLimits::step("login-fail", email, 3600, 1, hour_cap),
-        ];
-        if !known_device {
-            steps.push(RateLimits::step(
-                "login-minute",
-                email,
-                60,
-                1,
-                Some(ATTEMPTS_PER_MINUTE),
-            ));
-        }
-        steps
-    };
-    let hour_cap = (!known_device).then_some(cap);
-    let mut failed = limits.count_together(steps(hour_cap)).await?;
-    let reaches = !failed.contains(&1);
-    if failed == [1] {
-        // The hour is used up: the attempt is still counted, and cannot reach the password.
-        failed = limits.count_together(steps(None)).await?;
+    let mut steps = vec![
+        RateLimits::step(ip_scope, ip, 3600, 1, Some(per_ip)),
+        RateLimits::step("login-fail", email, 3600, 1, (!known_device).then_some(cap)),
+    ];
+    if !known_device {
+        steps.push(RateLimits::step(
+            "login-minute",
+            email,
+            60,
+            1,
+            Some(ATTEMPTS_PER_MINUTE),
+        ));
     }
-    if failed.contains(&0) {
+    if limits.count_together(steps).await? {
+        return Ok(true);
+    }
+    if limits.count(ip_scope, ip, 3600).await? > per_ip {
         return Err(crate::guard::too_many(per_ip));
     }
-    if failed.contains(&2) {
+    let hour = limits.count("login-fail", email, 3600).await?;
+    if !known_device && limits.count("login-minute", email, 60).await? > ATTEMPTS_PER_MINUTE {
         return Err(ApiError::Wait {
             message: "too many attempts for this login; wait a minute and try again".into(),
             seconds: RateLimits::retry_after(60),
         });
     }
-    Ok(reaches)
+    Ok(known_device || hour <= cap)
 }
 
 /// The writes that take back an attempt counted with [`count_attempt`] that proved the
