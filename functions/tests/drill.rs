@@ -74,8 +74,7 @@ impl Plan {
 
     fn fault(&self, operation: &str) -> Fault {
         let mut next = self.lose_next.lock().unwrap();
-        if let Some((op, skip)) = next.as_mut().filter(|(op, _)| op == operation) {
-            let _ = op;
+        if let Some((_, skip)) = next.as_mut().filter(|(op, _)| op == operation) {
             if *skip == 0 {
                 *next = None;
                 return self.count(Fault::LostAnswer);
@@ -232,18 +231,21 @@ fn visitor(n: usize) -> Value {
     })
 }
 
+/// Visitor `n`'s filing with the idempotency key `key`.
+fn filing(n: usize, key: &str) -> Request<Body> {
+    Request::post("/api/issues")
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(visitor(n).to_string()))
+        .unwrap()
+}
+
 /// One visitor's filing, sent with `key` until it gets an answer that is not "try again"
 /// (5xx, 429), as a well-behaved client does: the final status and body.
 async fn file_until_answered(app: Router, n: usize, key: String) -> (u16, Value) {
-    let body = visitor(n);
     let mut last = (0, Value::Null);
     for attempt in 0..12u32 {
-        let req = Request::post("/api/issues")
-            .header("content-type", "application/json")
-            .header("idempotency-key", &key)
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        let res = app.clone().oneshot(req).await.unwrap();
+        let res = app.clone().oneshot(filing(n, &key)).await.unwrap();
         let status = res.status().as_u16();
         let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
             .await
@@ -403,17 +405,7 @@ async fn a_filing_whose_transaction_committed_but_whose_answer_was_lost_is_answe
     // The first transaction claims the key and counts the address; the second files.
     *plan.lose_next.lock().unwrap() = Some(("TransactWriteItems".into(), 1));
     let key = "lost-answer-0123456789".to_string();
-    let first = app
-        .clone()
-        .oneshot(
-            Request::post("/api/issues")
-                .header("content-type", "application/json")
-                .header("idempotency-key", &key)
-                .body(Body::from(visitor(0).to_string()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let first = app.clone().oneshot(filing(0, &key)).await.unwrap();
     assert!(
         plan.lose_next.lock().unwrap().is_none(),
         "the transaction's answer was lost"
@@ -450,17 +442,7 @@ async fn a_claim_whose_answer_was_lost_gives_the_key_back_and_the_retry_files_on
     // The transaction that claims the key and counts the address commits, its answer lost.
     *plan.lose_next.lock().unwrap() = Some(("TransactWriteItems".into(), 0));
     let key = "lost-claim-0123456789".to_string();
-    let first = app
-        .clone()
-        .oneshot(
-            Request::post("/api/issues")
-                .header("content-type", "application/json")
-                .header("idempotency-key", &key)
-                .body(Body::from(visitor(0).to_string()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let first = app.clone().oneshot(filing(0, &key)).await.unwrap();
     assert!(
         plan.lose_next.lock().unwrap().is_none(),
         "the answer was lost"

@@ -473,6 +473,23 @@ impl Store for DynamoStore {
             store: self.name(),
             message: e.to_string(),
         };
+        let update = |key, parts: UpdateParts, cond_expr: Option<String>| {
+            Ok::<_, StoreError>(
+                TransactWriteItem::builder()
+                    .update(
+                        Update::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key))
+                            .update_expression(parts.expression)
+                            .set_condition_expression(cond_expr)
+                            .set_expression_attribute_names(Some(parts.names))
+                            .set_expression_attribute_values(Some(parts.values))
+                            .build()
+                            .map_err(build_err)?,
+                    )
+                    .build(),
+            )
+        };
         for w in &writes {
             let key = key_attrs(&w.key());
             let item = match w {
@@ -480,19 +497,7 @@ impl Store for DynamoStore {
                     let restore = matches!(w, Write::Restore(_));
                     let (parts, cond_expr) =
                         update_parts(item, w.cond(), now, &self.name(), restore)?;
-                    TransactWriteItem::builder()
-                        .update(
-                            Update::builder()
-                                .table_name(&self.table)
-                                .set_key(Some(key))
-                                .update_expression(parts.expression)
-                                .set_condition_expression(cond_expr)
-                                .set_expression_attribute_names(Some(parts.names))
-                                .set_expression_attribute_values(Some(parts.values))
-                                .build()
-                                .map_err(build_err)?,
-                        )
-                        .build()
+                    update(key, parts, cond_expr)?
                 }
                 Write::Delete(_, cond) => {
                     let mut d = Delete::builder().table_name(&self.table).set_key(Some(key));
@@ -508,19 +513,7 @@ impl Store for DynamoStore {
                 }
                 Write::Add(t) => {
                     let (parts, cond_expr) = tally_parts(t, now);
-                    TransactWriteItem::builder()
-                        .update(
-                            Update::builder()
-                                .table_name(&self.table)
-                                .set_key(Some(key))
-                                .update_expression(parts.expression)
-                                .condition_expression(cond_expr)
-                                .set_expression_attribute_names(Some(parts.names))
-                                .set_expression_attribute_values(Some(parts.values))
-                                .build()
-                                .map_err(build_err)?,
-                        )
-                        .build()
+                    update(key, parts, Some(cond_expr))?
                 }
                 Write::Check(_, cond) => {
                     let (expr, values) = condition(*cond, now).unwrap_or_else(|| {
