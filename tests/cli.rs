@@ -462,7 +462,7 @@ fn bad_issue_input_gets_a_clear_4xx() {
     assert!(said.contains("send application/json"), "{said}");
     let huge = format!(
         r#"{{"name": "A", "email": "a@example.com", "subject": "S", "description": "{}"}}"#,
-        "d".repeat(70_000)
+        "d".repeat(300_000)
     );
     let (status, _, said) = server.post("/api/issues", "application/json", &huge);
     assert_eq!(status, 413, "oversized body: {said}");

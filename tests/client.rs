@@ -1,7 +1,9 @@
 //! The OpenAPI document proven usable by a real client: `openapi-python-client` (from PyPI)
 //! generates a Python client from the `/api/openapi.json` that `portal serve` publishes, and
 //! a script (`tests/client/drive.py`) pushes a customer and an invoice with it, replies to an
-//! issue and reads the change feed until all of it is there.
+//! issue and reads the change feed until all of it is there, and is refused in each way the
+//! staff API refuses, every refusal read as the documented error (the client is made to raise
+//! on any status the document does not list).
 
 mod common;
 
@@ -76,6 +78,17 @@ fn a_client_generated_from_the_openapi_document_drives_the_staff_api() {
     assert_eq!(seen["customer"], "ACME-7");
     assert_eq!(seen["balance_cents"], 28_800, "2 × £120 + 20% VAT");
     assert_eq!(seen["notes"], 1, "the reply is on the thread");
+    assert_eq!(
+        seen["refusals"],
+        serde_json::json!({
+            "unknown key": [401, null],
+            "missing scope": [403, null],
+            "unknown customer": [404, null],
+            "stale version": [412, null],
+            "wrong field": [422, "lines[0].quantity"],
+        }),
+        "each refusal read as the documented error"
+    );
     assert_eq!(
         seen["events"],
         serde_json::json!([

@@ -31,6 +31,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/events/{event}/registrations", post(register))
         .route("/api/events/{event}", get(seats))
         .route("/events/cancel/{token}", get(cancel_page).post(cancel))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::fields::MAX_BODY,
+        ))
 }
 
 /// A registration form.
@@ -47,9 +50,11 @@ pub struct NewRegistration {
     pub email: String,
     /// Company.
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 200)]
     pub company: Option<String>,
     /// Anything the organisers should know.
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 2000)]
     pub notes: Option<String>,
     /// The honeypot.
     #[serde(default)]
@@ -143,17 +148,12 @@ pub(crate) async fn register_for(
     }
     let name = input::line("name", &v.name, 200)?;
     let email = input::email("email", &v.email)?;
-    let company = match v
-        .company
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(c) => Some(input::line("company", c, 200)?),
+    let company = match v.company.as_deref() {
+        Some(c) => input::optional_line("company", c, 200)?,
         None => None,
     };
-    if let Some(n) = v.notes.as_deref().filter(|n| !n.trim().is_empty()) {
-        input::text("notes", n, 2000)?;
+    if let Some(n) = v.notes.as_deref() {
+        input::optional_text("notes", n, 2000)?;
     }
     guard::limit_email(state, &email).await?;
     let site = state.site();

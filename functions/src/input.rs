@@ -78,9 +78,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
             .unwrap_or("")
             .to_string();
         let multipart = kind.to_ascii_lowercase().starts_with("multipart/form-data");
-        let max = if multipart { MAX_MULTIPART } else { MAX_BODY };
+        // The function group's body limit (a layer) is the one that applies; this is the
+        // largest any group takes.
+        let max = if multipart {
+            MAX_MULTIPART
+        } else {
+            crate::fields::MAX_STAFF_BODY
+        };
         let too_large =
-            || ApiError::TooLarge(format!("the request is larger than {} KiB", max / 1024));
+            || ApiError::TooLarge("the request is larger than this operation takes".into());
         let body = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large()
@@ -279,16 +285,75 @@ fn field_error(message: &str) -> ApiError {
 }
 
 /// The rule of [`text`] as a JSON Schema pattern (for the API document): something other
-/// than white space, and no control characters but tabs and line breaks.
-pub const TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+/// than white space, no control characters but tabs and line breaks, and any white space
+/// around it (which is trimmed).
+pub const TEXT: &str = r"^[^\S\x1c-\x1f]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\S\x1c-\x1f]*$";
 
 /// The rule of [`line`] as a JSON Schema pattern: as [`TEXT`], on one line.
-pub const LINE: &str =
-    r"^[^\x00-\x08\x0a-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0a-\x1f\x7f-\x9f]*$";
+pub const LINE: &str = r"^[^\S\x1c-\x1f]*[^\x00-\x08\x0a-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0a-\x1f\x7f-\x9f]*[^\S\x1c-\x1f]*$";
 
 /// The rule of [`email`] as a JSON Schema pattern: one `@`, a dot inside the domain, no
 /// white space but around it.
-pub const EMAIL: &str = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@.\s\x00-\x1f\x7f-\x9f]\s*$";
+pub const EMAIL: &str = r"^[^\S\x1c-\x1f]*[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@.\s\x00-\x1f\x7f-\x9f][^\S\x1c-\x1f]*$";
+
+/// The rule of a date field (`YYYY-MM-DD`, digits only) as a JSON Schema pattern.
+pub const DATE: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+
+/// The rule of the business's own ids (`staff::own_id`) as a JSON Schema pattern.
+pub const OWN_ID: &str = "^[A-Za-z0-9._-]{1,64}$";
+
+/// A field left blank (white space only), in the white space that both `str::trim` and a
+/// JSON Schema `\s` take for white space (the information separators U+001C–U+001F are
+/// white space to one and control characters to the other); the same class is the white
+/// space the patterns above allow around a value.
+const BLANK: &str = r"^[^\S\x1c-\x1f]*$";
+
+/// What a field rule puts in the API document: a pattern, a format or a list of choices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// The value matches this pattern.
+    Pattern(String),
+    /// The value matches this pattern and is a valid value of this format (`date`).
+    Formatted(&'static str, &'static str),
+    /// The value is one of these.
+    OneOf(&'static [&'static str]),
+}
+
+/// The field rule that an input type names in its `pattern` attribute as `rule:NAME`
+/// (utoipa takes only a literal there), replaced by the API document's modifier with the
+/// one definition each rule has here:
+///
+/// - `line`, `text`, `email`, `date`, `own-id`: [`line`], [`text`], [`email`], a date and
+///   the business's ids as the server checks them;
+/// - `blank-or-line`, `blank-or-text`, `blank-or-email`: an optional field that may also be
+///   sent blank (white space only) to leave it empty;
+/// - `invoice-status`, `report-kind`, `case-status`, `quote-decision`, `request-kind`: one
+///   of a fixed list.
+///
+/// ```
+/// use portal_functions::input::{rule, Rule};
+/// assert!(matches!(rule("date"), Some(Rule::Formatted(_, "date"))));
+/// assert_eq!(rule("nothing"), None);
+/// ```
+pub fn rule(name: &str) -> Option<Rule> {
+    let blank_or = |p: &str| Rule::Pattern(format!("{BLANK}|{p}"));
+    Some(match name {
+        "line" => Rule::Pattern(LINE.into()),
+        "text" => Rule::Pattern(TEXT.into()),
+        "email" => Rule::Pattern(EMAIL.into()),
+        "own-id" => Rule::Pattern(OWN_ID.into()),
+        "date" => Rule::Formatted(DATE, "date"),
+        "blank-or-line" => blank_or(LINE),
+        "blank-or-text" => blank_or(TEXT),
+        "blank-or-email" => blank_or(EMAIL),
+        "invoice-status" => Rule::OneOf(portal_core::records::billing::INVOICE_STATUSES),
+        "report-kind" => Rule::OneOf(&["expenses", "timesheet"]),
+        "case-status" => Rule::OneOf(crate::account::cases::CUSTOMER_STATUSES),
+        "quote-decision" => Rule::OneOf(&["accept", "decline"]),
+        "request-kind" => Rule::OneOf(&["login", "sales", "estore"]),
+        _ => return None,
+    })
+}
 
 fn string_schema(
     pattern: Option<&str>,
@@ -344,7 +409,17 @@ pub fn filled_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema
 /// Reads an optional text field that, when sent, is text (`null` is refused): the
 /// honeypot, which the document says is an empty string.
 pub fn text_only<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    <String as serde::Deserialize>::deserialize(d).map(Some)
+    present(d)
+}
+
+/// Reads an optional field that, when sent, holds a value (`null` is refused): the fields
+/// of a change, where leaving a field out is how to keep it.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// The API document's schema of the honeypot `website`: people leave it empty.
@@ -361,13 +436,14 @@ pub fn mode_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> 
         .into()
 }
 
-/// A required text field: trimmed, not empty, at most `max` characters.
+/// A required text field: at most `max` characters as sent (as the API document's
+/// `maxLength` counts), trimmed, not empty.
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     let v = value.trim();
     if v.is_empty() {
         return Err(ApiError::invalid(field, "is required"));
     }
-    if v.chars().count() > max {
+    if value.chars().count() > max {
         return Err(ApiError::invalid(
             field,
             format!("is longer than {max} characters"),
@@ -388,6 +464,41 @@ pub fn line(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
         return Err(ApiError::invalid(field, "must be one line"));
     }
     Ok(v)
+}
+
+/// An optional single-line field, which may be sent blank (white space only) to leave it
+/// empty (`None`). Its limit counts what was sent, blank or not, as the API document's
+/// `maxLength` does.
+pub fn optional_line(field: &str, value: &str, max: usize) -> Result<Option<String>, ApiError> {
+    optional(field, value, max, line)
+}
+
+/// An optional text field (as [`optional_line`], line breaks allowed).
+pub fn optional_text(field: &str, value: &str, max: usize) -> Result<Option<String>, ApiError> {
+    optional(field, value, max, text)
+}
+
+/// An optional e-mail address (as [`optional_line`]).
+pub fn optional_email(field: &str, value: &str) -> Result<Option<String>, ApiError> {
+    optional(field, value, 254, |f, v, _| email(f, v))
+}
+
+fn optional(
+    field: &str,
+    value: &str,
+    max: usize,
+    check: impl Fn(&str, &str, usize) -> Result<String, ApiError>,
+) -> Result<Option<String>, ApiError> {
+    if value.chars().count() > max {
+        return Err(ApiError::invalid(
+            field,
+            format!("is longer than {max} characters"),
+        ));
+    }
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    check(field, value, max).map(Some)
 }
 
 /// The honeypot field `website`, hidden from people: anything in it marks a robot.

@@ -57,6 +57,7 @@ pub struct SignUp {
     #[schema(required = true, schema_with = crate::input::email_schema)]
     email: String,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 200)]
     name: Option<String>,
     #[serde(default)]
     #[serde(deserialize_with = "crate::input::text_only")]
@@ -82,8 +83,8 @@ pub(crate) async fn subscribe(
         .ok_or_else(|| ApiError::NotFound(format!("there is no newsletter `{list}`")))?;
     let email = input::email("email", &v.email)?;
     crate::guard::limit_email(&state, &email).await?;
-    let name = match v.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => Some(input::line("name", n, 200)?),
+    let name = match v.name.as_deref() {
+        Some(n) => input::optional_line("name", n, 200)?,
         None => None,
     };
     let subscriptions: Repo<Subscription> = Repo::new(state.store.clone());

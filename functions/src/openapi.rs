@@ -134,7 +134,7 @@ use utoipa::OpenApi;
         crate::staff::registrations::change_request,
         crate::staff::registrations::change_appointment,
     ),
-    modifiers(&ApiKeys, &UniqueOperationIds, &ErrorAnswers),
+    modifiers(&ApiKeys, &UniqueOperationIds, &ErrorAnswers, &FieldRules, &FileAnswers),
     tags(
         (name = "issues", description = "The `issues` function: filing and tracking"),
         (name = "events", description = "The `events` function: registrations, newsletters, requests, appointments, form tokens"),
@@ -145,6 +145,75 @@ use utoipa::OpenApi;
     )
 )]
 pub struct ApiDoc;
+
+/// Puts the field rules that input types name as `pattern = "rule:NAME"` (utoipa takes only
+/// a literal there) into the document: the pattern, format or choices of
+/// [`crate::input::rule`], so the document and the server's checks have one definition.
+struct FieldRules;
+
+impl utoipa::Modify for FieldRules {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        // A change names at least one field. (utoipa 5.5 writes its `min_properties`
+        // attribute as `maxProperties`, so it is set here.)
+        const AT_LEAST_ONE_FIELD: [&str; 2] = ["IssueChange", "LoginChange"];
+        if let Some(components) = doc.components.as_mut() {
+            for (name, schema) in components.schemas.iter_mut() {
+                apply_rules(name, schema);
+                if let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(o)) =
+                    schema
+                {
+                    if AT_LEAST_ONE_FIELD.contains(&name.as_str()) {
+                        o.min_properties = Some(1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Replaces the rule names in `schema` and the schemas inside it. An unknown rule name is a
+/// mistake in an input type, found by the document's tests: the document must not pretend.
+fn apply_rules(owner: &str, schema: &mut utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>) {
+    use crate::input::Rule;
+    use utoipa::openapi::schema::{ArrayItems, KnownFormat, Schema, SchemaFormat};
+    let utoipa::openapi::RefOr::T(schema) = schema else {
+        return;
+    };
+    match schema {
+        Schema::Object(o) => {
+            if let Some(name) = o.pattern.as_deref().and_then(|p| p.strip_prefix("rule:")) {
+                let rule = crate::input::rule(name)
+                    .unwrap_or_else(|| panic!("{owner} names an unknown field rule `{name}`"));
+                o.pattern = None;
+                match rule {
+                    Rule::Pattern(p) => o.pattern = Some(p),
+                    Rule::Formatted(p, format) => {
+                        o.pattern = Some(p.into());
+                        o.format = Some(match format {
+                            "date" => SchemaFormat::KnownFormat(KnownFormat::Date),
+                            other => SchemaFormat::Custom(other.into()),
+                        });
+                    }
+                    Rule::OneOf(choices) => {
+                        o.enum_values = Some(choices.iter().map(|c| (*c).into()).collect())
+                    }
+                }
+            }
+            for property in o.properties.values_mut() {
+                apply_rules(owner, property);
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                apply_rules(owner, items);
+            }
+        }
+        Schema::AllOf(x) => x.items.iter_mut().for_each(|i| apply_rules(owner, i)),
+        Schema::OneOf(x) => x.items.iter_mut().for_each(|i| apply_rules(owner, i)),
+        Schema::AnyOf(x) => x.items.iter_mut().for_each(|i| apply_rules(owner, i)),
+        _ => {}
+    }
+}
 
 /// Adds the staff API's key scheme (`api_key`: a bearer token).
 struct ApiKeys;
@@ -353,6 +422,31 @@ impl utoipa::Modify for ErrorAnswers {
     }
 }
 
+/// A download answers with the file's own type: one of the types the portal accepts
+/// (`portal_core::files::ACCEPTED`), or `application/octet-stream` for a file shared
+/// without one. Every answer documented as `application/octet-stream` says so.
+struct FileAnswers;
+
+impl utoipa::Modify for FileAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        const ANY_FILE: &str = "application/octet-stream";
+        for item in doc.paths.paths.values_mut() {
+            for op in operations_mut(item) {
+                for response in op.responses.responses.values_mut() {
+                    let RefOr::T(r) = response else { continue };
+                    let Some(file) = r.content.get(ANY_FILE).cloned() else {
+                        continue;
+                    };
+                    for (media_type, _) in portal_core::files::ACCEPTED {
+                        r.content.insert((*media_type).to_string(), file.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The rules the server checks on a parameter, where the handler's annotation gives only its
 /// type: the business's ids in the staff API's paths (`staff::own_id`), page numbers and
 /// limits, and the list format.
@@ -371,7 +465,7 @@ fn parameter_schema(
         (ParameterIn::Path, n) if path.starts_with("/api/staff") && OWN_IDS.contains(&n) => {
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .pattern(Some("^[A-Za-z0-9._-]{1,64}$"))
+                .pattern(Some(crate::input::OWN_ID))
                 .min_length(Some(1))
                 .max_length(Some(64))
         }

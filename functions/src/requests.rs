@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
 pub struct NewRequest {
     /// `login`, `sales` or `estore`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:request-kind")]
     pub kind: String,
     #[serde(default)]
     #[schema(required = true, schema_with = crate::input::line_schema)]
@@ -47,16 +48,22 @@ pub struct NewRequest {
     #[schema(required = true, schema_with = crate::input::email_schema)]
     email: String,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 200)]
     company: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 40)]
     phone: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 40)]
     account: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 40)]
     vat_number: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 1000)]
     address: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 5000)]
     message: Option<String>,
     #[serde(default)]
     #[serde(deserialize_with = "crate::input::text_only")]
@@ -65,8 +72,8 @@ pub struct NewRequest {
 }
 
 fn optional(field: &str, value: &Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) => input::text(field, v, max).map(Some),
+    match value.as_deref() {
+        Some(v) => input::optional_text(field, v, max),
         None => Ok(None),
     }
 }
@@ -106,7 +113,7 @@ pub(crate) async fn request(
 ) -> Result<Response, ApiError> {
     let v = &body.value;
     input::honeypot(v.website.as_deref())?;
-    let kind = match v.kind.trim() {
+    let kind = match v.kind.as_str() {
         "login" => RequestKind::Login,
         "sales" => RequestKind::Sales,
         "estore" => RequestKind::Estore,
@@ -196,8 +203,10 @@ pub struct NewAppointment {
     #[schema(required = true, schema_with = crate::input::email_schema)]
     email: String,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 40)]
     phone: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 200)]
     company: Option<String>,
     #[serde(default)]
     #[schema(required = true, schema_with = crate::input::line_schema)]
@@ -207,14 +216,18 @@ pub struct NewAppointment {
     mode: Option<String>,
     /// Preferred times (JSON).
     #[serde(default)]
+    #[schema(max_items = 5, pattern = "rule:blank-or-line", max_length = 40)]
     preferred_times: Vec<String>,
     /// First preferred time (the form).
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 40)]
     preferred_time_1: Option<String>,
     /// Second preferred time (the form).
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 40)]
     preferred_time_2: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 5000)]
     message: Option<String>,
     #[serde(default)]
     #[serde(deserialize_with = "crate::input::text_only")]
@@ -230,31 +243,39 @@ pub(crate) async fn appointment(
 ) -> Result<Response, ApiError> {
     let v = &body.value;
     input::honeypot(v.website.as_deref())?;
-    let mode = v.mode.as_deref().unwrap_or("phone").trim().to_string();
+    let mode = v.mode.as_deref().unwrap_or("phone").to_string();
     if !["phone", "video", "visit"].contains(&mode.as_str()) {
         return Err(ApiError::invalid(
             "mode",
             format!("`{mode}` is not one of phone, video, visit"),
         ));
     }
-    let times: Vec<String> = v
+    if v.preferred_times.len() > 5 {
+        return Err(ApiError::invalid(
+            "preferred_times",
+            "give at most five times",
+        ));
+    }
+    let mut times = Vec::new();
+    for (field, time) in v
         .preferred_times
         .iter()
-        .chain(v.preferred_time_1.iter())
-        .chain(v.preferred_time_2.iter())
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .collect();
+        .map(|t| ("preferred_times", t))
+        .chain(v.preferred_time_1.iter().map(|t| ("preferred_time_1", t)))
+        .chain(v.preferred_time_2.iter().map(|t| ("preferred_time_2", t)))
+    {
+        times.extend(input::optional_line(field, time, 40)?);
+    }
     if times.is_empty() {
         return Err(ApiError::invalid(
             "preferred_times",
             "give at least one preferred time",
         ));
     }
-    if times.len() > 5 || times.iter().any(|t| t.len() > 40) {
+    if times.len() > 5 {
         return Err(ApiError::invalid(
             "preferred_times",
-            "give at most five times of at most 40 characters",
+            "give at most five times",
         ));
     }
     let record = AppointmentRequest {

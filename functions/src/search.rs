@@ -39,6 +39,9 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search))
         .route("/api/kb/{article}/feedback", post(feedback))
         .route("/api/kb/{article}/share", post(share))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::fields::MAX_BODY,
+        ))
 }
 
 /// `GET /api/search` and `GET /search` parameters.
@@ -247,16 +250,37 @@ fn article_title(state: &AppState, slug: &str) -> Result<String, ApiError> {
 pub struct Feedback {
     /// `yes` or `no` (JSON clients may send `true` or `false`).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(required = true, schema_with = helpful_schema)]
     pub helpful: Option<serde_json::Value>,
     /// What would have helped.
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 2000)]
     pub comment: Option<String>,
     /// The honeypot.
     #[serde(default)]
     #[serde(deserialize_with = "crate::input::text_only")]
     #[schema(schema_with = crate::input::honeypot_schema)]
     pub website: Option<String>,
+}
+
+/// The API document's schema of `helpful`.
+fn helpful_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Boolean]))
+        .enum_values(Some([
+            serde_json::json!("yes"),
+            serde_json::json!("no"),
+            serde_json::json!("true"),
+            serde_json::json!("false"),
+            serde_json::json!(true),
+            serde_json::json!(false),
+        ]))
+        .description(Some(
+            "`yes` or `no` (JSON clients may send `true` or `false`)",
+        ))
+        .build()
+        .into()
 }
 
 #[utoipa::path(post, path = "/api/kb/{article}/feedback", tag = "search", summary = "Was this helpful? With an optional comment", params(("article" = String, Path, description = "The article's slug")), request_body(content((Feedback = "application/json"), (Feedback = "application/x-www-form-urlencoded"))), responses((status = 201, description = "Recorded", body = MessageBody), (status = 303, description = "From a form: back to the article"), (status = 404, description = "No such article", body = ErrorBody), (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody), (status = 429, description = "Too many requests from this address or for this e-mail address", body = ErrorBody), (status = 503, description = "Not done, or not known to be done (the store was busy or failed); `Retry-After` says when to send the same request, with the same `Idempotency-Key`, again", body = ErrorBody)))]
@@ -281,13 +305,8 @@ pub(crate) async fn feedback(
             ))
         }
     };
-    let comment = match v
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(c) => Some(input::text("comment", c, 2000)?),
+    let comment = match v.comment.as_deref() {
+        Some(c) => input::optional_text("comment", c, 2000)?,
         None => None,
     };
     let record = ArticleFeedback {
@@ -328,6 +347,7 @@ pub struct Share {
     /// Who sends it: accepted for older forms, never put in the e-mail (mail to an address
     /// nobody confirmed carries no free text).
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 100)]
     pub name: Option<String>,
     /// The honeypot.
     #[serde(default)]
@@ -348,8 +368,8 @@ pub(crate) async fn share(
     input::honeypot(v.website.as_deref())?;
     let title = article_title(&state, &article)?;
     let email = input::email("email", &v.email)?;
-    if let Some(n) = v.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        input::line("name", n, 100)?;
+    if let Some(n) = v.name.as_deref() {
+        input::optional_line("name", n, 100)?;
     }
     let site = state.site();
     let limits = site.settings().limits;

@@ -30,12 +30,30 @@ pub const CUSTOMER_STATUSES: &[&str] = &["closed", "open"];
 pub struct NewCase {
     /// A secured binder: `cases` for a service case, `bugs` for a software bug.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
     pub binder: String,
     /// Subject.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
     pub subject: String,
     /// What happened.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:text",
+        min_length = 1,
+        max_length = 20_000
+    )]
     pub description: String,
     /// One of the binder's categories, if it has any.
     #[serde(default)]
@@ -242,6 +260,12 @@ pub(crate) async fn case(
 pub struct NewNote {
     /// Text.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:text",
+        min_length = 1,
+        max_length = 20_000
+    )]
     pub body: String,
 }
 
@@ -314,6 +338,7 @@ pub(crate) async fn add_note(
 pub struct StatusChange {
     /// `closed` or `open`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:case-status")]
     pub status: String,
 }
 
@@ -329,7 +354,7 @@ pub(crate) async fn set_status(
     Path(number): Path<String>,
     body: Input<StatusChange>,
 ) -> Result<Response, ApiError> {
-    let status = body.value.status.trim();
+    let status = body.value.status.as_str();
     if !CUSTOMER_STATUSES.contains(&status) {
         return Err(ApiError::invalid(
             "status",

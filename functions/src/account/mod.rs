@@ -114,4 +114,7 @@ pub fn router() -> Router<AppState> {
         .route("/my/invoices/{id}", get(invoice))
         .route("/my/quotes/{id}", get(quote))
         .route_layer(axum::middleware::map_response(page::private))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::fields::MAX_BODY,
+        ))
 }

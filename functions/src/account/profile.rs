@@ -30,24 +30,41 @@ use crate::view::{done_now, View};
 /// How long a link to confirm a new address lasts.
 pub const EMAIL_CHANGE_SECONDS: i64 = 24 * 3600;
 
-/// Contact details as the customer sees and edits them.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+/// Contact details as the customer sees them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Profile {
     /// The logged-in person's name.
-    #[serde(default)]
     pub name: String,
-    /// The account's phone numbers, one per line (forms) or a list (JSON).
-    #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    pub phones: Lines,
+    /// The account's phone numbers.
+    pub phones: Vec<String>,
     /// The account's postal address, one line each.
-    #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    pub address: Lines,
-    /// The login's address (read only here; see `/api/my/profile/email`).
-    #[serde(default, skip_deserializing)]
+    pub address: Vec<String>,
+    /// The login's address (changed through `/api/my/profile/email`).
     pub email: String,
+}
+
+/// Contact details as the customer changes them. A form sends the phones and the address as
+/// one text each, a line each (a textarea); blank lines are left out.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChange {
+    /// The logged-in person's name.
+    #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
+    pub name: String,
+    /// The account's phone numbers (up to 5).
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, max_items = 5, pattern = "rule:blank-or-line", max_length = 120)]
+    pub phones: Lines,
+    /// The account's postal address, one line each (up to 6).
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, max_items = 6, pattern = "rule:blank-or-line", max_length = 120)]
+    pub address: Lines,
 }
 
 /// Lines given as a list (JSON) or as one text with line breaks (a form's textarea).
@@ -65,26 +82,30 @@ impl<'de> Deserialize<'de> for Lines {
         }
         Ok(Lines(match Either::deserialize(d)? {
             Either::List(v) => v,
-            Either::Text(t) => t.lines().map(str::to_string).collect(),
+            Either::Text(t) => t
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string)
+                .collect(),
         }))
     }
 }
 
+/// Checks up to `max_lines` lines (blank ones counted, as the API document's `maxItems`
+/// counts them, and left out).
 fn clean_lines(field: &str, lines: &Lines, max_lines: usize) -> Result<Vec<String>, ApiError> {
-    let kept: Vec<String> = lines
-        .0
-        .iter()
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty())
-        .map(|l| input::line(field, l, 120))
-        .collect::<Result<_, _>>()?;
-    if kept.len() > max_lines {
+    if lines.0.len() > max_lines {
         return Err(ApiError::invalid(
             field,
             format!("give at most {max_lines} lines"),
         ));
     }
-    Ok(kept)
+    let checked: Result<Vec<_>, _> = lines
+        .0
+        .iter()
+        .map(|l| input::optional_line(field, l, 120))
+        .collect();
+    Ok(checked?.into_iter().flatten().collect())
 }
 
 async fn contact_of(state: &AppState, who: &SignedIn) -> Result<(Login, Contact), ApiError> {
@@ -142,20 +163,20 @@ pub(crate) async fn profile(state: &AppState, who: &SignedIn) -> Result<Profile,
     };
     Ok(Profile {
         name: contact.name,
-        phones: Lines(customer.phones),
-        address: Lines(customer.address),
+        phones: customer.phones,
+        address: customer.address,
         email,
     })
 }
 
 #[utoipa::path(post, path = "/api/my/profile", tag = "account", summary = "Change the contact details; each change goes to the audit log",
-    request_body(content((Profile = "application/json"), (Profile = "application/x-www-form-urlencoded"))),
+    request_body(content((ProfileChange = "application/json"), (ProfileChange = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "Saved", body = Profile), (status = 303, description = "From a form: back to the account"),
         (status = 401, description = "Not logged in", body = ErrorBody), (status = 409, description = "Changed meanwhile", body = ErrorBody), (status = 422, description = "A field is wrong", body = ErrorBody)))]
 pub(crate) async fn update_profile(
     State(state): State<AppState>,
     who: SignedIn,
-    body: Input<Profile>,
+    body: Input<ProfileChange>,
 ) -> Result<Response, ApiError> {
     let v = &body.value;
     let name = input::line("name", &v.name, 200)?;
@@ -218,8 +239,8 @@ pub(crate) async fn update_profile(
     }
     let profile = Profile {
         name,
-        phones: Lines(phones),
-        address: Lines(address),
+        phones,
+        address,
         email: login.email,
     };
     Ok(done_now(
@@ -236,9 +257,16 @@ pub(crate) async fn update_profile(
 pub struct NewEmail {
     /// The new address.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:email",
+        min_length = 3,
+        max_length = 254
+    )]
     pub email: String,
     /// The login's current password: a session alone cannot move the login.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 1000)]
     pub current: String,
 }
 

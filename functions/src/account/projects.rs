@@ -198,6 +198,12 @@ pub(crate) async fn project(
 pub struct NewNote {
     /// Text.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:text",
+        min_length = 1,
+        max_length = 20_000
+    )]
     pub body: String,
 }
 

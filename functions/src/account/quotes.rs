@@ -87,6 +87,12 @@ pub(super) async fn quote_with_comments(
 pub struct NewComment {
     /// Text.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:text",
+        min_length = 1,
+        max_length = 5_000
+    )]
     pub body: String,
 }
 
@@ -228,6 +234,7 @@ pub(crate) async fn quote(
 pub struct Decision {
     /// `accept` or `decline`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:quote-decision")]
     pub decision: String,
 }
 
@@ -244,7 +251,7 @@ pub(crate) async fn decide(
     body: Input<Decision>,
 ) -> Result<Response, ApiError> {
     who.may_see(Part::Billing)?;
-    let accept = match body.value.decision.trim() {
+    let accept = match body.value.decision.as_str() {
         "accept" => true,
         "decline" => false,
         other => {

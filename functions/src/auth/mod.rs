@@ -56,4 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page))
         .route("/activate/{token}", get(activate_page))
         .route("/reset/{token}", get(reset_page))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::fields::MAX_BODY,
+        ))
 }

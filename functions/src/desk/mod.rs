@@ -148,6 +148,9 @@ pub fn router() -> Router<AppState> {
         .route("/desk/staff", get(members::page).post(members::create))
         .route("/desk/staff/{email}", post(members::change))
         .route("/desk/staff/{email}/help", post(members::help))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::fields::MAX_STAFF_BODY,
+        ))
 }
 
 /// Layer: nothing the desk answers is kept by a browser or a shared cache.

@@ -24,15 +24,24 @@ use crate::state::AppState;
 pub struct LineInput {
     /// What was sold.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 500
+    )]
     pub description: String,
     /// How many (1 or more).
     #[serde(default)]
+    #[schema(required = true, minimum = 1, maximum = 1_000_000)]
     pub quantity: i64,
     /// Price per unit in minor units, VAT excluded (negative for a discount).
     #[serde(default)]
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
     pub unit_cents: i64,
     /// VAT rate in percent (0–100).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub vat_percent: i64,
 }
 
@@ -42,18 +51,28 @@ pub struct LineInput {
 pub struct InvoiceInput {
     /// Invoice number shown to the customer.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 64
+    )]
     pub number: String,
     /// Issue date, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:date")]
     pub date: String,
     /// Due date, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:date")]
     pub due: String,
     /// Lines (1–200).
     #[serde(default)]
+    #[schema(required = true, min_items = 1, max_items = 200)]
     pub lines: Vec<LineInput>,
     /// `draft` (hidden from the customer), `open`, `paid`, `overdue` or `void`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:invoice-status")]
     pub status: String,
 }
 
@@ -95,11 +114,19 @@ pub(crate) async fn recent(
     Ok((invoices, payments))
 }
 
-/// Checks a date written `YYYY-MM-DD`.
+/// Checks a date written `YYYY-MM-DD`: four digits, two and two, nothing around them (the
+/// rule `date` of the API document), and a day of the calendar.
 pub(super) fn date(field: &str, value: &str) -> Result<String, ApiError> {
-    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+    let shaped = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten()
         .map(|d| d.format("%Y-%m-%d").to_string())
-        .map_err(|_| {
+        .ok_or_else(|| {
             ApiError::invalid(field, format!("`{value}` is not a date written YYYY-MM-DD"))
         })
 }
@@ -174,7 +201,7 @@ pub(crate) async fn put_invoice(
     if v.lines.is_empty() || v.lines.len() > 200 {
         return Err(ApiError::invalid("lines", "give 1 to 200 lines"));
     }
-    let status = v.status.trim();
+    let status = v.status.as_str();
     if !INVOICE_STATUSES.contains(&status) {
         return Err(ApiError::invalid(
             "status",
@@ -234,15 +261,24 @@ pub(crate) async fn put_invoice(
 pub struct PaymentInput {
     /// Date received, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:date")]
     pub date: String,
     /// Amount in minor units (more than 0).
     #[serde(default)]
+    #[schema(required = true, minimum = 1, maximum = 1_000_000_000)]
     pub amount_cents: i64,
     /// How it was paid, e.g. `bank transfer`.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 100
+    )]
     pub method: String,
     /// The invoice it settles, if one (the business's id for it).
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._-]{0,64}$", max_length = 64)]
     pub invoice_id: Option<String>,
 }
 
@@ -294,12 +330,7 @@ pub(crate) async fn put_payment(
         return Err(ApiError::invalid("method", "say how it was paid"));
     }
     let billing = Billing::new(state.store.clone());
-    let invoice_id = match v
-        .invoice_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let invoice_id = match v.invoice_id.as_deref().filter(|s| !s.is_empty()) {
         Some(i) => {
             let i = own_id("invoice_id", i)?;
             if billing.find_invoice(&customer, &i).await?.is_none() {

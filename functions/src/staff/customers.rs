@@ -155,21 +155,42 @@ pub(crate) async fn read(
 pub struct CustomerInput {
     /// Customer number shown to the customer, e.g. `C-1042`.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 64
+    )]
     pub number: String,
     /// Name.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: String,
     /// Main e-mail address.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:email",
+        min_length = 3,
+        max_length = 254
+    )]
     pub email: String,
     /// Phone numbers.
     #[serde(default)]
+    #[schema(max_items = 10, pattern = "rule:blank-or-line", max_length = 200)]
     pub phones: Vec<String>,
     /// Postal address lines.
     #[serde(default)]
+    #[schema(max_items = 10, pattern = "rule:blank-or-line", max_length = 200)]
     pub address: Vec<String>,
     /// `active` when left out.
     #[serde(default)]
+    #[schema(pattern = "rule:line", min_length = 1, max_length = 40)]
     pub status: Option<String>,
 }
 
@@ -203,11 +224,12 @@ pub(crate) async fn put(
         if list.len() > 10 {
             return Err(ApiError::invalid(field, "give at most 10 lines"));
         }
-        // Empty lines are left out (a CRM's blank address line), the rest checked.
-        list.iter()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| input::line(field, l, 200))
-            .collect()
+        // Blank lines are left out (a CRM's empty address line), the rest checked.
+        let checked: Result<Vec<_>, _> = list
+            .iter()
+            .map(|l| input::optional_line(field, l, 200))
+            .collect();
+        Ok(checked?.into_iter().flatten().collect())
     };
     let mut wanted = Customer {
         id: id.clone(),
@@ -332,15 +354,29 @@ pub(crate) async fn erase(
 pub struct ContactInput {
     /// Name.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: String,
     /// E-mail address.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:email",
+        min_length = 3,
+        max_length = 254
+    )]
     pub email: String,
     /// Phone, if any.
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 40)]
     pub phone: Option<String>,
     /// Role, e.g. `accounts`.
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 100)]
     pub role: Option<String>,
 }
 
@@ -357,6 +393,16 @@ pub struct StaffContact {
     pub phone: Option<String>,
     /// Role.
     pub role: Option<String>,
+}
+
+/// Refuses (404) a customer that is not stored: what is listed under an unknown or deleted
+/// customer is not an empty list. Sent beside the list's own read (`try_join`).
+pub(crate) async fn must_exist(state: &AppState, id: &str) -> Result<(), ApiError> {
+    Customers::new(state.store.clone())
+        .get(id)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| ApiError::NotFound(format!("there is no customer {id}")))
 }
 
 #[utoipa::path(get, path = "/api/staff/customers/{id}/contacts", tag = "staff", summary = "A customer's contact people",
@@ -407,13 +453,10 @@ pub(crate) async fn put_contact(
     let id = own_id("id", &id)?;
     let contact = own_id("contact", &contact)?;
     let v = body.value;
-    let optional =
-        |field: &str, value: &Option<String>, max: usize| -> Result<Option<String>, ApiError> {
-            match value.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
-                Some(x) => input::line(field, x, max).map(Some),
-                None => Ok(None),
-            }
-        };
+    let optional = |field: &str, value: &Option<String>, max: usize| match value {
+        Some(x) => input::optional_line(field, x, max),
+        None => Ok(None),
+    };
     let c = portal_core::records::customers::Contact {
         customer_id: id.clone(),
         id: contact.clone(),

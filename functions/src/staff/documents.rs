@@ -28,12 +28,25 @@ use crate::uploads::{forget, keep_with, receive};
 pub struct DocumentInput {
     /// Title shown to the customer.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
     pub title: String,
     /// Date, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:date")]
     pub date: String,
     /// The upload token of its file (`POST /api/uploads`, then the file sent to its URL).
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 1000
+    )]
     pub upload: String,
 }
 
@@ -186,10 +199,10 @@ pub(crate) async fn documents_of(
 ) -> Result<Vec<StaffDocument>, ApiError> {
     staff.may("documents:read")?;
     let customer = own_id("id", customer)?;
-    Ok(Shared::new(state.store.clone())
-        .documents(&customer)
-        .await?
-        .into_iter()
-        .map(staff_document)
-        .collect())
+    let shared = Shared::new(state.store.clone());
+    let (documents, ()) = tokio::try_join!(
+        async { Ok::<_, ApiError>(shared.documents(&customer).await?) },
+        super::customers::must_exist(state, &customer)
+    )?;
+    Ok(documents.into_iter().map(staff_document).collect())
 }

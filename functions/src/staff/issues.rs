@@ -479,6 +479,12 @@ pub(crate) async fn read(
 pub struct NewStaffNote {
     /// Text.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:text",
+        min_length = 1,
+        max_length = 20_000
+    )]
     pub body: String,
     /// Files with it: upload tokens (`POST /api/uploads`, then the file sent to its URL),
     /// at most 5. The submitter sees the files of a reply, never those of an internal note.
@@ -623,19 +629,28 @@ pub(crate) async fn note(
     add_note(&state, &staff, &number, body, false, idem).await
 }
 
-/// A change of status, assignee or category.
+/// A change of status, assignee or category: at least one of them; a field left out stays
+/// as it is.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueChange {
     /// A status among the binder's (see `statuses` on the issue).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::present")]
+    #[schema(
+        nullable = false,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
     pub status: Option<String>,
     /// Who it is assigned to; an empty string unassigns it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::present")]
+    #[schema(nullable = false, pattern = "rule:blank-or-line", max_length = 200)]
     pub assignee: Option<String>,
     /// A category among the binder's (see `categories` on the issue); an empty string
     /// clears it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::present")]
+    #[schema(nullable = false, pattern = "rule:blank-or-line", max_length = 200)]
     pub category: Option<String>,
 }
 
@@ -693,14 +708,7 @@ pub(crate) async fn change_issue(
     // Everything is checked before anything is written, and written in one transaction
     // against the version the client named.
     let assignee = match assignee {
-        Some(a) => {
-            let a = a.trim().to_string();
-            if a.is_empty() {
-                Some(None)
-            } else {
-                Some(Some(input::line("assignee", &a, 200)?))
-            }
-        }
+        Some(a) => Some(input::optional_line("assignee", &a, 200)?),
         None => None,
     };
     let status = match status {
@@ -721,9 +729,12 @@ pub(crate) async fn change_issue(
         None => None,
     };
     let assignee = assignee.filter(|a| *a != found.record.assignee);
-    let category = match category.map(|c| c.trim().to_string()) {
-        Some(c) if c.is_empty() => Some(None),
-        Some(c) => {
+    let category = match category
+        .map(|c| input::optional_line("category", &c, 200))
+        .transpose()?
+    {
+        Some(None) => Some(None),
+        Some(Some(c)) => {
             let allowed = binder_categories(state, &found.record.binder);
             if !allowed.contains(&c) {
                 return Err(ApiError::invalid(

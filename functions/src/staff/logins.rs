@@ -201,9 +201,16 @@ pub(crate) async fn logins_of(
 pub struct NewLogin {
     /// The address of the person who will log in.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:email",
+        min_length = 3,
+        max_length = 254
+    )]
     pub email: String,
     /// Their name, for a new contact.
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 200)]
     pub name: Option<String>,
 }
 
@@ -233,9 +240,9 @@ pub(crate) async fn create(
         .value
         .name
         .as_deref()
-        .map(|n| input::line("name", n, 200))
+        .map(|n| input::optional_line("name", n, 200))
         .transpose()?
-        .filter(|n| !n.is_empty());
+        .flatten();
     let invited = invite(
         &state.store,
         &settings.business,
@@ -255,16 +262,20 @@ pub(crate) async fn create(
 #[serde(deny_unknown_fields)]
 pub struct LoginChange {
     /// `true` disables the login and ends its sessions at once; `false` enables it again.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::present")]
+    #[schema(nullable = false)]
     pub disabled: Option<bool>,
     /// Whether it sees all the account's cases and bugs (`false`: only its own).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::present")]
+    #[schema(nullable = false)]
     pub all_issues: Option<bool>,
     /// Whether it sees invoices, payments, the balance and quotes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::present")]
+    #[schema(nullable = false)]
     pub billing: Option<bool>,
     /// Whether it sees projects.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::present")]
+    #[schema(nullable = false)]
     pub projects: Option<bool>,
 }
 

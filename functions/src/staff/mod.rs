@@ -159,7 +159,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_layer(axum::middleware::map_response(challenge))
         // JSON bodies only, and small ones: nothing is buffered beyond that, scope or not.
         .layer(axum::extract::DefaultBodyLimit::max(
-            crate::fields::MAX_BODY,
+            crate::fields::MAX_STAFF_BODY,
         ))
 }
 
@@ -238,7 +238,7 @@ async fn once(
         .and_then(|v| v.to_str().ok())
         .map(portal_core::records::token_hash)
         .unwrap_or_default();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::fields::MAX_BODY).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, crate::fields::MAX_STAFF_BODY).await else {
         return ApiError::TooLarge("the request is larger than this API takes".into())
             .into_response();
     };

@@ -27,12 +27,20 @@ use crate::state::AppState;
 pub struct ProjectInput {
     /// Name.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: String,
     /// What it is about (plain text).
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-text", max_length = 10_000)]
     pub description: String,
     /// Where it stands, e.g. `planned`, `in progress`, `done`.
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 40)]
     pub status: String,
 }
 
@@ -42,6 +50,12 @@ pub struct ProjectInput {
 pub struct TaskInput {
     /// Title.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 300
+    )]
     pub title: String,
     /// Progress in percent (0–100).
     #[serde(default)]
@@ -52,6 +66,7 @@ pub struct TaskInput {
     pub hidden: bool,
     /// Order among the project's tasks (0–999,999).
     #[serde(default)]
+    #[schema(maximum = 999_999)]
     pub position: u32,
 }
 
@@ -61,6 +76,12 @@ pub struct TaskInput {
 pub struct ProjectNoteInput {
     /// Text (1–10,000 characters).
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:text",
+        min_length = 1,
+        max_length = 10_000
+    )]
     pub body: String,
     /// Hidden from the customer (an internal note).
     #[serde(default)]
@@ -73,12 +94,20 @@ pub struct ProjectNoteInput {
 pub struct ProjectContactInput {
     /// Name.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: String,
     /// Role in the project, e.g. `project manager`.
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-line", max_length = 100)]
     pub role: String,
     /// E-mail address, if any.
     #[serde(default)]
+    #[schema(pattern = "rule:blank-or-email", max_length = 254)]
     pub email: Option<String>,
 }
 
@@ -211,20 +240,13 @@ pub(crate) async fn put(
     if name.is_empty() {
         return Err(ApiError::invalid("name", "give the project a name"));
     }
-    let status = if v.status.trim().is_empty() {
-        String::new()
-    } else {
-        input::line("status", &v.status, 40)?
-    };
+    let status = input::optional_line("status", &v.status, 40)?.unwrap_or_default();
     let project = Project {
         customer_id: customer.clone(),
         id: id.clone(),
         name,
-        description: if v.description.trim().is_empty() {
-            String::new()
-        } else {
-            input::text("description", &v.description, 10_000)?
-        },
+        description: input::optional_text("description", &v.description, 10_000)?
+            .unwrap_or_default(),
         status: if status.is_empty() {
             "in progress".into()
         } else {
@@ -386,8 +408,8 @@ pub(crate) async fn put_contact(
     if name.is_empty() {
         return Err(ApiError::invalid("name", "give the contact's name"));
     }
-    let email = match v.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-        Some(e) => Some(input::email("email", e)?),
+    let email = match v.email.as_deref() {
+        Some(e) => input::optional_email("email", e)?,
         None => None,
     };
     let contact = ProjectContact {
@@ -395,11 +417,7 @@ pub(crate) async fn put_contact(
         project_id: project.clone(),
         id: id.clone(),
         name,
-        role: if v.role.trim().is_empty() {
-            String::new()
-        } else {
-            input::line("role", &v.role, 100)?
-        },
+        role: input::optional_line("role", &v.role, 100)?.unwrap_or_default(),
         email,
     };
     let audit = staff.audit(
@@ -446,9 +464,12 @@ pub(crate) async fn projects_of(
 ) -> Result<Vec<ProjectRef>, ApiError> {
     staff.may("projects:read")?;
     let customer = own_id("id", customer)?;
-    Ok(Projects::new(state.store.clone())
-        .of_customer(&customer)
-        .await?
+    let projects = Projects::new(state.store.clone());
+    let (found, ()) = tokio::try_join!(
+        async { Ok::<_, ApiError>(projects.of_customer(&customer).await?) },
+        super::customers::must_exist(state, &customer)
+    )?;
+    Ok(found
         .into_iter()
         .map(|p| ProjectRef {
             id: p.id,

@@ -25,15 +25,24 @@ use crate::state::AppState;
 pub struct QuoteInput {
     /// Quote number shown to the customer.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 64
+    )]
     pub number: String,
     /// Issue date, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:date")]
     pub date: String,
     /// Valid until, `YYYY-MM-DD` (the customer cannot accept it after).
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:date")]
     pub valid_until: String,
     /// Lines (1–200).
     #[serde(default)]
+    #[schema(required = true, min_items = 1, max_items = 200)]
     pub lines: Vec<LineInput>,
 }
 
@@ -229,10 +238,12 @@ pub(crate) async fn list(
     staff.may("quotes:read")?;
     let customer = own_id("id", &customer)?;
     let mut out = Vec::new();
-    for q in Quotes::new(state.store.clone())
-        .of_customer(&customer)
-        .await?
-    {
+    let quotes = Quotes::new(state.store.clone());
+    let (found, ()) = tokio::try_join!(
+        async { Ok::<_, ApiError>(quotes.of_customer(&customer).await?) },
+        super::customers::must_exist(&state, &customer)
+    )?;
+    for q in found {
         out.push(view(&state, q.record, q.version).await?);
     }
     Ok(Json(out).into_response())

@@ -559,6 +559,12 @@ pub struct StatusChange {
     /// What staff call where it has got to, e.g. `contacted`, `booked`, `declined`, `done`
     /// (1–40 characters).
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 40
+    )]
     pub status: String,
 }
 

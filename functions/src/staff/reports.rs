@@ -24,12 +24,20 @@ use crate::state::AppState;
 pub struct ReportLineInput {
     /// `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:date")]
     pub date: String,
     /// What it was.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 500
+    )]
     pub description: String,
     /// Minor units for expenses, hundredths of an hour for timesheets (1–100,000,000).
     #[serde(default)]
+    #[schema(required = true, minimum = 1, maximum = 100_000_000)]
     pub quantity: i64,
 }
 
@@ -39,15 +47,24 @@ pub struct ReportLineInput {
 pub struct ReportInput {
     /// `expenses` or `timesheet`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:report-kind")]
     pub kind: String,
     /// Title.
     #[serde(default)]
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
     pub title: String,
     /// Date, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(required = true, pattern = "rule:date")]
     pub date: String,
     /// Lines (1–500).
     #[serde(default)]
+    #[schema(required = true, min_items = 1, max_items = 500)]
     pub lines: Vec<ReportLineInput>,
 }
 
@@ -91,7 +108,7 @@ pub(crate) async fn put(
     let customer = own_id("id", &customer)?;
     let id = own_id("report", &id)?;
     let v = body.value;
-    let kind = match v.kind.trim() {
+    let kind = match v.kind.as_str() {
         "expenses" => ReportKind::Expenses,
         "timesheet" => ReportKind::Timesheet,
         other => {
@@ -210,9 +227,12 @@ pub(crate) async fn reports_of(
 ) -> Result<Vec<ReportRef>, ApiError> {
     staff.may("reports:read")?;
     let customer = own_id("id", customer)?;
-    Ok(Shared::new(state.store.clone())
-        .reports(&customer)
-        .await?
+    let shared = Shared::new(state.store.clone());
+    let (reports, ()) = tokio::try_join!(
+        async { Ok::<_, ApiError>(shared.reports(&customer).await?) },
+        super::customers::must_exist(state, &customer)
+    )?;
+    Ok(reports
         .into_iter()
         .map(|r| ReportRef {
             total: r.total(),
