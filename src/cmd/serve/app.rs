@@ -59,7 +59,7 @@ pub fn router(served: Arc<Served>, functions: Router) -> Router {
             HeaderValue::from_static(value),
         ));
     }
-    router
+    router.layer(middleware::from_fn(super::keepalive::keep_alive))
 }
 
 /// Serves page `/kb/name` from `kb/name.html`, as the CDN does, and sends `/kb/name/` there.

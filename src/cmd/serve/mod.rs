@@ -4,6 +4,7 @@
 
 mod app;
 pub mod demo;
+mod keepalive;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
