@@ -30,9 +30,10 @@ const HEADERS: &[(header::HeaderName, &str)] = &[
     ),
 ];
 
-/// What the server serves from disk: the latest build's site.
+/// What the server serves from disk: the latest build's site, its files kept in memory.
 pub struct Served {
-    site: PathBuf,
+    pub(super) site: PathBuf,
+    pub(super) files: super::files::FileCache,
 }
 
 impl Served {
@@ -40,6 +41,7 @@ impl Served {
     pub fn new(args: &SiteArgs) -> Served {
         Served {
             site: args.out.join("site"),
+            files: Default::default(),
         }
     }
 }
@@ -51,6 +53,10 @@ pub fn router(served: Arc<Served>, functions: Router) -> Router {
     let mut router = Router::new()
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(served.clone(), pretty_urls))
+        .layer(middleware::from_fn_with_state(
+            served.clone(),
+            super::files::from_memory,
+        ))
         .with_state(served)
         .merge(functions);
     for (name, value) in HEADERS {

@@ -2,8 +2,8 @@
 //! request's body (a missing key, a type no form sends, a body over the limit); the
 //! connection then holds the unread rest, and a client that reuses it would have its next
 //! request lost. This layer reads what a handler left of a body, up to [`DRAIN_MAX`] bytes
-//! and [`DRAIN_TIME`], so the connection stays usable; past that, the answer says
-//! `Connection: close`, so the client opens a new one.
+//! and [`DRAIN_TIME`], so the connection stays usable; past that (a body announced larger, or
+//! a client too slow), the answer says `Connection: close`, so the client opens a new one.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -17,8 +17,11 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http_body::{Frame, SizeHint};
 
-/// The most of an unread body read to keep its connection.
-pub const DRAIN_MAX: u64 = 1024 * 1024;
+/// The most of an unread body read to keep its connection: more than the largest body any
+/// route takes (a form with five files of 10 MiB), so a refused body of any size a route
+/// takes is read to its end; closing on a client that is still sending could lose it the
+/// answer (its unread bytes make the close a reset).
+pub const DRAIN_MAX: u64 = 64 * 1024 * 1024;
 /// The longest a client may take to send the rest of a body before the connection closes.
 pub const DRAIN_TIME: Duration = Duration::from_secs(2);
 

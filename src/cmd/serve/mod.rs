@@ -4,6 +4,7 @@
 
 mod app;
 pub mod demo;
+mod files;
 mod keepalive;
 
 use std::net::SocketAddr;
@@ -92,6 +93,7 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
         }
     });
     let rebuild_args = args.clone();
+    let rebuilt = served.clone();
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
             // Let a burst of changes (an editor saving several files) settle, then build once.
@@ -100,6 +102,7 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
             let a = rebuild_args.clone();
             match tokio::task::spawn_blocking(move || super::build::build(&a)).await {
                 Ok(Ok(report)) => {
+                    rebuilt.files.rebuilt();
                     println!("{report}");
                     if let Err(e) = site.reload() {
                         eprintln!("error: {e}");
