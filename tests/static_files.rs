@@ -112,9 +112,29 @@ fn pages_and_assets_come_compressed_with_validators_and_304s() {
     // Validators, and 304s for a client that has the file.
     let etag = plain.headers["etag"].clone();
     assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    let br_etag = br.headers["etag"].clone();
+    assert_ne!(br_etag, etag, "each encoding is its own representation");
+    assert_ne!(gz.headers["etag"], br_etag);
+    let cached_br = send(
+        base,
+        "GET",
+        "/kb/refund-a-sale",
+        &[("Accept-Encoding", "br"), ("If-None-Match", &br_etag)],
+    );
+    assert_eq!(cached_br.status, 304, "the brotli copy is fresh");
+    assert!(
+        !br.headers.contains_key("accept-ranges"),
+        "ranges are of the plain file only"
+    );
+    let star = send(
+        base,
+        "GET",
+        "/kb/refund-a-sale",
+        &[("Accept-Encoding", "*, br;q=0")],
+    );
     assert_eq!(
-        br.headers["etag"], etag,
-        "one version, whatever the encoding"
+        star.headers["content-encoding"], "gzip",
+        "`*` covers what is not named"
     );
     let modified = plain.headers["last-modified"].clone();
     let again = send(
@@ -178,6 +198,34 @@ fn pages_and_assets_come_compressed_with_validators_and_304s() {
     assert_eq!(range.body, plain.body[..10]);
     let missing = send(base, "GET", "/kb/no-such-article", &[]);
     assert_eq!(missing.status, 404);
+}
+
+#[test]
+fn no_path_reaches_a_file_outside_the_site() {
+    let (dir, server) = common::demo_site("", None, |_| {});
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "not for visitors").unwrap();
+    let absolute = secret.display().to_string();
+    for path in [
+        format!("/{absolute}"),
+        format!("//{}", absolute.trim_start_matches('/')),
+        "/kb/../../secret.txt".to_string(),
+        "/./secret.txt".to_string(),
+        "/static/%2e%2e/%2e%2e/secret.txt".to_string(),
+    ] {
+        for encoding in ["br", "identity"] {
+            let r = send(&server.base, "GET", &path, &[("Accept-Encoding", encoding)]);
+            assert!(
+                !String::from_utf8_lossy(&r.body).contains("not for visitors"),
+                "{path} reached a file outside the site"
+            );
+            assert!(
+                r.status >= 400 || r.status == 301 || r.status == 307,
+                "{path}: {}",
+                r.status
+            );
+        }
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,6 +31,9 @@ pub const MAX_FILE: u64 = 1024 * 1024;
 pub const MAX_TOTAL: usize = 256 * 1024 * 1024;
 /// Files smaller than this are not worth compressing.
 const MIN_COMPRESSED: usize = 256;
+/// What an entry costs beyond its bytes and its name (headers, map slot), counted so that
+/// many small files cannot outgrow [`MAX_TOTAL`].
+const ENTRY_OVERHEAD: usize = 512;
 
 /// The files kept so far, by the path they were asked for.
 #[derive(Default)]
@@ -39,18 +42,24 @@ pub struct FileCache {
     total: AtomicUsize,
     /// Counts the builds: a file read during one build's swap is not kept.
     generation: AtomicU64,
-    /// Held while a file is read and compressed, so that many clients asking for one file
-    /// at once have it compressed once.
-    reading: tokio::sync::Mutex<()>,
+    /// Held while a file is read and compressed (until the work ends, even if its client
+    /// has gone), so that many clients asking for one file at once have it compressed once
+    /// and clients that leave cannot start compressions without end.
+    reading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl FileCache {
-    fn get(&self, url: &str) -> Option<Arc<Kept>> {
+    fn get(&self, file: &str) -> Option<Arc<Kept>> {
         self.files
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(url)
+            .get(file)
             .cloned()
+    }
+
+    /// Whether memory has room for more files.
+    fn has_room(&self) -> bool {
+        self.total.load(Ordering::Relaxed) < MAX_TOTAL
     }
 
     /// Forgets every kept file: called once a build has replaced the site.
@@ -61,19 +70,20 @@ impl FileCache {
         self.total.store(0, Ordering::Relaxed);
     }
 
-    /// Keeps `kept` for `url` unless a build replaced the site since `generation` was read,
-    /// or memory is full.
-    fn keep(&self, url: &str, kept: &Arc<Kept>, generation: u64) {
+    /// Keeps `kept` as `file` unless a build replaced the site since `generation` was read
+    /// (then it may be the old file: the caller answers from disk), or memory is full.
+    fn keep(&self, file: &str, kept: &Arc<Kept>, generation: u64) -> bool {
         let mut files = self.files.write().unwrap_or_else(|e| e.into_inner());
-        if self.generation.load(Ordering::SeqCst) != generation
-            || self.total.load(Ordering::Relaxed) + kept.size() > MAX_TOTAL
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return false;
+        }
+        let size = kept.size() + file.len() + ENTRY_OVERHEAD;
+        if self.total.load(Ordering::Relaxed) + size <= MAX_TOTAL
+            && files.insert(file.to_string(), kept.clone()).is_none()
         {
-            return;
+            self.total.fetch_add(size, Ordering::Relaxed);
         }
-        self.total.fetch_add(kept.size(), Ordering::Relaxed);
-        if let Some(old) = files.insert(url.to_string(), kept.clone()) {
-            self.total.fetch_sub(old.size(), Ordering::Relaxed);
-        }
+        true
     }
 }
 
@@ -104,44 +114,66 @@ pub async fn from_memory(State(served): State<Arc<Served>>, req: Request, next: 
     {
         return next.run(req).await;
     }
-    let url = req.uri().path();
+    let Some(file) = file_of(req.uri().path()) else {
+        return next.run(req).await;
+    };
     let cache = &served.files;
-    if let Some(k) = cache.get(url) {
+    if let Some(k) = cache.get(&file) {
         return answer(&k, req.method(), req.headers());
     }
     let generation = cache.generation.load(Ordering::SeqCst);
-    let Some(path) = file_of(&served.site, url) else {
+    let path = served.site.join(&file);
+    let fits = std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_FILE);
+    if !fits || !cache.has_room() {
         return next.run(req).await;
-    };
-    let _reading = cache.reading.lock().await;
-    if let Some(k) = cache.get(url) {
+    }
+    let reading = cache.reading.clone().lock_owned().await;
+    if let Some(k) = cache.get(&file) {
         return answer(&k, req.method(), req.headers());
     }
-    let Ok(Ok(kept)) = tokio::task::spawn_blocking(move || keep(&path)).await else {
-        return next.run(req).await;
-    };
-    let kept = Arc::new(kept);
-    cache.keep(url, &kept, generation);
-    answer(&kept, req.method(), req.headers())
+    let read = tokio::task::spawn_blocking(move || {
+        let _reading = reading;
+        keep(&path)
+    });
+    match read.await {
+        Ok(Ok(kept)) => {
+            let kept = Arc::new(kept);
+            if cache.keep(&file, &kept, generation) {
+                answer(&kept, req.method(), req.headers())
+            } else {
+                next.run(req).await
+            }
+        }
+        _ => next.run(req).await,
+    }
 }
 
-/// The site file that `url` names, as the site's other layers would find it, when it can be
-/// kept: a plain path (nothing to decode) to a file of at most [`MAX_FILE`]; a folder's
-/// `index.html`; a page's `.html` (`/kb/name` is `kb/name.html`, as the CDN serves it).
-fn file_of(site: &Path, url: &str) -> Option<PathBuf> {
+/// The site file (relative to the site) that `url` names, as the site's other layers would
+/// find it: a plain path (nothing to decode, no empty, `.` or `..` segment, so never a path
+/// outside the site); a folder's `index.html`; a page's `.html` (`/kb/name` is
+/// `kb/name.html`, as the CDN serves it). Whether it exists is for the caller to see.
+fn file_of(url: &str) -> Option<String> {
     let rel = url.strip_prefix('/')?;
-    if rel.contains(['%', '\\', '\0']) || rel.split('/').any(|s| s == ".." || s == ".") {
+    let (folders, last) = match rel.rsplit_once('/') {
+        Some((folders, last)) => (Some(folders), last),
+        None => (None, rel),
+    };
+    let plain =
+        |s: &str| !s.is_empty() && s != "." && s != ".." && !s.contains(['%', '\\', '\0', ':']);
+    if !folders.is_none_or(|f| f.split('/').all(plain)) || !(last.is_empty() || plain(last)) {
         return None;
     }
-    let path = if rel.is_empty() || rel.ends_with('/') {
-        site.join(rel).join("index.html")
-    } else if !rel.rsplit('/').next().unwrap_or("").contains('.') {
-        site.join(format!("{rel}.html"))
+    let file = if last.is_empty() {
+        format!("{rel}index.html")
+    } else if !last.contains('.') {
+        format!("{rel}.html")
     } else {
-        site.join(rel)
+        rel.to_string()
     };
-    let meta = std::fs::metadata(&path).ok()?;
-    (meta.is_file() && meta.len() <= MAX_FILE).then_some(path)
+    let safe = Path::new(&file)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
+    safe.then_some(file)
 }
 
 /// Reads the file at `path` and compresses it if it is text.
@@ -196,33 +228,43 @@ fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     w.finish()
 }
 
-/// The encodings a client accepts, by `Accept-Encoding` (`q=0` refuses one).
+/// Whether a client accepts `encoding`, by `Accept-Encoding`: named with a weight above 0, or
+/// not named and `*` is (RFC 9110, 12.5.3).
 fn accepts(headers: &HeaderMap, encoding: &str) -> bool {
-    headers
+    let mut named = None;
+    let mut any = None;
+    for item in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let q = parts
-                .find_map(|p| p.strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (name.eq_ignore_ascii_case(encoding) || name == "*") && q > 0.0
-        })
+    {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("");
+        let q = parts
+            .find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim().eq_ignore_ascii_case("q").then(|| v.trim())
+            })
+            .map_or(1.0, |q| q.parse::<f32>().unwrap_or(0.0));
+        if name.eq_ignore_ascii_case(encoding) {
+            named = Some(q > 0.0);
+        } else if name == "*" {
+            any = Some(q > 0.0);
+        }
+    }
+    named.or(any).unwrap_or(false)
 }
 
-/// Whether the client has this version already (`If-None-Match`, else `If-Modified-Since`).
-fn fresh(kept: &Kept, headers: &HeaderMap) -> bool {
-    if let Some(tags) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        let ours = kept.etag.to_str().unwrap_or("");
+/// Whether the client has this version already: `If-None-Match` (any of its lines), else
+/// `If-Modified-Since`.
+fn fresh(etag: &HeaderValue, modified: SystemTime, headers: &HeaderMap) -> bool {
+    let mut tags = headers.get_all(header::IF_NONE_MATCH).iter().peekable();
+    if tags.peek().is_some() {
+        let ours = etag.to_str().unwrap_or("");
         return tags
-            .split(',')
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
             .map(|t| t.trim().trim_start_matches("W/"))
             .any(|t| t == "*" || t == ours);
     }
@@ -232,34 +274,48 @@ fn fresh(kept: &Kept, headers: &HeaderMap) -> bool {
         .and_then(|v| httpdate::parse_http_date(v).ok())
         .is_some_and(|since| {
             let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-            secs(kept.modified) <= secs(since)
+            secs(modified) <= secs(since)
         })
 }
 
+/// The answer from a kept file: the encoding the client takes, with that encoding's own
+/// `ETag` (`"…-br"`: each encoding is its own representation), or a `304`.
 fn answer(kept: &Kept, method: &Method, headers: &HeaderMap) -> Response {
-    let mut res = Response::new(Body::empty());
-    let h = res.headers_mut();
-    h.insert(header::ETAG, kept.etag.clone());
-    h.insert(header::LAST_MODIFIED, kept.last_modified.clone());
-    let compressible = kept.br.is_some() || kept.gzip.is_some();
-    if compressible {
-        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    }
-    if fresh(kept, headers) {
-        *res.status_mut() = StatusCode::NOT_MODIFIED;
-        return res;
-    }
     let (bytes, encoding) = match (&kept.br, &kept.gzip) {
         (Some(br), _) if accepts(headers, "br") => (br, Some("br")),
         (_, Some(gz)) if accepts(headers, "gzip") => (gz, Some("gzip")),
         _ => (&kept.plain, None),
     };
+    let etag = match encoding {
+        Some(e) => {
+            let plain = kept.etag.to_str().unwrap_or("\"\"");
+            HeaderValue::from_str(&format!("{}-{e}\"", plain.trim_end_matches('"')))
+                .unwrap_or_else(|_| kept.etag.clone())
+        }
+        None => kept.etag.clone(),
+    };
+    let mut res = Response::new(Body::empty());
+    let fresh = fresh(&etag, kept.modified, headers);
     let h = res.headers_mut();
+    h.insert(header::ETAG, etag);
+    h.insert(header::LAST_MODIFIED, kept.last_modified.clone());
+    if kept.br.is_some() || kept.gzip.is_some() {
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if fresh {
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        return res;
+    }
     h.insert(header::CONTENT_TYPE, kept.content_type.clone());
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Some(e) = encoding {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
+    match encoding {
+        Some(e) => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
+        }
+        // Ranges are served from disk, of the plain file only.
+        None => {
+            h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        }
     }
     if method != Method::HEAD {
         *res.body_mut() = Body::from(bytes.clone());

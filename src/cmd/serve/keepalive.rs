@@ -65,9 +65,17 @@ pub async fn keep_alive(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let body = Arc::new(Mutex::new(body));
     let shared = Body::new(Shared { body: body.clone() });
+    // A client that waits for `100 Continue` before it sends the body is not made to send
+    // it after a refusal: its connection closes instead.
+    let expects = parts
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let mut answer = next.run(Request::from_parts(parts, shared)).await;
     let unread = body.lock().map(|b| !b.is_end_stream()).unwrap_or(true);
-    if unread && !drained(&body).await {
+    // A body the handler still holds (a task of its own) is not read here as well.
+    let held = Arc::strong_count(&body) > 1;
+    if unread && (expects || held || !drained(&body).await) {
         answer
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));

@@ -100,9 +100,11 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
             tokio::time::sleep(Duration::from_millis(200)).await;
             while rx.try_recv().is_ok() {}
             let a = rebuild_args.clone();
-            match tokio::task::spawn_blocking(move || super::build::build(&a)).await {
+            let built = tokio::task::spawn_blocking(move || super::build::build(&a)).await;
+            // Even a build that failed late may have replaced the site: kept files go.
+            rebuilt.files.rebuilt();
+            match built {
                 Ok(Ok(report)) => {
-                    rebuilt.files.rebuilt();
                     println!("{report}");
                     if let Err(e) = site.reload() {
                         eprintln!("error: {e}");
