@@ -24,6 +24,11 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
+/// A larger cap on a body without files than [`MAX_BODY`], for a group whose bodies are
+/// larger (the staff API), put in its requests' extensions by its router.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyCap(pub usize);
+
 /// A request body read as JSON or as a form post (also `multipart/form-data`, without files).
 pub struct Input<T> {
     /// The body.
@@ -78,12 +83,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
             .unwrap_or("")
             .to_string();
         let multipart = kind.to_ascii_lowercase().starts_with("multipart/form-data");
-        // The function group's body limit (a layer) is the one that applies; this is the
-        // largest any group takes.
         let max = if multipart {
             MAX_MULTIPART
         } else {
-            crate::fields::MAX_STAFF_BODY
+            req.extensions()
+                .get::<BodyCap>()
+                .map_or(MAX_BODY, |cap| cap.0)
         };
         let too_large =
             || ApiError::TooLarge("the request is larger than this operation takes".into());
@@ -286,15 +291,16 @@ fn field_error(message: &str) -> ApiError {
 
 /// The rule of [`text`] as a JSON Schema pattern (for the API document): something other
 /// than white space, no control characters but tabs and line breaks, and any white space
-/// around it (which is trimmed).
-pub const TEXT: &str = r"^[^\S\x1c-\x1f]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\S\x1c-\x1f]*$";
+/// around it (which is trimmed). White space is spelt out (see `BLANK`), and the pattern
+/// runs in linear time (a first and a last character that are not white space).
+pub const TEXT: &str = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f](?:[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f])?[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
 
 /// The rule of [`line`] as a JSON Schema pattern: as [`TEXT`], on one line.
-pub const LINE: &str = r"^[^\S\x1c-\x1f]*[^\x00-\x08\x0a-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0a-\x1f\x7f-\x9f]*[^\S\x1c-\x1f]*$";
+pub const LINE: &str = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f](?:[^\x00-\x08\x0a-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f])?[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
 
 /// The rule of [`email`] as a JSON Schema pattern: one `@`, a dot inside the domain, no
 /// white space but around it.
-pub const EMAIL: &str = r"^[^\S\x1c-\x1f]*[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@.\s\x00-\x1f\x7f-\x9f][^\S\x1c-\x1f]*$";
+pub const EMAIL: &str = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f]+@[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f][^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f]*\.[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f]*[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f][\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
 
 /// The rule of a date field (`YYYY-MM-DD`, digits only) as a JSON Schema pattern.
 pub const DATE: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
@@ -302,11 +308,11 @@ pub const DATE: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
 /// The rule of the business's own ids (`staff::own_id`) as a JSON Schema pattern.
 pub const OWN_ID: &str = "^[A-Za-z0-9._-]{1,64}$";
 
-/// A field left blank (white space only), in the white space that both `str::trim` and a
-/// JSON Schema `\s` take for white space (the information separators U+001C–U+001F are
-/// white space to one and control characters to the other); the same class is the white
-/// space the patterns above allow around a value.
-const BLANK: &str = r"^[^\S\x1c-\x1f]*$";
+/// A field left blank (white space only). The patterns spell out the white space `str::trim`
+/// removes (Unicode `White_Space`) instead of `\s`, which JSON Schema (ECMA-262), Python and
+/// schemathesis (ASCII only) each read differently.
+const BLANK: &str =
+    r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
 
 /// What a field rule puts in the API document: a pattern, a format or a list of choices.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,7 +334,8 @@ pub enum Rule {
 /// - `blank-or-line`, `blank-or-text`, `blank-or-email`: an optional field that may also be
 ///   sent blank (white space only) to leave it empty;
 /// - `invoice-status`, `report-kind`, `case-status`, `quote-decision`, `request-kind`: one
-///   of a fixed list.
+///   of a fixed list;
+/// - `lines-5`, `lines-6`: a form's textarea of up to that many lines.
 ///
 /// ```
 /// use portal_functions::input::{rule, Rule};
@@ -337,6 +344,11 @@ pub enum Rule {
 /// ```
 pub fn rule(name: &str) -> Option<Rule> {
     let blank_or = |p: &str| Rule::Pattern(format!("{BLANK}|{p}"));
+    // A textarea of up to `n` lines of 120 characters, without control characters.
+    let lines = |n: usize| {
+        let line = r"[^\x00-\x08\x0a-\x1f\x7f-\x9f]{0,120}";
+        Rule::Pattern(format!(r"^{line}(?:\r?\n{line}){{0,{}}}$", n - 1))
+    };
     Some(match name {
         "line" => Rule::Pattern(LINE.into()),
         "text" => Rule::Pattern(TEXT.into()),
@@ -351,6 +363,8 @@ pub fn rule(name: &str) -> Option<Rule> {
         "case-status" => Rule::OneOf(crate::account::cases::CUSTOMER_STATUSES),
         "quote-decision" => Rule::OneOf(&["accept", "decline"]),
         "request-kind" => Rule::OneOf(&["login", "sales", "estore"]),
+        "lines-5" => lines(5),
+        "lines-6" => lines(6),
         _ => return None,
     })
 }
@@ -536,6 +550,52 @@ pub fn email(field: &str, value: &str) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documents_patterns_take_what_the_checks_take() {
+        let samples = [
+            "a",
+            " a ",
+            "\u{a0}",
+            "\u{3000}a\u{3000}",
+            "a\u{2028}b",
+            "\u{85}",
+            "abc\u{85}",
+            "\u{1c}",
+            "a\u{1c}b",
+            "\t\ta",
+            "a\nb",
+            "a\r\nb\n",
+            "\u{feff}",
+            "",
+            "  ",
+            "a\tb",
+            "\u{b}x",
+            "x\u{b}y",
+            "é ü",
+            "a@b.co",
+            " a@b.co\n",
+            "a b@c.de",
+            "a@b",
+            "a\u{a0}b@c.de",
+            "@b.co",
+            "a@.b.co",
+            "a@b.co.",
+            "a@@b.co",
+        ];
+        let matches = |pattern: &str, s: &str| regex::Regex::new(pattern).unwrap().is_match(s);
+        for s in samples {
+            assert_eq!(matches(LINE, s), line("f", s, 1000).is_ok(), "line {s:?}");
+            assert_eq!(matches(TEXT, s), text("f", s, 1000).is_ok(), "text {s:?}");
+            assert_eq!(matches(EMAIL, s), email("f", s).is_ok(), "email {s:?}");
+            let blank_or_line = format!("{BLANK}|{LINE}");
+            assert_eq!(
+                matches(&blank_or_line, s),
+                optional_line("f", s, 1000).is_ok(),
+                "blank or line {s:?}"
+            );
+        }
+    }
 
     #[test]
     fn emails() {

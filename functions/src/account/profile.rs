@@ -67,6 +67,27 @@ pub struct ProfileChange {
     pub address: Lines,
 }
 
+/// The profile form as a browser sends it (read as a `ProfileChange`):
+/// the phones and the address as one text each, a line each (a textarea).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ProfileForm {
+    /// The logged-in person's name.
+    #[schema(
+        required = true,
+        pattern = "rule:line",
+        min_length = 1,
+        max_length = 200
+    )]
+    name: String,
+    /// The account's phone numbers, a line each (up to 5 lines of 120 characters).
+    #[schema(pattern = "rule:lines-5")]
+    phones: String,
+    /// The account's postal address, a line each (up to 6 lines of 120 characters).
+    #[schema(pattern = "rule:lines-6")]
+    address: String,
+}
+
 /// Lines given as a list (JSON) or as one text with line breaks (a form's textarea).
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
@@ -170,7 +191,7 @@ pub(crate) async fn profile(state: &AppState, who: &SignedIn) -> Result<Profile,
 }
 
 #[utoipa::path(post, path = "/api/my/profile", tag = "account", summary = "Change the contact details; each change goes to the audit log",
-    request_body(content((ProfileChange = "application/json"), (ProfileChange = "application/x-www-form-urlencoded"))),
+    request_body(content((ProfileChange = "application/json"), (ProfileForm = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "Saved", body = Profile), (status = 303, description = "From a form: back to the account"),
         (status = 401, description = "Not logged in", body = ErrorBody), (status = 409, description = "Changed meanwhile", body = ErrorBody), (status = 422, description = "A field is wrong", body = ErrorBody)))]
 pub(crate) async fn update_profile(

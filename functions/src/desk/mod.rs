@@ -149,7 +149,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk/staff/{email}", post(members::change))
         .route("/desk/staff/{email}/help", post(members::help))
         .layer(axum::extract::DefaultBodyLimit::max(
-            crate::fields::MAX_STAFF_BODY,
+            crate::fields::MAX_BODY,
         ))
 }
 

@@ -161,6 +161,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::fields::MAX_STAFF_BODY,
         ))
+        .layer(axum::Extension(crate::input::BodyCap(
+            crate::fields::MAX_STAFF_BODY,
+        )))
 }
 
 /// Checks an id the business gives a record.

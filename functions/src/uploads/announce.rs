@@ -138,10 +138,15 @@ pub struct UploadSlot {
 
 /// The upload routes: announcing a file and, where the store has no presigned URLs, taking it.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/uploads", post(announce)).route(
-        "/api/uploads/{token}",
-        put(receive_bytes).layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 1)),
-    )
+    Router::new()
+        .route(
+            "/api/uploads",
+            post(announce).layer(DefaultBodyLimit::max(crate::fields::MAX_BODY)),
+        )
+        .route(
+            "/api/uploads/{token}",
+            put(receive_bytes).layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 1)),
+        )
 }
 
 #[utoipa::path(post, path = "/api/uploads", tag = "issues", summary = "Announce a file and get where to send it",
