@@ -302,6 +302,9 @@ pub const LINE: &str = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u202
 /// white space but around it.
 pub const EMAIL: &str = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f]+@[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f][^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f]*\.[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f]*[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f][\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
 
+/// Statuses a customer may set on their own issue.
+pub const CUSTOMER_STATUSES: &[&str] = &["closed", "open"];
+
 /// The rule of a date field (`YYYY-MM-DD`, digits only) as a JSON Schema pattern.
 pub const DATE: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
 
@@ -360,7 +363,7 @@ pub fn rule(name: &str) -> Option<Rule> {
         "blank-or-email" => blank_or(EMAIL),
         "invoice-status" => Rule::OneOf(portal_core::records::billing::INVOICE_STATUSES),
         "report-kind" => Rule::OneOf(&["expenses", "timesheet"]),
-        "case-status" => Rule::OneOf(crate::account::cases::CUSTOMER_STATUSES),
+        "case-status" => Rule::OneOf(CUSTOMER_STATUSES),
         "quote-decision" => Rule::OneOf(&["accept", "decline"]),
         "request-kind" => Rule::OneOf(&["login", "sales", "estore"]),
         "lines-5" => lines(5),

@@ -16,13 +16,10 @@ use crate::auth::SignedIn;
 use crate::error::ApiError;
 #[allow(unused_imports)]
 use crate::error::{ErrorBody, MessageBody};
-use crate::input::{self, Input, WithFiles};
+use crate::input::{self, Input, WithFiles, CUSTOMER_STATUSES};
 use crate::pages::date_text;
 use crate::state::AppState;
 use crate::view::{done_now, Door, View};
-
-/// Statuses a customer may set on their own issue.
-pub const CUSTOMER_STATUSES: &[&str] = &["closed", "open"];
 
 /// A new case or bug.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -33,15 +33,16 @@ const HEADERS: &[(header::HeaderName, &str)] = &[
 /// What the server serves from disk: the latest build's site, its files kept in memory.
 pub struct Served {
     pub(super) site: PathBuf,
-    pub(super) files: super::files::FileCache,
+    pub(super) files: Arc<super::files::FileCache>,
 }
 
 impl Served {
     /// The output of builds of `args`.
     pub fn new(args: &SiteArgs) -> Served {
+        let site = args.out.join("site");
         Served {
-            site: args.out.join("site"),
-            files: Default::default(),
+            files: Arc::new(super::files::FileCache::new(site.clone())),
+            site,
         }
     }
 }
@@ -54,7 +55,7 @@ pub fn router(served: Arc<Served>, functions: Router) -> Router {
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(served.clone(), pretty_urls))
         .layer(middleware::from_fn_with_state(
-            served.clone(),
+            served.files.clone(),
             super::files::from_memory,
         ))
         .with_state(served)

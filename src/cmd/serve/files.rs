@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,8 +22,6 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-
-use super::app::Served;
 
 /// The largest file kept in memory.
 pub const MAX_FILE: u64 = 1024 * 1024;
@@ -35,9 +33,10 @@ const MIN_COMPRESSED: usize = 256;
 /// many small files cannot outgrow [`MAX_TOTAL`].
 const ENTRY_OVERHEAD: usize = 512;
 
-/// The files kept so far, by the path they were asked for.
-#[derive(Default)]
+/// The site's files kept so far, by their path inside the site.
 pub struct FileCache {
+    /// The built site.
+    site: PathBuf,
     files: RwLock<HashMap<String, Arc<Kept>>>,
     total: AtomicUsize,
     /// Counts the builds: a file read during one build's swap is not kept.
@@ -49,6 +48,17 @@ pub struct FileCache {
 }
 
 impl FileCache {
+    /// An empty cache of the site in `site`.
+    pub fn new(site: PathBuf) -> FileCache {
+        FileCache {
+            site,
+            files: Default::default(),
+            total: Default::default(),
+            generation: Default::default(),
+            reading: Default::default(),
+        }
+    }
+
     fn get(&self, file: &str) -> Option<Arc<Kept>> {
         self.files
             .read()
@@ -91,7 +101,8 @@ impl FileCache {
 struct Kept {
     modified: SystemTime,
     content_type: HeaderValue,
-    etag: HeaderValue,
+    /// The `ETag` of each encoding (plain, brotli, gzip): each is its own representation.
+    etags: [HeaderValue; 3],
     last_modified: HeaderValue,
     plain: Bytes,
     br: Option<Bytes>,
@@ -108,7 +119,11 @@ impl Kept {
 
 /// The layer in front of the site's other layers (`axum::middleware::from_fn_with_state`):
 /// a kept file is answered without touching the disk.
-pub async fn from_memory(State(served): State<Arc<Served>>, req: Request, next: Next) -> Response {
+pub async fn from_memory(
+    State(cache): State<Arc<FileCache>>,
+    req: Request,
+    next: Next,
+) -> Response {
     if (req.method() != Method::GET && req.method() != Method::HEAD)
         || req.headers().contains_key(header::RANGE)
     {
@@ -117,12 +132,11 @@ pub async fn from_memory(State(served): State<Arc<Served>>, req: Request, next: 
     let Some(file) = file_of(req.uri().path()) else {
         return next.run(req).await;
     };
-    let cache = &served.files;
     if let Some(k) = cache.get(&file) {
         return answer(&k, req.method(), req.headers());
     }
     let generation = cache.generation.load(Ordering::SeqCst);
-    let path = served.site.join(&file);
+    let path = cache.site.join(&file);
     let fits = std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_FILE);
     if !fits || !cache.has_room() {
         return next.run(req).await;
@@ -194,12 +208,15 @@ fn keep(path: &Path) -> std::io::Result<Kept> {
     };
     let content_type = mime.to_string();
     let since = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let tag = format!("{:x}-{:x}", plain.len(), since.as_nanos());
+    let etag = |suffix: &str| {
+        HeaderValue::from_str(&format!("\"{tag}{suffix}\"")).expect("hex digits are a header value")
+    };
     Ok(Kept {
         modified,
         content_type: HeaderValue::from_str(&content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-        etag: HeaderValue::from_str(&format!("\"{:x}-{:x}\"", plain.len(), since.as_nanos()))
-            .expect("hex digits are a header value"),
+        etags: [etag(""), etag("-br"), etag("-gzip")],
         last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified))
             .expect("an HTTP date is a header value"),
         plain: plain.into(),
@@ -281,19 +298,13 @@ fn fresh(etag: &HeaderValue, modified: SystemTime, headers: &HeaderMap) -> bool 
 /// The answer from a kept file: the encoding the client takes, with that encoding's own
 /// `ETag` (`"…-br"`: each encoding is its own representation), or a `304`.
 fn answer(kept: &Kept, method: &Method, headers: &HeaderMap) -> Response {
-    let (bytes, encoding) = match (&kept.br, &kept.gzip) {
-        (Some(br), _) if accepts(headers, "br") => (br, Some("br")),
-        (_, Some(gz)) if accepts(headers, "gzip") => (gz, Some("gzip")),
-        _ => (&kept.plain, None),
+    let [plain, br, gzip] = &kept.etags;
+    let (bytes, encoding, etag) = match (&kept.br, &kept.gzip) {
+        (Some(bytes), _) if accepts(headers, "br") => (bytes, Some("br"), br),
+        (_, Some(bytes)) if accepts(headers, "gzip") => (bytes, Some("gzip"), gzip),
+        _ => (&kept.plain, None, plain),
     };
-    let etag = match encoding {
-        Some(e) => {
-            let plain = kept.etag.to_str().unwrap_or("\"\"");
-            HeaderValue::from_str(&format!("{}-{e}\"", plain.trim_end_matches('"')))
-                .unwrap_or_else(|_| kept.etag.clone())
-        }
-        None => kept.etag.clone(),
-    };
+    let etag = etag.clone();
     let mut res = Response::new(Body::empty());
     let fresh = fresh(&etag, kept.modified, headers);
     let h = res.headers_mut();
