@@ -781,6 +781,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/my/search?q=price", ""),
     ("GET", "/my/search?q=price", ""),
     ("GET", "/my/", ""),
+    ("GET", "/my/invoices", ""),
+    ("GET", "/my/payments", ""),
     ("GET", "/my/invoices/{invoice}", ""),
     ("GET", "/my/quotes/{quote}", ""),
 ];
@@ -1897,5 +1899,154 @@ fn customers_have_a_calendar_with_their_events_and_a_private_address_for_calenda
     assert!(
         feed(&ada).is_null(),
         "a new address is the customer's to make"
+    );
+}
+
+/// A customer with a long history: the account page shows the newest invoices and payments
+/// and links to the rest, the API and the list pages go page by page without losing or
+/// repeating one, a made-up cursor or a page size out of range is a 422, and the statement
+/// holds every invoice and payment (more than one read of the store's).
+#[test]
+fn a_long_billing_history_is_paged_and_the_statement_holds_all_of_it() {
+    let (dir, server) = site("");
+    let spec = format!(
+        "sqlite:{}",
+        dir.path().join("data").join("portal.db").display()
+    );
+    let out = common::admin(
+        &spec,
+        &["keys", "create", "billing", "--scope", "billing:write"],
+    );
+    assert!(out.status.success());
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let (_, ada, _) = login(&server, ADA);
+    let before = json(&get_as(&server, "/api/my/invoices?limit=100", &ada).2)
+        .as_array()
+        .unwrap()
+        .len();
+    // 1,010 invoices of 12.00 each (VAT included) over three years, and 5 payments.
+    const ADDED: usize = 1010;
+    for n in 0..ADDED {
+        let body = format!(
+            r#"{{"number": "L-{n:04}", "date": "{}-{:02}-{:02}", "due": "2027-01-31", "status": "open",
+                "lines": [{{"description": "Support", "quantity": 1, "unit_cents": 1000, "vat_percent": 20}}]}}"#,
+            2023 + n % 3,
+            1 + n % 12,
+            1 + n % 28
+        );
+        let status = agent
+            .put(&format!(
+                "{}/api/staff/customers/demo-1/invoices/long-{n:04}",
+                server.base
+            ))
+            .header("authorization", &format!("Bearer {secret}"))
+            .header("content-type", JSON)
+            .send(&body)
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 201, "invoice {n}");
+    }
+
+    // The API: 50 a page, newest first, each invoice once, a Link to the next page.
+    let mut seen = Vec::new();
+    let mut path = "/api/my/invoices".to_string();
+    let mut pages = 0;
+    loop {
+        let (status, headers, body) = get_as(&server, &path, &ada);
+        assert_eq!(status, 200, "{path}: {body}");
+        let page = json(&body);
+        assert!(page.as_array().unwrap().len() <= 50);
+        seen.extend(page.as_array().unwrap().iter().map(|i| {
+            (
+                i["date"].as_str().unwrap().to_string(),
+                i["id"].as_str().unwrap().to_string(),
+            )
+        }));
+        pages += 1;
+        match headers.get("link").map(|l| l.to_str().unwrap().to_string()) {
+            Some(link) => {
+                assert!(link.ends_with(r#">; rel="next""#), "{link}");
+                path = link[1..link.find('>').unwrap()].to_string();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), before + ADDED, "every invoice, once");
+    assert!(pages >= (before + ADDED) / 50, "{pages} pages");
+    let mut newest_first = seen.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, newest_first, "newest first across pages");
+    let ids: std::collections::HashSet<_> = seen.iter().map(|(_, id)| id).collect();
+    assert_eq!(ids.len(), seen.len(), "no invoice twice");
+
+    // Refusals that name what is wrong.
+    for bad in ["limit=0", "limit=101", "limit=ten"] {
+        let (status, _, body) = get_as(&server, &format!("/api/my/invoices?{bad}"), &ada);
+        assert!(matches!(status, 400 | 422), "{bad}: {status} {body}");
+        assert!(body.contains("limit"), "{bad}: {body}");
+    }
+    let (status, _, body) = get_as(&server, "/api/my/invoices?cursor=%%%", &ada);
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("cursor"), "{body}");
+
+    // The account page: the newest ten, and a link to all of them.
+    let (status, _, page) = get_as(&server, "/my/", &ada);
+    assert_eq!(status, 200);
+    assert_eq!(
+        page.matches(r#"<a href="/my/invoices/"#).count(),
+        10,
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<a href="/my/invoices">All invoices</a>"#),
+        "{page}"
+    );
+    assert!(page.contains(&format!(r#"<a href="/my/invoices/{}">"#, seen[0].1)));
+    // The invoices page: 50 a page, the next by its link, each invoice where the API had it.
+    let (status, _, first) = get_as(&server, "/my/invoices", &ada);
+    assert_eq!(status, 200);
+    assert_eq!(first.matches(r#"<a href="/my/invoices/"#).count(), 50);
+    let older = first
+        .split(r#"<a href="/my/invoices?cursor="#)
+        .nth(1)
+        .expect("a link to older invoices")
+        .split('"')
+        .next()
+        .unwrap();
+    let (status, _, second) = get_as(&server, &format!("/my/invoices?cursor={older}"), &ada);
+    assert_eq!(status, 200);
+    assert!(second.contains(&format!(r#"<a href="/my/invoices/{}">"#, seen[50].1)));
+    assert!(!second.contains(&format!(r#"<a href="/my/invoices/{}">"#, seen[49].1)));
+    assert!(second.contains(r#"<a href="/my/invoices">Newest invoices</a>"#));
+    // An old invoice opens by its id, far beyond the first thousand.
+    let oldest = &seen.last().unwrap().1;
+    assert_eq!(
+        get_as(&server, &format!("/my/invoices/{oldest}"), &ada).0,
+        200
+    );
+
+    // The statement: every invoice, and the balance they add up to.
+    let (status, _, csv) = get_as(&server, "/api/my/statement.csv", &ada);
+    assert_eq!(status, 200);
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    let invoices = rows.iter().filter(|r| r.contains(",Invoice,")).count();
+    assert_eq!(invoices, before + ADDED, "every invoice in the statement");
+    let added = rows.iter().filter(|r| r.contains(",Invoice,L-")).count();
+    assert_eq!(added, ADDED);
+
+    // Ben, another customer, sees none of them, on any page.
+    let (_, ben, _) = login(&server, BEN);
+    let (_, _, his) = get_as(&server, "/api/my/invoices?limit=100", &ben);
+    assert!(!his.contains("L-0"), "{his}");
+    let (_, _, his) = get_as(&server, &format!("/my/invoices?cursor={older}"), &ben);
+    assert!(!his.contains("L-0"), "{his}");
+    assert_eq!(
+        get_as(&server, &format!("/api/my/invoices/{oldest}"), &ben).0,
+        404
     );
 }

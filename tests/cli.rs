@@ -144,6 +144,9 @@ fn serve_rebuilds_when_content_changes_and_survives_mistakes() {
     let server = Server::start(&content, &dir.path().join("out"));
     let article = content.join("kb/point-of-sale/refund-a-sale.md");
     let text = std::fs::read_to_string(&article).unwrap();
+    // A search asked before the edit (its answer is kept) is answered anew after it.
+    let (_, _, before) = server.get("/api/search?q=refund");
+    assert!(before.contains(r#""title":"Refund a sale""#), "{before}");
 
     std::fs::write(
         &article,
@@ -161,6 +164,11 @@ fn serve_rebuilds_when_content_changes_and_survives_mistakes() {
     assert!(
         body.contains("Refund or exchange a sale"),
         "the edit is live"
+    );
+    let (_, _, after) = server.get("/api/search?q=refund");
+    assert!(
+        after.contains(r#""title":"Refund or exchange a sale""#),
+        "the search index is rebuilt too: {after}"
     );
 
     std::fs::write(

@@ -227,6 +227,31 @@ pub async fn query_ranges_order_and_cursors(store: Arc<dyn Store>) {
         "descending cursor continues"
     );
 
+    // A cursor a client made up narrows the range or is refused; it never reaches past it
+    // (here: the profile, whose sort key sorts after every invoice's).
+    for (made_up, descending) in [("Z", true), ("A", false), ("INVOICE#", false)] {
+        use base64::Engine as _;
+        let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(made_up);
+        let mut q = Query::partition("CUSTOMER#c1")
+            .prefix("INVOICE#")
+            .limit(100)
+            .after(Some(portal_core::store::Cursor::from_client(text)));
+        if descending {
+            q = q.descending();
+        }
+        match store.query(&q).await {
+            Ok(page) => assert!(
+                page.items.iter().all(|i| i.sk.starts_with("INVOICE#")),
+                "{made_up}: {:?}",
+                page.items.iter().map(|i| &i.sk).collect::<Vec<_>>()
+            ),
+            Err(e) => assert!(
+                matches!(e, portal_core::store::StoreError::BadRequest(_)),
+                "{made_up}: {e}"
+            ),
+        }
+    }
+
     let march = store
         .query(&Query::partition("CUSTOMER#c1").between("INVOICE#2026-03", "INVOICE#2026-04"))
         .await

@@ -44,6 +44,85 @@ conformance!(
     counters_step_inside_transactions_under_a_ceiling,
 );
 
+/// The embedded store answers reads it has made before from memory; a commit by any other
+/// connection, as `portal admin` makes from another process, must show at once.
+mod read_cache {
+    use portal_core::store::{Cond, Item, Key, Query, SqliteStore, Store};
+
+    fn item(sk: &str, n: i64) -> Item {
+        let mut data = portal_core::store::Attrs::new();
+        data.insert("n".into(), n.into());
+        Item::new("P", sk, data)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_connections_commits_show_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("portal.db");
+        let server = SqliteStore::open(&path).unwrap();
+        let admin = SqliteStore::open(&path).unwrap();
+        let a = Key::new("P", "A");
+        let page = Query::partition("P");
+        for round in 1..=50 {
+            // Read (and so remember) the item and the partition, then change both elsewhere.
+            let before = server.get(&a).await.unwrap();
+            assert_eq!(
+                before.map(|i| i.data["n"].clone()),
+                (round > 1).then(|| (round - 1).into())
+            );
+            server.query(&page).await.unwrap();
+            admin.put(item("A", round), Cond::None).await.unwrap();
+            admin
+                .put(item(&format!("B{round:03}"), round), Cond::None)
+                .await
+                .unwrap();
+            let after = server.get(&a).await.unwrap().unwrap();
+            assert_eq!(after.data["n"], round, "round {round}");
+            assert_eq!(
+                server.query(&page).await.unwrap().items.len(),
+                1 + round as usize
+            );
+        }
+        // A plain SQLite connection, as any other program would write.
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute("DELETE FROM items WHERE pk = 'P' AND sk = 'A'", [])
+            .unwrap();
+        assert_eq!(server.get(&a).await.unwrap(), None);
+        assert_eq!(server.query(&page).await.unwrap().items.len(), 50);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn its_own_writes_show_at_once_under_concurrent_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("portal.db")).unwrap();
+        store.put(item("A", 0), Cond::None).await.unwrap();
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut last = 0;
+                    for _ in 0..500 {
+                        let n = store.get(&Key::new("P", "A")).await.unwrap().unwrap().data["n"]
+                            .as_i64()
+                            .unwrap();
+                        assert!(n >= last, "went back from {last} to {n}");
+                        last = n;
+                    }
+                })
+            })
+            .collect();
+        for n in 1..=200 {
+            store.put(item("A", n), Cond::None).await.unwrap();
+            let seen = store.get(&Key::new("P", "A")).await.unwrap().unwrap();
+            assert_eq!(seen.data["n"], n);
+        }
+        for r in readers {
+            r.await.unwrap();
+        }
+    }
+}
+
 mod errors {
     use portal_core::store::{Key, SqliteStore, Store};
 

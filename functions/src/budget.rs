@@ -78,7 +78,14 @@ pub const BUDGETS: &[Budget] = &[
     ),
     mine("/api/my/account", 2, SESSION),
     mine("/api/my/invoices", 2, SESSION),
-    mine("/my/invoices/demo-1-inv-3", 2, SESSION),
+    mine("/my/invoices", 2, SESSION),
+    mine("/my/payments", 2, SESSION),
+    mine(
+        "/my/invoices/demo-1-inv-3",
+        3,
+        "the session, the invoice id's claim (which names the invoice's key), the invoice: \
+         the same for the thousandth invoice as for the first",
+    ),
     mine("/api/my/payments", 2, SESSION),
     mine(
         "/api/my/statement.csv",

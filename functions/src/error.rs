@@ -62,6 +62,14 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// A cursor the store cannot read is the client's mistake (422), not the store's.
+pub(crate) fn cursor_error(e: RecordError) -> ApiError {
+    match e {
+        RecordError::Store(StoreError::BadRequest(m)) => ApiError::invalid("cursor", m),
+        other => other.into(),
+    }
+}
+
 impl ApiError {
     /// An [`ApiError::Invalid`] for `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {

@@ -62,6 +62,8 @@ use utoipa::OpenApi;
         crate::account::dashboard::issues_json,
         crate::account::dashboard::dashboard,
         crate::account::billing::invoice_page,
+        crate::account::billing::invoices_page,
+        crate::account::billing::payments_page,
         crate::account::quotes::quote_page,
         crate::account::cases::file,
         crate::account::cases::case,

@@ -229,7 +229,7 @@ test('a customer logs in without JavaScript, and the customer area is accessible
   const session = cookies.find((c) => c.name === '__Host-portal');
   assert.ok(session && session.secure && session.httpOnly && session.sameSite === 'Lax', JSON.stringify(cookies));
   // Every page of the area, in both colour schemes, with the session.
-  const pages = ['/my/', '/my/invoices/demo-2-inv-1', '/my/quotes/demo-2-quote-1', '/my/projects/demo-2-project', '/my/kb/price-increase-2027', '/my/search?q=licence', '/my/calendar/', '/my/calendar/2027/02', '/my/calendar/managers-reports-customers', '/my/calendar-feed'];
+  const pages = ['/my/', '/my/invoices', '/my/payments', '/my/invoices/demo-2-inv-1', '/my/quotes/demo-2-quote-1', '/my/projects/demo-2-project', '/my/kb/price-increase-2027', '/my/search?q=licence', '/my/calendar/', '/my/calendar/2027/02', '/my/calendar/managers-reports-customers', '/my/calendar-feed'];
   for (const url of pages) {
     for (const colorScheme of ['light', 'dark']) {
       const scoped = await browser.newContext({ colorScheme, bypassCSP: true });

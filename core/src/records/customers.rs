@@ -175,6 +175,9 @@ pub struct Customers {
     store: Arc<dyn Store>,
 }
 
+/// The most records a customer's partition may hold to be read whole for one page.
+pub const SNAPSHOT_MOST: usize = 300;
+
 impl Customers {
     /// The repository over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
@@ -310,13 +313,23 @@ impl Customers {
 
     /// A store that answers every read of `customer_id`'s partition — the account, its
     /// contacts, invoices, payments, quotes, issues, projects, documents and reports — from
-    /// one read of it made now (1 request per 1,000 items): for pages that show many of them
-    /// and write nothing.
-    pub async fn snapshot(&self, customer_id: &str) -> RecordResult<crate::store::Snapshot> {
-        Ok(
-            crate::store::Snapshot::of(self.store.clone(), &format!("CUSTOMER#{customer_id}"))
-                .await?,
+    /// one read of it made now (1 request), for pages that show many of them and write
+    /// nothing; `None` where that would not pay: on the embedded store, or for a customer
+    /// with more than [`SNAPSHOT_MOST`] records (then each kind is read on its own, as much
+    /// of it as the page shows).
+    pub async fn snapshot(
+        &self,
+        customer_id: &str,
+    ) -> RecordResult<Option<crate::store::Snapshot>> {
+        if !self.store.remote() {
+            return Ok(None);
+        }
+        Ok(crate::store::Snapshot::of_at_most(
+            self.store.clone(),
+            &format!("CUSTOMER#{customer_id}"),
+            SNAPSHOT_MOST,
         )
+        .await?)
     }
 
     /// Adds or replaces a contact (1 request).

@@ -153,13 +153,23 @@ pub fn write_index(dir: &Path, docs: Vec<SearchDoc<'_>>) -> Result<()> {
     Ok(())
 }
 
-/// An index opened for searching.
+/// An index opened for searching. A build writes a new index and the site opens it anew, so
+/// one `Searcher` always reads the same documents: it keeps the answers to the most recent
+/// distinct searches ([`KEPT_ANSWERS`]) and gives them again without searching.
 pub struct Searcher {
     index: Index,
     reader: tantivy::IndexReader,
     fields: Fields,
     path: std::path::PathBuf,
+    answers: std::sync::Mutex<std::collections::HashMap<Asked, Results>>,
 }
+
+/// How many distinct searches a [`Searcher`] keeps the answers of; past that, it forgets
+/// them all and starts again (a bound of a few megabytes).
+pub const KEPT_ANSWERS: usize = 2048;
+
+/// A search as asked: the words, the topic, the page size and the offset.
+type Asked = (String, Option<String>, usize, usize);
 
 impl Searcher {
     /// Opens the index in `dir`.
@@ -169,12 +179,18 @@ impl Searcher {
         index
             .tokenizers()
             .register(analyzer::NAME, analyzer::english());
-        let reader = index.reader().map_err(|e| search_err(dir, e))?;
+        // The folder never changes under this reader: a build writes a new one.
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| search_err(dir, e))?;
         Ok(Searcher {
             index,
             reader,
             fields: schema().1,
             path: dir.to_path_buf(),
+            answers: Default::default(),
         })
     }
 
@@ -213,6 +229,34 @@ impl Searcher {
         limit: usize,
         offset: usize,
     ) -> Result<Results> {
+        let topic = topic.filter(|t| !t.is_empty());
+        let asked: Asked = (query.to_string(), topic.map(str::to_string), limit, offset);
+        if let Some(found) = self.kept().get(&asked) {
+            return Ok(found.clone());
+        }
+        let found = self.search_index(query, topic, limit, offset)?;
+        let mut answers = self.kept();
+        if answers.len() >= KEPT_ANSWERS {
+            answers.clear();
+        }
+        answers.insert(asked, found.clone());
+        Ok(found)
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Asked, Results>> {
+        self.answers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// [`Searcher::search`] without the kept answers.
+    fn search_index(
+        &self,
+        query: &str,
+        topic: Option<&str>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Results> {
         let f = &self.fields;
         let mut parser = QueryParser::for_index(
             &self.index,
@@ -224,7 +268,7 @@ impl Searcher {
         parser.set_field_boost(f.topic, 1.5);
         parser.set_field_boost(f.subtopic, 1.5);
         let (mut q, _errors) = parser.parse_query_lenient(query);
-        if let Some(topic) = topic.filter(|t| !t.is_empty()) {
+        if let Some(topic) = topic {
             let term = Term::from_field_text(f.topic_key, &slug::slugify(topic));
             let filter: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
             q = Box::new(BooleanQuery::new(vec![

@@ -70,6 +70,10 @@ impl Store for Confined {
         self.inner.name()
     }
 
+    fn remote(&self) -> bool {
+        self.inner.remote()
+    }
+
     async fn init(&self) -> StoreResult<()> {
         self.inner.init().await
     }

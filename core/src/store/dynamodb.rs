@@ -298,6 +298,10 @@ impl Store for DynamoStore {
         format!("dynamodb:{}", self.table)
     }
 
+    fn remote(&self) -> bool {
+        true
+    }
+
     async fn init(&self) -> StoreResult<()> {
         let exists = self
             .client
@@ -438,9 +442,15 @@ impl Store for DynamoStore {
                 "pk = :pk AND sk BETWEEN :a AND :b".into()
             }
         };
-        let start = match &query.cursor {
-            Some(c) => Some(key_attrs(&Key::new(&query.pk, c.sk()?))),
-            None => None,
+        let start = match super::start_of(query)? {
+            super::Start::Beginning => None,
+            super::Start::After(sk) => Some(key_attrs(&Key::new(&query.pk, sk))),
+            super::Start::Nothing => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next: None,
+                })
+            }
         };
         let out = self
             .client

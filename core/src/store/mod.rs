@@ -27,6 +27,8 @@
 
 mod confined;
 mod dynamodb;
+#[cfg(feature = "sqlite")]
+mod read_cache;
 mod snapshot;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -134,7 +136,7 @@ pub enum Cond {
 }
 
 /// Which sort keys a query returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SkRange {
     /// All of the partition.
     All,
@@ -145,7 +147,7 @@ pub enum SkRange {
 }
 
 /// A query over one partition.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Query {
     /// The partition.
     pub pk: String,
@@ -342,6 +344,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// A short name for messages: `sqlite:PATH` or `dynamodb:TABLE`.
     fn name(&self) -> String;
 
+    /// Whether every call is a round trip over the network (DynamoDB), so that one read of a
+    /// whole partition beats a read per kind of record in it. The embedded store answers
+    /// small reads asked again from memory, so it reads only what a page shows.
+    fn remote(&self) -> bool {
+        false
+    }
+
     /// Creates the table or file if needed.
     async fn init(&self) -> StoreResult<()>;
 
@@ -389,6 +398,40 @@ pub trait Store: Send + Sync + fmt::Debug {
 }
 
 /// Checks a transaction's shape: 1 to 25 writes on distinct keys.
+/// Where a query continues, given its cursor: a cursor a client made up may point before or
+/// past the query's range, and narrows it, never widens it.
+pub(crate) enum Start {
+    /// From the range's first item (in the query's order).
+    Beginning,
+    /// After this sort key, which lies inside the range.
+    After(String),
+    /// Nowhere: the cursor is past the range's end.
+    Nothing,
+}
+
+/// Where `query` continues (see [`Start`]).
+pub(crate) fn start_of(query: &Query) -> StoreResult<Start> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let Some(cursor) = &query.cursor else {
+        return Ok(Start::Beginning);
+    };
+    let sk = cursor.sk()?;
+    // Where the cursor lies against the range: before it, inside it, or past it.
+    let place = match &query.range {
+        SkRange::All => Equal,
+        SkRange::Prefix(p) if sk.starts_with(p.as_str()) => Equal,
+        SkRange::Prefix(p) => sk.as_str().cmp(p.as_str()),
+        SkRange::Between(a, _) if sk < *a => Less,
+        SkRange::Between(_, b) if sk > *b => Greater,
+        SkRange::Between(..) => Equal,
+    };
+    Ok(match (place, query.descending) {
+        (Equal, _) => Start::After(sk),
+        (Less, false) | (Greater, true) => Start::Beginning,
+        (Less, true) | (Greater, false) => Start::Nothing,
+    })
+}
+
 pub(crate) fn check_transaction(writes: &[Write]) -> StoreResult<()> {
     if writes.is_empty() || writes.len() > MAX_TRANSACTION {
         return Err(StoreError::BadRequest(format!(

@@ -41,6 +41,22 @@ impl Snapshot {
         Ok(Snapshot { inner, parts })
     }
 
+    /// The partition `pk` read from `inner` in one request, if it holds at most `most` items
+    /// (at most 1,000); `None` when it holds more, and then reading it whole would cost more
+    /// than the reads it saves.
+    pub async fn of_at_most(
+        inner: Arc<dyn Store>,
+        pk: &str,
+        most: usize,
+    ) -> StoreResult<Option<Snapshot>> {
+        let page = inner.query(&Query::partition(pk).limit(most)).await?;
+        if page.next.is_some() {
+            return Ok(None);
+        }
+        let parts = HashMap::from([(pk.to_string(), page.items)]);
+        Ok(Some(Snapshot { inner, parts }))
+    }
+
     /// The number of items read.
     pub fn len(&self) -> usize {
         self.parts.values().map(Vec::len).sum()
@@ -64,6 +80,10 @@ fn in_range(range: &SkRange, sk: &str) -> bool {
 impl Store for Snapshot {
     fn name(&self) -> String {
         self.inner.name()
+    }
+
+    fn remote(&self) -> bool {
+        self.inner.remote()
     }
 
     async fn init(&self) -> StoreResult<()> {

@@ -1,6 +1,8 @@
 //! The embedded backend: one SQLite file (WAL mode), one table `items(pk, sk, v, ttl, data)`
 //! with `data` as JSON. Writes go through one connection, reads through a small pool, all on
 //! tokio's blocking threads, so the store is safe and fast under a multi-threaded server.
+//! Reads asked again before anything was written are answered from memory
+//! ([`super::read_cache`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -8,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use super::read_cache::{Answer, Lookup, ReadCache};
 use super::{
     check_limit, check_transaction, now, parse_scan_cursor, scan_cursor, Attrs, Cond, Cursor, Item,
     Key, Page, Query, SkRange, Store, StoreError, StoreResult, Tally, Write,
@@ -39,6 +42,9 @@ struct Inner {
     /// At most [`POOL`] reads at once, so the pool always has a connection for each and a
     /// burst of requests waits its turn instead of opening connections it then throws away.
     reading: tokio::sync::Semaphore,
+    /// How the store learns that the database changed.
+    watch: Watch,
+    cache: ReadCache,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -61,6 +67,10 @@ impl SqliteStore {
         writer
             .execute_batch(SCHEMA)
             .map_err(|e| backend(&name, e))?;
+        let watch = match std::fs::File::open(shm_path(&path)) {
+            Ok(shm) => Watch::Shm(shm),
+            Err(_) => Watch::Pragma(Mutex::new(connect(&path, &name)?)),
+        };
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
@@ -68,8 +78,59 @@ impl SqliteStore {
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
                 reading: tokio::sync::Semaphore::new(POOL),
+                watch,
+                cache: ReadCache::default(),
             }),
         })
+    }
+
+    /// The database's version now, if it can be told: a value that changes with every
+    /// commit by any connection of any process.
+    fn version(&self) -> Option<u128> {
+        match &self.inner.watch {
+            Watch::Shm(shm) => {
+                use std::os::unix::fs::FileExt as _;
+                let mut header = [0u8; 48];
+                shm.read_exact_at(&mut header, 0).ok()?;
+                let word = |at: usize| {
+                    u32::from_ne_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+                };
+                // iChange (every commit adds one), mxFrame, and both salts (a new log).
+                Some(
+                    u128::from(word(8)) << 96
+                        | u128::from(word(16)) << 64
+                        | u128::from(word(32)) << 32
+                        | u128::from(word(36)),
+                )
+            }
+            Watch::Pragma(conn) => {
+                let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                let mut stmt = conn.prepare_cached("PRAGMA data_version").ok()?;
+                stmt.query_row([], |r| r.get::<_, i64>(0))
+                    .ok()
+                    .map(|v| v as u128)
+            }
+        }
+    }
+
+    /// Answers `lookup` from memory if nothing was written since it was last read, or reads
+    /// it with `f` (which also gives the size of what it read) and remembers it.
+    async fn remembered(
+        &self,
+        lookup: Lookup,
+        f: impl FnOnce(&Connection, &str) -> StoreResult<(Answer, usize)> + Send + 'static,
+    ) -> StoreResult<Answer> {
+        let Some(version) = self.version() else {
+            return Ok(self.read(f).await?.0);
+        };
+        if let Some(answer) = self.inner.cache.find(version, &lookup, now()) {
+            return Ok(answer);
+        }
+        let (answer, bytes) = self.read(f).await?;
+        self.inner
+            .cache
+            .keep(version, lookup, answer.clone(), bytes);
+        Ok(answer)
     }
 
     /// Runs `f` with the writing connection on a blocking thread.
@@ -124,6 +185,26 @@ impl SqliteStore {
             message: e.to_string(),
         })?
     }
+}
+
+/// How the store learns that the database changed, so that its read cache never answers
+/// from before a commit.
+enum Watch {
+    /// The write-ahead log's index (`portal.db-shm`): its header, which SQLite's file format
+    /// documents, counts every commit (`iChange`) and names the log (`aSalt`). Reading its
+    /// first 48 bytes is one `pread`, taking no lock. Other processes' commits (`portal
+    /// admin`) show there too: SQLite writes that header through a shared mapping of the
+    /// same file, and the file lasts as long as this store's connections are open.
+    Shm(std::fs::File),
+    /// Where the index cannot be read: `PRAGMA data_version` on a connection of its own,
+    /// which moves with every commit by any other connection (a few file locks a lookup).
+    Pragma(Mutex<Connection>),
+}
+
+fn shm_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_os_string();
+    name.push("-shm");
+    PathBuf::from(name)
 }
 
 fn connect(path: &Path, name: &str) -> StoreResult<Connection> {
@@ -247,6 +328,11 @@ fn row_to_item(
 
 type Row = (String, String, i64, Option<i64>, String);
 
+/// What a row weighs in the read cache: its text, and as much again for the parsed form.
+fn weight(row: &Row) -> usize {
+    2 * (row.0.len() + row.1.len() + row.4.len()) + 64
+}
+
 fn read_row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
@@ -264,14 +350,20 @@ impl Store for SqliteStore {
 
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
         let key = key.clone();
-        self.read(move |conn, name| {
+        let answer = self.remembered(Lookup::Get(key.clone()), move |conn, name| {
             let mut stmt = conn
                 .prepare_cached("SELECT pk, sk, v, ttl, data FROM items WHERE pk = ?1 AND sk = ?2 AND (ttl IS NULL OR ttl > ?3)")
                 .map_err(|e| backend(name, e))?;
             let row = stmt.query_row(params![key.pk, key.sk, now()], read_row).optional().map_err(|e| backend(name, e))?;
-            row.map(|(pk, sk, v, ttl, data)| row_to_item(name, pk, sk, v, ttl, data)).transpose()
+            let bytes = row.as_ref().map_or(0, weight);
+            let item = row.map(|(pk, sk, v, ttl, data)| row_to_item(name, pk, sk, v, ttl, data)).transpose()?;
+            Ok((Answer::Item(item), bytes))
         })
-        .await
+        .await?;
+        match answer {
+            Answer::Item(item) => Ok(item),
+            Answer::Page(_) => Err(backend(&self.inner.name, "a query's answer to a get")),
+        }
     }
 
     async fn put(&self, item: Item, cond: Cond) -> StoreResult<u64> {
@@ -311,50 +403,60 @@ impl Store for SqliteStore {
         check_limit(query.limit)?;
         let q = query.clone();
         let after = q.cursor.as_ref().map(Cursor::sk).transpose()?;
-        self.read(move |conn, name| {
-            let (lo, hi) = match &q.range {
-                SkRange::All => (String::new(), "\u{10FFFF}".to_string()),
-                SkRange::Prefix(p) => (p.clone(), format!("{p}\u{10FFFF}")),
-                SkRange::Between(a, b) => (a.clone(), b.clone()),
-            };
-            let (lo, hi) = match (&after, q.descending) {
-                (Some(a), false) => (format!("{a}\0"), hi),
-                (Some(a), true) => (lo, a.clone()),
-                (None, _) => (lo, hi),
-            };
-            // `hi` is inclusive except when it came from a descending cursor.
-            let upper = if after.is_some() && q.descending {
-                "sk < ?3"
-            } else {
-                "sk <= ?3"
-            };
-            let order = if q.descending { "DESC" } else { "ASC" };
-            let sql = format!(
+        let answer = self
+            .remembered(Lookup::Query(query.clone()), move |conn, name| {
+                let (lo, hi) = match &q.range {
+                    SkRange::All => (String::new(), "\u{10FFFF}".to_string()),
+                    SkRange::Prefix(p) => (p.clone(), format!("{p}\u{10FFFF}")),
+                    SkRange::Between(a, b) => (a.clone(), b.clone()),
+                };
+                // A cursor narrows the range, never widens it: one a client made up cannot
+                // reach sort keys outside the query's range.
+                let (lo, hi) = match (&after, q.descending) {
+                    (Some(a), false) => (lo.max(format!("{a}\0")), hi),
+                    (Some(a), true) => (lo, hi.min(a.clone())),
+                    (None, _) => (lo, hi),
+                };
+                // `hi` is inclusive except when it came from a descending cursor.
+                let upper = if after.is_some() && q.descending {
+                    "sk < ?3"
+                } else {
+                    "sk <= ?3"
+                };
+                let order = if q.descending { "DESC" } else { "ASC" };
+                let sql = format!(
                 "SELECT pk, sk, v, ttl, data FROM items WHERE pk = ?1 AND sk >= ?2 AND {upper} \
                  AND (ttl IS NULL OR ttl > ?4) ORDER BY sk {order} LIMIT ?5"
             );
-            let mut stmt = conn.prepare_cached(&sql).map_err(|e| backend(name, e))?;
-            let rows = stmt
-                .query_map(params![q.pk, lo, hi, now(), (q.limit + 1) as i64], read_row)
-                .map_err(|e| backend(name, e))?;
-            let mut items = Vec::with_capacity(q.limit);
-            let mut more = false;
-            for row in rows {
-                let (pk, sk, v, ttl, data) = row.map_err(|e| backend(name, e))?;
-                if items.len() == q.limit {
-                    more = true;
-                    break;
+                let mut stmt = conn.prepare_cached(&sql).map_err(|e| backend(name, e))?;
+                let rows = stmt
+                    .query_map(params![q.pk, lo, hi, now(), (q.limit + 1) as i64], read_row)
+                    .map_err(|e| backend(name, e))?;
+                let mut items = Vec::with_capacity(q.limit);
+                let mut more = false;
+                let mut bytes = 0;
+                for row in rows {
+                    let row = row.map_err(|e| backend(name, e))?;
+                    if items.len() == q.limit {
+                        more = true;
+                        break;
+                    }
+                    bytes += weight(&row);
+                    let (pk, sk, v, ttl, data) = row;
+                    items.push(row_to_item(name, pk, sk, v, ttl, data)?);
                 }
-                items.push(row_to_item(name, pk, sk, v, ttl, data)?);
-            }
-            let next = if more {
-                items.last().map(|i: &Item| Cursor::after_sk(&i.sk))
-            } else {
-                None
-            };
-            Ok(Page { items, next })
-        })
-        .await
+                let next = if more {
+                    items.last().map(|i: &Item| Cursor::after_sk(&i.sk))
+                } else {
+                    None
+                };
+                Ok((Answer::Page(Page { items, next }), bytes))
+            })
+            .await?;
+        match answer {
+            Answer::Page(page) => Ok(page),
+            Answer::Item(_) => Err(backend(&self.inner.name, "a get's answer to a query")),
+        }
     }
 
     async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {

@@ -55,8 +55,14 @@ async fn visible_issues(
 #[derive(Debug, Serialize)]
 pub(crate) struct Dashboard {
     account: AccountView,
+    /// The newest [`RECENT`] invoices.
     invoices: Vec<InvoiceView>,
+    /// Whether older invoices follow (on `/my/invoices`).
+    more_invoices: bool,
+    /// The newest [`RECENT`] payments.
     payments: Vec<PaymentView>,
+    /// Whether older payments follow (on `/my/payments`).
+    more_payments: bool,
     quotes: Vec<QuoteView>,
     issues: Vec<IssueSummary>,
     projects: Vec<super::projects::ProjectView>,
@@ -77,6 +83,9 @@ pub(crate) struct UpcomingEvent {
     url: String,
     customers_only: bool,
 }
+
+/// Invoices and payments on the account page: the newest; the rest a page away.
+const RECENT: usize = 10;
 
 /// Events on the account page.
 const UPCOMING: usize = 3;
@@ -119,24 +128,20 @@ pub(crate) async fn dashboard(
 /// this customer" shows staff): only the parts the login may see. It only reads.
 pub(crate) async fn dashboard_of(state: &AppState, who: &SignedIn) -> Result<Dashboard, ApiError> {
     let customer = who.session.customer_id.clone();
-    // Everything below reads the customer's partition: one read of it serves them all.
+    // Everything below reads the customer's partition: on DynamoDB, one read of it serves
+    // them all while it is small.
     let snapshot = Customers::new(state.store.clone())
         .snapshot(&customer)
         .await?;
-    let state = &state.over(std::sync::Arc::new(snapshot));
+    let state = &match snapshot {
+        Some(snapshot) => state.over(std::sync::Arc::new(snapshot)),
+        None => state.clone(),
+    };
     let sees = who.session.sees;
     let (invoices, payments, quotes) = if sees.billing {
         (
-            all_invoices(state, &customer)
-                .await?
-                .iter()
-                .map(invoice_view)
-                .collect(),
-            all_payments(state, &customer)
-                .await?
-                .iter()
-                .map(payment_view)
-                .collect(),
+            some_invoices(state, &customer, RECENT, None).await?,
+            some_payments(state, &customer, RECENT, None).await?,
             own_quotes(state, &customer)
                 .await?
                 .iter()
@@ -144,12 +149,14 @@ pub(crate) async fn dashboard_of(state: &AppState, who: &SignedIn) -> Result<Das
                 .collect(),
         )
     } else {
-        (Vec::new(), Vec::new(), Vec::new())
+        ((Vec::new(), None), (Vec::new(), None), Vec::new())
     };
     Ok(Dashboard {
         account: account(state, who).await?,
-        invoices,
-        payments,
+        more_invoices: invoices.1.is_some(),
+        invoices: invoices.0.iter().map(invoice_view).collect(),
+        more_payments: payments.1.is_some(),
+        payments: payments.0.iter().map(payment_view).collect(),
         quotes,
         issues: visible_issues(state, who, 100).await?,
         projects: if sees.projects {

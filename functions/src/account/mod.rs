@@ -111,6 +111,8 @@ pub fn router() -> Router<AppState> {
             get(profile::confirm_email_page).post(profile::confirm_email),
         )
         .route("/my/", get(dashboard))
+        .route("/my/invoices", get(billing::invoices_page))
+        .route("/my/payments", get(billing::payments_page))
         .route("/my/invoices/{id}", get(invoice))
         .route("/my/quotes/{id}", get(quote))
         .route_layer(axum::middleware::map_response(page::private))

@@ -207,15 +207,7 @@ pub(crate) fn check_version(headers: &HeaderMap, version: u64) -> Result<(), Api
     }
 }
 
-/// A cursor the store cannot read is the client's mistake (422), not the store's.
-pub(crate) fn cursor_error(e: portal_core::records::RecordError) -> ApiError {
-    match e {
-        portal_core::records::RecordError::Store(portal_core::store::StoreError::BadRequest(m)) => {
-            ApiError::invalid("cursor", m)
-        }
-        other => other.into(),
-    }
-}
+pub(crate) use crate::error::cursor_error;
 
 /// Layer: a `POST`, `PUT` or `PATCH` with an `Idempotency-Key` is carried out once, as on
 /// the public API, the key's scope being the caller's API key and the path (two callers'

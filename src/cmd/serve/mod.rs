@@ -105,10 +105,12 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
             rebuilt.files.rebuilt();
             match built {
                 Ok(Ok(report)) => {
-                    println!("{report}");
+                    // The site's data and search indexes first: once "Built" is printed,
+                    // every answer comes from the new build.
                     if let Err(e) = site.reload() {
                         eprintln!("error: {e}");
                     }
+                    println!("{report}");
                 }
                 Ok(Err(e)) => eprintln!("error: {e:#}\n(still serving the last good build)"),
                 Err(e) => eprintln!("error: rebuild stopped: {e}"),
