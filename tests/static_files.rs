@@ -267,3 +267,43 @@ fn a_rebuild_is_served_at_once_with_a_new_etag() {
         "the edit is live"
     );
 }
+
+/// A file answered once is answered again in front of the router, by its address alone: the
+/// security headers stay, and an address a function answers is never taken by the file of a
+/// neighbouring address (`/search/` is the site's search page, `/search` the function's
+/// results; `/track/` a page, `/track/{token}` the function).
+#[test]
+fn files_answered_again_keep_their_headers_and_never_shadow_a_function() {
+    let (_dir, server) = common::demo_site("", None, |_| {});
+    for round in 0..3 {
+        let page = send(&server.base, "GET", "/search/", &[]);
+        assert_eq!(page.status, 200, "round {round}");
+        for header in [
+            "content-security-policy",
+            "x-content-type-options",
+            "x-frame-options",
+            "referrer-policy",
+            "strict-transport-security",
+            "etag",
+        ] {
+            assert!(page.headers.contains_key(header), "round {round}: {header}");
+        }
+        let results = send(&server.base, "GET", "/search?q=refund", &[]);
+        assert_eq!(results.status, 200);
+        let body = String::from_utf8_lossy(&results.body);
+        assert!(body.contains("/kb/refund-a-sale"), "round {round}: {body}");
+        assert_ne!(results.body, page.body);
+        let api = send(&server.base, "GET", "/api/search?q=refund", &[]);
+        assert!(api.headers["content-type"].starts_with("application/json"));
+        // Another method at a remembered address still reaches the router.
+        let post = send(&server.base, "POST", "/search/", &[("Content-Length", "0")]);
+        assert_ne!(post.status, 200, "round {round}");
+        let missing = send(
+            &server.base,
+            "GET",
+            "/track/00000000000000000000000000000000",
+            &[],
+        );
+        assert_eq!(missing.status, 404, "round {round}");
+    }
+}

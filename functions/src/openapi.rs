@@ -471,6 +471,11 @@ fn parameter_schema(
                 .min_length(Some(1))
                 .max_length(Some(64))
         }
+        // The customer's billing lists: pages of at most 100 (`account::billing::PageParams`).
+        (ParameterIn::Query, "limit") if path.starts_with("/api/my/") => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(100)),
         (ParameterIn::Query, "page" | "limit") => ObjectBuilder::new()
             .schema_type(Type::Integer)
             .minimum(Some(1))

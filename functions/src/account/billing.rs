@@ -127,7 +127,6 @@ pub struct PageParams {
     /// Where the previous page ended: the `cursor` of its `Link: <…>; rel="next"` header.
     pub cursor: Option<String>,
     /// At most this many (1–100; 50 when left out).
-    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 

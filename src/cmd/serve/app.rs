@@ -49,6 +49,7 @@ impl Served {
 
 /// The router: the site, and `functions` (the function routes, state applied).
 pub fn router(served: Arc<Served>, functions: Router) -> Router {
+    let files_first = served.files.clone();
     let files =
         ServeDir::new(&served.site).not_found_service(ServeFile::new(served.site.join("404.html")));
     let mut router = Router::new()
@@ -66,7 +67,34 @@ pub fn router(served: Arc<Served>, functions: Router) -> Router {
             HeaderValue::from_static(value),
         ));
     }
-    router.layer(middleware::from_fn(super::keepalive::keep_alive))
+    router
+        .layer(middleware::from_fn_with_state(
+            files_first,
+            remembered_files,
+        ))
+        .layer(middleware::from_fn(super::keepalive::keep_alive))
+}
+
+/// In front of the router: a site file answered before at the same address is answered
+/// again from memory, with the security headers, without routing (see
+/// [`super::files::by_address`]).
+async fn remembered_files(
+    State(files): State<Arc<super::files::FileCache>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match super::files::by_address(&files, &req) {
+        Some(mut answer) => {
+            let headers = answer.headers_mut();
+            for (name, value) in HEADERS {
+                headers
+                    .entry(name)
+                    .or_insert_with(|| HeaderValue::from_static(value));
+            }
+            answer
+        }
+        None => next.run(req).await,
+    }
 }
 
 /// Serves page `/kb/name` from `kb/name.html`, as the CDN does, and sends `/kb/name/` there.

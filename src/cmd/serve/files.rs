@@ -38,6 +38,10 @@ pub struct FileCache {
     /// The built site.
     site: PathBuf,
     files: RwLock<HashMap<String, Arc<Kept>>>,
+    /// The addresses answered from `files` so far, by their path. Each reached this layer,
+    /// behind the router, so no function route claims it: [`by_address`] answers it again in
+    /// front of the router.
+    addresses: RwLock<HashMap<String, Arc<Kept>>>,
     total: AtomicUsize,
     /// Counts the builds: a file read during one build's swap is not kept.
     generation: AtomicU64,
@@ -53,6 +57,7 @@ impl FileCache {
         FileCache {
             site,
             files: Default::default(),
+            addresses: Default::default(),
             total: Default::default(),
             generation: Default::default(),
             reading: Default::default(),
@@ -75,9 +80,34 @@ impl FileCache {
     /// Forgets every kept file: called once a build has replaced the site.
     pub fn rebuilt(&self) {
         let mut files = self.files.write().unwrap_or_else(|e| e.into_inner());
+        let mut addresses = self.addresses.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::SeqCst);
         files.clear();
+        addresses.clear();
         self.total.store(0, Ordering::Relaxed);
+    }
+
+    /// Notes that the address `path` was answered with `kept` behind the router, unless a
+    /// build replaced the site since `generation` was read or memory is full.
+    fn answered(&self, path: &str, kept: &Arc<Kept>, generation: u64) {
+        if self
+            .addresses
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(path)
+        {
+            return;
+        }
+        // `rebuilt` changes the generation while holding this lock: checked under it, the
+        // generation says whether the site is still the one `kept` came from.
+        let mut addresses = self.addresses.write().unwrap_or_else(|e| e.into_inner());
+        let size = path.len() + ENTRY_OVERHEAD;
+        if self.generation.load(Ordering::SeqCst) == generation
+            && self.total.load(Ordering::Relaxed) + size <= MAX_TOTAL
+            && addresses.insert(path.to_string(), kept.clone()).is_none()
+        {
+            self.total.fetch_add(size, Ordering::Relaxed);
+        }
     }
 
     /// Keeps `kept` as `file` unless a build replaced the site since `generation` was read
@@ -132,10 +162,11 @@ pub async fn from_memory(
     let Some(file) = file_of(req.uri().path()) else {
         return next.run(req).await;
     };
+    let generation = cache.generation.load(Ordering::SeqCst);
     if let Some(k) = cache.get(&file) {
+        cache.answered(req.uri().path(), &k, generation);
         return answer(&k, req.method(), req.headers());
     }
-    let generation = cache.generation.load(Ordering::SeqCst);
     let path = cache.site.join(&file);
     let fits = std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_FILE);
     if !fits || !cache.has_room() {
@@ -153,6 +184,7 @@ pub async fn from_memory(
         Ok(Ok(kept)) => {
             let kept = Arc::new(kept);
             if cache.keep(&file, &kept, generation) {
+                cache.answered(req.uri().path(), &kept, generation);
                 answer(&kept, req.method(), req.headers())
             } else {
                 next.run(req).await
@@ -160,6 +192,24 @@ pub async fn from_memory(
         }
         _ => next.run(req).await,
     }
+}
+
+/// In front of the router: the answer to a `GET` or `HEAD` of an address [`from_memory`]
+/// answered before (so a site file no function route claims), from memory; `None` for any
+/// other request, which goes on to the router.
+pub fn by_address(cache: &FileCache, req: &Request) -> Option<Response> {
+    if (req.method() != Method::GET && req.method() != Method::HEAD)
+        || req.headers().contains_key(header::RANGE)
+    {
+        return None;
+    }
+    let kept = cache
+        .addresses
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(req.uri().path())
+        .cloned()?;
+    Some(answer(&kept, req.method(), req.headers()))
 }
 
 /// The site file (relative to the site) that `url` names, as the site's other layers would
