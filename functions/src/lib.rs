@@ -49,7 +49,9 @@ pub mod view;
 pub mod webhooks;
 
 pub use error::ApiError;
-pub use state::{AppState, BinderSettings, LiveSite, NewsletterSettings, Settings, SitePaths};
+pub use state::{
+    AppState, BinderSettings, LiveSite, NewsletterSettings, Settings, SitePaths, StateParts,
+};
 
 use axum::routing::get;
 use axum::Router;
@@ -304,9 +306,7 @@ pub fn router(state: AppState) -> Router {
     for name in GROUPS {
         let confined =
             portal_core::store::Confined::new(state.store.clone(), name, partitions(name));
-        let mut own = state.clone();
-        own.store = std::sync::Arc::new(confined);
-        all = all.merge(group(name, own));
+        all = all.merge(group(name, state.over(std::sync::Arc::new(confined))));
     }
     all
 }

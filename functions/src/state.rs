@@ -161,9 +161,24 @@ impl LiveSite {
 /// The shortest signing key [`AppState::with_signing_key`] takes, in bytes.
 pub const MIN_SIGNING_KEY: usize = 32;
 
-/// Handler state.
+/// Handler state: one shared [`StateParts`], so that handing it to a handler (every request,
+/// often more than once) is one reference count, not five.
 #[derive(Debug, Clone)]
 pub struct AppState {
+    parts: Arc<StateParts>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateParts;
+
+    fn deref(&self) -> &StateParts {
+        &self.parts
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug, Clone)]
+pub struct StateParts {
     /// The store.
     pub store: Arc<dyn Store>,
     /// The published site.
@@ -183,25 +198,29 @@ impl AppState {
     /// [`portal_core::store::Snapshot`], say).
     pub fn over(&self, store: Arc<dyn Store>) -> AppState {
         AppState {
-            store,
-            ..self.clone()
+            parts: Arc::new(StateParts {
+                store,
+                ..StateParts::clone(&self.parts)
+            }),
         }
     }
 
     /// State over `store` for `site`, writing mail as files into `mail_dir` if given.
     pub fn new(store: Arc<dyn Store>, site: Arc<LiveSite>, mail_dir: Option<PathBuf>) -> Self {
         AppState {
-            store,
-            site,
-            mailer: mail_dir.map(|d| Arc::new(FolderMailer::new(d)) as Arc<dyn Mailer>),
-            form_key: Arc::default(),
-            blobs: None,
+            parts: Arc::new(StateParts {
+                store,
+                site,
+                mailer: mail_dir.map(|d| Arc::new(FolderMailer::new(d)) as Arc<dyn Mailer>),
+                form_key: Arc::default(),
+                blobs: None,
+            }),
         }
     }
 
     /// The same state, sending mail with `mailer`.
     pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
-        self.mailer = Some(mailer);
+        Arc::make_mut(&mut self.parts).mailer = Some(mailer);
         self
     }
 
@@ -216,7 +235,7 @@ impl AppState {
                 key.len()
             ));
         }
-        self.form_key = Arc::new(tokio::sync::OnceCell::new_with(Some(
+        Arc::make_mut(&mut self.parts).form_key = Arc::new(tokio::sync::OnceCell::new_with(Some(
             key.as_bytes().to_vec(),
         )));
         Ok(self)
@@ -224,7 +243,7 @@ impl AppState {
 
     /// The same state, keeping attachments in `blobs`.
     pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
-        self.blobs = Some(blobs);
+        Arc::make_mut(&mut self.parts).blobs = Some(blobs);
         self
     }
 

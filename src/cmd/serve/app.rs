@@ -68,32 +68,64 @@ pub fn router(served: Arc<Served>, functions: Router) -> Router {
         ));
     }
     router
-        .layer(middleware::from_fn_with_state(
-            files_first,
-            remembered_files,
-        ))
+        .layer(FilesFirst(files_first))
         .layer(middleware::from_fn(super::keepalive::keep_alive))
 }
 
 /// In front of the router: a site file answered before at the same address is answered
 /// again from memory, with the security headers, without routing (see
-/// [`super::files::by_address`]).
-async fn remembered_files(
-    State(files): State<Arc<super::files::FileCache>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    match super::files::by_address(&files, &req) {
-        Some(mut answer) => {
-            let headers = answer.headers_mut();
-            for (name, value) in HEADERS {
-                headers
-                    .entry(name)
-                    .or_insert_with(|| HeaderValue::from_static(value));
-            }
-            answer
+/// [`super::files::by_address`]). A plain `tower` layer: a request it does not answer goes
+/// on to the router without a box or a clone.
+#[derive(Clone)]
+struct FilesFirst(Arc<super::files::FileCache>);
+
+impl<S> tower_layer::Layer<S> for FilesFirst {
+    type Service = FilesFirstService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        FilesFirstService {
+            files: self.0.clone(),
+            inner,
         }
-        None => next.run(req).await,
+    }
+}
+
+#[derive(Clone)]
+struct FilesFirstService<S> {
+    files: Arc<super::files::FileCache>,
+    inner: S,
+}
+
+impl<S> tower_service::Service<Request> for FilesFirstService<S>
+where
+    S: tower_service::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future =
+        futures_util::future::Either<std::future::Ready<Result<Response, S::Error>>, S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        use futures_util::future::Either;
+        match super::files::by_address(&self.files, &req) {
+            Some(mut answer) => {
+                let headers = answer.headers_mut();
+                for (name, value) in HEADERS {
+                    headers
+                        .entry(name)
+                        .or_insert_with(|| HeaderValue::from_static(value));
+                }
+                Either::Left(std::future::ready(Ok(answer)))
+            }
+            None => Either::Right(self.inner.call(req)),
+        }
     }
 }
 
