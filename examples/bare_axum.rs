@@ -1,4 +1,4 @@
-//! The yardstick of the server benchmarks (`scripts/bench-static`): a bare axum handler that
+//! The yardstick of the server benchmarks (`scripts/bench-serve`): a bare axum handler that
 //! answers every request with a fixed JSON body, on the same runtime and allocator settings
 //! as `portal serve`, so `portal serve`'s figures can be given as a share of it.
 //!
