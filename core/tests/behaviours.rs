@@ -251,6 +251,24 @@ pub async fn query_ranges_order_and_cursors(store: Arc<dyn Store>) {
             ),
         }
     }
+    // A descending cursor past a range's end reads the range from its end, that item included.
+    {
+        use base64::Engine as _;
+        let last = sorted.last().unwrap().to_string();
+        let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("Z");
+        let page = store
+            .query(
+                &Query::partition("CUSTOMER#c1")
+                    .between("INVOICE#", last.clone())
+                    .limit(3)
+                    .descending()
+                    .after(Some(portal_core::store::Cursor::from_client(text))),
+            )
+            .await;
+        if let Ok(page) = page {
+            assert_eq!(page.items.first().map(|i| i.sk.clone()), Some(last));
+        }
+    }
 
     let march = store
         .query(&Query::partition("CUSTOMER#c1").between("INVOICE#2026-03", "INVOICE#2026-04"))

@@ -471,7 +471,11 @@ fn parameter_schema(
                 .min_length(Some(1))
                 .max_length(Some(64))
         }
-        // The customer's billing lists: pages of at most 100 (`account::billing::PageParams`).
+        // The customer's billing lists (`account::billing::PageParams`): a cursor they gave
+        // is short; pages of at most 100.
+        (ParameterIn::Query, "cursor") if path.contains("/my/") => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(1024)),
         (ParameterIn::Query, "limit") if path.starts_with("/api/my/") => ObjectBuilder::new()
             .schema_type(Type::Integer)
             .minimum(Some(1))

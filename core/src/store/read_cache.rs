@@ -20,6 +20,11 @@ use super::{Item, Key, Page, Query};
 const BUDGET: usize = 32 << 20;
 /// The largest single answer kept.
 const LARGEST: usize = 1 << 20;
+/// The most answers kept, however small (an absent item weighs little but still counts).
+const MOST: usize = 50_000;
+/// What an entry weighs besides its answer and its key's text: the map slot and the parsed
+/// key.
+const ENTRY: usize = 160;
 
 /// A read that can be answered again.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,6 +33,23 @@ pub(crate) enum Lookup {
     Get(Key),
     /// [`super::Store::query`].
     Query(Query),
+}
+
+impl Lookup {
+    /// The bytes of the key's text (a cursor a client sent may be long).
+    fn weight(&self) -> usize {
+        match self {
+            Lookup::Get(key) => key.pk.len() + key.sk.len(),
+            Lookup::Query(q) => {
+                let range = match &q.range {
+                    super::SkRange::All => 0,
+                    super::SkRange::Prefix(p) => p.len(),
+                    super::SkRange::Between(a, b) => a.len() + b.len(),
+                };
+                q.pk.len() + range + q.cursor.as_ref().map_or(0, |c| c.as_str().len())
+            }
+        }
+    }
 }
 
 /// What the read answered.
@@ -83,6 +105,7 @@ impl ReadCache {
     /// Keeps `answer` to `lookup`, read after the data version was `version`, weighing
     /// `bytes`; nothing is kept once the version has moved on.
     pub(crate) fn keep(&self, version: u128, lookup: Lookup, answer: Answer, bytes: usize) {
+        let bytes = bytes + ENTRY + lookup.weight();
         if bytes > LARGEST {
             return;
         }
@@ -90,7 +113,7 @@ impl ReadCache {
         if kept.version != version {
             return;
         }
-        if kept.bytes + bytes > BUDGET {
+        if kept.bytes + bytes > BUDGET || kept.answers.len() >= MOST {
             kept.bytes = 0;
             kept.answers.clear();
         }
@@ -150,6 +173,23 @@ mod tests {
     }
 
     #[test]
+    fn answers_of_nothing_count_too() {
+        let cache = ReadCache::default();
+        assert!(cache.find(1, &Lookup::Get(Key::new("P", "0")), 0).is_none());
+        for n in 0..(MOST + 10) {
+            cache.keep(
+                1,
+                Lookup::Get(Key::new("SESSION", n.to_string())),
+                Answer::Item(None),
+                0,
+            );
+        }
+        let kept = cache.kept.lock().unwrap();
+        assert!(kept.answers.len() <= MOST);
+        assert!(kept.bytes >= kept.answers.len() * ENTRY);
+    }
+
+    #[test]
     fn the_memory_stays_within_its_budget() {
         let cache = ReadCache::default();
         assert!(cache
@@ -169,7 +209,7 @@ mod tests {
                 1,
                 Lookup::Get(Key::new("P", n.to_string())),
                 Answer::Item(None),
-                LARGEST,
+                LARGEST - 1024,
             );
         }
         let kept = cache.kept.lock().unwrap();

@@ -67,9 +67,11 @@ impl SqliteStore {
         writer
             .execute_batch(SCHEMA)
             .map_err(|e| backend(&name, e))?;
-        let watch = match std::fs::File::open(shm_path(&path)) {
-            Ok(shm) => Watch::Shm(shm),
-            Err(_) => Watch::Pragma(Mutex::new(connect(&path, &name)?)),
+        // SQLite's own name for the file (a symbolic link resolved), whose `-shm` it uses.
+        let resolved = writer.path().map_or_else(|| path.clone(), PathBuf::from);
+        let watch = match shm_of(&resolved) {
+            Some(shm) => Watch::Shm(shm),
+            None => Watch::Pragma(Mutex::new(connect(&path, &name)?)),
         };
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -195,16 +197,37 @@ enum Watch {
     /// first 48 bytes is one `pread`, taking no lock. Other processes' commits (`portal
     /// admin`) show there too: SQLite writes that header through a shared mapping of the
     /// same file, and the file lasts as long as this store's connections are open.
-    Shm(std::fs::File),
+    Shm(&'static std::fs::File),
     /// Where the index cannot be read: `PRAGMA data_version` on a connection of its own,
     /// which moves with every commit by any other connection (a few file locks a lookup).
     Pragma(Mutex<Connection>),
 }
 
-fn shm_path(db: &Path) -> PathBuf {
+/// The write-ahead log index of the database `db`, opened once for the life of the process
+/// and never closed: closing any descriptor of a file drops every POSIX lock the process holds
+/// on it, SQLite's own locks on the index included. A store opened again after the index was
+/// removed (every connection closed) opens the new one.
+fn shm_of(db: &Path) -> Option<&'static std::fs::File> {
+    use std::os::unix::fs::MetadataExt as _;
+    static OPEN: Mutex<Vec<(PathBuf, &'static std::fs::File)>> = Mutex::new(Vec::new());
     let mut name = db.as_os_str().to_os_string();
     name.push("-shm");
-    PathBuf::from(name)
+    let shm = PathBuf::from(name);
+    let now = std::fs::metadata(&shm).ok()?;
+    let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
+    let same = |f: &std::fs::File| {
+        f.metadata()
+            .is_ok_and(|m| m.ino() == now.ino() && m.dev() == now.dev())
+    };
+    if let Some((_, file)) = open.iter().find(|(p, f)| *p == shm && same(f)) {
+        return Some(file);
+    }
+    let file: &'static std::fs::File = Box::leak(Box::new(std::fs::File::open(&shm).ok()?));
+    if !same(file) {
+        return None;
+    }
+    open.push((shm, file));
+    Some(file)
 }
 
 fn connect(path: &Path, name: &str) -> StoreResult<Connection> {
@@ -412,17 +435,13 @@ impl Store for SqliteStore {
                 };
                 // A cursor narrows the range, never widens it: one a client made up cannot
                 // reach sort keys outside the query's range.
-                let (lo, hi) = match (&after, q.descending) {
-                    (Some(a), false) => (lo.max(format!("{a}\0")), hi),
-                    (Some(a), true) => (lo, hi.min(a.clone())),
-                    (None, _) => (lo, hi),
-                };
                 // `hi` is inclusive except when it came from a descending cursor.
-                let upper = if after.is_some() && q.descending {
-                    "sk < ?3"
-                } else {
-                    "sk <= ?3"
+                let (lo, hi, strict) = match (&after, q.descending) {
+                    (Some(a), false) => (lo.max(format!("{a}\0")), hi, false),
+                    (Some(a), true) if *a <= hi => (lo, a.clone(), true),
+                    (_, _) => (lo, hi, false),
                 };
+                let upper = if strict { "sk < ?3" } else { "sk <= ?3" };
                 let order = if q.descending { "DESC" } else { "ASC" };
                 let sql = format!(
                 "SELECT pk, sk, v, ttl, data FROM items WHERE pk = ?1 AND sk >= ?2 AND {upper} \

@@ -120,6 +120,9 @@ pub(crate) async fn account_json(
 /// How many invoices or payments a page of a list holds unless asked for another number.
 pub(super) const PAGE: usize = 50;
 
+/// The longest cursor a list takes.
+const MAX_CURSOR: usize = 1024;
+
 /// Paging of a list: the cursor from the `Link` header of the page before, and its size.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -136,6 +139,13 @@ impl PageParams {
         let limit = self.limit.unwrap_or(PAGE);
         if !(1..=100).contains(&limit) {
             return Err(ApiError::invalid("limit", "give a number from 1 to 100"));
+        }
+        // One the list gave is a record's key in base64: well under a kilobyte.
+        if self.cursor.as_ref().is_some_and(|c| c.len() > MAX_CURSOR) {
+            return Err(ApiError::invalid(
+                "cursor",
+                "is not one this list gave: it is too long",
+            ));
         }
         let cursor = self
             .cursor

@@ -67,8 +67,11 @@ pub fn router(served: Arc<Served>, functions: Router) -> Router {
             HeaderValue::from_static(value),
         ));
     }
-    router
-        .layer(FilesFirst(files_first))
+    // In front of the router, not one of its layers: a router's layers wrap each route and
+    // its fallback, after routing.
+    let front = tower_layer::Layer::layer(&FilesFirst(files_first), router);
+    Router::new()
+        .fallback_service(front)
         .layer(middleware::from_fn(super::keepalive::keep_alive))
 }
 
