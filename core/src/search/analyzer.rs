@@ -1,9 +1,12 @@
 //! The search index's English text analysis: words split on non-alphanumerics, very long
 //! tokens dropped, lower-cased and Snowball-stemmed, as tantivy's `en_stem` does — with the
 //! stems memoised, since natural text repeats a small vocabulary and stemming dominates the
-//! cost of indexing.
+//! cost of indexing and of a search's snippets. The memo is one per thread, shared by every
+//! copy of the analyser (tantivy hands each search a fresh copy).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::mem;
 
 use tantivy::tokenizer::{
@@ -26,7 +29,14 @@ pub fn english() -> TextAnalyzer {
         .build()
 }
 
-/// English Snowball stemming with a per-analyser cache of stems.
+type Stems = HashMap<String, String, BuildHasherDefault<rustc_hash::FxHasher>>;
+
+thread_local! {
+    /// This thread's stems so far.
+    static STEMS: RefCell<Stems> = RefCell::new(Stems::default());
+}
+
+/// English Snowball stemming with a per-thread cache of stems.
 #[derive(Clone, Copy)]
 pub struct CachedStemmer;
 
@@ -34,10 +44,7 @@ impl TokenFilter for CachedStemmer {
     type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> CachedStemmerFilter<T> {
-        CachedStemmerFilter {
-            inner: tokenizer,
-            cache: HashMap::new(),
-        }
+        CachedStemmerFilter { inner: tokenizer }
     }
 }
 
@@ -45,45 +52,46 @@ impl TokenFilter for CachedStemmer {
 #[derive(Clone)]
 pub struct CachedStemmerFilter<T> {
     inner: T,
-    cache: HashMap<String, String>,
 }
 
 impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
-    type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
+    type TokenStream<'a> = CachedStemmerStream<T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        if self.cache.len() > CACHE_LIMIT {
-            self.cache.clear();
-        }
         CachedStemmerStream {
             tail: self.inner.token_stream(text),
-            cache: &mut self.cache,
             stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
         }
     }
 }
 
 /// The token stream of [`CachedStemmerFilter`].
-pub struct CachedStemmerStream<'a, S> {
+pub struct CachedStemmerStream<S> {
     tail: S,
-    cache: &'a mut HashMap<String, String>,
     stemmer: frostem::Stemmer,
 }
 
-impl<S: TokenStream> TokenStream for CachedStemmerStream<'_, S> {
+impl<S: TokenStream> TokenStream for CachedStemmerStream<S> {
     fn advance(&mut self) -> bool {
         if !self.tail.advance() {
             return false;
         }
         let token = self.tail.token_mut();
-        if let Some(stem) = self.cache.get(&token.text) {
-            token.text.clear();
-            token.text.push_str(stem);
-        } else {
-            let stem = self.stemmer.stem(&token.text).into_owned();
-            let word = mem::replace(&mut token.text, stem.clone());
-            self.cache.insert(word, stem);
-        }
+        let stemmer = &self.stemmer;
+        STEMS.with(|stems| {
+            let mut stems = stems.borrow_mut();
+            if let Some(stem) = stems.get(&token.text) {
+                token.text.clear();
+                token.text.push_str(stem);
+            } else {
+                if stems.len() >= CACHE_LIMIT {
+                    stems.clear();
+                }
+                let stem = stemmer.stem(&token.text).into_owned();
+                let word = mem::replace(&mut token.text, stem.clone());
+                stems.insert(word, stem);
+            }
+        });
         true
     }
 
