@@ -1,7 +1,7 @@
 //! `build`: content + theme → `out/site` and `out/search`, rendered and indexed in parallel,
 //! checked for broken internal links, and swapped into place only when everything succeeded.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::config::SiteConfig;
 use crate::content;
 use crate::error::{Error, Problem, Result};
+use crate::incremental::Kept;
 use crate::output::Staging;
 use crate::pages::Site;
 
@@ -95,6 +96,11 @@ impl std::fmt::Display for BuildReport {
 /// println!("{report}");
 /// ```
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    full(opts, false).map(|(report, _)| report)
+}
+
+/// A whole build; with `keep`, also what a later rebuild needs to render only what changed.
+pub(crate) fn full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport, Option<Kept>)> {
     let started = Instant::now();
     let now = opts.now.unwrap_or_else(Utc::now);
     let phase = |name: &str, since: &mut Instant| {
@@ -115,6 +121,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let content = content::load(&opts.content, tz)?;
     phase("load", &mut t);
     let site = Site::new(&config, tz, &content, now, &opts.content).with_assets(assets.clone());
+    let shared = keep.then(|| site.shared_fingerprint());
 
     let mut jobs = site.jobs()?;
     let page_urls: Vec<String> = jobs
@@ -131,7 +138,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     urls.extend(documents.iter().map(|d| d.url()));
     let static_dir = theme.static_dir();
     let static_urls = staging.copy_tree(&static_dir, "/static")?;
-    urls.extend(static_urls);
+    urls.extend(static_urls.iter().cloned());
     for (rel, url) in &assets {
         let dest = staging.site().join(url.trim_start_matches('/'));
         let src = static_dir.join(rel);
@@ -167,35 +174,50 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     phase("links and copies", &mut t);
     let search_docs = site.search_docs();
     let customer_docs = crate::pages::customer_search_entries(&site);
+    let sums = keep.then(|| {
+        (
+            Kept::sum_entries(&search_docs),
+            Kept::sum_entries(&customer_docs),
+        )
+    });
     let customer_dir = staging.customer_search();
     let indexed = search_docs.len();
     let total = jobs.len() as u64;
     let done = AtomicU64::new(0);
     let search_dir = staging.search();
     let (rendered, index) = rayon::join(
-        || -> Result<usize> {
-            let results: Vec<std::result::Result<(), Problem>> = std::mem::take(&mut jobs)
-                .into_par_iter()
-                .map(|job| {
-                    let ctx = site.context(job.ctx);
-                    let html = theme.render(job.template, &ctx)?;
-                    drop(ctx);
-                    staging
-                        .write_page(&job.url, html.as_bytes())
-                        .map_err(|e| Problem::new(&job.url, e.to_string()))?;
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Some(p) = &opts.progress {
-                        p(n, total);
-                    }
-                    Ok(())
-                })
-                .collect();
-            let mut problems: Vec<Problem> = results.into_iter().filter_map(|r| r.err()).collect();
+        || -> Result<Vec<(String, u64)>> {
+            let results: Vec<std::result::Result<(String, u64), Problem>> =
+                std::mem::take(&mut jobs)
+                    .into_par_iter()
+                    .map(|job| {
+                        let sum = if keep { site.fingerprint(&job) } else { 0 };
+                        let ctx = site.context(job.ctx);
+                        let html = theme.render(job.template, &ctx)?;
+                        drop(ctx);
+                        staging
+                            .write_page(&job.url, html.as_bytes())
+                            .map_err(|e| Problem::new(&job.url, e.to_string()))?;
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if let Some(p) = &opts.progress {
+                            p(n, total);
+                        }
+                        Ok((job.url, sum))
+                    })
+                    .collect();
+            let mut sums = Vec::with_capacity(results.len());
+            let mut problems = Vec::new();
+            for r in results {
+                match r {
+                    Ok(sum) => sums.push(sum),
+                    Err(p) => problems.push(p),
+                }
+            }
             problems.dedup();
             if !problems.is_empty() {
                 return Err(Error::Content(problems));
             }
-            Ok(total as usize)
+            Ok(sums)
         },
         || {
             let t = Instant::now();
@@ -209,26 +231,47 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             r
         },
     );
-    let pages = rendered?;
+    let page_sums = rendered?;
     index?;
     phase("render and index", &mut t);
 
+    let mut output_sums = HashMap::new();
     for (url, body) in site.feeds(&page_urls) {
         staging.write_page(&url, body.as_bytes())?;
+        output_sums.insert(url, Kept::sum(&body));
     }
     let site_data = staging.functions().join(portal_core::site::FILE);
     let json = serde_json::to_string_pretty(&site.site_data()).expect("site data serialises");
+    output_sums.insert(portal_core::site::FILE.to_string(), Kept::sum(&json));
     std::fs::write(&site_data, json).map_err(|e| Error::io(&site_data, e))?;
     phase("feeds", &mut t);
     staging.commit()?;
     phase("swap", &mut t);
-    Ok(BuildReport {
-        pages,
+    let report = BuildReport {
+        pages: page_sums.len(),
         articles: site.public_articles().len(),
         events: site.public_events().len(),
         documents: documents.len(),
         indexed,
         elapsed: started.elapsed(),
         site: opts.out.join("site"),
-    })
+    };
+    drop(site);
+    let kept = match (shared, sums) {
+        (Some(shared), Some((search, customer_search))) => Some(Kept {
+            config,
+            tz,
+            theme,
+            assets,
+            content,
+            static_urls,
+            shared,
+            pages: page_sums.into_iter().collect(),
+            search,
+            customer_search,
+            outputs: output_sums,
+        }),
+        _ => None,
+    };
+    Ok((report, kept))
 }

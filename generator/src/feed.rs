@@ -13,12 +13,17 @@ pub const ENTRIES: usize = 30;
 /// The feed of the most recently changed `articles`.
 pub fn atom(site: &SiteConfig, tz: Tz, articles: &[&Article]) -> String {
     let mut recent: Vec<&&Article> = articles.iter().collect();
-    recent.sort_by(|a, b| {
+    let newest = |a: &&&Article, b: &&&Article| {
         b.last_changed()
             .cmp(&a.last_changed())
             .then(a.slug.cmp(&b.slug))
-    });
-    recent.truncate(ENTRIES);
+    };
+    // The newest few of a large knowledge base, without sorting it all.
+    if recent.len() > ENTRIES {
+        recent.select_nth_unstable_by(ENTRIES, newest);
+        recent.truncate(ENTRIES);
+    }
+    recent.sort_by(newest);
     let when = |d| -> FixedDateTime { FmDate::Date(d).in_zone(tz).fixed_offset() };
     let entries: Vec<Entry> = recent
         .iter()

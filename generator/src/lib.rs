@@ -12,7 +12,7 @@
 //!   The search index ([`portal_core::search`]) is written beside the site, and the data the
 //!   functions need ([`portal_core::site`]) beside that.
 //! - [`builder`]: [`build`] itself; [`links`] checks internal links; [`output`] stages and
-//!   swaps the result.
+//!   swaps the result; [`incremental`] rebuilds only what an edit changed ([`Rebuilder`]).
 //! - [`synthetic`]: a generated knowledge base of any size, for benchmarks.
 //!
 //! ```no_run
@@ -32,6 +32,7 @@ pub mod error;
 pub mod feed;
 pub mod frontmatter;
 pub mod ics;
+pub mod incremental;
 pub mod kb;
 pub mod links;
 pub mod markdown;
@@ -42,4 +43,5 @@ pub mod theme;
 
 pub use builder::{build, BuildOptions, BuildReport};
 pub use error::{Error, Problem};
+pub use incremental::{PartReport, Rebuilder, Rebuilt};
 pub use output::wait_for_cleanup;

@@ -155,6 +155,74 @@ impl Staging {
     }
 }
 
+/// The published output, changed in place by a rebuild ([`crate::incremental`]): each file
+/// is written beside its place and renamed over it, so a reader sees the old file or the
+/// new one, never part of one.
+pub struct Live {
+    out: PathBuf,
+}
+
+impl Live {
+    /// The output in `out`, as [`Staging::commit`] left it.
+    pub fn new(out: &Path) -> Live {
+        Live {
+            out: out.to_path_buf(),
+        }
+    }
+
+    /// The published search index.
+    pub fn search(&self) -> PathBuf {
+        self.out.join("search")
+    }
+
+    /// The published customers' search index.
+    pub fn customer_search(&self) -> PathBuf {
+        self.out.join("search-customers")
+    }
+
+    /// The published functions' data folder.
+    pub fn functions(&self) -> PathBuf {
+        self.out.join("functions")
+    }
+
+    /// Where the page at `url` is published (`/my/` pages in the private folder).
+    fn path_of(&self, url: &str) -> PathBuf {
+        let root = if url.starts_with(crate::pages::PRIVATE_PREFIX) {
+            "private"
+        } else {
+            "site"
+        };
+        self.out.join(root).join(file_for(url))
+    }
+
+    /// Replaces the page at `url` with `bytes`.
+    pub fn write_page(&self, url: &str, bytes: &[u8]) -> Result<()> {
+        replace(&self.path_of(url), bytes)
+    }
+
+    /// Removes the page at `url`, if it is there.
+    pub fn remove_page(&self, url: &str) -> Result<()> {
+        let path = self.path_of(url);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&path, e)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Writes `bytes` beside `path` and renames the copy over it.
+pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let copy = parent.join(format!(".{name}.new-{}", std::process::id()));
+    fs::write(&copy, bytes).map_err(|e| Error::io(&copy, e))?;
+    fs::rename(&copy, path).map_err(|e| {
+        let _ = fs::remove_file(&copy);
+        Error::io(path, e)
+    })
+}
+
 /// Removals of previous outputs still running.
 static CLEANUPS: Mutex<Vec<(PathBuf, JoinHandle<()>)>> = Mutex::new(Vec::new());
 

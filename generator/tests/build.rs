@@ -6,4 +6,5 @@ mod common;
 mod errors;
 mod feeds;
 mod pages;
+mod rebuild;
 mod search;

@@ -132,25 +132,63 @@ pub fn write_index(dir: &Path, docs: Vec<SearchDoc<'_>>) -> Result<()> {
         .writer_with_num_threads::<TantivyDocument>(1, 40_000_000)
         .map_err(|e| search_err(dir, e))?;
     for d in docs {
-        let mut doc = TantivyDocument::default();
-        doc.add_text(f.url, &d.url);
-        doc.add_text(f.kind, d.kind);
-        doc.add_text(f.title, &d.title);
-        doc.add_text(f.summary, &d.summary);
-        doc.add_text(f.body, &d.body);
-        doc.add_text(f.topic, &d.topic);
-        doc.add_text(f.subtopic, &d.subtopic);
-        doc.add_text(f.topic_key, slug::slugify(&d.topic));
-        for t in &d.tags {
-            doc.add_text(f.tags, t.as_ref());
-        }
-        writer.add_document(doc).map_err(|e| search_err(dir, e))?;
+        writer
+            .add_document(document(&f, &d))
+            .map_err(|e| search_err(dir, e))?;
     }
     writer.commit().map_err(|e| search_err(dir, e))?;
     writer
         .wait_merging_threads()
         .map_err(|e| search_err(dir, e))?;
     Ok(())
+}
+
+/// Changes the index in `dir` in place: the entries at the URLs in `remove` go, and `add`
+/// come in (an entry that changed is in both). Readers opened before see the index as it
+/// was; readers opened after, as it is. Segments are not merged: a whole build writes the
+/// index anew.
+pub fn update_index(dir: &Path, remove: &[String], add: Vec<SearchDoc<'_>>) -> Result<()> {
+    if remove.is_empty() && add.is_empty() {
+        return Ok(());
+    }
+    let index = Index::open_in_dir(dir).map_err(|e| search_err(dir, e))?;
+    index
+        .tokenizers()
+        .register(analyzer::NAME, analyzer::english());
+    let f = schema().1;
+    let mut writer = index
+        .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
+        .map_err(|e| search_err(dir, e))?;
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    for url in remove {
+        writer.delete_term(Term::from_field_text(f.url, url));
+    }
+    for d in add {
+        writer
+            .add_document(document(&f, &d))
+            .map_err(|e| search_err(dir, e))?;
+    }
+    writer.commit().map_err(|e| search_err(dir, e))?;
+    writer
+        .wait_merging_threads()
+        .map_err(|e| search_err(dir, e))
+}
+
+/// The index's document for `d`.
+fn document(f: &Fields, d: &SearchDoc<'_>) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.url, &d.url);
+    doc.add_text(f.kind, d.kind);
+    doc.add_text(f.title, &d.title);
+    doc.add_text(f.summary, &d.summary);
+    doc.add_text(f.body, &d.body);
+    doc.add_text(f.topic, &d.topic);
+    doc.add_text(f.subtopic, &d.subtopic);
+    doc.add_text(f.topic_key, slug::slugify(&d.topic));
+    for t in &d.tags {
+        doc.add_text(f.tags, t.as_ref());
+    }
+    doc
 }
 
 /// An index opened for searching. A build writes a new index and the site opens it anew, so
@@ -179,7 +217,8 @@ impl Searcher {
         index
             .tokenizers()
             .register(analyzer::NAME, analyzer::english());
-        // The folder never changes under this reader: a build writes a new one.
+        // A reader sees the index as it was when opened: a build writes a new index, a
+        // rebuild changes it in place, and either way the site opens it again.
         let reader = index
             .reader_builder()
             .reload_policy(tantivy::ReloadPolicy::Manual)

@@ -154,10 +154,7 @@ pub(super) fn load_article(path: &Path, text: &str, slug: String, tz: Tz) -> Res
         visibility: m.visibility,
         weight: m.weight,
         body,
-        source: Source {
-            path: path.to_path_buf(),
-            body_line: d.body_line,
-        },
+        source: Source::of(path, text, d.body_line),
     }))
 }
 
@@ -169,10 +166,7 @@ pub(super) fn load_faq(path: &Path, text: &str, slug: String) -> Result<Item, Pr
         category: d.meta.category,
         weight: d.meta.weight,
         answer: markdown::render(&d.body),
-        source: Source {
-            path: path.to_path_buf(),
-            body_line: d.body_line,
-        },
+        source: Source::of(path, text, d.body_line),
     }))
 }
 
@@ -188,9 +182,6 @@ pub(super) fn load_page(path: &Path, text: &str, slug: String) -> Result<Item, P
             .unwrap_or_else(|| first_sentence(&body.text)),
         weight: d.meta.weight,
         body,
-        source: Source {
-            path: path.to_path_buf(),
-            body_line: d.body_line,
-        },
+        source: Source::of(path, text, d.body_line),
     }))
 }

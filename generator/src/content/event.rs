@@ -177,9 +177,6 @@ pub(super) fn load_event(
         }),
         visibility: m.visibility,
         body,
-        source: Source {
-            path: path.to_path_buf(),
-            body_line: d.body_line,
-        },
+        source: Source::of(path, text, d.body_line),
     }))
 }

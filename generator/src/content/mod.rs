@@ -44,6 +44,25 @@ pub struct Source {
     pub path: PathBuf,
     /// 1-based line of the body's first line.
     pub body_line: usize,
+    /// A hash of the file's path and text: what was read from it can only differ when this
+    /// does (a rebuild renders again only the pages of changed files; see
+    /// [`crate::incremental`]).
+    pub digest: u64,
+}
+
+impl Source {
+    /// The source `path` with `text`, its body starting on `body_line`.
+    pub fn of(path: &Path, text: &str, body_line: usize) -> Source {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        path.hash(&mut h);
+        text.hash(&mut h);
+        Source {
+            path: path.to_path_buf(),
+            body_line,
+            digest: h.finish(),
+        }
+    }
 }
 
 /// Everything read from `content/`.
@@ -92,53 +111,87 @@ pub fn load(root: &Path, tz: Tz) -> Result<Content, Error> {
     let mut content = Content::default();
     let mut problems = Vec::new();
     for r in results {
-        match r {
-            Ok(Item::Article(a)) => content.articles.push(a),
-            Ok(Item::Faq(f)) => content.faq.push(f),
-            Ok(Item::Event(e)) => content.events.push(e),
-            Ok(Item::Document(d)) => content.documents.push(d),
-            Ok(Item::Page(p)) => content.pages.push(p),
+        content.add(r, &mut problems);
+    }
+    content.finish(problems)?;
+    Ok(content)
+}
+
+impl Content {
+    /// Reads again the Markdown files at `paths` (under `root`, as [`load`] names them):
+    /// what each held is replaced by what it holds now, or removed if it is gone. Documents
+    /// are not read this way (their files are copied by a whole build).
+    ///
+    /// On an error the content is left part-updated: read it all again with [`load`].
+    pub fn update(&mut self, root: &Path, paths: &[PathBuf], tz: Tz) -> Result<(), Error> {
+        let gone = |s: &Source| paths.contains(&s.path);
+        self.articles.retain(|a| !gone(&a.source));
+        self.faq.retain(|f| !gone(&f.source));
+        self.events.retain(|e| !gone(&e.source));
+        self.pages.retain(|p| !gone(&p.source));
+        let mut problems = Vec::new();
+        for p in paths.iter().filter(|p| p.is_file()) {
+            self.add(load_file(root, p, tz), &mut problems);
+        }
+        self.finish(problems)
+    }
+
+    fn add(&mut self, item: Result<Item, Problem>, problems: &mut Vec<Problem>) {
+        match item {
+            Ok(Item::Article(a)) => self.articles.push(a),
+            Ok(Item::Faq(f)) => self.faq.push(f),
+            Ok(Item::Event(e)) => self.events.push(e),
+            Ok(Item::Document(d)) => self.documents.push(d),
+            Ok(Item::Page(p)) => self.pages.push(p),
             Ok(Item::Skip) => {}
             Err(p) => problems.push(p),
         }
     }
-    check_unique(
-        &mut problems,
-        content.articles.iter().map(|a| (&a.slug, &a.source.path)),
-        "article",
-    );
-    check_unique(
-        &mut problems,
-        content.events.iter().map(|e| (&e.slug, &e.source.path)),
-        "event",
-    );
-    check_unique(
-        &mut problems,
-        content.pages.iter().map(|p| (&p.slug, &p.source.path)),
-        "page",
-    );
-    if !problems.is_empty() {
-        return Err(Error::Content(problems));
+
+    /// Checks that no two items share a name and puts each list in its order.
+    fn finish(&mut self, mut problems: Vec<Problem>) -> Result<(), Error> {
+        check_unique(
+            &mut problems,
+            self.articles.iter().map(|a| (&a.slug, &a.source.path)),
+            "article",
+        );
+        check_unique(
+            &mut problems,
+            self.events.iter().map(|e| (&e.slug, &e.source.path)),
+            "event",
+        );
+        check_unique(
+            &mut problems,
+            self.pages.iter().map(|p| (&p.slug, &p.source.path)),
+            "page",
+        );
+        if !problems.is_empty() {
+            return Err(Error::Content(problems));
+        }
+        self.articles.sort_by(|a, b| {
+            (&a.topic, &a.subtopic, a.weight, &a.title, &a.slug).cmp(&(
+                &b.topic,
+                &b.subtopic,
+                b.weight,
+                &b.title,
+                &b.slug,
+            ))
+        });
+        self.faq.sort_by(|a, b| {
+            (&a.category, a.weight, &a.question, &a.slug).cmp(&(
+                &b.category,
+                b.weight,
+                &b.question,
+                &b.slug,
+            ))
+        });
+        self.events
+            .sort_by(|a, b| (a.start, &a.slug).cmp(&(b.start, &b.slug)));
+        self.documents.sort_by(|a, b| a.title.cmp(&b.title));
+        self.pages
+            .sort_by(|a, b| (a.weight, &a.title, &a.slug).cmp(&(b.weight, &b.title, &b.slug)));
+        Ok(())
     }
-    content.articles.sort_by(|a, b| {
-        (&a.topic, &a.subtopic, a.weight, &a.title).cmp(&(
-            &b.topic,
-            &b.subtopic,
-            b.weight,
-            &b.title,
-        ))
-    });
-    content.faq.sort_by(|a, b| {
-        (&a.category, a.weight, &a.question).cmp(&(&b.category, b.weight, &b.question))
-    });
-    content
-        .events
-        .sort_by(|a, b| (a.start, &a.slug).cmp(&(b.start, &b.slug)));
-    content.documents.sort_by(|a, b| a.title.cmp(&b.title));
-    content
-        .pages
-        .sort_by(|a, b| (a.weight, &a.title).cmp(&(b.weight, &b.title)));
-    Ok(content)
 }
 
 fn check_unique<'a>(

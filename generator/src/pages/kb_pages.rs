@@ -3,13 +3,16 @@
 use serde_json::{json, Value};
 use tera::Context;
 
+use std::hash::{Hash, Hasher};
+
 use super::job;
-use super::{Job, Site};
+use super::{Ctx, Job, Site};
 use crate::calendar;
 use crate::content::Article;
 use crate::kb::{self, tag_url};
 
 impl<'a> Site<'a> {
+    /// An article as lists show it; `Site::card_sums` sums the same fields: keep them equal.
     pub(super) fn article_card(&self, a: &Article) -> Value {
         json!({
             "title": a.title, "url": a.url(), "summary": a.summary, "topic": a.topic,
@@ -52,7 +55,17 @@ impl<'a> Site<'a> {
             .collect()
     }
 
-    pub(super) fn topic(&self, t: &kb::Topic) -> Job {
+    /// Topic `i`'s page, built when rendered.
+    pub(super) fn topic(&self, i: usize) -> Job {
+        Job {
+            url: self.kb.topics[i].url(),
+            template: "kb/topic.html",
+            ctx: Ctx::Topic(i),
+        }
+    }
+
+    /// The context of topic `t`'s page; [`Site::fingerprint`] sums what it holds.
+    pub(super) fn topic_context(&self, t: &kb::Topic) -> Context {
         let subs: Vec<Value> = t
             .subtopics
             .iter()
@@ -66,7 +79,18 @@ impl<'a> Site<'a> {
         );
         c.insert("topic", &json!({"name": t.name, "count": t.len()}));
         c.insert("subtopics", &subs);
-        job(t.url(), "kb/topic.html", c)
+        c
+    }
+
+    /// What topic `t`'s page shows, summed into `h`.
+    pub(super) fn topic_sum(&self, t: &kb::Topic, h: &mut impl Hasher) {
+        (&t.name, &t.slug).hash(h);
+        let cards = self.card_sums();
+        for s in &t.subtopics {
+            (&s.name, &s.slug).hash(h);
+            s.articles.iter().for_each(|&i| cards[i].hash(h));
+            u64::MAX.hash(h);
+        }
     }
 
     pub(super) fn tags_index(&self) -> Job {
@@ -75,7 +99,24 @@ impl<'a> Site<'a> {
         job("/kb/tags/", "kb/tags.html", c)
     }
 
-    pub(super) fn tag(&self, t: &kb::Tag) -> Job {
+    /// Tag `i`'s page, built when rendered.
+    pub(super) fn tag(&self, i: usize) -> Job {
+        Job {
+            url: self.kb.tags[i].url(),
+            template: "kb/tag.html",
+            ctx: Ctx::Tag(i),
+        }
+    }
+
+    /// What tag `t`'s page shows, summed into `h`.
+    pub(super) fn tag_sum(&self, t: &kb::Tag, h: &mut impl Hasher) {
+        (&t.name, &t.slug).hash(h);
+        let cards = self.card_sums();
+        t.articles.iter().for_each(|&i| cards[i].hash(h));
+    }
+
+    /// The context of tag `t`'s page; [`Site::fingerprint`] sums what it holds.
+    pub(super) fn tag_context(&self, t: &kb::Tag) -> Context {
         let mut c = self.base(
             "kb",
             &format!("Tagged “{}”", t.name),
@@ -90,14 +131,14 @@ impl<'a> Site<'a> {
                 .map(|&i| self.article_card(self.articles[i]))
                 .collect::<Vec<_>>(),
         );
-        job(t.url(), "kb/tag.html", c)
+        c
     }
 
     pub(super) fn article(&self, i: usize) -> Context {
         let a = self.articles[i];
         let related: Vec<Value> = self
             .kb
-            .related(&self.articles, i, 5)
+            .related(&self.articles, i, super::RELATED)
             .into_iter()
             .map(|j| self.article_card(self.articles[j]))
             .collect();

@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -46,12 +48,19 @@ pub enum Ctx {
     PrivateArticle(usize),
     /// Customers-only event number `n`.
     PrivateEvent(usize),
+    /// Topic number `n` of the knowledge base.
+    Topic(usize),
+    /// Tag number `n` of the knowledge base.
+    Tag(usize),
 }
 
 /// Where pages only logged-in customers may see are published: under `/my/`, written to the
 /// build's `private/` folder (served by the functions after a login check, never uploaded
 /// with the public site).
 pub const PRIVATE_PREFIX: &str = "/my/";
+
+/// How many related articles an article's page lists.
+pub(crate) const RELATED: usize = 5;
 
 /// Top-level names that plain pages may not take.
 const RESERVED: &[&str] = &[
@@ -91,6 +100,8 @@ pub struct Site<'a> {
     kb: kb::Index,
     content_root: std::path::PathBuf,
     assets: BTreeMap<String, String>,
+    /// See [`Site::card_sums`].
+    cards: std::sync::OnceLock<Vec<u64>>,
 }
 
 impl<'a> Site<'a> {
@@ -149,6 +160,7 @@ impl<'a> Site<'a> {
             kb,
             content_root: content_root.to_path_buf(),
             assets: BTreeMap::new(),
+            cards: Default::default(),
         }
     }
 
@@ -282,8 +294,8 @@ impl<'a> Site<'a> {
             self.calendar_index(Calendar::Customers),
             self.documents_page(),
         ];
-        jobs.extend(self.kb.topics.iter().map(|t| self.topic(t)));
-        jobs.extend(self.kb.tags.iter().map(|t| self.tag(t)));
+        jobs.extend((0..self.kb.topics.len()).map(|i| self.topic(i)));
+        jobs.extend((0..self.kb.tags.len()).map(|i| self.tag(i)));
         jobs.extend(self.private_events.iter().enumerate().map(|(i, e)| Job {
             url: private_event_url(e),
             template: "calendar/event.html",
@@ -340,6 +352,8 @@ impl<'a> Site<'a> {
         match ctx {
             Ctx::Ready(c) => c,
             Ctx::Article(i) => self.article(i),
+            Ctx::Topic(i) => self.topic_context(&self.kb.topics[i]),
+            Ctx::Tag(i) => self.tag_context(&self.kb.tags[i]),
             Ctx::Event(i) => self.event(self.events[i]),
             Ctx::PrivateArticle(i) => self.private_article(self.private_articles[i]),
             Ctx::PrivateEvent(i) => {
@@ -352,6 +366,60 @@ impl<'a> Site<'a> {
                 c
             }
         }
+    }
+
+    /// A sum of what every page shares (settings, footer, the theme's files, the year): when
+    /// it changes, every page may have.
+    pub fn shared_fingerprint(&self) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        hash_json(&mut h, &self.base("", "", "", "").into_json());
+        h.finish()
+    }
+
+    /// A sum of everything `job`'s page is rendered from but the theme and what
+    /// [`Site::shared_fingerprint`] covers: equal sums, equal pages. Articles are summed from
+    /// their files' digests and their related articles' cards, without building their
+    /// contexts; other pages from their whole context.
+    pub fn fingerprint(&self, job: &Job) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        job.template.hash(&mut h);
+        match &job.ctx {
+            Ctx::Ready(c) => hash_json(&mut h, &c.clone().into_json()),
+            Ctx::Article(i) => {
+                0u8.hash(&mut h);
+                self.articles[*i].source.digest.hash(&mut h);
+                let cards = self.card_sums();
+                for j in self.kb.related(&self.articles, *i, RELATED) {
+                    cards[j].hash(&mut h);
+                }
+            }
+            Ctx::Topic(i) => self.topic_sum(&self.kb.topics[*i], &mut h),
+            Ctx::Tag(i) => self.tag_sum(&self.kb.tags[*i], &mut h),
+            Ctx::PrivateArticle(i) => {
+                1u8.hash(&mut h);
+                self.private_articles[*i].source.digest.hash(&mut h);
+            }
+            Ctx::Event(i) => hash_json(&mut h, &self.context(Ctx::Event(*i)).into_json()),
+            Ctx::PrivateEvent(i) => {
+                hash_json(&mut h, &self.context(Ctx::PrivateEvent(*i)).into_json())
+            }
+        }
+        h.finish()
+    }
+
+    /// Each public article's card's sum (see `Site::article_card`), made once.
+    fn card_sums(&self) -> &[u64] {
+        self.cards.get_or_init(|| {
+            self.articles
+                .par_iter()
+                .map(|a| {
+                    let mut h = std::hash::DefaultHasher::new();
+                    (&a.title, &a.slug, &a.summary, &a.topic, &a.subtopic).hash(&mut h);
+                    a.last_changed().hash(&mut h);
+                    h.finish()
+                })
+                .collect()
+        })
     }
 
     /// The non-HTML outputs: iCalendar feeds, the Atom feed, the sitemap and robots.txt.
@@ -388,21 +456,23 @@ impl<'a> Site<'a> {
             "/kb/atom.xml".into(),
             crate::feed::atom(self.config, self.tz, &self.articles),
         ));
-        let lastmod: std::collections::HashMap<String, NaiveDate> = self
+        let lastmod: std::collections::HashMap<&str, NaiveDate> = self
             .articles
             .iter()
-            .map(|a| (a.url(), a.last_changed()))
+            .map(|a| (a.slug.as_str(), a.last_changed()))
             .collect();
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        let mut xml = String::with_capacity(page_urls.len() * 100 + 200);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         let mut urls: Vec<&String> = page_urls.iter().collect();
-        urls.sort();
+        urls.sort_unstable();
+        let base = xml_escape(&self.config.base_url);
         for u in urls {
-            xml.push_str(&format!(
-                "  <url><loc>{}</loc>",
-                xml_escape(&format!("{}{}", self.config.base_url, u))
-            ));
-            if let Some(d) = lastmod.get(u) {
-                xml.push_str(&format!("<lastmod>{d}</lastmod>"));
+            xml.push_str("  <url><loc>");
+            xml.push_str(&base);
+            xml.push_str(&xml_escape(u));
+            xml.push_str("</loc>");
+            if let Some(d) = u.strip_prefix("/kb/").and_then(|slug| lastmod.get(slug)) {
+                let _ = write!(xml, "<lastmod>{d}</lastmod>");
             }
             xml.push_str("</url>\n");
         }
@@ -417,6 +487,21 @@ impl<'a> Site<'a> {
     }
 }
 
+/// Adds `value`, as JSON text, to `h`.
+pub(crate) fn hash_json(h: &mut impl Hasher, value: &Value) {
+    struct Sum<'a, H>(&'a mut H);
+    impl<H: Hasher> std::io::Write for Sum<'_, H> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    serde_json::to_writer(Sum(h), value).expect("JSON values serialise");
+}
+
 /// "245 KB", "1.2 MB".
 pub fn human_size(bytes: u64) -> String {
     match bytes {
@@ -426,11 +511,16 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+fn xml_escape(s: &str) -> Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"']) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;"),
+    )
 }
 
 /// The search index entries of the public content.
@@ -509,6 +599,13 @@ pub fn private_event_url(e: &Event) -> String {
 /// events and documents.
 pub fn customer_search_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
     let mut docs = search_entries(site);
+    docs.extend(customers_only_entries(site));
+    docs
+}
+
+/// The entries only the customers' index has: customers-only articles, events and documents.
+pub fn customers_only_entries<'a>(site: &'a Site<'a>) -> Vec<SearchDoc<'a>> {
+    let mut docs = Vec::new();
     docs.extend(site.private_articles.iter().map(|a| SearchDoc {
         tags: a.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
         subtopic: Cow::Borrowed(&a.subtopic),
