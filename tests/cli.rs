@@ -156,9 +156,12 @@ fn serve_rebuilds_when_content_changes_and_survives_mistakes() {
         ),
     )
     .unwrap();
+    let report = server
+        .wait_stdout("Rebuilt ", 30)
+        .expect("rebuilt after an edit");
     assert!(
-        server.wait_stdout("Built ", 30).is_some(),
-        "rebuilt after an edit"
+        report.contains("(1 file read,"),
+        "only what the edit touched: {report}"
     );
     let (_, _, body) = server.get("/kb/refund-a-sale");
     assert!(
@@ -186,6 +189,18 @@ fn serve_rebuilds_when_content_changes_and_survives_mistakes() {
         body.contains("Refund or exchange a sale"),
         "the last good build stays up"
     );
+
+    // Put right, the site is built whole again.
+    std::fs::write(
+        &article,
+        text.replace("Refund a sale", "Refund a sale today"),
+    )
+    .unwrap();
+    server
+        .wait_stdout("Built ", 30)
+        .expect("a whole build after a failed one");
+    let (_, _, body) = server.get("/kb/refund-a-sale");
+    assert!(body.contains("Refund a sale today"), "the fix is live");
 }
 
 #[test]

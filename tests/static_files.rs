@@ -249,7 +249,7 @@ fn a_rebuild_is_served_at_once_with_a_new_etag() {
         ),
     )
     .unwrap();
-    assert!(server.wait_stdout("Built ", 30).is_some(), "rebuilt");
+    assert!(server.wait_stdout("Rebuilt ", 30).is_some(), "rebuilt");
     let second = send(
         &server.base,
         "GET",

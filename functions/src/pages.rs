@@ -15,7 +15,7 @@ use crate::error::ApiError;
 
 /// A theme's templates with the build's fixed page context.
 pub struct Pages {
-    tera: Tera,
+    tera: std::sync::Arc<Tera>,
     base: Value,
 }
 
@@ -68,7 +68,18 @@ impl Pages {
                 ));
             }
         }
-        Ok(Pages { tera, base })
+        Ok(Pages {
+            tera: std::sync::Arc::new(tera),
+            base,
+        })
+    }
+
+    /// The same templates with another build's fixed context.
+    pub fn with_base(&self, base: Value) -> Pages {
+        Pages {
+            tera: self.tera.clone(),
+            base,
+        }
     }
 
     /// A context for a page titled `title` at `url`, with the build's fixed context.

@@ -69,6 +69,16 @@ pub struct Site {
 impl Site {
     /// Loads what a build wrote to `paths`, opening the search indexes with `open` if given.
     pub fn load(paths: &SitePaths, open: Option<IndexOpener>) -> Result<Site, String> {
+        Site::load_with_pages(paths, open, None)
+    }
+
+    /// As [`Site::load`], with the theme's templates taken from `pages` if given instead of
+    /// read again.
+    fn load_with_pages(
+        paths: &SitePaths,
+        open: Option<IndexOpener>,
+        pages: Option<&Pages>,
+    ) -> Result<Site, String> {
         let text = std::fs::read_to_string(&paths.data)
             .map_err(|e| format!("{}: {e}; run `portal build` first", paths.data.display()))?;
         let data = SiteData::from_json(&text)
@@ -80,7 +90,10 @@ impl Site {
             ),
             None => (None, None),
         };
-        let pages = Pages::load(&paths.theme, data.page.clone())?;
+        let pages = match pages {
+            Some(p) => p.with_base(data.page.clone()),
+            None => Pages::load(&paths.theme, data.page.clone())?,
+        };
         Ok(Site {
             data,
             search,
@@ -145,6 +158,14 @@ impl LiveSite {
     /// Loads the latest build; on failure the previous one stays.
     pub fn reload(&self) -> Result<(), String> {
         let site = Site::load(&self.paths, self.open)?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(site);
+        Ok(())
+    }
+
+    /// Loads the latest build of the content, keeping the theme's templates (the theme has
+    /// not changed since the last load); on failure the previous one stays.
+    pub fn reload_content(&self) -> Result<(), String> {
+        let site = Site::load_with_pages(&self.paths, self.open, Some(&self.get().pages))?;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(site);
         Ok(())
     }

@@ -162,6 +162,12 @@ impl Rebuilder {
         }
     }
 
+    /// Sets what is called as pages are written in a whole build (see
+    /// [`BuildOptions::progress`]).
+    pub fn set_progress(&mut self, progress: Option<builder::ProgressFn>) {
+        self.opts.progress = progress;
+    }
+
     /// A whole build. On error nothing published changes, and the next rebuild is whole.
     pub fn build(&mut self) -> Result<BuildReport> {
         self.kept = None;

@@ -18,26 +18,49 @@ pub fn run(args: &SiteArgs) -> anyhow::Result<()> {
 
 /// Builds with a progress bar (shown only on a terminal and for large sites).
 pub fn build(args: &SiteArgs) -> anyhow::Result<BuildReport> {
-    let bar: Arc<OnceLock<ProgressBar>> = Arc::new(OnceLock::new());
-    let progress_bar = bar.clone();
-    let mut opts = BuildOptions::new(&args.content, &args.theme, &args.out);
-    opts.progress = Some(Arc::new(move |done, total| {
-        if total < 500 {
-            return;
-        }
-        let b = progress_bar.get_or_init(|| {
-            let b = ProgressBar::new(total);
-            b.set_style(
-                ProgressStyle::with_template("{spinner} rendering {pos}/{len} pages {wide_bar}")
-                    .expect("valid template"),
-            );
-            b
-        });
-        b.set_position(done);
-    }));
+    let bar = Bar::default();
+    let mut opts = options(args);
+    opts.progress = Some(bar.callback());
     let result = portal_generator::build(&opts);
-    if let Some(b) = bar.get() {
-        b.finish_and_clear();
-    }
+    bar.finish();
     result.with_context(|| format!("build of {} failed", args.content.display()))
+}
+
+/// The build options `args` name, without progress.
+pub fn options(args: &SiteArgs) -> BuildOptions {
+    BuildOptions::new(&args.content, &args.theme, &args.out)
+}
+
+/// A progress bar for one build, drawn only on a terminal and for 500 pages or more.
+#[derive(Default, Clone)]
+pub struct Bar(Arc<OnceLock<ProgressBar>>);
+
+impl Bar {
+    /// What the build calls as pages are written.
+    pub fn callback(&self) -> portal_generator::builder::ProgressFn {
+        let bar = self.0.clone();
+        Arc::new(move |done, total| {
+            if total < 500 {
+                return;
+            }
+            let b = bar.get_or_init(|| {
+                let b = ProgressBar::new(total);
+                b.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} rendering {pos}/{len} pages {wide_bar}",
+                    )
+                    .expect("valid template"),
+                );
+                b
+            });
+            b.set_position(done);
+        })
+    }
+
+    /// Clears the bar once the build is over.
+    pub fn finish(&self) {
+        if let Some(b) = self.0.get() {
+            b.finish_and_clear();
+        }
+    }
 }

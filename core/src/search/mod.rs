@@ -145,8 +145,8 @@ pub fn write_index(dir: &Path, docs: Vec<SearchDoc<'_>>) -> Result<()> {
 
 /// Changes the index in `dir` in place: the entries at the URLs in `remove` go, and `add`
 /// come in (an entry that changed is in both). Readers opened before see the index as it
-/// was; readers opened after, as it is. Segments are not merged: a whole build writes the
-/// index anew.
+/// was; readers opened after, as it is. Each change is a small segment; the usual merge
+/// policy joins small segments when enough of them gather.
 pub fn update_index(dir: &Path, remove: &[String], add: Vec<SearchDoc<'_>>) -> Result<()> {
     if remove.is_empty() && add.is_empty() {
         return Ok(());
@@ -159,7 +159,6 @@ pub fn update_index(dir: &Path, remove: &[String], add: Vec<SearchDoc<'_>>) -> R
     let mut writer = index
         .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
         .map_err(|e| search_err(dir, e))?;
-    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     for url in remove {
         writer.delete_term(Term::from_field_text(f.url, url));
     }

@@ -8,27 +8,45 @@ mod files;
 mod keepalive;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::serve::ListenerExt as _;
 use notify::{EventKind, RecursiveMode, Watcher};
+use portal_generator::{Rebuilder, Rebuilt};
 
 use crate::cli::SiteArgs;
 
 /// Builds, then serves until Ctrl-C.
 pub fn run(args: &SiteArgs, port: u16, store: Option<&str>, demo: bool) -> anyhow::Result<()> {
-    let report = super::build::build(args)?;
+    let mut rebuilder = Rebuilder::new(super::build::options(args));
+    let bar = super::build::Bar::default();
+    rebuilder.set_progress(Some(bar.callback()));
+    let report = rebuilder.build();
+    bar.finish();
+    rebuilder.set_progress(None);
+    let report = report.with_context(|| format!("build of {} failed", args.content.display()))?;
     println!("{report}");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let store = store.map(str::to_string);
-    runtime.block_on(serve(args.clone(), port, store, demo))
+    runtime.block_on(serve(args.clone(), rebuilder, port, store, demo))
 }
 
-async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> anyhow::Result<()> {
+/// How long a burst of changes (an editor saving, a `git checkout`) is let settle before
+/// one rebuild: editors write a file in well under this.
+const SETTLE: Duration = Duration::from_millis(20);
+
+async fn serve(
+    args: SiteArgs,
+    rebuilder: Rebuilder,
+    port: u16,
+    store: Option<String>,
+    demo: bool,
+) -> anyhow::Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -47,14 +65,17 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
         }
     }
 
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    // Reads (our own build opening files) are not changes; anything else is.
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if res.is_ok_and(|e| !matches!(e.kind, EventKind::Access(_))) {
-            let _ = tx.send(());
-        }
-    })
-    .context("cannot watch files")?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<PathBuf>>();
+    // Reads (our own build opening files) are not changes; anything else is. An error (the
+    // watcher lost events) is "something changed", an empty list: a whole build.
+    let mut watcher =
+        notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+            Ok(e) if matches!(e.kind, EventKind::Access(_)) => {}
+            Ok(e) if e.need_rescan() => drop(tx.send(Vec::new())),
+            Ok(e) => drop(tx.send(e.paths)),
+            Err(_) => drop(tx.send(Vec::new())),
+        })
+        .context("cannot watch files")?;
     for dir in [&args.content, &args.theme] {
         watcher
             .watch(dir, RecursiveMode::Recursive)
@@ -68,6 +89,7 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
     );
     let served = Arc::new(app::Served::new(&args));
     let site = state.site.clone();
+    let rebuild_args = args.clone();
     // Mail that could not be delivered with its submission is retried here.
     let mailing = state.clone();
     tokio::spawn(async move {
@@ -92,28 +114,62 @@ async fn serve(args: SiteArgs, port: u16, store: Option<String>, demo: bool) -> 
                 .await;
         }
     });
-    let rebuild_args = args.clone();
     let rebuilt = served.clone();
     tokio::spawn(async move {
-        while rx.recv().await.is_some() {
-            // Let a burst of changes (an editor saving several files) settle, then build once.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            while rx.try_recv().is_ok() {}
-            let a = rebuild_args.clone();
-            let built = tokio::task::spawn_blocking(move || super::build::build(&a)).await;
-            // Even a build that failed late may have replaced the site: kept files go.
-            rebuilt.files.rebuilt();
-            match built {
-                Ok(Ok(report)) => {
-                    // The site's data and search indexes first: once "Built" is printed,
-                    // every answer comes from the new build.
-                    if let Err(e) = site.reload() {
+        let mut rebuilder = Some(rebuilder);
+        while let Some(first) = rx.recv().await {
+            // Let a burst of changes settle, then rebuild once for all of them.
+            tokio::time::sleep(SETTLE).await;
+            let mut changed = first;
+            let mut unknown = changed.is_empty();
+            while let Ok(more) = rx.try_recv() {
+                unknown |= more.is_empty();
+                changed.extend(more);
+            }
+            if unknown {
+                changed.clear();
+            }
+            let mut r = rebuilder
+                .take()
+                .unwrap_or_else(|| Rebuilder::new(super::build::options(&rebuild_args)));
+            let built = tokio::task::spawn_blocking(move || {
+                let result = r.rebuild(&changed);
+                (r, result)
+            })
+            .await;
+            let result = match built {
+                Ok((r, result)) => {
+                    rebuilder = Some(r);
+                    result
+                }
+                Err(e) => {
+                    eprintln!("error: rebuild stopped: {e}");
+                    continue;
+                }
+            };
+            match result {
+                Ok(Rebuilt::Nothing) => {}
+                Ok(report) => {
+                    rebuilt.files.rebuilt();
+                    // The site's data and search indexes first: once the report is
+                    // printed, every answer comes from the new build.
+                    let reloaded = match report {
+                        Rebuilt::Part(_) => site.reload_content(),
+                        _ => site.reload(),
+                    };
+                    if let Err(e) = reloaded {
                         eprintln!("error: {e}");
                     }
                     println!("{report}");
                 }
-                Ok(Err(e)) => eprintln!("error: {e:#}\n(still serving the last good build)"),
-                Err(e) => eprintln!("error: rebuild stopped: {e}"),
+                Err(e) => {
+                    // Even a build that failed late may have replaced some files.
+                    rebuilt.files.rebuilt();
+                    eprintln!(
+                        "error: build of {} failed: {e}\n(still serving the last good build)",
+                        rebuild_args.content.display()
+                    );
+                }
             }
         }
     });
