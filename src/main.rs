@@ -1,15 +1,11 @@
 //! `portal`: the Customer Portal command-line program — a thin layer that wires the
 //! component crates together (`portal-generator` for the public site).
 
+mod allocator;
 mod cli;
 mod cmd;
 
 use clap::Parser;
-
-// Builds allocate many small strings from several threads; mimalloc is markedly faster at
-// that than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
@@ -20,6 +16,9 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = cli::Cli::parse();
+    if matches!(cli.command, cli::Command::Build(_)) {
+        allocator::restart_as_batch_job();
+    }
     match cmd::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
