@@ -5,6 +5,10 @@
 //! that changed. A change to the theme, `site.toml`, a document or a folder, or to what every
 //! page shares (the footer's pages, the year), is a whole build, as is the first one.
 //!
+//! One difference remains until the next whole build: tantivy's scoring statistics still
+//! count a replaced search entry until its segment is merged, so relevance scores (rarely
+//! the order of results) may differ slightly from a whole build's.
+//!
 //! ```no_run
 //! use portal_generator::{BuildOptions, Rebuilder};
 //! let mut rebuilder = Rebuilder::new(BuildOptions::new("content", "themes/default", "dist"));
@@ -197,38 +201,57 @@ impl Rebuilder {
         }
         let mut files = Vec::new();
         for path in changed {
-            let within = |root: &Path, given: &Path| {
-                path.strip_prefix(root)
-                    .or_else(|_| path.strip_prefix(given))
-                    .ok()
-                    .map(Path::to_path_buf)
-            };
-            if within(&self.theme_dir, &self.opts.theme).is_some() {
+            if roots(&self.theme_dir, &self.opts.theme)
+                .iter()
+                .any(|r| path.starts_with(r))
+            {
                 return Plan::Whole;
             }
-            let Some(rel) = within(&self.content_dir, &self.opts.content) else {
-                continue;
+            let Some(rel) = roots(&self.content_dir, &self.opts.content)
+                .iter()
+                .find_map(|r| path.strip_prefix(r).ok())
+                .map(Path::to_path_buf)
+            else {
+                // Not where the watcher was asked to look: nothing is known of it.
+                return Plan::Whole;
             };
-            let name = rel
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            // Editors' swap, backup and temporary files are not content.
-            if name.starts_with('.') || name.ends_with('~') || rel.as_os_str().is_empty() {
+            if rel.as_os_str().is_empty() {
+                return Plan::Whole;
+            }
+            // Hidden files and folders (`.git`, swap files) are not content, as for a whole
+            // build; nor are editors' backups (`name~`).
+            let hidden = rel
+                .components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+            if hidden || rel.to_string_lossy().ends_with('~') {
                 continue;
             }
             let first = rel.components().next().map(|c| c.as_os_str());
             if rel == Path::new("site.toml") || first == Some("documents".as_ref()) {
                 return Plan::Whole;
             }
+            let file = self.opts.content.join(&rel);
             if rel.extension().is_some_and(|e| e == "md") {
-                let file = self.opts.content.join(&rel);
                 if !files.contains(&file) {
                     files.push(file);
                 }
-            } else if !path.is_file() {
-                // A folder, or something gone that may have been one.
-                return Plan::Whole;
+                continue;
+            }
+            match std::fs::symlink_metadata(path) {
+                // Another kind of file (an image, an editor's temporary file): not read.
+                Ok(m) if !m.is_dir() => {}
+                // A folder, maybe moved here whole with its articles.
+                Ok(_) => return Plan::Whole,
+                // Gone: a folder that held content, or an editor's temporary file.
+                Err(_) => {
+                    let held = self
+                        .kept
+                        .as_ref()
+                        .is_none_or(|k| k.content.has_under(&file));
+                    if held {
+                        return Plan::Whole;
+                    }
+                }
             }
         }
         if files.is_empty() {
@@ -262,6 +285,7 @@ impl Rebuilder {
         let mut urls: HashSet<String> = jobs.iter().map(|j| j.url.clone()).collect();
         urls.extend(documents.iter().map(|d| d.url()));
         urls.extend(kept.static_urls.iter().cloned());
+        urls.extend(kept.assets.values().cloned());
         urls.extend(site.public_events().iter().map(|e| e.ics_url()));
         urls.extend(
             [
@@ -311,52 +335,65 @@ impl Rebuilder {
             problems.dedup();
             return Err(Error::Content(problems));
         }
-        for (url, html) in &written {
-            live.write_page(url, html.as_bytes())?;
-        }
-        let gone: Vec<&String> = kept
-            .pages
-            .keys()
-            .filter(|u| !pages.contains_key(*u))
-            .collect();
-        for url in &gone {
-            live.remove_page(url)?;
-        }
-        let removed = gone.len();
+        // From here on the published site changes: if a write fails, a whole build puts
+        // it right at once rather than leaving it part old, part new.
+        let published = (|| -> Result<_> {
+            for (url, html) in &written {
+                live.write_page(url, html.as_bytes())?;
+            }
+            let gone: Vec<&String> = kept
+                .pages
+                .keys()
+                .filter(|u| !pages.contains_key(*u))
+                .collect();
+            for url in &gone {
+                live.remove_page(url)?;
+            }
+            let removed = gone.len();
 
-        // Feeds, sitemap and the functions' data when they differ, beside the search
-        // indexes' changed entries.
-        let public = site.search_docs();
-        let only = crate::pages::customers_only_entries(&site);
-        let search = Kept::sum_entries(&public);
-        let mut customer_search = search.clone();
-        customer_search.extend(Kept::sum_entries(&only));
-        let (outputs, (a, b)) = rayon::join(
-            || write_outputs(&site, &live, &kept.outputs, &page_urls),
-            || {
-                rayon::join(
-                    || update_index(&live.search(), &kept.search, &search, &public),
-                    || {
-                        let all = public.iter().chain(&only);
-                        update_index(
-                            &live.customer_search(),
-                            &kept.customer_search,
-                            &customer_search,
-                            all,
-                        )
-                    },
-                )
-            },
-        );
-        let (outputs, other) = outputs?;
-        let (a, b) = (a?, b?);
+            // Feeds, sitemap and the functions' data when they differ, beside the search
+            // indexes' changed entries.
+            let public = site.search_docs();
+            let only = crate::pages::customers_only_entries(&site);
+            let search = Kept::sum_entries(&public);
+            let mut customer_search = search.clone();
+            customer_search.extend(Kept::sum_entries(&only));
+            let (outputs, (a, b)) = rayon::join(
+                || write_outputs(&site, &live, &kept.outputs, &page_urls),
+                || {
+                    rayon::join(
+                        || update_index(&live.search(), &kept.search, &search, &public),
+                        || {
+                            let all = public.iter().chain(&only);
+                            update_index(
+                                &live.customer_search(),
+                                &kept.customer_search,
+                                &customer_search,
+                                all,
+                            )
+                        },
+                    )
+                },
+            );
+            let (outputs, other) = outputs?;
+            let (a, b) = (a?, b?);
+            Ok((removed, search, customer_search, outputs, other, a + b))
+        })();
+        let (removed, search, customer_search, outputs, other, entries) = match published {
+            Ok(done) => done,
+            Err(e) => {
+                drop(site);
+                tracing::warn!("a rebuild failed while writing ({e}); building whole");
+                return self.build().map(Rebuilt::Whole);
+            }
+        };
         let report = PartReport {
             files: files.len(),
             rendered: written.len(),
             removed,
             pages: pages.len(),
             outputs: other,
-            entries: a + b,
+            entries,
             elapsed: started.elapsed(),
         };
         drop(site);
@@ -399,6 +436,28 @@ fn write_outputs(
         live.remove_page(url)?;
     }
     Ok((sums, written))
+}
+
+/// The ways a watcher may name `given` (canonical as `canonical`): as given; from the current
+/// folder, with `..` left in (as `notify` does on Linux) or taken out without following links;
+/// and canonical.
+fn roots(canonical: &Path, given: &Path) -> Vec<PathBuf> {
+    let mut roots = vec![given.to_path_buf(), canonical.to_path_buf()];
+    if let Ok(cwd) = std::env::current_dir() {
+        let joined = cwd.join(given);
+        let mut tidy = PathBuf::new();
+        for c in joined.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    tidy.pop();
+                }
+                std::path::Component::CurDir => {}
+                c => tidy.push(c),
+            }
+        }
+        roots.extend([joined, tidy]);
+    }
+    roots
 }
 
 /// Brings the index in `dir`, whose entries had the sums `before`, to `docs`, whose sums are

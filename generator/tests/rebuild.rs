@@ -324,3 +324,132 @@ fn a_broken_edit_keeps_the_site_and_the_next_rebuild_is_whole() {
     assert!(e.contains("/kb/nowhere"), "{e}");
     assert_eq!(std::fs::read(&page).unwrap(), before);
 }
+
+#[test]
+fn visibility_drafts_and_folders_leave_what_a_whole_build_leaves() {
+    let mut s = Editing::new();
+    let rel = "kb/account/read-your-invoice.md";
+    let p = s.edit(rel, "date = ", "visibility = \"customers\"\ndate = ");
+    s.rebuilt_as_whole(&[p], &["invoice"]);
+    assert!(!s.out().join("site/kb/read-your-invoice.html").exists());
+    assert!(s
+        .out()
+        .join("private/my/kb/read-your-invoice.html")
+        .exists());
+    let p = s.edit(rel, "visibility = \"customers\"\n", "draft = true\n");
+    s.rebuilt_as_whole(&[p], &["invoice"]);
+    assert!(!s
+        .out()
+        .join("private/my/kb/read-your-invoice.html")
+        .exists());
+
+    // A folder of articles added, then removed at once: a whole build, and its pages go.
+    let article = |t: &str| {
+        format!("+++\ntitle = \"{t}\"\ntopic = \"Extra\"\ndate = 2026-02-01\n+++\n{t}.\n")
+    };
+    let a = s.write("kb/extra/aardvark.md", &article("Aardvark"));
+    let b = s.write("kb/extra/bandicoot.md", &article("Bandicoot"));
+    s.rebuilt_as_whole(&[a, b], &["aardvark"]);
+    assert!(s.out().join("site/kb/aardvark.html").exists());
+    let folder = s.content.join("kb/extra");
+    std::fs::remove_dir_all(&folder).unwrap();
+    assert!(matches!(
+        s.rebuilder.rebuild(&[folder]).unwrap(),
+        Rebuilt::Whole(_)
+    ));
+    assert!(!s.out().join("site/kb/aardvark.html").exists());
+    assert!(!s.out().join("site/kb/topic/extra.html").exists());
+}
+
+#[test]
+fn a_watcher_may_name_a_file_from_the_current_folder_or_through_a_link() {
+    // `notify` names files under a relative content folder as the current folder joined
+    // with it, `..` and all.
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    copy_tree(&repo().join("content"), &real);
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let cwd = std::env::current_dir().unwrap();
+    let ups = cwd.components().count() - 1;
+    let relative = PathBuf::from("../".repeat(ups)).join(link.strip_prefix("/").unwrap());
+    let mut opts = BuildOptions::new(
+        &relative,
+        repo().join("themes/default"),
+        dir.path().join("out"),
+    );
+    opts.now = Some(now());
+    let mut rebuilder = Rebuilder::new(opts);
+    rebuilder.build().unwrap();
+    let file = "kb/account/change-payment-details.md";
+    for (n, named) in [
+        cwd.join(&relative).join(file),
+        link.join(file),
+        real.join(file),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let text = std::fs::read_to_string(real.join(file)).unwrap();
+        std::fs::write(real.join(file), format!("{text}\nNamed way {n}.\n")).unwrap();
+        let r = rebuilder.rebuild(std::slice::from_ref(&named)).unwrap();
+        assert!(matches!(r, Rebuilt::Part(_)), "{named:?}: {r}");
+        let page =
+            std::fs::read_to_string(dir.path().join("out/site/kb/change-payment-details.html"))
+                .unwrap();
+        assert!(page.contains(&format!("Named way {n}.")), "{named:?}");
+    }
+    // A path outside both folders is not understood: a whole build.
+    assert!(matches!(
+        rebuilder
+            .rebuild(&[dir.path().join("elsewhere.md")])
+            .unwrap(),
+        Rebuilt::Whole(_)
+    ));
+}
+
+#[test]
+fn editors_temporary_files_and_hidden_folders_are_not_content() {
+    let mut s = Editing::new();
+    // vim checks it may write in a folder with a file named 4913, gone at once.
+    let probe = s.write("kb/account/4913", "");
+    std::fs::remove_file(&probe).unwrap();
+    let lock = s.write(".git/index.lock", "");
+    let hidden = s.write(
+        "kb/.drafts/secret.md",
+        "+++\ntitle = \"Secret\"\ntopic = \"X\"\ndate = 2026-01-01\n+++\nHidden.\n",
+    );
+    assert!(matches!(
+        s.rebuilder.rebuild(&[probe, lock, hidden]).unwrap(),
+        Rebuilt::Nothing
+    ));
+    s.rebuilder.build().unwrap();
+    assert!(
+        !s.out().join("site/kb/secret.html").exists(),
+        "a whole build skips hidden folders too"
+    );
+}
+
+#[test]
+fn two_faq_entries_with_one_anchor_are_refused() {
+    let mut s = Editing::new();
+    let faq = std::fs::read_dir(s.content.join("faq"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .unwrap();
+    let name = faq.file_name().unwrap().to_string_lossy().to_uppercase();
+    let twin = faq.with_file_name(name.replace(".MD", ".md"));
+    std::fs::copy(&faq, &twin).unwrap();
+    let e = s
+        .rebuilder
+        .rebuild(std::slice::from_ref(&twin))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another FAQ entry already uses the name"), "{e}");
+    std::fs::remove_file(&twin).unwrap();
+    assert!(matches!(
+        s.rebuilder.rebuild(&[twin]).unwrap(),
+        Rebuilt::Whole(_)
+    ));
+}

@@ -92,7 +92,14 @@ enum Item {
 /// Reads every content file under `root`, with dates in `tz`.
 pub fn load(root: &Path, tz: Tz) -> Result<Content, Error> {
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+    // Hidden files and folders (`.git`, editors' swap files) are not content.
+    let shown =
+        |e: &walkdir::DirEntry| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.');
+    for entry in walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(shown)
+    {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(root).to_path_buf();
             Error::io(
@@ -101,8 +108,7 @@ pub fn load(root: &Path, tz: Tz) -> Result<Content, Error> {
                     .unwrap_or_else(|| std::io::Error::other("loop in folder links")),
             )
         })?;
-        let name = entry.file_name().to_string_lossy();
-        if entry.file_type().is_file() && !name.starts_with('.') {
+        if entry.file_type().is_file() {
             files.push(entry.into_path());
         }
     }
@@ -130,10 +136,22 @@ impl Content {
         self.events.retain(|e| !gone(&e.source));
         self.pages.retain(|p| !gone(&p.source));
         let mut problems = Vec::new();
-        for p in paths.iter().filter(|p| p.is_file()) {
+        // As `load` walks: links are not followed.
+        let is_file = |p: &&PathBuf| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
+        for p in paths.iter().filter(is_file) {
             self.add(load_file(root, p, tz), &mut problems);
         }
         self.finish(problems)
+    }
+
+    /// Whether any item read came from a file under `path` (a folder).
+    pub fn has_under(&self, path: &Path) -> bool {
+        let under = |s: &Source| s.path.starts_with(path);
+        self.articles.iter().any(|a| under(&a.source))
+            || self.faq.iter().any(|f| under(&f.source))
+            || self.events.iter().any(|e| under(&e.source))
+            || self.pages.iter().any(|p| under(&p.source))
+            || self.documents.iter().any(|d| d.path.starts_with(path))
     }
 
     fn add(&mut self, item: Result<Item, Problem>, problems: &mut Vec<Problem>) {
@@ -159,6 +177,11 @@ impl Content {
             &mut problems,
             self.events.iter().map(|e| (&e.slug, &e.source.path)),
             "event",
+        );
+        check_unique(
+            &mut problems,
+            self.faq.iter().map(|f| (&f.slug, &f.source.path)),
+            "FAQ entry",
         );
         check_unique(
             &mut problems,

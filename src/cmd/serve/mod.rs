@@ -117,6 +117,7 @@ async fn serve(
     let rebuilt = served.clone();
     tokio::spawn(async move {
         let mut rebuilder = Some(rebuilder);
+        let mut theme_unread = false;
         while let Some(first) = rx.recv().await {
             // Let a burst of changes settle, then rebuild once for all of them.
             tokio::time::sleep(SETTLE).await;
@@ -153,10 +154,12 @@ async fn serve(
                     rebuilt.files.rebuilt();
                     // The site's data and search indexes first: once the report is
                     // printed, every answer comes from the new build.
+                    // The theme's templates are kept only if the last whole load worked.
                     let reloaded = match report {
-                        Rebuilt::Part(_) => site.reload_content(),
+                        Rebuilt::Part(_) if !theme_unread => site.reload_content(),
                         _ => site.reload(),
                     };
+                    theme_unread = reloaded.is_err();
                     if let Err(e) = reloaded {
                         eprintln!("error: {e}");
                     }
