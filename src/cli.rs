@@ -18,6 +18,9 @@ pub struct Cli {
 pub enum Command {
     /// Build the public site and its search index from the content folder.
     Build(SiteArgs),
+    /// Check the content and theme as a build does (front matter, links, templates) without
+    /// publishing anything; exits non-zero naming each problem.
+    Check(SiteArgs),
     /// Build, serve on 127.0.0.1 and rebuild whenever content or theme change.
     Serve {
         #[command(flatten)]

@@ -16,7 +16,7 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = cli::Cli::parse();
-    if matches!(cli.command, cli::Command::Build(_)) {
+    if matches!(cli.command, cli::Command::Build(_) | cli::Command::Check(_)) {
         allocator::restart_as_batch_job();
     }
     match cmd::run(cli) {

@@ -48,6 +48,65 @@ fn build_errors_exit_non_zero_naming_file_and_line() {
 }
 
 #[test]
+fn build_warns_of_markdown_it_does_not_use() {
+    let dir = demo_copy();
+    let content = dir.path().join("content");
+    std::fs::create_dir_all(content.join("blog")).unwrap();
+    std::fs::write(content.join("blog/hello.md"), "# Hello\n").unwrap();
+    let o = run(&[
+        "build",
+        "--content",
+        content.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("blog/hello.md: not part of the site"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_finds_what_a_build_finds_and_writes_nothing() {
+    let dir = demo_copy();
+    let content = dir.path().join("content");
+    let out = dir.path().join("out");
+    let check = || {
+        run(&[
+            "check",
+            "--content",
+            content.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = check();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.starts_with("Checked ")
+            && stdout.contains("29 articles")
+            && stdout.contains("no problems"),
+        "{stdout}"
+    );
+    std::fs::write(
+        content.join("kb/index.md"),
+        "+++\ntitle = \"Index\"\ntopic = \"Basics\"\ndate = 2026-01-01\n+++\nThe index.\n",
+    )
+    .unwrap();
+    let o = check();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("kb/index.md: its page `/kb/index` would be written over `/kb/`"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a check publishes nothing");
+}
+
+#[test]
 fn search_prints_ranked_hits() {
     let out = tempfile::tempdir().unwrap();
     assert!(run(&["build", "--out", out.path().to_str().unwrap()])

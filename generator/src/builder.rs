@@ -70,6 +70,8 @@ pub struct BuildReport {
     pub elapsed: Duration,
     /// The published site folder.
     pub site: PathBuf,
+    /// What the build did not stop for but should be said (unused Markdown files).
+    pub warnings: Vec<Problem>,
 }
 
 impl std::fmt::Display for BuildReport {
@@ -255,6 +257,7 @@ pub(crate) fn full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport, Opti
         indexed,
         elapsed: started.elapsed(),
         site: opts.out.join("site"),
+        warnings: content.warnings(),
     };
     drop(site);
     let kept = match (shared, sums) {

@@ -100,6 +100,17 @@ pub enum Rebuilt {
     Part(PartReport),
 }
 
+impl Rebuilt {
+    /// What the rebuild did not stop for but should be said.
+    pub fn warnings(&self) -> &[Problem] {
+        match self {
+            Rebuilt::Nothing => &[],
+            Rebuilt::Whole(r) => &r.warnings,
+            Rebuilt::Part(r) => &r.warnings,
+        }
+    }
+}
+
 impl std::fmt::Display for Rebuilt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -127,6 +138,8 @@ pub struct PartReport {
     pub entries: usize,
     /// Wall time.
     pub elapsed: Duration,
+    /// What the build did not stop for but should be said (unused Markdown files).
+    pub warnings: Vec<Problem>,
 }
 
 impl std::fmt::Display for PartReport {
@@ -395,6 +408,7 @@ impl Rebuilder {
             outputs: other,
             entries,
             elapsed: started.elapsed(),
+            warnings: kept.content.warnings(),
         };
         drop(site);
         kept.pages = pages;

@@ -213,3 +213,67 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn a_page_that_would_replace_another_is_refused_naming_its_file() {
+    let cases = [
+        (
+            "kb/index.md",
+            "+++\ntitle = \"Index\"\ntopic = \"Basics\"\ndate = 2026-01-01\n+++\nBody\n",
+            "`/kb/index` would be written over `/kb/`",
+        ),
+        (
+            "kb/_index.md",
+            "+++\ntitle = \"Section\"\ntopic = \"Basics\"\ndate = 2026-01-01\n+++\nBody\n",
+            "`/kb/index` would be written over `/kb/`",
+        ),
+        (
+            "pages/index.md",
+            "+++\ntitle = \"Home\"\n+++\nBody\n",
+            "`/index` would be written over `/`",
+        ),
+        (
+            "pages/404.md",
+            "+++\ntitle = \"Lost\"\n+++\nBody\n",
+            "`/404` would be written over `/404.html`",
+        ),
+        (
+            "calendar/index.md",
+            "+++\ntitle = \"Index\"\nstart = 2026-12-01T10:00\nend = 2026-12-01T11:00\n+++\nBody\n",
+            "`/calendar/index` would be written over `/calendar/`",
+        ),
+    ];
+    for (file, text, expected) in cases {
+        let s = TestSite::new();
+        s.file(file, text);
+        let msg = problem(&s);
+        assert!(
+            msg.contains(file) && msg.contains(expected) && msg.contains("rename the file"),
+            "{file}: {msg}"
+        );
+        assert!(!s.out().join("site").exists(), "{file}: nothing written");
+    }
+}
+
+#[test]
+fn markdown_the_build_does_not_use_is_a_warning_naming_the_file() {
+    let s = TestSite::new();
+    s.file("blog/first-post.md", "# Hello\n");
+    s.file("notes.md", "# Notes\n");
+    s.file("kb/diagram.png", "not markdown, not a warning");
+    let report = s.build().expect("unused files do not stop a build");
+    let warnings: Vec<String> = report.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].contains("blog/first-post.md: not part of the site"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].contains("notes.md: not part of the site"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[0].contains("kb/, faq/, calendar/ and pages/"),
+        "{warnings:?}"
+    );
+}

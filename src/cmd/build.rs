@@ -11,6 +11,7 @@ use crate::cli::SiteArgs;
 /// Builds once and prints the one-line summary.
 pub fn run(args: &SiteArgs) -> anyhow::Result<()> {
     let report = build(args)?;
+    warn(&report.warnings);
     println!("{report}");
     portal_generator::wait_for_cleanup();
     Ok(())
@@ -24,6 +25,38 @@ pub fn build(args: &SiteArgs) -> anyhow::Result<BuildReport> {
     let result = portal_generator::build(&opts);
     bar.finish();
     result.with_context(|| format!("build of {} failed", args.content.display()))
+}
+
+/// Builds into a folder that is then thrown away: every check a build makes, nothing
+/// published.
+pub fn check(args: &SiteArgs) -> anyhow::Result<()> {
+    let scratch = tempfile::tempdir().context("cannot make a scratch folder")?;
+    let mut opts = options(args);
+    opts.out = scratch.path().to_path_buf();
+    let report = portal_generator::build(&opts)
+        .with_context(|| format!("check of {} failed", args.content.display()))?;
+    portal_generator::wait_for_cleanup();
+    warn(&report.warnings);
+    println!(
+        "Checked {} pages ({} articles, {} events, {} documents): no problems{}",
+        report.pages,
+        report.articles,
+        report.events,
+        report.documents,
+        match report.warnings.len() {
+            0 => String::new(),
+            1 => ", 1 warning".into(),
+            n => format!(", {n} warnings"),
+        }
+    );
+    Ok(())
+}
+
+/// Prints each warning on standard error.
+pub fn warn(warnings: &[portal_generator::Problem]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 /// The build options `args` name, without progress.

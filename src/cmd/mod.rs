@@ -13,6 +13,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(site) => build::run(&site),
+        Command::Check(site) => build::check(&site),
         Command::Bundle(site) => deploy::bundle_only(&site),
         Command::DeploySite {
             site,

@@ -78,6 +78,8 @@ pub struct Content {
     pub documents: Vec<Document>,
     /// Plain pages.
     pub pages: Vec<Page>,
+    /// Markdown files outside the folders content is read from (see [`Content::warnings`]).
+    pub unused: Vec<PathBuf>,
 }
 
 enum Item {
@@ -86,6 +88,8 @@ enum Item {
     Event(Event),
     Document(Document),
     Page(Page),
+    /// Markdown outside the folders content is read from.
+    Unused(PathBuf),
     Skip,
 }
 
@@ -135,6 +139,7 @@ impl Content {
         self.faq.retain(|f| !gone(&f.source));
         self.events.retain(|e| !gone(&e.source));
         self.pages.retain(|p| !gone(&p.source));
+        self.unused.retain(|p| !paths.contains(p));
         let mut problems = Vec::new();
         // As `load` walks: links are not followed.
         let is_file = |p: &&PathBuf| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
@@ -142,6 +147,19 @@ impl Content {
             self.add(load_file(root, p, tz), &mut problems);
         }
         self.finish(problems)
+    }
+
+    /// What the build should say but not stop for: Markdown files it does not use.
+    pub fn warnings(&self) -> Vec<Problem> {
+        self.unused
+            .iter()
+            .map(|p| {
+                Problem::new(
+                    p,
+                    "not part of the site: Markdown is read from kb/, faq/, calendar/ and pages/",
+                )
+            })
+            .collect()
     }
 
     /// Whether any item read came from a file under `path` (a folder).
@@ -161,6 +179,7 @@ impl Content {
             Ok(Item::Event(e)) => self.events.push(e),
             Ok(Item::Document(d)) => self.documents.push(d),
             Ok(Item::Page(p)) => self.pages.push(p),
+            Ok(Item::Unused(p)) => self.unused.push(p),
             Ok(Item::Skip) => {}
             Err(p) => problems.push(p),
         }
@@ -211,6 +230,7 @@ impl Content {
         self.events
             .sort_by(|a, b| (a.start, &a.slug).cmp(&(b.start, &b.slug)));
         self.documents.sort_by(|a, b| a.title.cmp(&b.title));
+        self.unused.sort();
         self.pages
             .sort_by(|a, b| (a.weight, &a.title, &a.slug).cmp(&(b.weight, &b.title, &b.slug)));
         Ok(())
@@ -247,8 +267,11 @@ fn load_file(root: &Path, path: &Path, tz: Tz) -> Result<Item, Problem> {
     if section == "documents" {
         return document::load_document(path, tz);
     }
-    if !is_md || rel.components().count() == 1 {
+    if !is_md {
         return Ok(Item::Skip);
+    }
+    if !matches!(section, "kb" | "faq" | "calendar" | "pages") || rel.components().count() == 1 {
+        return Ok(Item::Unused(path.to_path_buf()));
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| Problem::new(path, format!("cannot read: {e}")))?;
@@ -257,8 +280,7 @@ fn load_file(root: &Path, path: &Path, tz: Tz) -> Result<Item, Problem> {
         "kb" => article::load_article(path, &text, slug, tz),
         "faq" => article::load_faq(path, &text, slug),
         "calendar" => event::load_event(path, &text, slug, tz),
-        "pages" => article::load_page(path, &text, slug),
-        _ => Ok(Item::Skip),
+        _ => article::load_page(path, &text, slug),
     }
 }
 

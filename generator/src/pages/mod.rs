@@ -344,7 +344,61 @@ impl<'a> Site<'a> {
             "404.html",
             self.base("404", "Page not found", "/404.html", ""),
         ));
+        self.check_one_page_a_file(&jobs)?;
         Ok(jobs)
+    }
+
+    /// Refuses two pages written to one file (an article named `index` and the knowledge
+    /// base's home, a page named `404` and the not-found page): the later would silently
+    /// replace the earlier.
+    fn check_one_page_a_file(&self, jobs: &[Job]) -> Result<()> {
+        let mut files: std::collections::HashMap<std::path::PathBuf, &str> =
+            std::collections::HashMap::with_capacity(jobs.len());
+        let mut problems = Vec::new();
+        for j in jobs {
+            let Some(first) = files.insert(crate::output::file_for(&j.url), &j.url) else {
+                continue;
+            };
+            let (this, other) = (self.source_of(&j.url), self.source_of(first));
+            let (file, url, taken) = match (this, other) {
+                (Some(f), _) => (f, &j.url, first),
+                (None, Some(f)) => (f, &first.to_string(), j.url.as_str()),
+                (None, None) => (std::path::Path::new("content"), &j.url, first),
+            };
+            let by = match self.source_of(taken) {
+                Some(f) if f != file => format!("the page of {}", f.display()),
+                _ => "a page the portal makes".to_string(),
+            };
+            problems.push(Problem::new(
+                file,
+                format!("its page `{url}` would be written over `{taken}`, {by}; rename the file"),
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Content(problems))
+        }
+    }
+
+    /// The content file a page's URL was made from, if one was.
+    fn source_of(&self, url: &str) -> Option<&'a std::path::Path> {
+        let content = self.content;
+        let slug = url.rsplit('/').next().unwrap_or_default();
+        let articles = content.articles.iter().filter(|a| a.slug == slug);
+        for a in articles {
+            if a.url() == url || private_url(a) == url {
+                return Some(&a.source.path);
+            }
+        }
+        if let Some(e) = content.events.iter().find(|e| e.page_url() == url) {
+            return Some(&e.source.path);
+        }
+        content
+            .pages
+            .iter()
+            .find(|p| format!("/{}", p.slug) == url)
+            .map(|p| p.source.path.as_path())
     }
 
     /// The context of `ctx`, building it if needed.

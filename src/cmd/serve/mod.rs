@@ -28,6 +28,7 @@ pub fn run(args: &SiteArgs, port: u16, store: Option<&str>, demo: bool) -> anyho
     bar.finish();
     rebuilder.set_progress(None);
     let report = report.with_context(|| format!("build of {} failed", args.content.display()))?;
+    super::build::warn(&report.warnings);
     println!("{report}");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -163,6 +164,7 @@ async fn serve(
                     if let Err(e) = reloaded {
                         eprintln!("error: {e}");
                     }
+                    super::build::warn(report.warnings());
                     println!("{report}");
                 }
                 Err(e) => {
