@@ -36,6 +36,10 @@ pub enum Command {
         /// given with `--store` too; the default embedded store always gets them when empty.
         #[arg(long)]
         demo: bool,
+        /// Reload open pages in the browser after each rebuild (for editors: adds a small
+        /// script to every page).
+        #[arg(long)]
+        live_reload: bool,
     },
     /// Build and assemble the functions' bundle in OUT/bundle/site: what the Lambda functions
     /// read (site data, search indexes, private pages, theme), shipped as a layer.

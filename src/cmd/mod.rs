@@ -26,7 +26,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             port,
             store,
             demo,
-        } => serve::run(&site, port, store.as_deref(), demo),
+            live_reload,
+        } => serve::run(&site, port, store.as_deref(), demo, live_reload),
         Command::Search {
             query,
             index,

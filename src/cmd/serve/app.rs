@@ -47,8 +47,13 @@ impl Served {
     }
 }
 
-/// The router: the site, and `functions` (the function routes, state applied).
-pub fn router(served: Arc<Served>, functions: Router) -> Router {
+/// The router: the site, and `functions` (the function routes, state applied); with
+/// `live`, the live-reload routes and script too.
+pub fn router(
+    served: Arc<Served>,
+    functions: Router,
+    live: Option<&super::live::Reloads>,
+) -> Router {
     let files_first = served.files.clone();
     let files =
         ServeDir::new(&served.site).not_found_service(ServeFile::new(served.site.join("404.html")));
@@ -70,9 +75,21 @@ pub fn router(served: Arc<Served>, functions: Router) -> Router {
     // In front of the router, not one of its layers: a router's layers wrap each route and
     // its fallback, after routing.
     let front = tower_layer::Layer::layer(&FilesFirst(files_first), router);
-    Router::new()
-        .fallback_service(front)
-        .layer(middleware::from_fn(super::keepalive::keep_alive))
+    let app = Router::new().fallback_service(front);
+    let app = match live {
+        Some(live) => {
+            let mut app = live.around(app);
+            for (name, value) in HEADERS {
+                app = app.layer(SetResponseHeaderLayer::if_not_present(
+                    name.clone(),
+                    HeaderValue::from_static(value),
+                ));
+            }
+            app
+        }
+        None => app,
+    };
+    app.layer(middleware::from_fn(super::keepalive::keep_alive))
 }
 
 /// In front of the router: a site file answered before at the same address is answered

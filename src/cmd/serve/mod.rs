@@ -6,6 +6,7 @@ mod app;
 pub mod demo;
 mod files;
 mod keepalive;
+mod live;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,7 +21,13 @@ use portal_generator::{Rebuilder, Rebuilt};
 use crate::cli::SiteArgs;
 
 /// Builds, then serves until Ctrl-C.
-pub fn run(args: &SiteArgs, port: u16, store: Option<&str>, demo: bool) -> anyhow::Result<()> {
+pub fn run(
+    args: &SiteArgs,
+    port: u16,
+    store: Option<&str>,
+    demo: bool,
+    live_reload: bool,
+) -> anyhow::Result<()> {
     let mut rebuilder = Rebuilder::new(super::build::options(args));
     let bar = super::build::Bar::default();
     rebuilder.set_progress(Some(bar.callback()));
@@ -34,7 +41,8 @@ pub fn run(args: &SiteArgs, port: u16, store: Option<&str>, demo: bool) -> anyho
         .enable_all()
         .build()?;
     let store = store.map(str::to_string);
-    runtime.block_on(serve(args.clone(), rebuilder, port, store, demo))
+    let live = live_reload.then(live::Reloads::new);
+    runtime.block_on(serve(args.clone(), rebuilder, port, store, demo, live))
 }
 
 /// How long a burst of changes (an editor saving, a `git checkout`) is let settle before
@@ -47,6 +55,7 @@ async fn serve(
     port: u16,
     store: Option<String>,
     demo: bool,
+    live: Option<live::Reloads>,
 ) -> anyhow::Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr)
@@ -116,6 +125,7 @@ async fn serve(
         }
     });
     let rebuilt = served.clone();
+    let reloads = live.clone();
     tokio::spawn(async move {
         let mut rebuilder = Some(rebuilder);
         let mut theme_unread = false;
@@ -166,6 +176,9 @@ async fn serve(
                     }
                     super::build::warn(report.warnings());
                     println!("{report}");
+                    if let Some(r) = &reloads {
+                        r.rebuilt();
+                    }
                 }
                 Err(e) => {
                     // Even a build that failed late may have replaced some files.
@@ -185,7 +198,7 @@ async fn serve(
     portal_functions::guard::issue_token(&state)
         .await
         .map_err(|e| anyhow::anyhow!("the signing key: {e}"))?;
-    let app = app::router(served, portal_functions::router(state));
+    let app = app::router(served, portal_functions::router(state), live.as_ref());
     // Answers go out at once: with Nagle's algorithm on, an answer written in two segments
     // (headers, then the body) waits for the client's delayed acknowledgement, some 40 ms.
     let listener = listener.tap_io(|tcp| {
@@ -197,8 +210,12 @@ async fn serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
+    .with_graceful_shutdown(async move {
         let _ = tokio::signal::ctrl_c().await;
+        // Open event streams end, or the server would wait for their pages to close.
+        if let Some(live) = live {
+            live.closing();
+        }
     })
     .await
     .context("server stopped")?;
