@@ -40,6 +40,14 @@ pub enum Command {
         /// script to every page).
         #[arg(long)]
         live_reload: bool,
+        /// The address to listen on: 127.0.0.1 by default; `0.0.0.0` or `::` for every
+        /// interface (the demo logins' passwords are public: use `--store` then).
+        #[arg(long, default_value = "127.0.0.1")]
+        interface: std::net::IpAddr,
+        /// The address links in pages, feeds and mails point to instead of `base_url` in
+        /// `site.toml`, e.g. `http://localhost:8080`, so a link in a mail opened locally works.
+        #[arg(long, value_parser = absolute_url)]
+        base_url: Option<String>,
     },
     /// Build and assemble the functions' bundle in OUT/bundle/site: what the Lambda functions
     /// read (site data, search indexes, private pages, theme), shipped as a layer.
@@ -282,4 +290,18 @@ pub struct SiteArgs {
     /// mail (`outbox/*.eml`).
     #[arg(long, default_value = ".portal")]
     pub data: PathBuf,
+}
+
+/// An absolute `http` or `https` URL, for `--base-url`.
+fn absolute_url(s: &str) -> Result<String, String> {
+    let ok = ["http://", "https://"]
+        .iter()
+        .any(|p| s.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
+    if ok && !s.contains(char::is_whitespace) {
+        Ok(s.trim_end_matches('/').to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not an absolute http(s) URL such as http://localhost:8080"
+        ))
+    }
 }

@@ -1294,3 +1294,53 @@ fn an_export_carries_the_uploaded_files_to_s3_checked_and_a_changed_file_is_refu
         );
     }
 }
+
+#[test]
+fn serve_base_url_points_pages_feeds_and_mails_at_the_local_server() {
+    let dir = demo_copy();
+    let out = dir.path().join("out");
+    let server = Server::start_with(
+        &dir.path().join("content"),
+        &out,
+        &[
+            "--base-url",
+            "http://localhost:9999/",
+            "--interface",
+            "127.0.0.1",
+        ],
+        &[],
+    );
+    let (_, _, page) = server.get("/kb/refund-a-sale");
+    assert!(
+        page.contains(r#"href="http://localhost:9999/kb/refund-a-sale""#),
+        "the canonical link: {page}"
+    );
+    let (_, _, sitemap) = server.get("/sitemap.xml");
+    assert!(sitemap.contains("<loc>http://localhost:9999/kb/refund-a-sale</loc>"));
+    let (status, _, body) = server.post(
+        "/api/issues",
+        "application/json",
+        r#"{"name":"Ann","email":"ann@example.com","subject":"Till","description":"Slow"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert!(body.contains("http://localhost:9999/track/"), "{body}");
+    let mails = Server::mails(&dir.path().join("data/outbox"));
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("To: ann@example.com\r\n")
+                && m.contains("http://localhost:9999/track/")),
+        "the mailed tracking link points at the local server"
+    );
+}
+
+#[test]
+fn serve_refuses_a_base_url_that_is_not_absolute() {
+    let o = run(&["serve", "--base-url", "localhost:8080"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("`localhost:8080` is not an absolute http(s) URL"),
+        "{stderr}"
+    );
+}

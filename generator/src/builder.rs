@@ -34,6 +34,9 @@ pub struct BuildOptions {
     pub now: Option<DateTime<Utc>>,
     /// Progress callback, for a progress bar.
     pub progress: Option<ProgressFn>,
+    /// Replaces the settings' `base_url` (absolute links in pages, feeds, the sitemap and
+    /// mailed links), as `portal serve --base-url` does to point them at the local server.
+    pub base_url: Option<String>,
 }
 
 impl BuildOptions {
@@ -49,6 +52,7 @@ impl BuildOptions {
             out: out.into(),
             now: None,
             progress: None,
+            base_url: None,
         }
     }
 }
@@ -114,7 +118,10 @@ pub(crate) fn full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport, Opti
         *since = Instant::now();
     };
     let mut t = Instant::now();
-    let config = SiteConfig::load(&opts.content.join("site.toml"))?;
+    let mut config = SiteConfig::load(&opts.content.join("site.toml"))?;
+    if let Some(url) = &opts.base_url {
+        config.base_url = url.trim_end_matches('/').to_string();
+    }
     let tz: Tz = config
         .tz()
         .map_err(|m| Problem::new(opts.content.join("site.toml"), m).field("timezone"))?;

@@ -27,7 +27,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             store,
             demo,
             live_reload,
-        } => serve::run(&site, port, store.as_deref(), demo, live_reload),
+            interface,
+            base_url,
+        } => serve::run(
+            &site,
+            serve::Listen {
+                interface,
+                port,
+                base_url,
+                live_reload,
+            },
+            store.as_deref(),
+            demo,
+        ),
         Command::Search {
             query,
             index,

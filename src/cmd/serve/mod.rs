@@ -20,15 +20,23 @@ use portal_generator::{Rebuilder, Rebuilt};
 
 use crate::cli::SiteArgs;
 
+/// Where and how `serve` listens.
+pub struct Listen {
+    /// The address to listen on.
+    pub interface: std::net::IpAddr,
+    /// The port (0: any free one).
+    pub port: u16,
+    /// Replaces the settings' `base_url` in the build.
+    pub base_url: Option<String>,
+    /// Whether open pages reload after each rebuild.
+    pub live_reload: bool,
+}
+
 /// Builds, then serves until Ctrl-C.
-pub fn run(
-    args: &SiteArgs,
-    port: u16,
-    store: Option<&str>,
-    demo: bool,
-    live_reload: bool,
-) -> anyhow::Result<()> {
-    let mut rebuilder = Rebuilder::new(super::build::options(args));
+pub fn run(args: &SiteArgs, listen: Listen, store: Option<&str>, demo: bool) -> anyhow::Result<()> {
+    let mut opts = super::build::options(args);
+    opts.base_url = listen.base_url.clone();
+    let mut rebuilder = Rebuilder::new(opts.clone());
     let bar = super::build::Bar::default();
     rebuilder.set_progress(Some(bar.callback()));
     let report = rebuilder.build();
@@ -41,8 +49,9 @@ pub fn run(
         .enable_all()
         .build()?;
     let store = store.map(str::to_string);
-    let live = live_reload.then(live::Reloads::new);
-    runtime.block_on(serve(args.clone(), rebuilder, port, store, demo, live))
+    let live = listen.live_reload.then(live::Reloads::new);
+    let at = SocketAddr::new(listen.interface, listen.port);
+    runtime.block_on(serve(args.clone(), opts, rebuilder, at, store, demo, live))
 }
 
 /// How long a burst of changes (an editor saving, a `git checkout`) is let settle before
@@ -51,13 +60,13 @@ const SETTLE: Duration = Duration::from_millis(20);
 
 async fn serve(
     args: SiteArgs,
+    opts: portal_generator::BuildOptions,
     rebuilder: Rebuilder,
-    port: u16,
+    addr: SocketAddr,
     store: Option<String>,
     demo: bool,
     live: Option<live::Reloads>,
 ) -> anyhow::Result<()> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -143,7 +152,7 @@ async fn serve(
             }
             let mut r = rebuilder
                 .take()
-                .unwrap_or_else(|| Rebuilder::new(super::build::options(&rebuild_args)));
+                .unwrap_or_else(|| Rebuilder::new(opts.clone()));
             let built = tokio::task::spawn_blocking(move || {
                 let result = r.rebuild(&changed);
                 (r, result)
