@@ -290,6 +290,10 @@ pub struct SiteArgs {
     /// mail (`outbox/*.eml`).
     #[arg(long, default_value = ".portal")]
     pub data: PathBuf,
+    /// Refuse front-matter keys the portal does not read (by default they are warnings,
+    /// and the keys Zola and Hugo define are accepted without a word).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// An absolute `http` or `https` URL, for `--base-url`.

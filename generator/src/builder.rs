@@ -37,6 +37,9 @@ pub struct BuildOptions {
     /// Replaces the settings' `base_url` (absolute links in pages, feeds, the sitemap and
     /// mailed links), as `portal serve --base-url` does to point them at the local server.
     pub base_url: Option<String>,
+    /// Whether a front-matter key the portal does not read is an error (by default a
+    /// warning, so content written for Zola or Hugo builds).
+    pub strict: bool,
 }
 
 impl BuildOptions {
@@ -53,6 +56,7 @@ impl BuildOptions {
             now: None,
             progress: None,
             base_url: None,
+            strict: false,
         }
     }
 }
@@ -127,7 +131,7 @@ pub(crate) fn full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport, Opti
         .map_err(|m| Problem::new(opts.content.join("site.toml"), m).field("timezone"))?;
     let theme = crate::theme::Theme::load(&opts.theme)?;
     let assets = theme.assets()?;
-    let content = content::load(&opts.content, tz)?;
+    let content = content::load_with(&opts.content, tz, opts.strict)?;
     phase("load", &mut t);
     let site = Site::new(&config, tz, &content, now, &opts.content).with_assets(assets.clone());
     let shared = keep.then(|| site.shared_fingerprint());

@@ -17,6 +17,84 @@ pub struct Document<T> {
     pub body: String,
     /// 1-based line number of the body's first line in the file.
     pub body_line: usize,
+    /// Keys the front matter sets that `T` does not read (`extra.x`, `registration.y` for
+    /// nested ones), with the file's line of each.
+    pub ignored: Vec<(String, usize)>,
+}
+
+/// Front-matter keys Zola or Hugo define that mean nothing here: accepted without a word
+/// (unless the build is strict).
+pub const ELSEWHERE: &[&str] = &[
+    // Zola
+    "path",
+    "authors",
+    "in_search_index",
+    "template",
+    "render",
+    "redirect_to",
+    "insert_anchor_links",
+    "sort_by",
+    "paginate_by",
+    "paginate_path",
+    "paginate_reversed",
+    "transparent",
+    "cascade",
+    "generate_feeds",
+    "page_template",
+    "aliases",
+    // Hugo
+    "author",
+    "keywords",
+    "images",
+    "toc",
+    "menu",
+    "menus",
+    "linkTitle",
+    "type",
+    "layout",
+    "outputs",
+    "resources",
+    "sitemap",
+    "build",
+    "headless",
+    "markup",
+    "isCJKLanguage",
+    "translationKey",
+    "publishDate",
+    "expiryDate",
+    "url",
+    "series",
+    "audio",
+    "videos",
+];
+
+impl<T> Document<T> {
+    /// What to say of the keys `T` did not read, for the file `path`: nothing for the keys
+    /// Zola and Hugo define ([`ELSEWHERE`]), a warning (file, line, key) for others; with
+    /// `strict`, the first of any is an error.
+    pub fn unknown_keys(&self, path: &Path, strict: bool) -> Result<Vec<Problem>, Problem> {
+        let mut warnings = Vec::new();
+        for (key, line) in &self.ignored {
+            let top = key.split('.').next().unwrap_or(key);
+            let known = ELSEWHERE.contains(&top);
+            if strict {
+                return Err(Problem::new(
+                    path,
+                    format!("unknown field `{key}` (the build is strict)"),
+                )
+                .at_line(*line)
+                .field(key.clone()));
+            }
+            if !known {
+                warnings.push(
+                    Problem::new(path, format!("unknown field `{key}`, ignored"))
+                        .at_line(*line)
+                        .field(key.clone()),
+                );
+            }
+        }
+        Ok(warnings)
+    }
 }
 
 enum Format {
@@ -62,24 +140,53 @@ pub fn parse<T: DeserializeOwned>(path: &Path, source: &str) -> Result<Document<
     let fm_lines = fm.matches('\n').count();
     let body_line = 2 + fm_lines + 1;
 
+    let mut ignored_paths = Vec::new();
+    let note = |p: serde_ignored::Path<'_>| ignored_paths.push(p.to_string());
     let meta = match format {
-        Format::Toml => toml::from_str::<T>(fm).map_err(|e| {
+        Format::Toml => serde_ignored::deserialize(
+            toml::Deserializer::parse(fm).map_err(|e| {
+                let line = e.span().map(|s| line_of(fm, s.start));
+                problem(path, fm, line, e.message())
+            })?,
+            note,
+        )
+        .map_err(|e: toml::de::Error| {
             let line = e.span().map(|s| line_of(fm, s.start));
             problem(path, fm, line, e.message())
         })?,
-        Format::Yaml => serde_norway::from_str::<T>(fm).map_err(|e| {
-            let line = e.location().map(|l| l.line());
-            let mut message = e.to_string();
-            if let Some(i) = message.find(" at line ") {
-                message.truncate(i);
-            }
-            problem(path, fm, line, &message)
-        })?,
+        Format::Yaml => serde_ignored::deserialize(serde_norway::Deserializer::from_str(fm), note)
+            .map_err(|e: serde_norway::Error| {
+                let line = e.location().map(|l| l.line());
+                let mut message = e.to_string();
+                if let Some(i) = message.find(" at line ") {
+                    message.truncate(i);
+                }
+                problem(path, fm, line, &message)
+            })?,
     };
+    let ignored = ignored_paths
+        .into_iter()
+        .map(|key| {
+            let top = key.split('.').next().unwrap_or(&key).to_string();
+            let line = fm
+                .lines()
+                .position(|l| {
+                    let table = l.trim().trim_start_matches('[');
+                    !l.starts_with([' ', '\t'])
+                        && (key_of(l).as_deref() == Some(&top)
+                            || l.trim_start().starts_with('[')
+                                && (table.starts_with(&format!("{top}]"))
+                                    || table.starts_with(&format!("{top}."))))
+                })
+                .map_or(1, |i| i + 2);
+            (key, line)
+        })
+        .collect();
     Ok(Document {
         meta,
         body: body.to_string(),
         body_line,
+        ignored,
     })
 }
 

@@ -276,7 +276,8 @@ impl Rebuilder {
 
     fn part(&mut self, mut kept: Kept, files: &[PathBuf]) -> Result<Rebuilt> {
         let started = Instant::now();
-        kept.content.update(&self.opts.content, files, kept.tz)?;
+        kept.content
+            .update(&self.opts.content, files, kept.tz, self.opts.strict)?;
         let now = self.opts.now.unwrap_or_else(Utc::now);
         let live = Live::new(&self.opts.out);
         let site = Site::new(

@@ -17,13 +17,26 @@ fn bad_front_matter_field_names_file_line_and_field() {
 }
 
 #[test]
-fn unknown_field_is_reported() {
+fn an_unknown_field_is_a_warning_and_with_strict_an_error() {
     let s = TestSite::new();
     s.file(
         "kb/typo.md",
         "---\ntitle: Typo\ntopic: Basics\ndate: 2026-01-01\nsumary: oops\n---\nBody\n",
     );
-    let msg = problem(&s);
+    let report = s.build().expect("an unknown key does not stop a build");
+    let warnings: Vec<String> = report.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("kb/typo.md:5: field `sumary`: unknown field `sumary`, ignored")),
+        "{warnings:?}"
+    );
+    assert!(s.read("kb/typo.html").contains("Typo"));
+
+    let mut opts = portal_generator::BuildOptions::new(&s.content, &s.theme, s.out());
+    opts.now = Some(crate::common::now());
+    opts.strict = true;
+    let msg = portal_generator::build(&opts).unwrap_err().to_string();
     assert!(
         msg.contains("kb/typo.md:5: field `sumary`") && msg.contains("unknown field"),
         "{msg}"

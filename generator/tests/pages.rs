@@ -289,3 +289,35 @@ fn synthetic_benchmark_site_builds() {
     assert_eq!(report.articles, 120);
     assert!(s.read("kb/article-7.html").contains("a related article"));
 }
+
+#[test]
+fn articles_written_for_zola_or_hugo_build_with_their_keys_used() {
+    let s = TestSite::new();
+    s.file(
+        "kb/zola-style.md",
+        "+++\ntitle = \"Count the float\"\ndescription = \"How to count the till float.\"\ntopic = \"Basics\"\ndate = 2026-01-01\nupdated = 2026-03-02\nslug = \"count-float\"\ntemplate = \"page.html\"\nauthors = [\"Ann\"]\ninsert_anchor_links = \"left\"\n[taxonomies]\ntags = [\"cash\"]\ncategories = [\"Tills\"]\n[extra]\nvideo = \"abc\"\n+++\nCount the coins.\n",
+    );
+    s.file(
+        "kb/hugo-style.md",
+        "---\ntitle: Close the day\ndescription: How to close the day.\ntopic: Basics\ndate: 2026-01-01\nlastmod: 2026-04-05\ncategories: [Tills]\nkeywords: [z-read]\nparams:\n  level: easy\n---\nPrint the Z read.\n",
+    );
+    let report = s.build().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        report.warnings.is_empty(),
+        "keys Zola and Hugo define are no warning: {:?}",
+        report.warnings
+    );
+    let page = s.read("kb/count-float.html");
+    assert!(
+        page.contains("How to count the till float."),
+        "description is the summary"
+    );
+    assert!(
+        page.contains("/kb/tags/cash") && page.contains("/kb/tags/tills"),
+        "taxonomies are tags"
+    );
+    assert!(!s.has("kb/zola-style.html"), "slug names the page");
+    let hugo = s.read("kb/hugo-style.html");
+    assert!(hugo.contains("2026-04-05"), "lastmod is the update date");
+    assert!(hugo.contains("/kb/tags/tills"));
+}

@@ -297,7 +297,7 @@ fn a_broken_edit_keeps_the_site_and_the_next_rebuild_is_whole() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("change-payment-details.md") && e.contains("topik"),
+        e.contains("change-payment-details.md") && e.contains("missing field `topic`"),
         "{e}"
     );
     assert_eq!(

@@ -61,7 +61,9 @@ pub fn warn(warnings: &[portal_generator::Problem]) {
 
 /// The build options `args` name, without progress.
 pub fn options(args: &SiteArgs) -> BuildOptions {
-    BuildOptions::new(&args.content, &args.theme, &args.out)
+    let mut opts = BuildOptions::new(&args.content, &args.theme, &args.out);
+    opts.strict = args.strict;
+    opts
 }
 
 /// A progress bar for one build, drawn only on a terminal and for 500 pages or more.

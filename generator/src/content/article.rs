@@ -13,18 +13,31 @@ use crate::frontmatter;
 use crate::markdown::{self, Rendered};
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ArticleMeta {
     title: String,
-    #[serde(default)]
+    /// Zola and Hugo call it `description`.
+    #[serde(default, alias = "description")]
     summary: Option<String>,
     topic: String,
     #[serde(default)]
     subtopic: Option<String>,
     #[serde(default)]
     tags: Vec<String>,
-    date: FmDate,
+    /// Hugo's categories, taken as tags.
     #[serde(default)]
+    categories: Vec<String>,
+    /// Zola's `[taxonomies]`: its tags and categories are tags.
+    #[serde(default)]
+    taxonomies: Taxonomies,
+    /// The name in the URL instead of the file's.
+    #[serde(default)]
+    slug: Option<String>,
+    /// Passed to templates as `article.extra` (Hugo calls it `params`).
+    #[serde(default, alias = "params")]
+    extra: Option<serde_json::Value>,
+    date: FmDate,
+    /// Zola calls it `updated`, Hugo `lastmod`.
+    #[serde(default, alias = "lastmod")]
     updated: Option<FmDate>,
     #[serde(default)]
     visibility: Visibility,
@@ -32,6 +45,14 @@ struct ArticleMeta {
     weight: i32,
     #[serde(default)]
     draft: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct Taxonomies {
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    categories: Vec<String>,
 }
 
 /// A knowledge-base article.
@@ -61,6 +82,8 @@ pub struct Article {
     pub body: Rendered,
     /// The file it came from.
     pub source: Source,
+    /// What the front matter's `[extra]` (or `params`) holds, for templates; null if none.
+    pub extra: serde_json::Value,
 }
 
 impl Article {
@@ -75,7 +98,6 @@ impl Article {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct FaqMeta {
     #[serde(alias = "title")]
     question: String,
@@ -102,7 +124,6 @@ pub struct FaqEntry {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PageMeta {
     title: String,
     #[serde(default)]
@@ -128,8 +149,15 @@ pub struct Page {
     pub source: Source,
 }
 
-pub(super) fn load_article(path: &Path, text: &str, slug: String, tz: Tz) -> Result<Item, Problem> {
+pub(super) fn load_article(
+    path: &Path,
+    text: &str,
+    slug: String,
+    tz: Tz,
+    read: &mut super::Reading,
+) -> Result<Item, Problem> {
     let d = frontmatter::parse::<ArticleMeta>(path, text)?;
+    read.keys(path, &d)?;
     let m = d.meta;
     if m.draft {
         return Ok(Item::Skip);
@@ -138,6 +166,10 @@ pub(super) fn load_article(path: &Path, text: &str, slug: String, tz: Tz) -> Res
         return Err(Problem::new(path, "a topic is required").field("topic"));
     }
     let body = markdown::render(&d.body);
+    let slug = match m.slug.as_deref().map(slug::slugify) {
+        Some(s) if !s.is_empty() => s,
+        _ => slug,
+    };
     Ok(Item::Article(Article {
         slug,
         summary: m.summary.unwrap_or_else(|| first_sentence(&body.text)),
@@ -148,7 +180,21 @@ pub(super) fn load_article(path: &Path, text: &str, slug: String, tz: Tz) -> Res
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "General".into()),
-        tags: m.tags,
+        tags: {
+            let mut tags = Vec::new();
+            let all = m
+                .tags
+                .into_iter()
+                .chain(m.taxonomies.tags)
+                .chain(m.categories);
+            for t in all.chain(m.taxonomies.categories) {
+                if !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+            tags
+        },
+        extra: m.extra.unwrap_or_default(),
         date: m.date.date(tz),
         updated: m.updated.map(|u| u.date(tz)),
         visibility: m.visibility,
@@ -158,8 +204,14 @@ pub(super) fn load_article(path: &Path, text: &str, slug: String, tz: Tz) -> Res
     }))
 }
 
-pub(super) fn load_faq(path: &Path, text: &str, slug: String) -> Result<Item, Problem> {
+pub(super) fn load_faq(
+    path: &Path,
+    text: &str,
+    slug: String,
+    read: &mut super::Reading,
+) -> Result<Item, Problem> {
     let d = frontmatter::parse::<FaqMeta>(path, text)?;
+    read.keys(path, &d)?;
     Ok(Item::Faq(FaqEntry {
         slug,
         question: d.meta.question,
@@ -170,8 +222,14 @@ pub(super) fn load_faq(path: &Path, text: &str, slug: String) -> Result<Item, Pr
     }))
 }
 
-pub(super) fn load_page(path: &Path, text: &str, slug: String) -> Result<Item, Problem> {
+pub(super) fn load_page(
+    path: &Path,
+    text: &str,
+    slug: String,
+    read: &mut super::Reading,
+) -> Result<Item, Problem> {
     let d = frontmatter::parse::<PageMeta>(path, text)?;
+    read.keys(path, &d)?;
     let body = markdown::render(&d.body);
     Ok(Item::Page(Page {
         slug,

@@ -14,7 +14,6 @@ use crate::frontmatter;
 use crate::markdown::{self, Rendered};
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct EventMeta {
     title: String,
     start: FmDate,
@@ -39,7 +38,6 @@ struct EventMeta {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RegistrationMeta {
     capacity: u32,
     #[serde(default)]
@@ -123,8 +121,10 @@ pub(super) fn load_event(
     text: &str,
     slug: String,
     site_tz: Tz,
+    read: &mut super::Reading,
 ) -> Result<Item, Problem> {
     let d = frontmatter::parse::<EventMeta>(path, text)?;
+    read.keys(path, &d)?;
     let m = d.meta;
     if m.draft {
         return Ok(Item::Skip);

@@ -80,6 +80,8 @@ pub struct Content {
     pub pages: Vec<Page>,
     /// Markdown files outside the folders content is read from (see [`Content::warnings`]).
     pub unused: Vec<PathBuf>,
+    /// Front-matter keys the portal does not read, file by file.
+    pub notes: Vec<Problem>,
 }
 
 enum Item {
@@ -93,8 +95,14 @@ enum Item {
     Skip,
 }
 
-/// Reads every content file under `root`, with dates in `tz`.
+/// Reads every content file under `root`, with dates in `tz`; front-matter keys the portal
+/// does not read are warnings ([`Content::warnings`]).
 pub fn load(root: &Path, tz: Tz) -> Result<Content, Error> {
+    load_with(root, tz, false)
+}
+
+/// As [`load`]; with `strict`, a front-matter key the portal does not read is an error.
+pub fn load_with(root: &Path, tz: Tz, strict: bool) -> Result<Content, Error> {
     let mut files = Vec::new();
     // Hidden files and folders (`.git`, editors' swap files) are not content.
     let shown =
@@ -116,12 +124,15 @@ pub fn load(root: &Path, tz: Tz) -> Result<Content, Error> {
             files.push(entry.into_path());
         }
     }
-    let results: Vec<Result<Item, Problem>> =
-        files.par_iter().map(|p| load_file(root, p, tz)).collect();
+    let results: Vec<_> = files
+        .par_iter()
+        .map(|p| load_file(root, p, tz, strict))
+        .collect();
     let mut content = Content::default();
     let mut problems = Vec::new();
-    for r in results {
+    for (r, warnings) in results {
         content.add(r, &mut problems);
+        content.notes.extend(warnings);
     }
     content.finish(problems)?;
     Ok(content)
@@ -133,25 +144,36 @@ impl Content {
     /// are not read this way (their files are copied by a whole build).
     ///
     /// On an error the content is left part-updated: read it all again with [`load`].
-    pub fn update(&mut self, root: &Path, paths: &[PathBuf], tz: Tz) -> Result<(), Error> {
+    pub fn update(
+        &mut self,
+        root: &Path,
+        paths: &[PathBuf],
+        tz: Tz,
+        strict: bool,
+    ) -> Result<(), Error> {
         let gone = |s: &Source| paths.contains(&s.path);
         self.articles.retain(|a| !gone(&a.source));
         self.faq.retain(|f| !gone(&f.source));
         self.events.retain(|e| !gone(&e.source));
         self.pages.retain(|p| !gone(&p.source));
         self.unused.retain(|p| !paths.contains(p));
+        self.notes.retain(|n| !paths.contains(&n.file));
         let mut problems = Vec::new();
         // As `load` walks: links are not followed.
         let is_file = |p: &&PathBuf| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
         for p in paths.iter().filter(is_file) {
-            self.add(load_file(root, p, tz), &mut problems);
+            let (item, warnings) = load_file(root, p, tz, strict);
+            self.add(item, &mut problems);
+            self.notes.extend(warnings);
         }
         self.finish(problems)
     }
 
-    /// What the build should say but not stop for: Markdown files it does not use.
+    /// What the build should say but not stop for: Markdown files it does not use, and
+    /// front-matter keys it does not read.
     pub fn warnings(&self) -> Vec<Problem> {
-        self.unused
+        let mut all: Vec<Problem> = self
+            .unused
             .iter()
             .map(|p| {
                 Problem::new(
@@ -159,7 +181,11 @@ impl Content {
                     "not part of the site: Markdown is read from kb/, faq/, calendar/ and pages/",
                 )
             })
-            .collect()
+            .collect();
+        let mut notes = self.notes.clone();
+        notes.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        all.extend(notes);
+        all
     }
 
     /// Whether any item read came from a file under `path` (a folder).
@@ -256,7 +282,41 @@ fn check_unique<'a>(
     }
 }
 
-fn load_file(root: &Path, path: &Path, tz: Tz) -> Result<Item, Problem> {
+/// How content is being read: whether keys other than the portal's are errors, and the
+/// warnings so far.
+#[derive(Default)]
+pub(crate) struct Reading {
+    strict: bool,
+    warnings: Vec<Problem>,
+}
+
+impl Reading {
+    /// Notes (or, when strict, refuses) the keys `d`'s type did not read.
+    pub(crate) fn keys<T>(
+        &mut self,
+        path: &Path,
+        d: &crate::frontmatter::Document<T>,
+    ) -> Result<(), Problem> {
+        self.warnings.extend(d.unknown_keys(path, self.strict)?);
+        Ok(())
+    }
+}
+
+fn load_file(
+    root: &Path,
+    path: &Path,
+    tz: Tz,
+    strict: bool,
+) -> (Result<Item, Problem>, Vec<Problem>) {
+    let mut read = Reading {
+        strict,
+        warnings: Vec::new(),
+    };
+    let item = read_file(root, path, tz, &mut read);
+    (item, read.warnings)
+}
+
+fn read_file(root: &Path, path: &Path, tz: Tz, read: &mut Reading) -> Result<Item, Problem> {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let section = rel
         .components()
@@ -277,10 +337,10 @@ fn load_file(root: &Path, path: &Path, tz: Tz) -> Result<Item, Problem> {
         .map_err(|e| Problem::new(path, format!("cannot read: {e}")))?;
     let slug = slug::slugify(path.file_stem().unwrap_or_default().to_string_lossy());
     match section {
-        "kb" => article::load_article(path, &text, slug, tz),
-        "faq" => article::load_faq(path, &text, slug),
-        "calendar" => event::load_event(path, &text, slug, tz),
-        _ => article::load_page(path, &text, slug),
+        "kb" => article::load_article(path, &text, slug, tz, read),
+        "faq" => article::load_faq(path, &text, slug, read),
+        "calendar" => event::load_event(path, &text, slug, tz, read),
+        _ => article::load_page(path, &text, slug, read),
     }
 }
 

@@ -163,7 +163,7 @@ impl<'a> Site<'a> {
                 "date": calendar::short_date(a.date), "date_iso": a.date.to_string(),
                 "updated": a.updated.filter(|u| *u > a.date).map(calendar::short_date),
                 "updated_iso": a.updated.map(|u| u.to_string()),
-                "slug": a.slug,
+                "slug": a.slug, "extra": a.extra,
             }),
         );
         c.insert("related", &related);
