@@ -41,7 +41,6 @@ pub const ELSEWHERE: &[&str] = &[
     "cascade",
     "generate_feeds",
     "page_template",
-    "aliases",
     // Hugo
     "author",
     "keywords",
