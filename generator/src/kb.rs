@@ -243,12 +243,12 @@ mod tests {
     #[test]
     fn related_articles_rank_by_shared_subtopic_and_tags_then_recency() {
         let dir = tempfile::tempdir().unwrap();
-        crate::synthetic::write_site(dir.path(), 3000).unwrap();
+        crate::synthetic::write_site(dir.path(), 2200).unwrap();
         let content = crate::content::load(dir.path(), chrono_tz::Europe::London).unwrap();
         let articles: Vec<&Article> = content.articles.iter().collect();
         let index = Index::new(&articles);
         for i in 0..articles.len() {
-            for n in [0, 1, 5, 200] {
+            for n in [1, 5, 200] {
                 assert_eq!(
                     index.related(&articles, i, n),
                     related_plainly(&index, &articles, i, n),
