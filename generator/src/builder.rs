@@ -1,7 +1,8 @@
 //! `build`: content + theme → `out/site` and `out/search`, rendered and indexed in parallel,
 //! checked for broken internal links, and swapped into place only when everything succeeded.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -12,11 +13,12 @@ use chrono_tz::Tz;
 use rayon::prelude::*;
 
 use crate::config::SiteConfig;
-use crate::content;
+use crate::content::{self, Content};
 use crate::error::{Error, Problem, Result};
-use crate::incremental::Kept;
 use crate::output::Staging;
 use crate::pages::Site;
+use crate::theme::Theme;
+use portal_core::search::SearchDoc;
 
 /// Called as pages are written with (done, total).
 pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -98,6 +100,29 @@ impl std::fmt::Display for BuildReport {
     }
 }
 
+/// Every URL the site will have, for the link check: its pages, public documents, the
+/// theme's files (`theme_files`), the feeds and each public event's calendar file.
+pub(crate) fn site_urls<'a>(
+    site: &Site<'_>,
+    jobs: &[crate::pages::Job],
+    theme_files: impl Iterator<Item = &'a String>,
+) -> HashSet<String> {
+    let mut urls: HashSet<String> = jobs.iter().map(|j| j.url.clone()).collect();
+    urls.extend(site.public_documents().iter().map(|d| d.url()));
+    urls.extend(theme_files.cloned());
+    urls.extend(site.public_events().iter().map(|e| e.ics_url()));
+    urls.extend(
+        [
+            "/calendar.ics",
+            "/kb/atom.xml",
+            "/sitemap.xml",
+            "/robots.txt",
+        ]
+        .map(String::from),
+    );
+    urls
+}
+
 /// Builds the site. On error nothing in `out/site` or `out/search` changes.
 ///
 /// ```no_run
@@ -146,25 +171,15 @@ pub(crate) fn full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport, Opti
     phase("contexts", &mut t);
     let staging = Staging::new(&opts.out)?;
 
-    // Every URL the site will have, for the link check.
-    let mut urls: HashSet<String> = jobs.iter().map(|j| j.url.clone()).collect();
-    urls.extend(documents.iter().map(|d| d.url()));
+    // The theme's files, then every URL the site will have, for the link check.
     let static_dir = theme.static_dir();
     let static_urls = staging.copy_tree(&static_dir, "/static")?;
-    urls.extend(static_urls.iter().cloned());
     for (rel, url) in &assets {
         let dest = staging.site().join(url.trim_start_matches('/'));
         let src = static_dir.join(rel);
         std::fs::copy(&src, &dest).map_err(|e| Error::io(&src, e))?;
-        urls.insert(url.clone());
     }
-    urls.extend([
-        "/calendar.ics".to_string(),
-        "/kb/atom.xml".into(),
-        "/sitemap.xml".into(),
-        "/robots.txt".into(),
-    ]);
-    urls.extend(site.public_events().iter().map(|e| e.ics_url()));
+    let urls = site_urls(&site, &jobs, static_urls.iter().chain(assets.values()));
     crate::links::check(&content, &urls)?;
 
     // Public documents on the site; customers-only ones in the private folder, which the
@@ -288,4 +303,49 @@ pub(crate) fn full(opts: &BuildOptions, keep: bool) -> Result<(BuildReport, Opti
         _ => None,
     };
     Ok((report, kept))
+}
+
+/// What a whole build keeps for the next rebuild: what it was made from and the sum of
+/// every output it wrote.
+pub(crate) struct Kept {
+    pub(crate) config: SiteConfig,
+    pub(crate) tz: Tz,
+    pub(crate) theme: Theme,
+    pub(crate) assets: BTreeMap<String, String>,
+    pub(crate) content: Content,
+    /// The theme's static files' URLs.
+    pub(crate) static_urls: Vec<String>,
+    /// [`Site::shared_fingerprint`].
+    pub(crate) shared: u64,
+    /// Each page's [`Site::fingerprint`], by URL.
+    pub(crate) pages: HashMap<String, u64>,
+    /// Each public search entry's sum, by URL.
+    pub(crate) search: HashMap<String, u64>,
+    /// Each customers' search entry's sum, by URL.
+    pub(crate) customer_search: HashMap<String, u64>,
+    /// The feeds' and the functions' data's sums, by URL (or file name).
+    pub(crate) outputs: HashMap<String, u64>,
+}
+
+impl Kept {
+    /// The sum of `text`.
+    pub(crate) fn sum(text: &str) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        text.hash(&mut h);
+        h.finish()
+    }
+
+    /// Each entry's sum, by URL.
+    pub(crate) fn sum_entries(docs: &[SearchDoc<'_>]) -> HashMap<String, u64> {
+        // Fx, not SipHash: these sums cover every entry's text on each rebuild, and the
+        // only other text they are compared with is the same entry's before.
+        docs.par_iter()
+            .map(|d| {
+                let mut h = rustc_hash::FxHasher::default();
+                (&d.kind, &d.title, &d.summary, &d.body).hash(&mut h);
+                (&d.topic, &d.subtopic, &d.tags).hash(&mut h);
+                (d.url.clone(), h.finish())
+            })
+            .collect()
+    }
 }

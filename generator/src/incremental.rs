@@ -18,23 +18,18 @@
 //! println!("{}", rebuilder.rebuild(&changed).unwrap());
 //! ```
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use chrono_tz::Tz;
 use portal_core::search::SearchDoc;
 use rayon::prelude::*;
 
-use crate::builder::{self, BuildOptions, BuildReport};
-use crate::config::SiteConfig;
-use crate::content::Content;
+use crate::builder::{self, BuildOptions, BuildReport, Kept};
 use crate::error::{Error, Problem, Result};
 use crate::output::{self, Live};
 use crate::pages::{Site, PRIVATE_PREFIX};
-use crate::theme::Theme;
 
 /// Builds a site once, then again after each change, as little of it as the change needs.
 pub struct Rebuilder {
@@ -42,51 +37,6 @@ pub struct Rebuilder {
     content_dir: PathBuf,
     theme_dir: PathBuf,
     kept: Option<Kept>,
-}
-
-/// What a whole build keeps for the next rebuild: what it was made from and the sum of
-/// every output it wrote.
-pub(crate) struct Kept {
-    pub(crate) config: SiteConfig,
-    pub(crate) tz: Tz,
-    pub(crate) theme: Theme,
-    pub(crate) assets: BTreeMap<String, String>,
-    pub(crate) content: Content,
-    /// The theme's static files' URLs.
-    pub(crate) static_urls: Vec<String>,
-    /// [`Site::shared_fingerprint`].
-    pub(crate) shared: u64,
-    /// Each page's [`Site::fingerprint`], by URL.
-    pub(crate) pages: HashMap<String, u64>,
-    /// Each public search entry's sum, by URL.
-    pub(crate) search: HashMap<String, u64>,
-    /// Each customers' search entry's sum, by URL.
-    pub(crate) customer_search: HashMap<String, u64>,
-    /// The feeds' and the functions' data's sums, by URL (or file name).
-    pub(crate) outputs: HashMap<String, u64>,
-}
-
-impl Kept {
-    /// The sum of `text`.
-    pub(crate) fn sum(text: &str) -> u64 {
-        let mut h = std::hash::DefaultHasher::new();
-        text.hash(&mut h);
-        h.finish()
-    }
-
-    /// Each entry's sum, by URL.
-    pub(crate) fn sum_entries(docs: &[SearchDoc<'_>]) -> HashMap<String, u64> {
-        // Fx, not SipHash: these sums cover every entry's text on each rebuild, and the
-        // only other text they are compared with is the same entry's before.
-        docs.par_iter()
-            .map(|d| {
-                let mut h = rustc_hash::FxHasher::default();
-                (&d.kind, &d.title, &d.summary, &d.body).hash(&mut h);
-                (&d.topic, &d.subtopic, &d.tags).hash(&mut h);
-                (d.url.clone(), h.finish())
-            })
-            .collect()
-    }
 }
 
 /// What a rebuild did.
@@ -295,21 +245,8 @@ impl Rebuilder {
         let jobs = site.jobs()?;
 
         // The same link check as a whole build, before anything is written.
-        let documents = site.public_documents();
-        let mut urls: HashSet<String> = jobs.iter().map(|j| j.url.clone()).collect();
-        urls.extend(documents.iter().map(|d| d.url()));
-        urls.extend(kept.static_urls.iter().cloned());
-        urls.extend(kept.assets.values().cloned());
-        urls.extend(site.public_events().iter().map(|e| e.ics_url()));
-        urls.extend(
-            [
-                "/calendar.ics",
-                "/kb/atom.xml",
-                "/sitemap.xml",
-                "/robots.txt",
-            ]
-            .map(String::from),
-        );
+        let theme_files = kept.static_urls.iter().chain(kept.assets.values());
+        let urls = builder::site_urls(&site, &jobs, theme_files);
         crate::links::check(&kept.content, &urls)?;
 
         let sums: Vec<u64> = jobs.par_iter().map(|j| site.fingerprint(j)).collect();

@@ -9,6 +9,11 @@ use std::thread::JoinHandle;
 
 use crate::error::{Error, Result};
 
+/// Where pages only logged-in customers may see are published: under `/my/`, written to the
+/// build's `private/` folder (served by the functions after a login check, never uploaded
+/// with the public site).
+pub const PRIVATE_PREFIX: &str = "/my/";
+
 /// What a build writes: the site, the search index, the functions' data.
 const SUBFOLDERS: [&str; 5] = ["site", "search", "functions", "private", "search-customers"];
 
@@ -67,7 +72,7 @@ impl Staging {
     /// Writes `bytes` to the site at root-relative `url` (`/kb/x/` → `kb/x/index.html`);
     /// pages under `/my/` go to the private folder instead.
     pub fn write_page(&self, url: &str, bytes: &[u8]) -> Result<()> {
-        let root = if url.starts_with(crate::pages::PRIVATE_PREFIX) {
+        let root = if url.starts_with(PRIVATE_PREFIX) {
             self.private()
         } else {
             self.site()
@@ -187,7 +192,7 @@ impl Live {
 
     /// Where the page at `url` is published (`/my/` pages in the private folder).
     fn path_of(&self, url: &str) -> PathBuf {
-        let root = if url.starts_with(crate::pages::PRIVATE_PREFIX) {
+        let root = if url.starts_with(PRIVATE_PREFIX) {
             "private"
         } else {
             "site"

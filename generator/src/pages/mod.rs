@@ -54,10 +54,7 @@ pub enum Ctx {
     Tag(usize),
 }
 
-/// Where pages only logged-in customers may see are published: under `/my/`, written to the
-/// build's `private/` folder (served by the functions after a login check, never uploaded
-/// with the public site).
-pub const PRIVATE_PREFIX: &str = "/my/";
+pub use crate::output::PRIVATE_PREFIX;
 
 /// How many related articles an article's page lists.
 pub(crate) const RELATED: usize = 5;
